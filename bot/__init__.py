@@ -1,0 +1,1 @@
+"""Zhibu (支部助手): the bot core — storage, dispatcher, outbox, transports, CLI."""

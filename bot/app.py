@@ -1,0 +1,263 @@
+"""The bot application: wires storage, dispatcher, outbox, transports and schedules.
+
+It is the EventSink every transport reports to. Tests build it through ``bot.testing``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import db
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.dispatch import Dispatcher
+from bot.models import ChatGroup, Compound, Event, InboundMessage, InboundStatus, Priority
+from bot.orgdir import OrgDirectory
+from bot.orgimport import apply_plan, parse_file
+from bot.outbox import Outbox, OutboxSender, fail_pending_for_group
+from bot.router import CommandTable
+from bot.texts import core as T
+from bot.transports.base import (
+    Incoming, LoggedIn, RoomJoined, RoomLeft, RoomTopicChanged, Transport,
+)
+from handlers import all_routers
+
+log = logging.getLogger(__name__)
+
+# Feature modules contribute services (named objects handlers can ask for) at import time;
+# a factory may also set ``app.scheduler``.
+ServiceFactory = Callable[["BotApp"], dict[str, Any]]
+_service_factories: list[ServiceFactory] = []
+
+
+def register_services(factory: ServiceFactory) -> ServiceFactory:
+    _service_factories.append(factory)
+    return factory
+
+
+class BotApp:
+    def __init__(self, settings: Settings, *, transports: list[Transport] | None = None,
+                 clock: Clock | None = None, rng: random.Random | None = None,
+                 engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock(settings.timezone)
+        self.rng = rng or random.Random()
+        self.transports: dict[str, Transport] = {t.account: t for t in transports or []}
+        self.engine = engine
+        self._owns_engine = engine is None
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.org = OrgDirectory()
+        self.outbox = Outbox(settings.outbox, self.clock)
+        self.table = CommandTable(all_routers())
+        self.services: dict[str, Any] = {}
+        self.dispatcher: Dispatcher | None = None
+        self.sender: OutboxSender | None = None
+        self.scheduler: Any = None
+        self.bot_ids: dict[str, str] = {}  # account → the bot's own contact id
+        self._tasks: list[asyncio.Task] = []
+        self._started = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self, *, prepare: bool = True) -> None:
+        """Connect to the database (migrating a fresh one), load the org, build the pipeline."""
+        if self.engine is None:
+            self.engine = db.create_engine(self.settings.database_url)
+        if prepare:
+            await db.prepare_schema(self.engine)
+        self.sessions = db.session_factory(self.engine)
+        await self.load_org_if_empty()
+        async with self.sessions() as session:
+            await self.org.refresh(session)
+        self.services = {"table": self.table, "app": self}
+        _load_feature_modules()
+        for factory in _service_factories:
+            self.services.update(factory(self))
+        from schedules.runner import Scheduler
+
+        self.scheduler = Scheduler(self)
+        self.dispatcher = Dispatcher(self.sessions, self.outbox, self.clock, self.settings, self.org,
+                                     self.table, self.services)
+        self.sender = OutboxSender(self.sessions, self.outbox, self.transports, self.clock, self.rng)
+        await self.sender.recover()
+
+    async def load_org_if_empty(self) -> None:
+        org_file = self.settings.org_file
+        if org_file is None:
+            return
+        async with self.sessions() as session:
+            if (await session.execute(select(func.count()).select_from(Compound))).scalar_one():
+                return
+            plan = parse_file(Path(org_file))
+            result = await apply_plan(session, plan, self.clock.now(), account=self._default_account())
+            await session.commit()
+        log.info("loaded organisation from %s: %s compounds, %s people", org_file, result.compounds, result.people)
+
+    def _default_account(self) -> str:
+        return next(iter(self.transports), "sim")
+
+    async def start(self) -> None:
+        """Start transports, the outbox sender and the schedules (production)."""
+        if self.sessions is None:
+            await self.open()
+        assert self.sender is not None
+        for transport in self.transports.values():
+            await transport.start(self)
+        self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox-sender"))
+        if self.scheduler is not None:
+            await self.scheduler.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        if self._started:
+            for transport in self.transports.values():
+                try:
+                    await transport.stop()
+                except Exception:
+                    log.exception("transport %s did not stop cleanly", transport.account)
+        self._started = False
+        if self.engine is not None and self._owns_engine:
+            await self.engine.dispose()
+
+    async def refresh_org(self) -> None:
+        async with self.sessions() as session:
+            await self.org.refresh(session)
+
+    # ------------------------------------------------------------------ EventSink
+    async def on_message(self, incoming: Incoming) -> None:
+        if incoming.is_self or incoming.sender_id == self.bot_ids.get(incoming.account):
+            return
+        assert self.dispatcher is not None
+        await self.dispatcher.handle(incoming)
+
+    async def on_login(self, event: LoggedIn) -> None:
+        self.bot_ids[event.account] = event.self_id
+        try:
+            from bot import relink  # the re-linking of ids after login (wechaty transport)
+        except ImportError:
+            relink = None
+        async with self.sessions() as session:
+            if relink is not None and hasattr(relink, "relink_after_login"):
+                await relink.relink_after_login(self, session, event)
+            else:
+                await self.sync_rooms(session, event)
+            await session.commit()
+        self.outbox.notify()
+
+    async def sync_rooms(self, session: AsyncSession, event: LoggedIn) -> None:
+        """Record the rooms the account is in; track topic renames."""
+        now = self.clock.now()
+        for room in event.rooms:
+            group = (await session.execute(select(ChatGroup).where(
+                ChatGroup.account == event.account, ChatGroup.platform_id == room.platform_id))).scalar_one_or_none()
+            if group is None:
+                session.add(ChatGroup(account=event.account, platform_id=room.platform_id, topic=room.topic,
+                                      member_count=room.member_count, member_names=list(room.member_names),
+                                      first_seen_at=now))
+                continue
+            if room.topic and group.topic != room.topic:
+                session.add(Event(subject_kind="group", subject_id=group.id, action="renamed", at=now,
+                                  from_state=None, to_state=None, note=f"{group.topic} → {room.topic}"))
+                group.topic = room.topic
+            group.member_count = room.member_count or group.member_count
+            if room.member_names:
+                group.member_names = list(room.member_names)
+            group.active = True
+
+    async def on_room_joined(self, event: RoomJoined) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            group = (await session.execute(select(ChatGroup).where(
+                ChatGroup.account == event.account, ChatGroup.platform_id == event.room.platform_id))).scalar_one_or_none()
+            if group is None:
+                group = ChatGroup(account=event.account, platform_id=event.room.platform_id,
+                                  topic=event.room.topic, first_seen_at=now)
+                session.add(group)
+                await session.flush()
+            group.active = True
+            group.member_count = event.room.member_count or group.member_count
+            if event.bot_joined:
+                if group.compound_id is None:
+                    text = T.JOINED_UNBOUND.format(bot_name=T.BOT_NAME)
+                else:
+                    text = T.SELF_INTRO.format(bot_name=T.BOT_NAME, compound=self.org.name_of(group.compound_id),
+                                               days=self.settings.retention_days)
+                self.outbox.enqueue(session, text, group_id=group.id, priority=Priority.REPLY)
+            elif group.compound_id is not None:
+                welcome = self.org.setting(group.compound_id, "welcome_text")
+                if welcome:
+                    self.outbox.enqueue(session, welcome, group_id=group.id, priority=Priority.BROADCAST)
+            await session.commit()
+        self.outbox.notify()
+
+    async def on_room_left(self, event: RoomLeft) -> None:
+        if not event.bot_left:
+            return
+        async with self.sessions() as session:
+            group = (await session.execute(select(ChatGroup).where(
+                ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id))).scalar_one_or_none()
+            if group is None:
+                return
+            group.active = False
+            await fail_pending_for_group(session, group.id, "机器人已被移出该群")
+            session.add(Event(subject_kind="group", subject_id=group.id, action="bot_removed",
+                              at=self.clock.now(), note=group.topic))
+            await session.commit()
+
+    async def on_room_topic(self, event: RoomTopicChanged) -> None:
+        async with self.sessions() as session:
+            await session.execute(update(ChatGroup).where(
+                ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id,
+            ).values(topic=event.new_topic))
+            await session.commit()
+
+    # ------------------------------------------------------------------ maintenance
+    async def retry_failed(self, message_id: int | None = None) -> list[tuple[int, str]]:
+        assert self.dispatcher is not None
+        async with self.sessions() as session:
+            query = select(InboundMessage.id).where(InboundMessage.status == InboundStatus.FAILED)
+            if message_id is not None:
+                query = select(InboundMessage.id).where(InboundMessage.id == message_id)
+            ids = list((await session.execute(query.order_by(InboundMessage.id))).scalars())
+        return [(mid, await self.dispatcher.retry(mid)) for mid in ids]
+
+    async def purge(self) -> int:
+        from bot.privacy import purge_chatter
+
+        async with self.sessions() as session:
+            count = await purge_chatter(session, self.clock.now(), self.settings.retention_days)
+            await session.commit()
+        return count
+
+    async def run_due_jobs(self) -> None:
+        """Run whatever the schedules have due now (the test kit calls this on advance)."""
+        if self.scheduler is not None:
+            await self.scheduler.run_due()
+
+
+def _load_feature_modules() -> None:
+    """Feature modules register services on import; importing the routers imports them."""
+    for name in ("schedules",):
+        try:
+            __import__(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+

@@ -1,0 +1,114 @@
+"""Engine, sessions and schema migrations (Alembic) for SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+import bot.models  # noqa: F401  (registers every table)
+from bot.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_DIR = ROOT / "alembic"
+
+
+class SchemaOutdated(Exception):
+    """The database is at an older migration; ``zhibu db upgrade`` brings it up to date."""
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # WAL lets the web dashboard read while the bot writes; NORMAL is durable in WAL mode.
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _has_tables(conn: Connection) -> bool:
+    return bool(conn.dialect.get_table_names(conn))
+
+
+def _upgrade(conn: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+async def database_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current_revision)
+
+
+async def prepare_schema(engine: AsyncEngine) -> str:
+    """Migrate a fresh database; refuse an outdated one. Returns 'created' or 'current'."""
+    async with engine.begin() as conn:
+        revision = await conn.run_sync(_current_revision)
+        if revision is None and not await conn.run_sync(_has_tables):
+            await conn.run_sync(_upgrade)
+            return "created"
+    head = head_revision()
+    if revision != head:
+        raise SchemaOutdated(
+            f"数据库版本过旧（{revision or '未知'}，最新 {head}）：请先运行 `zhibu db upgrade` 再启动。"
+        )
+    return "current"
+
+
+async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
+    """Bring the database to the newest revision; returns (before, after)."""
+    before = await database_revision(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+    return before, head_revision()
+
+
+async def create_all_and_stamp(engine: AsyncEngine) -> None:
+    """Test shortcut: the models' schema at once, stamped as head (a test checks they match)."""
+
+    def _create(conn: Connection) -> None:
+        Base.metadata.create_all(conn)
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_create)

@@ -1,0 +1,225 @@
+"""The dispatcher: store every inbound message first, then work out who and where, then route."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import Context
+from bot.identity import group_for, person_for
+from bot.models import ChatGroup, InboundMessage, InboundStatus
+from bot.orgdir import OrgDirectory
+from bot.outbox import Outbox
+from bot.roles import Roles, role_label
+from bot.router import Command, CommandTable, call_with
+from bot.texts import core as T
+from bot.transports.base import Incoming, MessageKind
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+
+
+def clean_text(text: str, bot_name: str) -> str:
+    """Drop control and zero-width characters and any @mention of the bot."""
+    text = _CONTROL.sub("", text)
+    text = re.sub(rf"@{re.escape(bot_name)}[\u2005\u0020]?", "", text)
+    return text.strip()
+
+
+class Dispatcher:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock,
+                 settings: Settings, org: OrgDirectory, table: CommandTable,
+                 services: dict[str, Any] | None = None) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
+        self.clock = clock
+        self.settings = settings
+        self.org = org
+        self.table = table
+        self.services = services or {}
+        self.bot_name = settings.wechaty.bot_name
+
+    async def handle(self, incoming: Incoming) -> int | None:
+        """Store, then act. Returns the stored message id, or None for a duplicate/own message."""
+        if incoming.is_self:
+            return None  # our own texts come back from the gateway: they are in the outbox already
+        message_id = await self.store(incoming)
+        if message_id is None:
+            return None
+        await self.process(message_id, incoming)
+        self.outbox.notify()
+        return message_id
+
+    async def store(self, incoming: Incoming) -> int | None:
+        """Insert the message; None when this (account, message id) was stored before."""
+        text = incoming.text or ""
+        limit = self.settings.max_text_chars
+        values = dict(
+            account=incoming.account, platform_message_id=incoming.message_id,
+            chat_platform_id=incoming.chat_id, sender_platform_id=incoming.sender_id,
+            sender_name=(incoming.sender_name or "")[:128], kind=str(incoming.kind),
+            text=text[:limit], truncated=len(text) > limit, mentions_bot=incoming.mentions_bot,
+            sent_at=incoming.sent_at, received_at=self.clock.now(), status=InboundStatus.RECEIVED,
+            keep=False,
+        )
+        async with self.sessions() as session:
+            dialect = session.bind.dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            stmt = (insert(InboundMessage).values(**values)
+                    .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
+                    .returning(InboundMessage.id))
+            message_id = (await session.execute(stmt)).scalar_one_or_none()
+            await session.commit()
+        return message_id
+
+    async def retry(self, message_id: int) -> str:
+        """Run a stored (failed) message through the handlers again; returns the new status."""
+        async with self.sessions() as session:
+            row = await session.get(InboundMessage, message_id)
+            if row is None:
+                raise LookupError(f"no message {message_id}")
+            group = await session.get(ChatGroup, row.group_id) if row.group_id else None
+            incoming = Incoming(
+                account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
+                sender_name=row.sender_name, text=row.text, sent_at=self.clock.now(),
+                chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
+                kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
+            )
+        status = await self.process(message_id, incoming)
+        self.outbox.notify()
+        return status
+
+    async def process(self, message_id: int, incoming: Incoming) -> str:
+        try:
+            async with self.sessions() as session:
+                status = await self._route(session, message_id, incoming)
+                await session.commit()
+                return status
+        except Exception as exc:
+            log.exception("handler failed for inbound message %s", message_id)
+            await self._mark_failed(message_id, incoming, exc)
+            return InboundStatus.FAILED
+
+    async def _route(self, session: AsyncSession, message_id: int, incoming: Incoming) -> str:
+        now = self.clock.now()
+        message = await session.get(InboundMessage, message_id)
+        assert message is not None
+        group = None
+        if incoming.chat_id is not None:
+            group = await group_for(session, incoming.account, incoming.chat_id, incoming.chat_topic, now)
+            message.group_id = group.id
+        person = await person_for(session, incoming.account, incoming.sender_id, incoming.sender_name,
+                                  now, incoming.sender_alias)
+        message.person_id = person.id
+
+        status = self._precheck(incoming, group, now)
+        if status is None:
+            ctx = self._context(session, incoming, message, person, group)
+            status = await self._act(ctx)
+        message.status = status
+        message.handled_at = now
+        if status == InboundStatus.HANDLED:
+            message.keep = True
+        return status
+
+    def _precheck(self, incoming: Incoming, group: ChatGroup | None, now) -> str | None:  # noqa: ANN001
+        if incoming.kind != MessageKind.TEXT:
+            return InboundStatus.IGNORED
+        age = (now - incoming.sent_at).total_seconds()
+        if age > self.settings.replay_max_age_seconds:
+            return InboundStatus.STALE  # replayed after a reconnect: stored, never acted on
+        if group is not None and not group.active:
+            return InboundStatus.IGNORED
+        return None
+
+    def _context(self, session, incoming, message, person, group) -> Context:  # noqa: ANN001
+        return Context(
+            incoming=incoming, message=message, session=session, person=person,
+            roles=Roles.from_rows(person.roles, self.org.community_of), group=group,
+            clock=self.clock, settings=self.settings, outbox=self.outbox, org=self.org,
+            text=clean_text(incoming.text or "", self.bot_name), services=self.services,
+        )
+
+    def available(self, ctx: Context, args: str = "") -> dict[str, Any]:
+        return {
+            **self.services, "ctx": ctx, "args": args, "session": ctx.session, "clock": self.clock,
+            "outbox": self.outbox, "settings": self.settings, "org": self.org,
+        }
+
+    async def _act(self, ctx: Context) -> str:
+        unbound = ctx.group is not None and ctx.group.compound_id is None
+        matched = self.table.match(ctx.text) if ctx.text else None
+        if matched is not None:
+            command, args = matched
+            if unbound and not command.unbound_ok:
+                return InboundStatus.IGNORED  # an unbound group hears only the binding command
+            await self._run_command(ctx, command, args)
+            return InboundStatus.HANDLED
+        if unbound:
+            return InboundStatus.IGNORED
+        if ctx.text:
+            for hook in self.table.text_hooks:
+                if await call_with(hook.handler, hook.params, self.available(ctx)):
+                    return InboundStatus.HANDLED
+        if ctx.group is None or ctx.incoming.mentions_bot:
+            # Someone addressed the bot and nothing matched: never leave them without an answer.
+            ctx.reply(self.services["help_hint"] if "help_hint" in self.services else
+                      "我没太明白。发送“帮助”查看我能做什么；遇到问题直接描述就行，比如“3号楼楼道灯坏了”。")
+            return InboundStatus.HANDLED
+        return InboundStatus.CHATTER
+
+    async def _run_command(self, ctx: Context, command: Command, args: str) -> None:
+        word = command.words[0]
+        if command.where == "private" and ctx.in_group:
+            ctx.reply(T.ONLY_PRIVATE.format(command=word))
+            return
+        if command.where == "group" and not ctx.in_group:
+            ctx.reply(T.ONLY_GROUP.format(command=word))
+            return
+        if command.roles is not None and not self._allowed(ctx, command):
+            labels = "、".join(sorted({role_label(r) for r in command.roles}))
+            ctx.reply(T.NOT_ALLOWED.format(command=word, roles=labels))
+            return
+        await call_with(command.handler, command.params, self.available(ctx, args))
+
+    def _allowed(self, ctx: Context, command: Command) -> bool:
+        assert command.roles is not None
+        if ctx.in_group and ctx.group.compound_id is not None:
+            return ctx.roles.has_any(command.roles, ctx.group.compound_id)
+        return ctx.roles.has_any(command.roles)
+
+    async def _mark_failed(self, message_id: int, incoming: Incoming, exc: Exception) -> None:
+        try:
+            async with self.sessions() as session:
+                message = await session.get(InboundMessage, message_id)
+                if message is None:
+                    return
+                message.status = InboundStatus.FAILED
+                message.error = f"{type(exc).__name__}: {exc}"[:2000]
+                message.keep = True
+                now = self.clock.now()
+                message.handled_at = now
+                # The failed transaction was rolled back: resolve sender and group again.
+                if incoming.chat_id is not None:
+                    group = await group_for(session, incoming.account, incoming.chat_id,
+                                            incoming.chat_topic, now)
+                    message.group_id = group.id
+                person = await person_for(session, incoming.account, incoming.sender_id,
+                                          incoming.sender_name, now)
+                message.person_id = person.id
+                if message.group_id is not None:
+                    self.outbox.enqueue(session, T.HANDLER_FAILED, group_id=message.group_id,
+                                        in_reply_to=message.id)
+                elif message.person_id is not None:
+                    self.outbox.enqueue(session, T.HANDLER_FAILED, person_id=message.person_id,
+                                        in_reply_to=message.id)
+                await session.commit()
+        except Exception:
+            log.exception("could not mark inbound message %s failed", message_id)
+

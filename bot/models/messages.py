@@ -1,0 +1,88 @@
+"""Inbound messages (stored before anything acts on them) and the outbox (every text out)."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"   # stored, not yet acted on
+    HANDLED = "handled"     # a command, ticket, wish or reply came of it
+    CHATTER = "chatter"     # nothing to do; purged after the retention period
+    IGNORED = "ignored"     # unbound group, non-text, or a person with no business here
+    STALE = "stale"         # older than the replay window when it arrived: stored, not acted on
+    FAILED = "failed"       # a handler raised; `zhibu retry` runs it again
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("account", "platform_message_id"),
+        Index("ix_inbound_status_received", "status", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    platform_message_id: Mapped[str] = mapped_column(String(128))
+    chat_platform_id: Mapped[str | None] = mapped_column(String(128))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"), index=True)
+    sender_platform_id: Mapped[str] = mapped_column(String(128))
+    sender_name: Mapped[str] = mapped_column(String(128), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    text: Mapped[str] = mapped_column(Text, default="")
+    truncated: Mapped[bool] = mapped_column(default=False)
+    mentions_bot: Mapped[bool] = mapped_column(default=False)
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED)
+    # Kept past the retention period because a ticket, wish or command refers to it.
+    keep: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    handled_at: Mapped[datetime | None]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Priority:
+    URGENT = 0      # emergency alerts jump the queue
+    REPLY = 1       # answers to someone who just wrote
+    BROADCAST = 2   # notices, digests, reminders
+
+
+class OutboxMessage(Base):
+    """One text to send. Addressed by our own ids: the platform id is looked up at send time,
+    so a re-login that changes ids does not strand queued texts."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "account", "priority", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str | None] = mapped_column(String(64))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    mention_person_ids: Mapped[list] = mapped_column(default=list)
+    priority: Mapped[int] = mapped_column(default=Priority.REPLY)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # What this text belongs to (a notice delivery, a digest, …), for delivery records.
+    ref_kind: Mapped[str | None] = mapped_column(String(32))
+    ref_id: Mapped[int | None]
+    in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    platform_message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+Index("ix_outbox_ref", OutboxMessage.ref_kind, OutboxMessage.ref_id)

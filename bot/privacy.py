@@ -1,0 +1,58 @@
+"""Masking of phone and ID numbers, and the retention purge of chatter."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import InboundMessage, InboundStatus, OutboxMessage
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+def mask_pii(text: str) -> str:
+    """138****5678 for mobiles, 3701**********123X for ID numbers.
+
+    Uses the NLP package's masker when available (it also knows landlines and odd spacing).
+    """
+    try:
+        import nlp  # local import: nlp loads its model lazily, masking must not wait for it
+
+        return nlp.mask_pii(text)
+    except (ImportError, AttributeError):
+        text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+        return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+# Statuses whose messages nothing refers to: purged after the retention period.
+PURGEABLE = (InboundStatus.CHATTER, InboundStatus.IGNORED, InboundStatus.STALE)
+
+
+async def purge_chatter(session: AsyncSession, now: datetime, retention_days: int) -> int:
+    """Delete inbound messages that became nothing (no ticket, wish or command) and are old."""
+    cutoff = now - timedelta(days=retention_days)
+    ids = select(InboundMessage.id).where(
+        InboundMessage.keep.is_(False),
+        InboundMessage.status.in_([s.value for s in PURGEABLE]),
+        InboundMessage.received_at < cutoff,
+    )
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.in_reply_to.in_(ids)).values(in_reply_to=None)
+    )
+    result = await session.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
+    return result.rowcount or 0
+
+
+async def forget_person_chatter(session: AsyncSession, person_id: int) -> int:
+    """A resident's deletion request: remove every message of theirs that no case needs."""
+    ids = select(InboundMessage.id).where(
+        InboundMessage.person_id == person_id, InboundMessage.keep.is_(False)
+    )
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.in_reply_to.in_(ids)).values(in_reply_to=None)
+    )
+    result = await session.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
+    return result.rowcount or 0

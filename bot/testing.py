@@ -1,0 +1,219 @@
+"""A public test kit: drive the bot the way WeChat would, with a fake transport and clock.
+
+    from bot.testing import BotHarness
+    async with BotHarness(org="path/to/org.yaml") as h:
+        await h.say("阳光花园业主1群", "张三", "4号楼门口积水了")
+        await h.dm("李书记", "工单")
+        await h.advance(hours=2)
+        await h.restart()
+        h.now, h.sent
+
+Names are display names: groups by topic, people by name. A roster person with a
+``wechat_id`` in the org file speaks under that id; anyone else gets a stable made-up id.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import db
+from bot.app import BotApp
+from bot.clock import FakeClock
+from bot.config import SAMPLE_ORG, Settings
+from bot.models import Base, ChatGroup, Identity, Person
+from bot.transports.base import Incoming, LoggedIn, MemberInfo, MessageKind, RoomInfo, RoomJoined, RoomLeft
+from bot.transports.fake import FakeTransport
+
+DEFAULT_START = datetime(2026, 12, 1, 9, 0)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One text the bot sent: to a group (``group`` is its topic) or a person (``person``)."""
+
+    group: str | None
+    person: str | None
+    text: str
+    mentions: tuple[str, ...]
+    at: datetime
+
+    def __str__(self) -> str:
+        return f"[{self.group or '私聊:' + str(self.person)}] {self.text}"
+
+
+class BotHarness:
+    def __init__(self, org: str | Path | None = SAMPLE_ORG, *, start: datetime | None = None,
+                 database_url: str | None = None, settings: dict[str, Any] | None = None,
+                 seed: int = 0, account: str = "sim") -> None:
+        self.org_path = Path(org) if org else None
+        self.clock = FakeClock(start or DEFAULT_START)  # naive: Asia/Shanghai
+        self._database_url = database_url
+        self._overrides = settings or {}
+        self.transport = FakeTransport(account=account, now=self.clock.now)
+        self.rng = random.Random(seed)
+        self._tmp: Path | None = None
+        self._ids = itertools.count(1)
+        self.app: BotApp | None = None
+        self._sent_seen = 0
+        self._groups: dict[str, str] = {}
+        self._people: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ setup
+    async def __aenter__(self) -> BotHarness:
+        self._tmp = Path(tempfile.mkdtemp(prefix="zhibu-test-"))
+        url = self._database_url or f"sqlite+aiosqlite:///{self._tmp / 'test.db'}"
+        self.settings = Settings.model_validate(
+            {"database_url": url, "org_file": self.org_path, **self._overrides})
+        engine = db.create_engine(url)
+        if url.startswith("postgresql"):
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.drop_all)
+                await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        await db.create_all_and_stamp(engine)
+        await engine.dispose()
+        await self._boot()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.app is not None:
+            await self.app.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    async def _boot(self) -> None:
+        self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng)
+        await self.app.open()
+        await self.transport.start(self.app)
+
+    async def restart(self) -> None:
+        """Stop the bot and start it again on the same database (the fake clock keeps going)."""
+        assert self.app is not None
+        await self.app.stop()
+        await self._boot()
+        await self.drain()
+
+    # ------------------------------------------------------------------ driving
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def bot(self) -> BotApp:
+        assert self.app is not None
+        return self.app
+
+    def session(self) -> AsyncSession:
+        assert self.app is not None and self.app.sessions is not None
+        return self.app.sessions()
+
+    async def group_id(self, topic: str) -> str:
+        async with self.session() as session:
+            found = (await session.execute(select(ChatGroup.platform_id).where(
+                ChatGroup.account == self.transport.account, ChatGroup.topic == topic))).scalars().first()
+        return found or f"room:{topic}"
+
+    async def person_id(self, name: str) -> str:
+        async with self.session() as session:
+            found = (await session.execute(select(Identity.platform_id).where(
+                Identity.account == self.transport.account, Identity.display_name == name)
+                .order_by(Identity.id))).scalars().first()
+        return found or f"wxid:{name}"
+
+    async def say(self, group: str, sender: str, text: str, *, message_id: str | None = None,
+                  mention: bool = False, kind: MessageKind = MessageKind.TEXT,
+                  sender_id: str | None = None, sent_at: datetime | None = None) -> None:
+        """A group message from ``sender``; then the outbox drains."""
+        await self.deliver(Incoming(
+            account=self.transport.account, message_id=message_id or self._next_id(),
+            sender_id=sender_id or await self.person_id(sender), sender_name=sender, text=text,
+            sent_at=sent_at or self.now, chat_id=await self.group_id(group), chat_topic=group,
+            kind=kind, mentions_bot=mention,
+        ))
+
+    async def dm(self, sender: str, text: str, *, message_id: str | None = None,
+                 kind: MessageKind = MessageKind.TEXT, sender_id: str | None = None) -> None:
+        """A private message to the bot from ``sender``; then the outbox drains."""
+        await self.deliver(Incoming(
+            account=self.transport.account, message_id=message_id or self._next_id(),
+            sender_id=sender_id or await self.person_id(sender), sender_name=sender, text=text,
+            sent_at=self.now, kind=kind,
+        ))
+
+    async def deliver(self, incoming: Incoming) -> None:
+        await self.bot.on_message(incoming)
+        await self.drain()
+
+    async def bot_joins(self, topic: str, room_id: str | None = None) -> None:
+        room = RoomInfo(platform_id=room_id or await self.group_id(topic), topic=topic, member_count=3)
+        await self.bot.on_room_joined(RoomJoined(self.transport.account, room, (), bot_joined=True, at=self.now))
+        await self.drain()
+
+    async def member_joins(self, topic: str, name: str) -> None:
+        room = RoomInfo(platform_id=await self.group_id(topic), topic=topic)
+        member = MemberInfo(platform_id=await self.person_id(name), name=name)
+        await self.bot.on_room_joined(RoomJoined(self.transport.account, room, (member,), bot_joined=False))
+        await self.drain()
+
+    async def bot_removed(self, topic: str) -> None:
+        await self.bot.on_room_left(RoomLeft(self.transport.account, await self.group_id(topic), (), bot_left=True))
+        await self.drain()
+
+    async def login(self, rooms: list[RoomInfo], self_id: str = "wxid_bot") -> None:
+        await self.bot.on_login(LoggedIn(self.transport.account, self_id, "支部助手", tuple(rooms)))
+        await self.drain()
+
+    async def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0,
+                      seconds: float = 0, step: timedelta | None = None) -> None:
+        """Move the clock forward; due jobs run (at each ``step``, default 1 minute) and the outbox drains."""
+        target = self.now + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        step = step or timedelta(minutes=1)
+        while self.now < target:
+            self.clock.set(min(self.now + step, target))
+            await self.bot.run_due_jobs()
+            await self.drain()
+
+    async def drain(self) -> int:
+        assert self.app is not None and self.app.sender is not None
+        count = await self.app.sender.drain()
+        await self._refresh_names()
+        return count
+
+    def _next_id(self) -> str:
+        return f"msg-{next(self._ids)}"
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def sent(self) -> list[Sent]:
+        """Every text the bot sent, in order, with display names resolved."""
+        return [self._named(s) for s in self.transport.sent]
+
+    def new_sent(self) -> list[Sent]:
+        """Texts sent since the last call of ``new_sent``."""
+        out = self.sent[self._sent_seen:]
+        self._sent_seen = len(self.transport.sent)
+        return out
+
+    def texts_to(self, name: str) -> list[str]:
+        """Texts sent to a group (by topic) or a person (by name)."""
+        return [s.text for s in self.sent if name in (s.group, s.person)]
+
+    def _named(self, s: Any) -> Sent:
+        mentions = tuple(self._people.get(m, m) for m in s.mention_ids)
+        if s.to.kind == "group":
+            return Sent(self._groups.get(s.to.platform_id, s.to.platform_id), None, s.text, mentions, s.at)
+        return Sent(None, self._people.get(s.to.platform_id, s.to.platform_id), s.text, mentions, s.at)
+
+    async def _refresh_names(self) -> None:
+        async with self.session() as session:
+            self._groups = dict((await session.execute(select(ChatGroup.platform_id, ChatGroup.topic))).all())
+            self._people = dict((await session.execute(
+                select(Identity.platform_id, Person.name).join(Person, Person.id == Identity.person_id))).all())

@@ -1,0 +1,174 @@
+"""The transport port: neutral events in, text out.
+
+Everything outside ``bot/transports`` sees these types only, never a platform SDK.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol, Sequence, runtime_checkable
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    VOICE = "voice"
+    VIDEO = "video"
+    FILE = "file"
+    LINK = "link"
+    EMOTICON = "emoticon"
+    MINI_PROGRAM = "mini_program"
+    SYSTEM = "system"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message as the platform delivered it, platform details stripped.
+
+    ``chat_id`` is the group (room) id for group messages and ``None`` for a private chat.
+    ``sender_name`` is a display name: shown to people, never used to grant anything.
+    """
+
+    account: str
+    message_id: str
+    sender_id: str
+    sender_name: str
+    text: str
+    sent_at: datetime
+    chat_id: str | None = None
+    chat_topic: str | None = None
+    kind: MessageKind = MessageKind.TEXT
+    mentions_bot: bool = False
+    mention_ids: tuple[str, ...] = ()
+    is_self: bool = False
+    sender_alias: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a text goes: a group (room) or a person (contact), by platform id."""
+
+    kind: Literal["group", "person"]
+    platform_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    platform_id: str
+    name: str
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    platform_id: str
+    topic: str
+    member_count: int = 0
+    member_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    account: str
+    self_id: str
+    name: str
+    rooms: tuple[RoomInfo, ...] = ()
+    ids_stable: bool = True  # False on web-protocol puppets whose ids change at each login
+
+
+@dataclass(frozen=True, slots=True)
+class RoomJoined:
+    """Someone (possibly the bot itself) joined a room."""
+
+    account: str
+    room: RoomInfo
+    members: tuple[MemberInfo, ...]
+    bot_joined: bool
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLeft:
+    """Someone left a room; ``bot_left`` when the bot was removed."""
+
+    account: str
+    room_id: str
+    members: tuple[MemberInfo, ...]
+    bot_left: bool
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomTopicChanged:
+    account: str
+    room_id: str
+    old_topic: str
+    new_topic: str
+    at: datetime | None = None
+
+
+class TransportError(Exception):
+    """A send failed; the outbox retries it with backoff."""
+
+
+class RateLimited(TransportError):
+    """The platform says we send too fast: the whole account pauses, not just this message."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ChatGone(TransportError):
+    """The group or contact is no longer reachable (bot removed, contact deleted): do not retry."""
+
+
+@runtime_checkable
+class EventSink(Protocol):
+    """What a transport reports to (the bot application implements it)."""
+
+    async def on_message(self, incoming: Incoming) -> None: ...
+    async def on_login(self, event: LoggedIn) -> None: ...
+    async def on_room_joined(self, event: RoomJoined) -> None: ...
+    async def on_room_left(self, event: RoomLeft) -> None: ...
+    async def on_room_topic(self, event: RoomTopicChanged) -> None: ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """A chat platform connection serving one bot account."""
+
+    account: str
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect, log in and begin delivering events to ``sink``; returns once serving."""
+
+    async def stop(self) -> None: ...
+
+    async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
+        """Send a text; return the platform message id when known.
+
+        Raises RateLimited, ChatGone or TransportError.
+        """
+
+    async def room_list(self) -> list[RoomInfo]: ...
+
+    async def room_members(self, room_id: str) -> list[MemberInfo]: ...
+
+    async def set_alias(self, contact_id: str, alias: str) -> None:
+        """Set the contact's remark (a stable marker that survives id changes); may be a no-op."""
+
+
+@dataclass
+class TransportStatus:
+    connected: bool = False
+    logged_in_as: str | None = None
+    last_error: str | None = None
+    reconnects: int = 0
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,113 @@
+"""Core commands: help, privacy, binding a group, linking an identity, my roles."""
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.invites import InviteError, redeem
+from bot.models import Event, Role
+from bot.privacy import forget_person_chatter
+from bot.roles import STAFF_ROLES, role_label
+from bot.router import CommandTable, Router
+from bot.texts import core as T
+
+router = Router("core")
+
+_CODE = re.compile(r"^(?:验证码|邀请码)?\s*([2-9A-Za-z]{6})$")
+
+
+@router.command("帮助", "help", "菜单", usage="帮助", summary="查看我能做什么", unbound_ok=True)
+async def help_(ctx: Context, table: CommandTable) -> None:
+    compound = ctx.group.compound_id if ctx.group else None
+    lines = [T.HELP_HEADER]
+    for command in table.commands:
+        if not command.in_help:
+            continue
+        if command.where == "group" and not ctx.in_group or command.where == "private" and ctx.in_group:
+            continue
+        if command.roles is not None and not ctx.roles.has_any(command.roles, compound):
+            continue
+        lines.append(T.HELP_LINE.format(usage=command.usage, summary=command.summary))
+    lines.append(T.HELP_RESIDENT_TAIL)
+    ctx.reply("\n".join(lines))
+
+
+@router.command("隐私", "隐私说明", usage="隐私", summary="我保存什么、谁能看到、如何删除")
+async def privacy(ctx: Context) -> None:
+    ctx.reply(T.PRIVACY_NOTICE.format(days=ctx.settings.retention_days))
+
+
+@router.command("删除我的信息", where="private", usage="删除我的信息", summary="删除您与办事无关的聊天记录")
+async def forget_me(ctx: Context) -> None:
+    count = await forget_person_chatter(ctx.session, ctx.person.id)
+    ctx.message.keep = False
+    ctx.reply(f"已删除您的{count}条聊天记录。与工单、心愿有关的必要记录按规定保留。")
+
+
+@router.command("绑定", roles=STAFF_ROLES, where="group", usage=T.BIND_USAGE,
+                summary="把本群绑定到小区（支部书记）", unbound_ok=True)
+async def bind(ctx: Context, args: str) -> None:
+    assert ctx.group is not None
+    if not args:
+        ctx.reply(T.USAGE.format(usage=T.BIND_USAGE))
+        return
+    info = ctx.org.find(args)
+    if info is None:
+        known = "、".join(sorted(ctx.org.by_name)[:10])
+        ctx.reply(T.BIND_UNKNOWN_COMPOUND.format(name=args[:30], known=known))
+        return
+    if not ctx.roles.is_staff_for(info.id):
+        ctx.reply(T.BIND_NOT_SECRETARY.format(compound=info.name))
+        return
+    if ctx.group.compound_id == info.id:
+        ctx.reply(T.BIND_ALREADY.format(compound=info.name))
+        return
+    previous = ctx.group.compound_id
+    ctx.group.compound_id = info.id
+    ctx.group.bound_by = ctx.person.id
+    ctx.group.bound_at = ctx.clock.now()
+    ctx.group.relink_pending = False
+    ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="bound", at=ctx.clock.now(),
+                          actor_person_id=ctx.person.id, from_state=str(previous or ""), to_state=str(info.id),
+                          note=info.name))
+    ctx.reply(T.BIND_OK.format(compound=info.name, community=info.community, bot_name=T.BOT_NAME))
+    ctx.reply(T.SELF_INTRO.format(bot_name=T.BOT_NAME, compound=info.name, days=ctx.settings.retention_days))
+
+
+@router.command("我的身份", usage="我的身份", summary="查看您在各小区的身份")
+async def my_roles(ctx: Context) -> None:
+    if not ctx.person.roles:
+        ctx.reply(T.MY_ROLES_NONE.format(name=ctx.person.name))
+        return
+    lines = [f"· {role_label(r.name)}（{_scope(ctx, r)}）" for r in ctx.person.roles]
+    ctx.reply(T.MY_ROLES.format(name=ctx.person.name, lines="\n".join(lines)))
+
+
+def _scope(ctx: Context, role: Role) -> str:
+    if role.compound_id:
+        return ctx.org.name_of(role.compound_id)
+    if role.community_id:
+        return ctx.org.communities.get(role.community_id, "社区")
+    return "全区"
+
+
+@router.text(order=0)
+async def invite_code(ctx: Context) -> bool:
+    """A private message that is just a code: link this chat identity to a roster record."""
+    if ctx.in_group:
+        return False
+    match = _CODE.match(ctx.text.strip())
+    if not match or not any(ch.isdigit() for ch in match.group(1)):
+        return False
+    try:
+        person = await redeem(ctx.session, match.group(1), ctx.person, ctx.clock.now())
+    except InviteError as exc:
+        ctx.reply(T.LINK_ALREADY if str(exc) == "used" else T.LINK_BAD_CODE)
+        return True
+    ctx.person = person
+    labels = "、".join(role_label(r.name) for r in person.roles) or "居民"
+    scopes = "、".join(sorted({_scope(ctx, r) for r in person.roles})) or "—"
+    ctx.outbox.enqueue(ctx.session, T.LINK_OK.format(name=person.name, roles=labels, scope=scopes),
+                       person_id=person.id, in_reply_to=ctx.message.id)
+    return True
+
