@@ -157,8 +157,8 @@ class Dispatcher:
         matched = self.table.match(ctx.text) if ctx.text else None
         if matched is not None:
             command, args = matched
-            if unbound and not command.unbound_ok:
-                return InboundStatus.IGNORED  # an unbound group hears only the binding command
+            if unbound and not (command.unbound_ok and self._allowed(ctx, command)):
+                return InboundStatus.IGNORED  # an unbound group hears only a secretary's binding
             await self._run_command(ctx, command, args)
             return InboundStatus.HANDLED
         if unbound:
@@ -189,7 +189,8 @@ class Dispatcher:
         await call_with(command.handler, command.params, self.available(ctx, args))
 
     def _allowed(self, ctx: Context, command: Command) -> bool:
-        assert command.roles is not None
+        if command.roles is None:
+            return True
         if ctx.in_group and ctx.group.compound_id is not None:
             return ctx.roles.has_any(command.roles, ctx.group.compound_id)
         return ctx.roles.has_any(command.roles)

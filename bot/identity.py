@@ -19,7 +19,7 @@ async def person_for(session: AsyncSession, account: str, platform_id: str, disp
         select(Identity).where(Identity.account == account, Identity.platform_id == platform_id)
     )).scalar_one_or_none()
     if ident is None:
-        person = Person(name=display_name or platform_id, created_at=now)
+        person = Person(name=display_name or platform_id, created_at=now, roles=[])
         session.add(person)
         await session.flush()
         session.add(Identity(account=account, platform_id=platform_id, person_id=person.id,

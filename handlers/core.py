@@ -16,7 +16,7 @@ router = Router("core")
 _CODE = re.compile(r"^(?:验证码|邀请码)?\s*([2-9A-Za-z]{6})$")
 
 
-@router.command("帮助", "help", "菜单", usage="帮助", summary="查看我能做什么", unbound_ok=True)
+@router.command("帮助", "help", "菜单", usage="帮助", summary="查看我能做什么")
 async def help_(ctx: Context, table: CommandTable) -> None:
     compound = ctx.group.compound_id if ctx.group else None
     lines = [T.HELP_HEADER]

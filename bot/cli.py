@@ -1,0 +1,218 @@
+"""The ``zhibu`` command line: run, demo, db, import, invite, retry, purge and feature commands."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from bot.config import SAMPLE_ORG, ConfigError, Settings, load_settings
+
+log = logging.getLogger("zhibu")
+
+# Feature modules that contribute subcommands through ``register_cli(subparsers)``.
+CLI_EXTENSIONS = (
+    "handlers.tickets", "bot.services.hotline", "handlers.wishes", "handlers.members",
+    "handlers.notices", "schedules.cli", "bot.web.cli", "nlp.cli",
+)
+
+AppCommand = Callable[[argparse.Namespace, Any], Awaitable[int]]
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespace) -> int:
+    """Open the bot on the configured database (no transports) and run one command."""
+    from bot.app import BotApp
+
+    app = BotApp(settings)
+    try:
+        await app.open()
+        return await func(args, app)
+    finally:
+        await app.stop()
+
+
+# ---------------------------------------------------------------- commands
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import serve
+
+    return await serve(settings, demo=args.command == "demo")
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import db
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        before, after = await db.upgrade(engine)
+    finally:
+        await engine.dispose()
+    print(f"数据库已升级：{before or '空库'} → {after}")
+    return 0
+
+
+async def cmd_db_status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import db
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        current = await db.database_revision(engine)
+    finally:
+        await engine.dispose()
+    head = db.head_revision()
+    print(f"当前版本：{current or '未初始化'}；最新版本：{head}" + ("" if current == head else "（需要 zhibu db upgrade）"))
+    return 0 if current == head else 1
+
+
+async def cmd_import_org(args: argparse.Namespace, app: Any) -> int:
+    from bot.orgimport import OrgImportError, apply_plan, parse_file
+
+    try:
+        plan = parse_file(Path(args.file))
+    except OrgImportError as exc:
+        print("导入失败，未写入任何数据：", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    async with app.sessions() as session:
+        result = await apply_plan(session, plan, app.clock.now(), account=args.account)
+        await session.commit()
+    await app.refresh_org()
+    print(f"导入完成：{result.compounds}个小区，{result.people}人，{result.groups}个群，新增{result.roles}项身份。")
+    return 0
+
+
+async def cmd_invite(args: argparse.Namespace, app: Any) -> int:
+    from sqlalchemy import select
+
+    from bot.invites import create_invite
+    from bot.models import Person, RoleName
+
+    role = args.role
+    if role not in {r.value for r in RoleName}:
+        print(f"未知角色“{role}”。可用：{', '.join(r.value for r in RoleName)}", file=sys.stderr)
+        return 2
+    info = app.org.find(args.compound)
+    if info is None:
+        print(f"没有找到小区“{args.compound}”。", file=sys.stderr)
+        return 2
+    async with app.sessions() as session:
+        people = (await session.execute(select(Person).where(Person.name == args.name))).scalars().all()
+        matches = [p for p in people if p.compound_id in (info.id, None)]
+        if not matches:
+            person = Person(name=args.name, compound_id=info.id, on_roster=True, created_at=app.clock.now())
+            session.add(person)
+            await session.flush()
+        elif len(matches) > 1:
+            print(f"“{args.name}”有{len(matches)}条同名记录，请先在名册中区分（如补充电话）。", file=sys.stderr)
+            return 2
+        else:
+            person = matches[0]
+        community_id = info.community_id if role == RoleName.COMMUNITY_STAFF else None
+        compound_id = None if role in (RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF) else info.id
+        invite = await create_invite(session, person, role, app.clock.now(), app.settings.invite_ttl_hours,
+                                     compound_id=compound_id, community_id=community_id)
+        await session.commit()
+    expires = app.clock.local(invite.expires_at).strftime("%Y-%m-%d %H:%M")
+    print(f"验证码：{invite.code}（{args.name}，{info.name}，{role}，{expires} 前有效）")
+    print("请本人用微信私聊机器人发送这个验证码完成身份关联。")
+    return 0
+
+
+async def cmd_retry(args: argparse.Namespace, app: Any) -> int:
+    results = await app.retry_failed(args.message_id)
+    if not results:
+        print("没有需要重试的失败消息。")
+    for message_id, status in results:
+        print(f"消息 {message_id}: {status}")
+    return 0 if all(status != "failed" for _, status in results) else 1
+
+
+async def cmd_purge(args: argparse.Namespace, app: Any) -> int:
+    count = await app.purge()
+    print(f"已删除{count}条超过{app.settings.retention_days}天的闲聊消息。")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhibu", description="支部助手：有事找支部")
+    parser.add_argument("--config", help="配置文件（默认 ./zhibu.toml 或 ZHIBU_CONFIG）")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="启动机器人（未配置微信时启动本地网页聊天）")
+    run.set_defaults(settings_func=cmd_run)
+    demo = sub.add_parser("demo", help="本地演示：SQLite + 网页聊天 http://127.0.0.1:8080")
+    demo.set_defaults(settings_func=cmd_run)
+
+    dbp = sub.add_parser("db", help="数据库维护").add_subparsers(dest="db_command", required=True)
+    dbp.add_parser("upgrade", help="升级数据库到最新版本").set_defaults(settings_func=cmd_db_upgrade)
+    dbp.add_parser("status", help="查看数据库版本").set_defaults(settings_func=cmd_db_status)
+
+    imp = sub.add_parser("import", help="导入数据").add_subparsers(dest="import_command", required=True)
+    org = imp.add_parser("org", help="导入组织与名册（YAML/CSV/XLSX，全部成功才写入）")
+    org.add_argument("file")
+    org.add_argument("--account", default="sim", help="群所属的机器人账号名")
+    org.set_defaults(func=cmd_import_org)
+
+    inv = sub.add_parser("invite", help="生成一次性验证码，关联工作人员的微信身份")
+    inv.add_argument("role", help="角色，如 secretary、grid_worker、community_staff")
+    inv.add_argument("compound", help="小区名")
+    inv.add_argument("name", help="姓名（名册中的）")
+    inv.set_defaults(func=cmd_invite)
+
+    retry = sub.add_parser("retry", help="重新处理出错的消息")
+    retry.add_argument("message_id", nargs="?", type=int)
+    retry.set_defaults(func=cmd_retry)
+
+    sub.add_parser("purge", help="立即删除过期的闲聊消息").set_defaults(func=cmd_purge)
+
+    for module_name in CLI_EXTENSIONS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        if hasattr(module, "register_cli"):
+            module.register_cli(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "demo" and settings.org_file is None:
+        settings = settings.model_copy(update={"org_file": SAMPLE_ORG})
+    _configure_logging(settings.log_level)
+    try:
+        if hasattr(args, "settings_func"):
+            return asyncio.run(args.settings_func(args, settings))
+        return asyncio.run(_with_app(settings, args.func, args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear line for the operator; the traceback goes to the log
+        from bot.db import SchemaOutdated
+
+        if isinstance(exc, SchemaOutdated):
+            print(exc, file=sys.stderr)
+            return 3
+        log.exception("zhibu %s failed", args.command)
+        print(f"出错了：{exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

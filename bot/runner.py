@@ -1,0 +1,76 @@
+"""``zhibu run`` / ``zhibu demo``: the bot, its transports and the web server in one process."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import BotApp
+from bot.config import Settings
+from bot.transports.base import Transport
+from bot.transports.simulator import SimulatorTransport
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start (gateway unreachable, bad token, …); the message is for the operator."""
+
+
+def build_transports(settings: Settings, demo: bool) -> list[Transport]:
+    if demo or not settings.wechaty.all_accounts():
+        return [SimulatorTransport(bot_name=settings.wechaty.bot_name)]
+    from bot.transports.wechaty import build_wechaty_transports
+
+    return build_wechaty_transports(settings)
+
+
+def build_web(app: BotApp) -> web.Application:
+    """The simulator page (when present), the dashboard and the API on one aiohttp app."""
+    web_app = web.Application(client_max_size=20 * 1024 * 1024)
+    for transport in app.transports.values():
+        if isinstance(transport, SimulatorTransport):
+            web_app.add_routes(transport.routes())
+    try:
+        from bot.web import mount_dashboard
+    except ImportError:
+        mount_dashboard = None
+    if mount_dashboard is not None:
+        mount_dashboard(web_app, app)
+    return web_app
+
+
+async def serve(settings: Settings, demo: bool = False) -> int:
+    app = BotApp(settings, transports=build_transports(settings, demo))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover (Windows)
+            pass
+    runner: web.AppRunner | None = None
+    try:
+        await app.open()
+        await app.start()
+        runner = web.AppRunner(build_web(app), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.web.host, settings.web.port)
+        await site.start()
+        url = f"http://{settings.web.host}:{settings.web.port}"
+        accounts = ", ".join(app.transports)
+        print(f"支部助手已启动（账号：{accounts}）。网页：{url}/  管理后台：{url}/dashboard/  按 Ctrl+C 停止。", flush=True)
+        await stop.wait()
+        return 0
+    except StartupError as exc:
+        print(f"启动失败：{exc}", flush=True)
+        return 1
+    except OSError as exc:
+        print(f"启动失败：无法监听 {settings.web.host}:{settings.web.port}（{exc.strerror}）", flush=True)
+        return 1
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await app.stop()

@@ -1,0 +1,155 @@
+"""The local web chat: a browser page that stands in for WeChat groups (no account needed).
+
+Anyone on the page picks who they are (a sample person, or a new resident by name) and chats
+in a group or privately with the bot; replies arrive live over a websocket.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections import defaultdict, deque
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from bot.transports.base import Address, EventSink, Incoming, MemberInfo, RoomInfo
+
+log = logging.getLogger(__name__)
+PAGE = Path(__file__).with_name("simulator_page.html")
+HISTORY = 200
+MAX_TEXT = 100_000
+
+
+def chat_key(address: Address) -> str:
+    return f"{address.kind}:{address.platform_id}"
+
+
+class SimulatorTransport:
+    def __init__(self, account: str = "sim", bot_name: str = "支部助手") -> None:
+        self.account = account
+        self.bot_name = bot_name
+        self.sink: EventSink | None = None
+        self.clients: set[web.WebSocketResponse] = set()
+        self.history: dict[str, deque] = defaultdict(lambda: deque(maxlen=HISTORY))
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ Transport
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+
+    async def stop(self) -> None:
+        for ws in list(self.clients):
+            await ws.close()
+        self.sink = None
+
+    async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
+        message_id = f"sim-out-{next(self._ids)}"
+        await self._publish(chat_key(to), {"from": self.bot_name, "from_id": "bot", "text": text,
+                                            "mentions": list(mention_ids), "bot": True})
+        return message_id
+
+    async def room_list(self) -> list[RoomInfo]:
+        return [RoomInfo(g["id"], g["topic"]) for g in (await self.directory())["groups"]]
+
+    async def room_members(self, room_id: str) -> list[MemberInfo]:
+        return []
+
+    async def set_alias(self, contact_id: str, alias: str) -> None:
+        return None
+
+    # ------------------------------------------------------------------ web
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/", self.page), web.get("/sim/state", self.state), web.get("/sim/ws", self.websocket)]
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+
+    async def directory(self) -> dict[str, Any]:
+        """Groups of this account and people with a chat identity here, from the database."""
+        from bot.models import ChatGroup, Compound, Identity, Person
+
+        sessions = getattr(self.sink, "sessions", None)
+        if sessions is None:
+            return {"groups": [], "people": []}
+        async with sessions() as session:
+            groups = (await session.execute(
+                select(ChatGroup.platform_id, ChatGroup.topic, Compound.name)
+                .outerjoin(Compound, Compound.id == ChatGroup.compound_id)
+                .where(ChatGroup.account == self.account, ChatGroup.active.is_(True))
+                .order_by(ChatGroup.id))).all()
+            people = (await session.execute(
+                select(Identity.platform_id, Person).join(Person, Person.id == Identity.person_id)
+                .where(Identity.account == self.account, Person.on_roster.is_(True))
+                .order_by(Person.id))).all()
+        from bot.roles import role_label
+
+        return {
+            "groups": [{"id": pid, "topic": topic, "compound": compound or "（未绑定）"} for pid, topic, compound in groups],
+            "people": [{"id": pid, "name": p.name,
+                        "roles": "、".join(sorted({role_label(r.name) for r in p.roles})) or "居民"}
+                       for pid, p in people],
+        }
+
+    async def state(self, request: web.Request) -> web.Response:
+        data = await self.directory()
+        data["history"] = {key: list(items) for key, items in self.history.items()}
+        data["bot_name"] = self.bot_name
+        return web.json_response(data)
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4 * MAX_TEXT)
+        await ws.prepare(request)
+        self.clients.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    await self._from_browser(json.loads(msg.data))
+                except (ValueError, KeyError, TypeError) as exc:
+                    await ws.send_json({"type": "error", "text": f"无法识别的消息：{exc}"})
+        finally:
+            self.clients.discard(ws)
+        return ws
+
+    async def _from_browser(self, data: dict[str, Any]) -> None:
+        kind, _, target = str(data["chat"]).partition(":")
+        sender_id = str(data["sender_id"])[:128]
+        sender_name = str(data.get("sender_name") or sender_id)[:64]
+        text = str(data.get("text", ""))[:MAX_TEXT]
+        if kind not in ("group", "person") or not target or not sender_id:
+            raise ValueError("chat 或 sender_id 缺失")
+        # In a private chat the conversation is keyed by the person, like WeChat's contact.
+        key = f"group:{target}" if kind == "group" else f"person:{sender_id}"
+        await self._publish(key, {"from": sender_name, "from_id": sender_id, "text": text, "bot": False})
+        topic = None
+        if kind == "group":
+            topic = next((g["topic"] for g in (await self.directory())["groups"] if g["id"] == target), target)
+        incoming = Incoming(
+            account=self.account, message_id=f"sim-in-{datetime.now().timestamp()}-{next(self._ids)}",
+            sender_id=sender_id, sender_name=sender_name, text=text, sent_at=datetime.now(timezone.utc),
+            chat_id=target if kind == "group" else None, chat_topic=topic,
+            mentions_bot=f"@{self.bot_name}" in text,
+        )
+        if self.sink is not None:
+            asyncio.create_task(self._deliver(incoming))
+
+    async def _deliver(self, incoming: Incoming) -> None:
+        try:
+            await self.sink.on_message(incoming)
+        except Exception:
+            log.exception("simulator message %s failed", incoming.message_id)
+
+    async def _publish(self, key: str, item: dict[str, Any]) -> None:
+        item = {**item, "chat": key, "at": datetime.now(timezone.utc).isoformat()}
+        self.history[key].append(item)
+        for ws in list(self.clients):
+            try:
+                await ws.send_json({"type": "message", **item})
+            except (ConnectionResetError, RuntimeError):
+                self.clients.discard(ws)

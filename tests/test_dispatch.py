@@ -1,0 +1,177 @@
+"""The dispatcher: store first, deduplicate, resolve context, route, never go silent."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.models import ChatGroup, InboundMessage, InboundStatus
+from bot.transports.base import MessageKind
+
+
+async def count_inbound(h, **filters) -> int:
+    async with h.session() as s:
+        return (await s.execute(select(func.count()).select_from(InboundMessage).filter_by(**filters))).scalar_one()
+
+
+async def test_every_inbound_message_is_stored(h):
+    await h.say("阳光花园业主1群", "张三", "早上好")
+    assert await count_inbound(h) == 1
+
+
+async def test_duplicate_delivery_is_handled_once(h):
+    await h.say("阳光花园业主1群", "张三", "帮助", message_id="dup-1")
+    await h.say("阳光花园业主1群", "张三", "帮助", message_id="dup-1")
+    assert await count_inbound(h) == 1
+    assert len(h.texts_to("阳光花园业主1群")) == 1
+
+
+async def test_same_message_id_from_two_accounts_is_two_messages(h):
+    from bot.transports.base import Incoming
+
+    for account in ("sim", "other"):
+        await h.bot.on_message(Incoming(account=account, message_id="m1", sender_id="wxid_x", sender_name="x",
+                                        text="早", sent_at=h.now, chat_id="room-yg-1"))
+    assert await count_inbound(h) == 2
+
+
+async def test_own_messages_are_ignored(h):
+    from bot.transports.base import Incoming
+
+    await h.bot.on_message(Incoming(account="sim", message_id="self-1", sender_id="wxid_bot", sender_name="支部助手",
+                                    text="帮助", sent_at=h.now, chat_id="room-yg-1", is_self=True))
+    assert await count_inbound(h) == 0
+    assert h.sent == []
+
+
+async def test_help_in_group_lists_commands(h):
+    await h.say("阳光花园业主1群", "张三", "帮助")
+    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_help_shows_secretary_commands_only_to_secretaries(h):
+    await h.say("阳光花园业主1群", "张三", "帮助")
+    await h.say("阳光花园业主1群", "李书记", "帮助")
+    resident_help, secretary_help = h.texts_to("阳光花园业主1群")
+    assert "绑定" not in resident_help
+    assert "绑定" in secretary_help
+
+
+async def test_new_sender_in_private_gets_an_answer(h):
+    await h.dm("路人甲", "你好")
+    assert h.texts_to("路人甲"), "a private message must never go unanswered"
+
+
+async def test_command_without_role_is_explained(h):
+    await h.say("阳光花园业主1群", "张三", "绑定 阳光花园")
+    assert "需要" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_unbound_group_ignores_residents(h):
+    await h.say("陌生新群", "张三", "帮助")
+    assert h.texts_to("陌生新群") == []
+    assert await count_inbound(h, status=InboundStatus.IGNORED) == 1
+
+
+async def test_secretary_binds_an_unbound_group(h):
+    await h.say("阳光花园3期群", "李书记", "绑定 阳光花园")
+    assert "已绑定到“阳光花园”" in h.texts_to("阳光花园3期群")[0]
+    async with h.session() as s:
+        group = (await s.execute(select(ChatGroup).where(ChatGroup.topic == "阳光花园3期群"))).scalar_one()
+    assert group.compound_id is not None
+
+
+async def test_secretary_cannot_bind_to_another_compound(h):
+    await h.say("新群", "李书记", "绑定 兰亭水岸")
+    assert "只有“兰亭水岸”的党支部书记" in h.texts_to("新群")[-1]
+
+
+async def test_binding_unknown_compound_names_known_ones(h):
+    await h.say("新群", "李书记", "绑定 不存在小区")
+    assert "没有找到" in h.texts_to("新群")[-1]
+
+
+async def test_non_text_messages_are_stored_not_acted_on(h):
+    await h.say("阳光花园业主1群", "张三", "[图片]", kind=MessageKind.IMAGE)
+    assert await count_inbound(h, status=InboundStatus.IGNORED, kind="image") == 1
+    assert h.sent == []
+
+
+async def test_old_messages_after_reconnect_are_stored_not_acted_on(h):
+    await h.say("阳光花园业主1群", "张三", "帮助", sent_at=h.now - timedelta(hours=2))
+    assert await count_inbound(h, status=InboundStatus.STALE) == 1
+    assert h.sent == []
+
+
+async def test_empty_and_emoji_only_text_is_chatter(h):
+    await h.say("阳光花园业主1群", "张三", "")
+    await h.say("阳光花园业主1群", "张三", "😀😀😀")
+    assert h.texts_to("阳光花园业主1群") == []
+    assert await count_inbound(h) == 2
+
+
+async def test_oversized_text_is_stored_whole(h):
+    text = "很长" * 25_000
+    await h.say("阳光花园业主1群", "张三", text)
+    async with h.session() as s:
+        stored = (await s.execute(select(InboundMessage.text))).scalar_one()
+    assert stored == text
+
+
+async def test_control_characters_do_not_break_commands(h):
+    await h.say("阳光花园业主1群", "张三", "\u200b帮助\x07")
+    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_mention_of_bot_is_stripped_before_routing(h):
+    await h.say("阳光花园业主1群", "张三", "@支部助手 帮助", mention=True)
+    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_failing_handler_marks_message_failed_and_apologises(h):
+    import handlers.core as core
+
+    async def boom(ctx):
+        raise RuntimeError("kaput")
+
+    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
+    object.__setattr__(command, "handler", boom)
+    try:
+        await h.say("阳光花园业主1群", "张三", "隐私")
+    finally:
+        object.__setattr__(command, "handler", core.privacy)
+    assert "出错了" in h.texts_to("阳光花园业主1群")[-1]
+    assert await count_inbound(h, status=InboundStatus.FAILED) == 1
+
+
+async def test_failed_message_can_be_retried(h):
+    import handlers.core as core
+
+    async def boom(ctx):
+        raise RuntimeError("kaput")
+
+    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
+    object.__setattr__(command, "handler", boom)
+    try:
+        await h.say("阳光花园业主1群", "张三", "隐私")
+    finally:
+        object.__setattr__(command, "handler", core.privacy)
+    results = await h.bot.retry_failed()
+    await h.drain()
+    assert [status for _, status in results] == ["handled"]
+    assert "隐私说明" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_privacy_notice_says_retention(h):
+    await h.dm("张三", "隐私")
+    assert "7天后自动删除" in h.texts_to("张三")[-1]
+
+
+async def test_display_name_never_grants_a_role(h):
+    await h.say("阳光花园业主1群", "李书记", "绑定 阳光花园", sender_id="wxid_impostor")
+    assert "需要" in h.texts_to("阳光花园业主1群")[-1]
+
+
+async def test_unbound_group_stays_silent_for_non_secretary_binding(h):
+    await h.say("新群", "张三", "绑定 阳光花园")
+    assert h.texts_to("新群") == []
