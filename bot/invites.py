@@ -15,7 +15,11 @@ CODE_LENGTH = 6
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    """Six characters with at least one digit (so an English word is never taken for a code)."""
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        if any(ch.isdigit() for ch in code):
+            return code
 
 
 async def create_invite(session: AsyncSession, person: Person, role: str, now: datetime, ttl_hours: int,

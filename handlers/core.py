@@ -39,8 +39,7 @@ async def privacy(ctx: Context) -> None:
 
 @router.command("删除我的信息", where="private", usage="删除我的信息", summary="删除您与办事无关的聊天记录")
 async def forget_me(ctx: Context) -> None:
-    count = await forget_person_chatter(ctx.session, ctx.person.id)
-    ctx.message.keep = False
+    count = await forget_person_chatter(ctx.session, ctx.person.id, except_id=ctx.message.id)
     ctx.reply(f"已删除您的{count}条聊天记录。与工单、心愿有关的必要记录按规定保留。")
 
 

@@ -10,3 +10,24 @@ from bot.testing import BotHarness
 async def h():
     async with BotHarness() as harness:
         yield harness
+
+
+@pytest.fixture
+def pg_url():
+    """A real PostgreSQL database (started by .ci/services.sh); one per xdist worker."""
+    import os
+
+    url = os.environ.get("ZHIBU_TEST_POSTGRES_URL")
+    if worker_id_env() == "gw1" and os.environ.get("ZHIBU_TEST_POSTGRES_URL2"):
+        url = os.environ["ZHIBU_TEST_POSTGRES_URL2"]
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("ZHIBU_TEST_POSTGRES_URL is not set: .ci/services.sh should have started PostgreSQL")
+        pytest.skip("no PostgreSQL server (run `make test` as root, or set ZHIBU_TEST_POSTGRES_URL)")
+    return url
+
+
+def worker_id_env() -> str:
+    import os
+
+    return os.environ.get("PYTEST_XDIST_WORKER", "master")
