@@ -61,7 +61,6 @@ class BotApp:
         self.scheduler: Any = None
         self.bot_ids: dict[str, str] = {}  # account → the bot's own contact id
         self._tasks: list[asyncio.Task] = []
-        self._started = False
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self, *, prepare: bool = True) -> None:
@@ -85,6 +84,9 @@ class BotApp:
                                      self.table, self.services)
         self.sender = OutboxSender(self.sessions, self.outbox, self.transports, self.clock, self.rng)
         await self.sender.recover()
+        recovered = await self.dispatcher.recover()
+        if recovered:
+            log.info("processed %s messages stored before the last stop but never acted on", recovered)
 
     async def load_org_if_empty(self) -> None:
         org_file = self.settings.org_file
@@ -109,11 +111,24 @@ class BotApp:
         for transport in self.transports.values():
             await transport.start(self)
         self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox-sender"))
+        self._tasks.append(asyncio.create_task(self._flush_chatter_forever(), name="chatter-status"))
         if self.scheduler is not None:
             await self.scheduler.start()
-        self._started = True
+
+    async def _flush_chatter_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.dispatcher.flush_chatter()
+            except Exception:
+                log.exception("could not record chatter statuses")
 
     async def stop(self) -> None:
+        if self.dispatcher is not None:
+            try:
+                await self.dispatcher.flush_chatter()
+            except Exception:
+                log.exception("could not record chatter statuses at stop")
         if self.sender is not None:
             self.sender.stop()
         if self.scheduler is not None:
@@ -126,13 +141,12 @@ class BotApp:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
-        if self._started:
-            for transport in self.transports.values():
-                try:
-                    await transport.stop()
-                except Exception:
-                    log.exception("transport %s did not stop cleanly", transport.account)
-        self._started = False
+        # Always: a partly started app (second account failed to log in) stops what did start.
+        for transport in self.transports.values():
+            try:
+                await transport.stop()
+            except Exception:
+                log.exception("transport %s did not stop cleanly", transport.account)
         if self.engine is not None and self._owns_engine:
             await self.engine.dispose()
 

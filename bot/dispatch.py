@@ -5,13 +5,15 @@ import logging
 import re
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
-from bot.identity import group_for, person_for
+from bot.identity import ContextCache, context_changed, group_for, has_writes, person_for
 from bot.models import ChatGroup, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
@@ -21,6 +23,9 @@ from bot.texts import core as T
 from bot.transports.base import Incoming, MessageKind
 
 log = logging.getLogger(__name__)
+
+# Chatter statuses are written in batches of this many (or at each outbox drain).
+CHATTER_BATCH = 200
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 
@@ -44,42 +49,48 @@ class Dispatcher:
         self.table = table
         self.services = services or {}
         self.bot_name = settings.wechaty.bot_name
+        self.cache = ContextCache()
+        self._chatter: list[int] = []
 
     async def handle(self, incoming: Incoming) -> int | None:
         """Store, then act. Returns the stored message id, or None for a duplicate/own message."""
         if incoming.is_self:
             return None  # our own texts come back from the gateway: they are in the outbox already
-        message_id = await self.store(incoming)
+        values = self._values(incoming)
+        message_id = await self.store(values)
         if message_id is None:
             return None
-        await self.process(message_id, incoming)
+        await self.process(message_id, incoming, values)
         self.outbox.notify()
         return message_id
 
-    async def store(self, incoming: Incoming) -> int | None:
-        """Insert the message; None when this (account, message id) was stored before."""
+    def _values(self, incoming: Incoming) -> dict[str, Any]:
         text = incoming.text or ""
         limit = self.settings.max_text_chars
-        values = dict(
+        group = self.cache.group(incoming.account, incoming.chat_id, incoming.chat_topic) if incoming.chat_id else None
+        person = self.cache.person(incoming.account, incoming.sender_id, incoming.sender_name)
+        return dict(
             account=incoming.account, platform_message_id=incoming.message_id,
             chat_platform_id=incoming.chat_id, sender_platform_id=incoming.sender_id,
             sender_name=(incoming.sender_name or "")[:128], kind=str(incoming.kind),
             text=text[:limit], truncated=len(text) > limit, mentions_bot=incoming.mentions_bot,
             sent_at=incoming.sent_at, received_at=self.clock.now(), status=InboundStatus.RECEIVED,
-            keep=False,
+            keep=False, group_id=group.id if group else None, person_id=person.id if person else None,
+            error=None, handled_at=None,
         )
-        async with self.sessions() as session:
-            dialect = session.bind.dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            stmt = (insert(InboundMessage).values(**values)
-                    .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
-                    .returning(InboundMessage.id))
-            message_id = (await session.execute(stmt)).scalar_one_or_none()
-            await session.commit()
-        return message_id
+
+    async def store(self, values: dict[str, Any]) -> int | None:
+        """Insert the message; None when this (account, message id) was stored before."""
+        engine = self.sessions.kw["bind"]
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = (insert(InboundMessage).values(**values)
+                .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
+                .returning(InboundMessage.id))
+        async with engine.begin() as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none()
 
     async def retry(self, message_id: int) -> str:
-        """Run a stored (failed) message through the handlers again; returns the new status."""
+        """Run a stored (failed or never processed) message through the handlers again."""
         async with self.sessions() as session:
             row = await session.get(InboundMessage, message_id)
             if row is None:
@@ -95,38 +106,99 @@ class Dispatcher:
         self.outbox.notify()
         return status
 
-    async def process(self, message_id: int, incoming: Incoming) -> str:
+    async def process(self, message_id: int, incoming: Incoming, values: dict[str, Any] | None = None) -> str:
         try:
             async with self.sessions() as session:
-                status = await self._route(session, message_id, incoming)
-                await session.commit()
-                return status
+                status, group, person = await self._route(session, message_id, incoming, values)
+                changed = context_changed(session)
+                if status == InboundStatus.CHATTER and not has_writes(session):
+                    # Nothing happened: record the status in a batch instead of a write per message.
+                    self._chatter.append(message_id)
+                    if len(self._chatter) >= CHATTER_BATCH:
+                        await self.flush_chatter()
+                else:
+                    await session.commit()
+            if changed:
+                self.cache.clear()  # roles, bindings or identities changed: resolve afresh
+            else:
+                self.cache.remember(incoming.account, incoming.chat_id, group, incoming.sender_id,
+                                    person, incoming.sender_name)
+            return status
         except Exception as exc:
             log.exception("handler failed for inbound message %s", message_id)
+            self.cache.clear()
             await self._mark_failed(message_id, incoming, exc)
             return InboundStatus.FAILED
 
-    async def _route(self, session: AsyncSession, message_id: int, incoming: Incoming) -> str:
+    async def flush_chatter(self) -> None:
+        """Write the CHATTER status of messages that needed nothing (batched)."""
+        if not self._chatter:
+            return
+        ids, self._chatter = self._chatter, []
+        async with self.sessions() as session:
+            await session.execute(update(InboundMessage).where(InboundMessage.id.in_(ids))
+                                  .values(status=InboundStatus.CHATTER, handled_at=self.clock.now()))
+            await session.commit()
+
+    async def recover(self) -> int:
+        """After a restart: act on messages stored but never processed (the crash window)."""
+        await self.flush_chatter()
+        async with self.sessions() as session:
+            ids = list((await session.execute(select(InboundMessage.id).where(
+                InboundMessage.status == InboundStatus.RECEIVED).order_by(InboundMessage.id))).scalars())
+        for message_id in ids:
+            async with self.sessions() as session:
+                row = await session.get(InboundMessage, message_id)
+                group = await session.get(ChatGroup, row.group_id) if row.group_id else None
+                incoming = Incoming(
+                    account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
+                    sender_name=row.sender_name, text=row.text, sent_at=row.sent_at,
+                    chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
+                    kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
+                )
+            await self.process(message_id, incoming)
+        await self.flush_chatter()
+        return len(ids)
+
+    async def _route(self, session: AsyncSession, message_id: int, incoming: Incoming,
+                     values: dict[str, Any] | None):  # noqa: ANN202
         now = self.clock.now()
-        message = await session.get(InboundMessage, message_id)
+        if values is not None:
+            # Fresh from store(): build the row without reading it back.
+            row = InboundMessage(id=message_id, **values)
+            make_transient_to_detached(row)
+            message = await session.merge(row, load=False)
+        else:
+            message = await session.get(InboundMessage, message_id)
         assert message is not None
         group = None
         if incoming.chat_id is not None:
-            group = await group_for(session, incoming.account, incoming.chat_id, incoming.chat_topic, now)
-            message.group_id = group.id
-        person = await person_for(session, incoming.account, incoming.sender_id, incoming.sender_name,
-                                  now, incoming.sender_alias)
-        message.person_id = person.id
+            cached = self.cache.group(incoming.account, incoming.chat_id, incoming.chat_topic)
+            if cached is not None:
+                group = await session.merge(cached, load=False)
+            else:
+                group = await group_for(session, incoming.account, incoming.chat_id, incoming.chat_topic, now)
+            if message.group_id != group.id:
+                message.group_id = group.id
+        cached_person = self.cache.person(incoming.account, incoming.sender_id, incoming.sender_name)
+        if cached_person is not None:
+            person = await session.merge(cached_person, load=False)
+        else:
+            person = await person_for(session, incoming.account, incoming.sender_id, incoming.sender_name,
+                                      now, incoming.sender_alias)
+        if message.person_id != person.id:
+            message.person_id = person.id
 
         status = self._precheck(incoming, group, now)
         if status is None:
             ctx = self._context(session, incoming, message, person, group)
             status = await self._act(ctx)
-        message.status = status
-        message.handled_at = now
-        if status == InboundStatus.HANDLED:
-            message.keep = True
-        return status
+        if status != InboundStatus.CHATTER or has_writes(session):
+            message.status = status
+            message.handled_at = now
+            if status == InboundStatus.HANDLED:
+                message.keep = True
+        return status, group, person
 
     def _precheck(self, incoming: Incoming, group: ChatGroup | None, now) -> str | None:  # noqa: ANN001
         if incoming.kind != MessageKind.TEXT:

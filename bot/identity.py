@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.models import ChatGroup, Identity, Person
 
@@ -19,6 +20,11 @@ async def person_for(session: AsyncSession, account: str, platform_id: str, disp
         select(Identity).where(Identity.account == account, Identity.platform_id == platform_id)
     )).scalar_one_or_none()
     if ident is None:
+        from bot.relink import resolve_unknown_sender  # same person on another account, or by marker
+
+        known = await resolve_unknown_sender(session, account, platform_id, display_name, alias, now)
+        if known is not None:
+            return known
         person = Person(name=display_name or platform_id, created_at=now, roles=[])
         session.add(person)
         await session.flush()
@@ -46,3 +52,74 @@ async def group_for(session: AsyncSession, account: str, platform_id: str, topic
     elif topic and group.topic != topic:
         group.topic = topic
     return group
+
+
+class ContextCache:
+    """Detached copies of groups and people (with roles) recently seen, so a chat message
+    needs no SELECT to find out where it comes from and who sent it.
+
+    Entries expire after ``ttl`` seconds (another process may change roles) and the whole
+    cache is dropped whenever a message changed state (a command or case ran).
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        import time
+
+        self._time = time.monotonic
+        self.ttl = ttl
+        self.groups: dict[tuple[str, str], tuple[float, ChatGroup]] = {}
+        self.people: dict[tuple[str, str], tuple[float, Person, str]] = {}
+
+    def group(self, account: str, platform_id: str, topic: str | None) -> ChatGroup | None:
+        hit = self.groups.get((account, platform_id))
+        if hit is None or self._time() - hit[0] > self.ttl or (topic and hit[1].topic != topic):
+            return None
+        return hit[1]
+
+    def person(self, account: str, platform_id: str, display_name: str) -> Person | None:
+        hit = self.people.get((account, platform_id))
+        if hit is None or self._time() - hit[0] > self.ttl or hit[2] != display_name:
+            return None
+        return hit[1]
+
+    def remember(self, account: str, group_pid: str | None, group: ChatGroup | None,
+                 person_pid: str, person: Person, display_name: str) -> None:
+        now = self._time()
+        if len(self.people) > 50_000:  # bounded: a district has many residents, memory does not
+            self.clear()
+        if group is not None and group_pid is not None:
+            self.groups[(account, group_pid)] = (now, group)
+        self.people[(account, person_pid)] = (now, person, display_name)
+
+    def clear(self) -> None:
+        self.groups.clear()
+        self.people.clear()
+
+
+# What a cached context depends on: a change to any of these drops the cache.
+_CONTEXT_TABLES = {"chat_groups", "people", "roles", "identities", "compounds"}
+
+
+@event.listens_for(Session, "before_flush")
+def _note_context_changes(session: Session, _context, _instances) -> None:  # noqa: ANN001
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+    if _changes_context(session):
+        session.info["context_changed"] = True
+
+
+def _changes_context(session: Session) -> bool:
+    return any(getattr(obj, "__tablename__", None) in _CONTEXT_TABLES
+               for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+def context_changed(session: AsyncSession) -> bool:
+    """Did this session change groups, people, roles or identities (flushed or pending)?"""
+    sync = session.sync_session
+    return bool(sync.info.get("context_changed")) or _changes_context(sync)
+
+
+def has_writes(session: AsyncSession) -> bool:
+    """Has this session anything to commit (flushed already or still pending)?"""
+    sync = session.sync_session
+    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted)

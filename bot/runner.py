@@ -9,14 +9,10 @@ from aiohttp import web
 
 from bot.app import BotApp
 from bot.config import Settings
-from bot.transports.base import Transport
+from bot.transports.base import StartupError, Transport
 from bot.transports.simulator import SimulatorTransport
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(Exception):
-    """The bot cannot start (gateway unreachable, bad token, …); the message is for the operator."""
 
 
 def build_transports(settings: Settings, demo: bool) -> list[Transport]:

@@ -210,6 +210,7 @@ class BotHarness:
     async def drain(self) -> int:
         assert self.app is not None and self.app.sender is not None
         count = await self.app.sender.drain()
+        await self.app.dispatcher.flush_chatter()
         await self._refresh_names()
         return count
 

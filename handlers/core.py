@@ -59,6 +59,12 @@ async def bind(ctx: Context, args: str) -> None:
         ctx.reply(T.BIND_NOT_SECRETARY.format(compound=info.name))
         return
     if ctx.group.compound_id == info.id:
+        if ctx.group.relink_pending:  # the secretary confirms a group re-linked by a guess
+            ctx.group.relink_pending = False
+            ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="relink_confirmed",
+                                  at=ctx.clock.now(), actor_person_id=ctx.person.id, note=info.name))
+            ctx.reply(T.BIND_CONFIRMED.format(compound=info.name))
+            return
         ctx.reply(T.BIND_ALREADY.format(compound=info.name))
         return
     previous = ctx.group.compound_id
@@ -104,6 +110,10 @@ async def invite_code(ctx: Context) -> bool:
         ctx.reply(T.LINK_ALREADY if str(exc) == "used" else T.LINK_BAD_CODE)
         return True
     ctx.person = person
+    if "app" in ctx.services:  # write the stable marker into the contact's remark right away
+        from bot.relink import request_marking
+
+        request_marking(ctx.services["app"], ctx.incoming.account)
     labels = "、".join(role_label(r.name) for r in person.roles) or "居民"
     scopes = "、".join(sorted({_scope(ctx, r) for r in person.roles})) or "—"
     ctx.outbox.enqueue(ctx.session, T.LINK_OK.format(name=person.name, roles=labels, scope=scopes),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.testing import BotHarness
+from conftest_gateway import gateway, gateway_factory  # noqa: F401  (end-to-end WeChat fixtures)
 
 
 @pytest.fixture

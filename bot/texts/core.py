@@ -40,6 +40,7 @@ BIND_USAGE = "绑定 小区名"
 BIND_UNKNOWN_COMPOUND = "没有找到名为“{name}”的小区，请核对名称。已登记的小区：{known}"
 BIND_NOT_SECRETARY = "只有“{compound}”的党支部书记（或社区工作人员）可以绑定本群。"
 BIND_ALREADY = "本群已经绑定到“{compound}”。"
+BIND_CONFIRMED = "已确认：本群仍属于“{compound}”，重新登录后的群关联已核实。"
 BIND_ONLY_GROUP = "请在需要绑定的群里发送“绑定 小区名”。"
 
 LINK_OK = "身份确认成功：{name}，{roles}（{scope}）。发送“帮助”查看可用的命令。"

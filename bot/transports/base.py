@@ -113,6 +113,10 @@ class RoomTopicChanged:
     at: datetime | None = None
 
 
+class StartupError(Exception):
+    """A transport cannot start (gateway unreachable, token refused, …): the message is for the operator."""
+
+
 class TransportError(Exception):
     """A send failed; the outbox retries it with backoff."""
 

@@ -13,12 +13,17 @@ few things that break its import, and must run before anything imports ``wechaty
   module import; the default instance is then shared by every ``WechatyOptions``, so callers
   must always pass ``puppet_options=PuppetOptions()`` explicitly.
 
+* ``wechaty.config`` creates ``./.wechaty/`` (a plugin cache) in the working directory at
+  import time unless ``CACHE_DIR`` is set: it is pointed at a private temp directory.
+
 Everything here is idempotent and touches nothing when the installed versions are fine.
 """
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import tempfile
 import types
 import warnings
 
@@ -89,11 +94,17 @@ def _patch_puppet_options() -> None:
         PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign]
 
 
+def _cache_dir() -> None:
+    if not os.environ.get("CACHE_DIR"):
+        os.environ["CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"zhibu-wechaty-{getattr(os, 'getuid', lambda: 'user')()}")
+
+
 def apply() -> None:
     """Patch once; safe to call many times."""
     global _applied
     if _applied:
         return
+    _cache_dir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         _patch_pyee()

@@ -1,0 +1,1259 @@
+"""WeChat through Wechaty: the Python SDK talking gRPC to a Wechaty puppet service.
+
+This is the only module that imports ``wechaty`` (and its ``wechaty_puppet*`` packages).
+One ``WechatyTransport`` serves one WeChat account (one gateway endpoint + token); several
+accounts are several transports (``build_wechaty_transports``).
+
+How it uses the SDK, and why not ``Wechaty.start()``:
+
+* ``Wechaty.start()`` blocks for the life of the connection, swallows errors (a wrong token
+  becomes a printed message and a hang) and, at login, starts a plugin web server on
+  0.0.0.0:5000. Instead a session here creates the SDK objects (``Wechaty``, its bound
+  ``Room`` / ``Contact`` / ``Message`` classes), registers its own listeners on the puppet and
+  runs ``puppet.start()`` as a task, so that connection errors, a rejected token and a dropped
+  stream surface as exceptions the transport can act on (fail fast, or reconnect).
+* ``Room._pool`` / ``Contact._pool`` / ``Tag._pool`` are class-level caches shared by every
+  bot instance (and they keep the puppet of the instance that filled them). Each session
+  binds its own classes with their own pools, so several accounts and reconnects never
+  share stale objects.
+* ``PuppetService`` is subclassed: it does not call the server's ``stop`` before ``start``
+  (that would log a real account out on every reconnect), it tolerates event payloads of
+  the newer TypeScript gateway, and ``contact_alias`` sets the alias on the field the 1.x
+  gateway reads.
+* Events are handled one at a time per account, in arrival order, so the application sees
+  ``on_login`` before the messages of that session.
+
+Delivered to the ``EventSink``:
+
+* ``on_login(LoggedIn)`` after every login (first start, reconnect, re-login), with every
+  room the account is in (topic, member count and member names, for re-linking).
+* ``on_message(Incoming)`` for every message but the bot's own (they come back from the
+  gateway): ``text`` has the bot's @-mention removed (other mentions stay, their ids are in
+  ``mention_ids``); ``mentions_bot`` comes from the puppet's mention list or, failing that,
+  from "@<bot name>" in the text. Old messages (a replay at reconnect) are delivered with
+  their real ``sent_at``; the dispatcher decides what is stale, and deduplicates.
+* ``on_room_joined`` (``bot_joined`` when the bot itself was added), ``on_room_left``
+  (``bot_left`` when the bot was removed), ``on_room_topic``.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from urllib.parse import quote
+
+from bot.transports import wechaty_compat
+from bot.transports.base import (
+    Address,
+    ChatGone,
+    EventSink,
+    Incoming,
+    LoggedIn,
+    MemberInfo,
+    MessageKind,
+    RateLimited,
+    RoomInfo,
+    RoomJoined,
+    RoomLeft,
+    RoomTopicChanged,
+    TransportError,
+    TransportStatus,
+)
+
+wechaty_compat.apply()
+
+_loggers_before = set(logging.root.manager.loggerDict)
+
+import betterproto  # noqa: E402
+from grpclib.const import Status  # noqa: E402
+from grpclib.exceptions import GRPCError  # noqa: E402
+from wechaty import Wechaty, WechatyOptions  # noqa: E402
+from wechaty.fake_puppet import FakePuppet  # noqa: E402
+from wechaty.user import Contact, ContactSelf, Favorite, Friendship, Image, Message  # noqa: E402
+from wechaty.user import MiniProgram, Room, RoomInvitation, Tag, UrlLink  # noqa: E402
+from wechaty_puppet import (  # noqa: E402
+    ContactPayload,
+    EventDongPayload,
+    EventErrorPayload,
+    EventFriendshipPayload,
+    EventHeartbeatPayload,
+    EventLoginPayload,
+    EventLogoutPayload,
+    EventMessagePayload,
+    EventReadyPayload,
+    EventRoomInvitePayload,
+    EventRoomJoinPayload,
+    EventRoomLeavePayload,
+    EventRoomTopicPayload,
+    EventScanPayload,
+    MessagePayload,
+    MessageType,
+    Puppet,
+    PuppetOptions,
+    RoomMemberPayload,
+    RoomPayload,
+    ScanStatus,
+)
+from wechaty_puppet_service import PuppetService  # noqa: E402
+from wechaty_grpc.wechaty.puppet import EventType  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger("bot.transports.wechaty")
+
+
+def _tame_sdk_loggers(names: set[str]) -> None:
+    """The SDK gives each of its loggers its own INFO console handler and no propagation
+    (and logs the token at WARNING): route them through the application's logging instead."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+        logger.setLevel(logging.WARNING)
+    logging.getLogger("PuppetService").addFilter(_DropTokenRecords())
+    logging.getLogger("Accessory").setLevel(logging.ERROR)  # "set payload more than once" on refresh
+
+
+class _DropTokenRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token" not in str(record.msg).lower()
+
+
+_tame_sdk_loggers(set(logging.root.manager.loggerDict) - _loggers_before)
+
+# --------------------------------------------------------------------------- texts
+# Operator- and people-facing texts (Simplified Chinese); the lead moves them to bot/texts.py.
+
+TEXT_NO_ACCOUNT = (
+    "未配置微信网关：请设置环境变量 WECHATY_PUPPET_SERVICE_ENDPOINT 和 "
+    "WECHATY_PUPPET_SERVICE_TOKEN，或在 zhibu.toml 的 [wechaty] 中填写 endpoint 和 token。"
+)
+TEXT_BAD_ENDPOINT = "微信网关地址无效：{endpoint}（账号 {account}）。应为“主机:端口”，例如 127.0.0.1:8788。"
+TEXT_BAD_TOKEN = (
+    "微信网关 {endpoint} 拒绝了令牌（账号 {account}）：请检查 WECHATY_PUPPET_SERVICE_TOKEN "
+    "或 zhibu.toml 中的 token 是否与网关启动时的令牌一致。（{detail}）"
+)
+TEXT_UNREACHABLE = (
+    "无法连接微信网关 {endpoint}（账号 {account}，已尝试 {attempts} 次）：{reason}。"
+    "请确认网关已经启动，地址和端口无误。"
+)
+TEXT_LOGIN_TIMEOUT = (
+    "已连接微信网关 {endpoint}（账号 {account}），但 {seconds:.0f} 秒内没有登录微信。"
+    "如需扫码，请用机器人的微信扫描终端里的二维码，然后重新启动。"
+)
+TEXT_SCAN = "请用机器人的微信扫码登录（账号 {account}）：{url}"
+TEXT_NOT_CONNECTED = "微信网关未连接（账号 {account}），稍后重试。"
+TEXT_CONNECTION_LOST = "与微信网关 {endpoint} 的连接断开（账号 {account}）：{reason}；正在重连。"
+TEXT_RECONNECTED = "已重新连接微信网关 {endpoint}（账号 {account}）。"
+
+QR_URL = "https://wechaty.js.org/qrcode/{code}"
+
+_RATE_HINTS = ("频繁", "too frequent", "too often", "too fast", "rate limit", "ratelimit", "frequency")
+_GONE_HINTS = (
+    "not found", "not exist", "no payload", "not a member", "not in room",
+    "不存在", "不在群", "已被移出", "已退出", "被删除", "已解散",
+)
+
+
+try:  # the runner catches StartupError (once the lead moves it next to the Transport protocol)
+    from bot.transports.base import StartupError as _StartupBase  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    _StartupBase = Exception  # type: ignore[misc,assignment]
+
+
+class WechatyStartError(_StartupBase):  # type: ignore[valid-type,misc]
+    """The account could not connect or log in. ``str()`` is a message for the operator."""
+
+
+class _Retryable(Exception):
+    """A connection problem worth another try (gateway down, stream dropped)."""
+
+
+class _AuthRejected(Exception):
+    """The gateway rejected the token: retrying will not help."""
+
+
+class _LoginTimeout(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- SDK adapters
+
+@dataclass(eq=False, repr=False)
+class _ContactAliasRequest(betterproto.Message):
+    """ContactAlias request understood by both gateway generations: 0.x reads the wrapped
+    alias (field 2), 1.x reads ``optional string alias = 3`` (the 0.20 SDK sends only 2,
+    which a 1.x gateway takes for a *get*)."""
+
+    id: str = betterproto.string_field(1)
+    alias_wrapped: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    alias: str = betterproto.string_field(3)
+
+
+@dataclass(eq=False, repr=False)
+class _ContactAliasResponse(betterproto.Message):
+    alias_wrapped: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    alias: str = betterproto.string_field(2)
+
+
+def _payload_json(raw: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class ZhibuPuppetService(PuppetService):
+    """``PuppetService`` for a long-running bot talking to a 0.x or 1.x gateway."""
+
+    def __init__(self, options: PuppetOptions, name: str = "puppet_service") -> None:
+        super().__init__(options, name)
+
+    async def start(self) -> None:
+        """Connect, ask the gateway to start its puppet, then read events until the stream ends.
+
+        The stock client first calls the gateway's ``stop``, which logs a real account out
+        (and may need a new QR scan) each time the bot reconnects: skipped here. A gateway
+        whose puppet is already logged in replays ``login`` to a new event stream.
+        """
+        self._init_puppet()
+        await self.puppet_stub.start()
+        await self._listen_for_event()
+
+    async def stop(self) -> None:
+        """Close the connection only: the gateway keeps the account logged in for the next start."""
+        self._event_stream.remove_all_listeners()
+        self._puppet_stub = None
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+
+    async def contact_alias(self, contact_id: str, alias: Optional[str] = None) -> str:
+        request = _ContactAliasRequest(id=contact_id)
+        if alias is not None:
+            request.alias_wrapped = alias
+            request.alias = alias
+        response = await self.puppet_stub._unary_unary(  # noqa: SLF001
+            "/wechaty.Puppet/ContactAlias", request, _ContactAliasResponse
+        )
+        return response.alias or response.alias_wrapped or ""
+
+    async def _listen_for_event(self) -> None:
+        """Like the SDK's, but one odd payload (the 1.x gateway sends ``{"gerror": …}`` errors,
+        ``dirty`` events, …) is logged and skipped instead of ending the connection."""
+        async for response in self.puppet_stub.event():
+            if response is None:
+                continue
+            try:
+                self._dispatch_event(int(response.type), _payload_json(response.payload))
+            except Exception:  # noqa: BLE001
+                log.warning("skipped an unreadable gateway event (type %s): %r",
+                            response.type, response.payload[:200], exc_info=True)
+
+    def _dispatch_event(self, kind: int, data: dict[str, Any]) -> None:
+        emit = self._event_stream.emit
+        if kind == EventType.EVENT_TYPE_MESSAGE:
+            emit("message", EventMessagePayload(message_id=data["messageId"]))
+        elif kind == EventType.EVENT_TYPE_LOGIN:
+            self.login_user_id = data.get("contactId")
+            emit("login", EventLoginPayload(contact_id=data["contactId"]))
+        elif kind == EventType.EVENT_TYPE_LOGOUT:
+            self.login_user_id = None
+            emit("logout", EventLogoutPayload(contact_id=data.get("contactId", ""),
+                                              data=str(data.get("data", ""))))
+        elif kind == EventType.EVENT_TYPE_SCAN:
+            emit("scan", EventScanPayload(status=ScanStatus(int(data.get("status", 0))),
+                                          qrcode=data.get("qrcode"), data=data.get("data")))
+        elif kind == EventType.EVENT_TYPE_ROOM_JOIN:
+            emit("room-join", EventRoomJoinPayload(
+                invited_ids=list(data.get("inviteeIdList") or []), inviter_id=data.get("inviterId", ""),
+                room_id=data.get("roomId", ""), timestamp=data.get("timestamp") or 0))
+        elif kind == EventType.EVENT_TYPE_ROOM_LEAVE:
+            emit("room-leave", EventRoomLeavePayload(
+                removed_ids=list(data.get("removeeIdList") or []), remover_id=data.get("removerId", ""),
+                room_id=data.get("roomId", ""), timestamp=data.get("timestamp") or 0))
+        elif kind == EventType.EVENT_TYPE_ROOM_TOPIC:
+            emit("room-topic", EventRoomTopicPayload(
+                changer_id=data.get("changerId", ""), new_topic=data.get("newTopic", ""),
+                old_topic=data.get("oldTopic", ""), room_id=data.get("roomId", ""),
+                timestamp=data.get("timestamp") or 0))
+        elif kind == EventType.EVENT_TYPE_ROOM_INVITE:
+            emit("room-invite", EventRoomInvitePayload(room_invitation_id=data.get("roomInvitationId", "")))
+        elif kind == EventType.EVENT_TYPE_FRIENDSHIP:
+            emit("friendship", EventFriendshipPayload(friendship_id=data.get("friendshipId", "")))
+        elif kind == EventType.EVENT_TYPE_ERROR:
+            detail = data.get("gerror") or data.get("data") or json.dumps(data, ensure_ascii=False)
+            emit("error", EventErrorPayload(data=str(detail)))
+        elif kind == EventType.EVENT_TYPE_HEARTBEAT:
+            emit("heartbeat", EventHeartbeatPayload(data=str(data.get("data", ""))))
+        elif kind == EventType.EVENT_TYPE_DONG:
+            emit("dong", EventDongPayload(data=str(data.get("data", ""))))
+        elif kind == EventType.EVENT_TYPE_READY:
+            emit("ready", EventReadyPayload(data=str(data.get("data", ""))))
+        # dirty, reset, unspecified: nothing to do for this client
+
+
+class _NoPlugins:
+    """Stands in for the SDK's plugin manager (a Quart server on 0.0.0.0:5000 and a scheduler)."""
+
+    async def start(self) -> None:
+        return None
+
+    async def emit_events(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+class _SessionWechaty(Wechaty):
+    """A ``Wechaty`` whose user classes (Room, Contact, …) have pools of their own."""
+
+    def __init__(self, options: WechatyOptions) -> None:
+        super().__init__(options)
+        self._plugin_manager = _NoPlugins()  # type: ignore[assignment]
+
+    async def init_puppet(self) -> None:
+        self._puppet = self._load_puppet(self._options)
+
+        def bind(base: type) -> type:
+            namespace = dict(_puppet=self._puppet, _wechaty=self, abstract=False)
+            if hasattr(base, "_pool"):
+                namespace["_pool"] = {}
+            return type(base.__name__, (base,), namespace)
+
+        self.ContactSelf = bind(ContactSelf)
+        self.Contact = bind(Contact)
+        self.Favorite = bind(Favorite)
+        self.Friendship = bind(Friendship)
+        self.Image = bind(Image)
+        self.Message = bind(Message)
+        self.MiniProgram = bind(MiniProgram)
+        self.UrlLink = bind(UrlLink)
+        self.Room = bind(Room)
+        self.RoomInvitation = bind(RoomInvitation)
+        self.Tag = bind(Tag)
+
+
+# Filled by the puppet's ``message_send_text`` while ``send_text`` waits on ``say()``: tells
+# "the text went out but loading the sent message failed" apart from "nothing was sent".
+_SEND_RECEIPT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "zhibu_wechaty_send_receipt", default=None
+)
+
+
+def _record_sends(puppet: Puppet) -> None:
+    original = puppet.message_send_text
+
+    async def message_send_text(conversation_id: str, message: str,
+                                mention_ids: Optional[list[str]] = None) -> str:
+        message_id = await original(conversation_id=conversation_id, message=message,
+                                    mention_ids=mention_ids)
+        receipt = _SEND_RECEIPT.get()
+        if receipt is not None:
+            receipt["sent"] = True
+            receipt["id"] = message_id
+        return message_id
+
+    puppet.message_send_text = message_send_text  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- helpers
+
+_KINDS = {
+    MessageType.MESSAGE_TYPE_TEXT: MessageKind.TEXT,
+    MessageType.MESSAGE_TYPE_IMAGE: MessageKind.IMAGE,
+    MessageType.MESSAGE_TYPE_AUDIO: MessageKind.VOICE,
+    MessageType.MESSAGE_TYPE_VIDEO: MessageKind.VIDEO,
+    MessageType.MESSAGE_TYPE_ATTACHMENT: MessageKind.FILE,
+    MessageType.MESSAGE_TYPE_URL: MessageKind.LINK,
+    MessageType.MESSAGE_TYPE_EMOTICON: MessageKind.EMOTICON,
+    MessageType.MESSAGE_TYPE_MINI_PROGRAM: MessageKind.MINI_PROGRAM,
+    MessageType.MESSAGE_TYPE_RECALLED: MessageKind.SYSTEM,
+}
+
+
+def message_kind(value: Any) -> MessageKind:
+    try:
+        return _KINDS.get(MessageType(int(value)), MessageKind.OTHER)
+    except (TypeError, ValueError):
+        return MessageKind.OTHER
+
+
+def to_datetime(timestamp: float | int | None) -> datetime:
+    """Puppet timestamps are seconds or milliseconds since the epoch; 0/None means now."""
+    if not timestamp:
+        return datetime.now(timezone.utc)
+    value = float(timestamp)
+    if value > 2_145_888_000:  # after 2038 in seconds: it is milliseconds
+        value /= 1000
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+_MENTION_END = "(?:\u2005|\u0020|$)"
+
+
+def strip_mention(text: str, names: Sequence[str]) -> tuple[str, bool]:
+    """Remove "@<name>" (ended by the WeChat mention separator U+2005, a space or the end)
+    for each name; return the new text and whether any was found."""
+    found = False
+    for name in sorted({n for n in names if n}, key=len, reverse=True):
+        pattern = re.compile("@" + re.escape(name) + _MENTION_END)
+        text, count = pattern.subn("", text)
+        found = found or count > 0
+    return text.replace("\u2005", " ").strip(), found
+
+
+def looks_like_web_ids(self_id: str) -> bool:
+    """Web-protocol puppets (wechat4u, puppeteer) use session ids like ``@3f2a…`` that change
+    at every login; pad/iPad/Windows puppets use stable ``wxid_…`` ids."""
+    return self_id.startswith("@")
+
+
+def parse_endpoint(endpoint: str) -> tuple[str, int]:
+    value = endpoint.strip()
+    for prefix in ("grpc://", "http://", "https://"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+    value = value.rstrip("/")
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(endpoint)
+    return host.strip("[]"), int(port)
+
+
+def print_qr(code: str, stream: Any = None) -> None:
+    """Print a scannable QR code in the terminal."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(code)
+    qr.make(fit=True)
+    qr.print_ascii(out=stream or sys.stdout, invert=True)
+
+
+# --------------------------------------------------------------------------- transport
+
+class _Session:
+    """One connection + login to the gateway, with its own SDK objects."""
+
+    def __init__(self, bot: _SessionWechaty, puppet: Puppet) -> None:
+        self.bot = bot
+        self.puppet = puppet
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.ready = asyncio.Event()       # the first login was delivered to the sink
+        self.scanned = asyncio.Event()     # a QR code was shown: wait longer for the login
+        self.run_task: asyncio.Task | None = None
+        self.worker: asyncio.Task | None = None
+        self.self_id: str | None = None
+        self.self_name: str = ""
+        self.room_alias: dict[str, str] = {}
+        self.gone_rooms: set[str] = set()
+        self.is_reconnect = False
+
+
+class WechatyTransport:
+    """One WeChat account served through a Wechaty puppet service gateway."""
+
+    # bot.relink writes "name#zb<person id>" markers into contact aliases through this transport.
+    writes_alias_markers = True
+
+    def __init__(
+        self,
+        account: str,
+        endpoint: str = "",
+        token: str = "",
+        *,
+        bot_name: str = "支部助手",
+        login_timeout: float = 60.0,
+        connect_retries: int = 5,
+        retry_base: float = 1.0,
+        retry_max: float = 30.0,
+        health_interval: float = 20.0,
+        send_timeout: float = 60.0,
+        ids_stable: bool | None = None,
+        deliver_self: bool = False,
+        accept_room_invites: bool = True,
+        accept_friends: bool = True,
+        puppet_factory: Callable[[], Puppet] | None = None,
+        qr_printer: Callable[[str], None] | None = print_qr,
+        member_concurrency: int = 16,
+    ) -> None:
+        if puppet_factory is None:
+            try:
+                self._host, self._port = parse_endpoint(endpoint)
+            except ValueError:
+                raise WechatyStartError(TEXT_BAD_ENDPOINT.format(endpoint=endpoint, account=account)) from None
+        self.account = account
+        self.endpoint = endpoint
+        self._token = token
+        self.bot_name = bot_name
+        self.login_timeout = login_timeout
+        self.connect_retries = max(1, connect_retries)
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self.health_interval = health_interval
+        self.send_timeout = send_timeout
+        self.ids_stable_override = ids_stable
+        self.deliver_self = deliver_self
+        self.accept_room_invites = accept_room_invites
+        self.accept_friends = accept_friends
+        self._puppet_factory = puppet_factory
+        self._qr_printer = qr_printer
+        self._member_limit = asyncio.Semaphore(member_concurrency)
+        self._sink: EventSink | None = None
+        self._session: _Session | None = None
+        self._supervisor: asyncio.Task | None = None
+        self._stopping = False
+        self.status = TransportStatus()
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"WechatyTransport({self.account!r}, {self.endpoint or 'in-process'!r})"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and log in (retrying a few times); returns once ``on_login`` was delivered.
+
+        Raises WechatyStartError (a Chinese message) on a wrong token, an unreachable gateway
+        after ``connect_retries`` attempts, or no login within ``login_timeout``.
+        """
+        if self._sink is not None:
+            raise RuntimeError("transport already started")
+        self._sink = sink
+        self._stopping = False
+        attempts = 0
+        delay = self.retry_base
+        while True:
+            attempts += 1
+            try:
+                self._session = await self._open_session()
+                break
+            except _AuthRejected as exc:
+                self._sink = None
+                detail = re.sub(r'"[^"]*"', '"***"', str(exc))  # the gateway echoes the token tried
+                raise WechatyStartError(TEXT_BAD_TOKEN.format(
+                    endpoint=self.endpoint, account=self.account, detail=detail)) from None
+            except _LoginTimeout:
+                self._sink = None
+                raise WechatyStartError(TEXT_LOGIN_TIMEOUT.format(
+                    endpoint=self.endpoint, account=self.account, seconds=self.login_timeout)) from None
+            except _Retryable as exc:
+                self.status.last_error = str(exc)
+                if attempts >= self.connect_retries:
+                    self._sink = None
+                    raise WechatyStartError(TEXT_UNREACHABLE.format(
+                        endpoint=self.endpoint, account=self.account, attempts=attempts, reason=exc)) from None
+                log.warning("wechaty[%s]: connect attempt %d/%d failed: %s; retrying in %.1fs",
+                            self.account, attempts, self.connect_retries, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry_max)
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"wechaty-supervisor-{self.account}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor
+            self._supervisor = None
+        if self._session is not None:
+            await self._close_session(self._session)
+            self._session = None
+        self.status.connected = False
+        self._sink = None
+
+    @property
+    def connected(self) -> bool:
+        return self._session is not None and self._session.ready.is_set()
+
+    @property
+    def self_id(self) -> str | None:
+        return self._session.self_id if self._session else None
+
+    async def _probe(self) -> None:
+        """A quick TCP connect, so that an unreachable gateway is a clear error at once."""
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(self._host, self._port), timeout=5)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+    def _make_puppet(self) -> Puppet:
+        if self._puppet_factory is not None:
+            return self._puppet_factory()
+        # Always a fresh PuppetOptions: the SDK's dataclass default is one shared object.
+        options = PuppetOptions()
+        options.token = self._token
+        options.end_point = f"{self._host}:{self._port}"
+        return ZhibuPuppetService(options)
+
+    async def _open_session(self, *, reconnect: bool = False) -> _Session:
+        if self._puppet_factory is None:
+            await self._probe()
+        puppet = self._make_puppet()
+        options = WechatyOptions(
+            name=f"zhibu-{self.account}", puppet=puppet, puppet_options=PuppetOptions(),
+            host="127.0.0.1", port=0,
+        )
+        bot = _SessionWechaty(options)
+        await bot.init_puppet()
+        session = _Session(bot, bot.puppet)
+        session.is_reconnect = reconnect
+        _record_sends(session.puppet)
+        self._listen(session)
+        # Current from now on: the sink's on_login may already read rooms and members.
+        self._session = session
+        session.worker = asyncio.create_task(self._work(session), name=f"wechaty-events-{self.account}")
+        session.run_task = asyncio.create_task(session.puppet.start(), name=f"wechaty-puppet-{self.account}")
+        try:
+            await self._wait_for_login(session)
+        except BaseException:
+            if self._session is session:
+                self._session = None
+            await self._close_session(session)
+            raise
+        return session
+
+    async def _wait_for_login(self, session: _Session) -> None:
+        assert session.run_task is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.login_timeout
+        ready = asyncio.create_task(session.ready.wait())
+        scanned = asyncio.create_task(session.scanned.wait())
+        try:
+            while True:
+                waiting = {ready, session.run_task} | ({scanned} if not scanned.done() else set())
+                done, _ = await asyncio.wait(waiting, timeout=max(0.0, deadline - loop.time()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if ready in done:
+                    return
+                if session.run_task in done:
+                    raise self._classify(session.run_task)
+                if scanned in done:
+                    # A QR code is up: give the person time to scan it (each new code extends).
+                    session.scanned.clear()
+                    scanned = asyncio.create_task(session.scanned.wait())
+                    deadline = loop.time() + self.login_timeout
+                    continue
+                if not done:
+                    raise _LoginTimeout()
+        finally:
+            ready.cancel()
+            scanned.cancel()
+
+    def _classify(self, task: asyncio.Task) -> Exception:
+        """Why did the puppet task end?"""
+        if task.cancelled():
+            return _Retryable("cancelled")
+        exc = task.exception()
+        if exc is None:
+            return _Retryable("the gateway closed the event stream")
+        if isinstance(exc, GRPCError):
+            if exc.status in (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED):
+                return _AuthRejected(exc.message or exc.status.name)
+            return _Retryable(f"gRPC {exc.status.name}: {exc.message or ''}".strip())
+        text = str(exc) or type(exc).__name__
+        if "token" in text.lower() and ("invalid" in text.lower() or "unauth" in text.lower()):
+            return _AuthRejected(text)
+        return _Retryable(f"{type(exc).__name__}: {text}")
+
+    async def _close_session(self, session: _Session) -> None:
+        for task in (session.run_task, session.worker):
+            if task is not None and not task.done():
+                task.cancel()
+        for task in (session.run_task, session.worker):
+            if task is not None:
+                with contextlib.suppress(BaseException):
+                    await task
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(session.puppet.stop(), timeout=5)
+
+    async def _supervise(self) -> None:
+        """Watch the connection; when it drops, reconnect with backoff until it is back."""
+        while not self._stopping:
+            session = self._session
+            assert session is not None
+            reason = await self._watch(session)
+            if self._stopping:
+                return
+            log.warning(TEXT_CONNECTION_LOST.format(endpoint=self.endpoint, account=self.account, reason=reason))
+            self.status.connected = False
+            self.status.last_error = reason
+            self._session = None
+            await self._close_session(session)
+            delay = self.retry_base
+            while not self._stopping:
+                await asyncio.sleep(delay)
+                try:
+                    self._session = await self._open_session(reconnect=True)
+                except (_Retryable, _AuthRejected, _LoginTimeout) as exc:
+                    self.status.last_error = str(exc) or type(exc).__name__
+                    log.warning("wechaty[%s]: reconnect failed: %s; next try in %.1fs",
+                                self.account, self.status.last_error, min(delay * 2, self.retry_max))
+                    delay = min(delay * 2, self.retry_max)
+                    continue
+                log.info(TEXT_RECONNECTED.format(endpoint=self.endpoint, account=self.account))
+                break
+
+    async def _watch(self, session: _Session) -> str:
+        """Return why the session ended: its event stream stopped, or a health check failed."""
+        assert session.run_task is not None
+        while True:
+            done, _ = await asyncio.wait({session.run_task}, timeout=self.health_interval)
+            if done:
+                return str(self._classify(session.run_task))
+            try:
+                await asyncio.wait_for(session.puppet.ding("zhibu"), timeout=max(5.0, self.health_interval / 2))
+            except Exception as exc:  # noqa: BLE001
+                return f"health check failed: {type(exc).__name__}: {exc}"
+
+    # ------------------------------------------------------------------ events
+
+    def _listen(self, session: _Session) -> None:
+        puppet = session.puppet
+
+        def enqueue(kind: str) -> Callable[[Any], None]:
+            def handler(payload: Any = None) -> None:
+                session.events.put_nowait((kind, payload))
+            return handler
+
+        for kind in ("login", "logout", "message", "room-join", "room-leave", "room-topic",
+                     "room-invite", "friendship"):
+            puppet.on(kind, enqueue(kind))
+
+        def on_scan(payload: EventScanPayload) -> None:
+            self._on_scan(session, payload)
+
+        def on_error(payload: Any = None) -> None:
+            if isinstance(payload, EventErrorPayload):
+                log.warning("wechaty[%s]: gateway reported an error: %s", self.account, payload.data)
+            elif isinstance(payload, BaseException):
+                log.warning("wechaty[%s]: event handler error: %r", self.account, payload)
+
+        puppet.on("scan", on_scan)
+        puppet.on("error", on_error)
+        for kind in ("heartbeat", "heart-beat", "dong", "ready"):
+            puppet.on(kind, lambda *_: None)
+
+    def _on_scan(self, session: _Session, payload: EventScanPayload) -> None:
+        code = payload.qrcode or ""
+        status = payload.status
+        if status in (ScanStatus.Waiting, ScanStatus.Timeout) and code:
+            url = QR_URL.format(code=quote(code, safe=""))
+            log.warning(TEXT_SCAN.format(account=self.account, url=url))
+            if self._qr_printer is not None:
+                try:
+                    self._qr_printer(code)
+                except Exception:  # noqa: BLE001
+                    log.debug("could not print the QR code", exc_info=True)
+        else:
+            log.info("wechaty[%s]: scan status %s", self.account, getattr(status, "name", status))
+        session.scanned.set()
+
+    async def _work(self, session: _Session) -> None:
+        while True:
+            kind, payload = await session.events.get()
+            try:
+                await self._handle(session, kind, payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.exception("wechaty[%s]: failed to handle a %s event", self.account, kind)
+
+    async def _handle(self, session: _Session, kind: str, payload: Any) -> None:
+        if kind == "login":
+            await self._on_login(session, payload)
+        elif kind == "logout":
+            log.warning("wechaty[%s]: logged out (%s)", self.account, getattr(payload, "data", ""))
+            self.status.logged_in_as = None
+            session.self_id = None  # sends wait (TransportError) until the next login
+        elif kind == "message":
+            await self._on_message(session, payload.message_id)
+        elif kind == "room-join":
+            await self._on_room_join(session, payload)
+        elif kind == "room-leave":
+            await self._on_room_leave(session, payload)
+        elif kind == "room-topic":
+            await self._on_room_topic(session, payload)
+        elif kind == "room-invite":
+            await self._on_room_invite(session, payload)
+        elif kind == "friendship":
+            await self._on_friendship(session, payload)
+
+    async def _on_login(self, session: _Session, payload: EventLoginPayload) -> None:
+        assert self._sink is not None
+        session.self_id = payload.contact_id
+        session.room_alias.clear()
+        session.gone_rooms.clear()
+        contact = session.bot.ContactSelf.load(payload.contact_id)
+        try:
+            await contact.ready(force_sync=True)
+            session.self_name = contact.name or ""
+        except Exception:  # noqa: BLE001
+            log.warning("wechaty[%s]: could not load the bot's own contact", self.account, exc_info=True)
+        rooms = await self._room_infos(session)
+        ids_stable = self.ids_stable_override
+        if ids_stable is None:
+            ids_stable = not looks_like_web_ids(payload.contact_id)
+        self.logins += 1
+        if session.is_reconnect and not session.ready.is_set():
+            self.status.reconnects += 1
+        self.status.connected = True
+        self.status.logged_in_as = session.self_name or payload.contact_id
+        log.info("wechaty[%s]: logged in as %s (%s), %d rooms", self.account, session.self_name,
+                 payload.contact_id, len(rooms))
+        try:
+            await self._sink.on_login(LoggedIn(
+                account=self.account, self_id=payload.contact_id, name=session.self_name,
+                rooms=tuple(rooms), ids_stable=ids_stable,
+            ))
+        finally:
+            session.ready.set()
+
+    def _bot_names(self, session: _Session, room_id: str | None) -> list[str]:
+        names = [self.bot_name, session.self_name]
+        if room_id and session.room_alias.get(room_id):
+            names.append(session.room_alias[room_id])
+        return [n for n in names if n]
+
+    async def _bot_room_alias(self, session: _Session, room_id: str) -> str:
+        if room_id not in session.room_alias and session.self_id:
+            alias = ""
+            with contextlib.suppress(Exception):
+                member = await session.puppet.room_member_payload(room_id, session.self_id)
+                alias = (getattr(member, "room_alias", "") or "") if member is not None else ""
+            session.room_alias[room_id] = alias
+        return session.room_alias.get(room_id, "")
+
+    async def _on_message(self, session: _Session, message_id: str) -> None:
+        assert self._sink is not None
+        payload: MessagePayload = await session.puppet.message_payload(message_id)
+        talker_id = payload.from_id or ""
+        is_self = bool(session.self_id) and talker_id == session.self_id
+        if is_self and not self.deliver_self:
+            log.debug("wechaty[%s]: ignoring the bot's own message %s", self.account, message_id)
+            return
+        message = session.bot.Message.load(message_id)
+        message._payload = payload  # noqa: SLF001  (loaded above, tolerant of unknown talkers)
+        talker = await self._contact(session, talker_id) if talker_id else None
+        sender_name = ""
+        sender_alias = None
+        if talker is not None and talker.payload is not None:
+            sender_name = talker.name or ""
+            sender_alias = talker.payload.alias or None
+        room_id = payload.room_id or None
+        topic = None
+        if room_id:
+            room = session.bot.Room.load(room_id)
+            if room.is_ready():
+                topic = room.payload.topic
+            else:
+                fresh = await self._fresh_room(session, room_id)
+                topic = fresh.topic if fresh is not None else None
+        kind = message_kind(payload.type)
+        text = (payload.text or "") if kind == MessageKind.TEXT else ""
+        mention_ids = [m for m in (payload.mention_ids or []) if m]
+        if room_id and kind == MessageKind.TEXT and mention_ids:
+            with contextlib.suppress(Exception):  # the SDK's list; the raw ids if it fails
+                mention_ids = [c.contact_id for c in await message.mention_list()]
+        mentions_bot = bool(session.self_id) and session.self_id in mention_ids
+        if room_id and kind == MessageKind.TEXT:
+            await self._bot_room_alias(session, room_id)
+            text, named = strip_mention(text, self._bot_names(session, room_id))
+            mentions_bot = mentions_bot or named
+        else:
+            text = text.strip()
+        incoming = Incoming(
+            account=self.account,
+            message_id=payload.id or message_id,
+            sender_id=talker_id,
+            sender_name=sender_name,
+            text=text,
+            sent_at=to_datetime(payload.timestamp),
+            chat_id=room_id,
+            chat_topic=topic,
+            kind=kind,
+            mentions_bot=mentions_bot,
+            mention_ids=tuple(m for m in mention_ids if m != session.self_id),
+            is_self=is_self,
+            sender_alias=sender_alias,
+        )
+        await self._sink.on_message(incoming)
+
+    async def _fresh_room(self, session: _Session, room_id: str) -> RoomPayload | None:
+        """The room as the gateway has it now (the SDK's ``Room.ready`` never refreshes)."""
+        try:
+            payload = await session.puppet.room_payload(room_id)
+        except Exception:  # noqa: BLE001
+            log.debug("room payload %s unavailable", room_id, exc_info=True)
+            return None
+        room = session.bot.Room.load(room_id)
+        room._payload = payload  # noqa: SLF001  (refresh the SDK's cached copy)
+        return payload
+
+    async def _contact(self, session: _Session, contact_id: str, *, refresh: bool = False) -> Contact | None:
+        contact = session.bot.Contact.load(contact_id)
+        async with self._member_limit:
+            try:
+                await contact.ready(force_sync=refresh)
+            except Exception:  # noqa: BLE001
+                return None
+        return contact
+
+    async def _member_info(self, session: _Session, contact_id: str, *, refresh: bool = False) -> MemberInfo:
+        contact = await self._contact(session, contact_id, refresh=refresh)
+        if contact is None or contact.payload is None:
+            return MemberInfo(platform_id=contact_id, name="")
+        return MemberInfo(platform_id=contact_id, name=contact.name or "",
+                          alias=(contact.payload.alias or None))
+
+    async def _members(self, session: _Session, room_id: str, member_ids: Sequence[str] | None = None,
+                       *, refresh: bool = False) -> list[MemberInfo]:
+        if member_ids is None:
+            member_ids = await session.puppet.room_members(room_id)
+        ids = [m for m in member_ids if m and m != session.self_id]
+        return list(await asyncio.gather(*(self._member_info(session, m, refresh=refresh) for m in ids)))
+
+    async def _room_info(self, session: _Session, room_id: str, payload: RoomPayload | None = None) -> RoomInfo:
+        if payload is None:
+            payload = await self._fresh_room(session, room_id)
+        if payload is None:
+            return RoomInfo(platform_id=room_id, topic="")
+        member_ids = list(payload.member_ids or [])
+        if not member_ids:
+            with contextlib.suppress(Exception):
+                member_ids = list(await session.puppet.room_members(room_id))
+        members = await self._members(session, room_id, member_ids)
+        return RoomInfo(
+            platform_id=room_id,
+            topic=payload.topic or "",
+            member_count=len(member_ids),
+            member_names=tuple(sorted(m.name for m in members)),
+        )
+
+    async def _room_infos(self, session: _Session) -> list[RoomInfo]:
+        try:
+            room_ids = list(await session.puppet.room_list())
+        except Exception:  # noqa: BLE001
+            log.warning("wechaty[%s]: could not list rooms", self.account, exc_info=True)
+            return []
+        return list(await asyncio.gather(*(self._room_info(session, rid) for rid in room_ids)))
+
+    async def _on_room_join(self, session: _Session, payload: EventRoomJoinPayload) -> None:
+        assert self._sink is not None
+        room_id = payload.room_id
+        session.gone_rooms.discard(room_id)
+        info = await self._room_info(session, room_id)
+        invited = [i for i in payload.invited_ids if i]
+        bot_joined = bool(session.self_id) and session.self_id in invited
+        members = await self._members(session, room_id, invited, refresh=True)
+        await self._sink.on_room_joined(RoomJoined(
+            account=self.account, room=info, members=tuple(members), bot_joined=bot_joined,
+            at=to_datetime(payload.timestamp),
+        ))
+
+    async def _on_room_leave(self, session: _Session, payload: EventRoomLeavePayload) -> None:
+        assert self._sink is not None
+        room_id = payload.room_id
+        removed = [i for i in payload.removed_ids if i]
+        bot_left = bool(session.self_id) and session.self_id in removed
+        if bot_left:
+            session.gone_rooms.add(room_id)
+        else:
+            await self._fresh_room(session, room_id)
+        members = await self._members(session, room_id, removed)
+        await self._sink.on_room_left(RoomLeft(
+            account=self.account, room_id=room_id, members=tuple(members), bot_left=bot_left,
+            at=to_datetime(payload.timestamp),
+        ))
+
+    async def _on_room_topic(self, session: _Session, payload: EventRoomTopicPayload) -> None:
+        assert self._sink is not None
+        room = session.bot.Room.load(payload.room_id)
+        if room.is_ready():
+            room.payload.topic = payload.new_topic
+        await self._sink.on_room_topic(RoomTopicChanged(
+            account=self.account, room_id=payload.room_id, old_topic=payload.old_topic or "",
+            new_topic=payload.new_topic or "", at=to_datetime(payload.timestamp),
+        ))
+
+    async def _on_room_invite(self, session: _Session, payload: EventRoomInvitePayload) -> None:
+        """Accept invitations to larger groups; the room-join event follows."""
+        if not self.accept_room_invites or not payload.room_invitation_id:
+            return
+        try:
+            await session.puppet.room_invitation_accept(payload.room_invitation_id)
+            log.info("wechaty[%s]: accepted room invitation %s", self.account, payload.room_invitation_id)
+        except Exception:  # noqa: BLE001
+            log.warning("wechaty[%s]: could not accept room invitation", self.account, exc_info=True)
+
+    async def _on_friendship(self, session: _Session, payload: EventFriendshipPayload) -> None:
+        """Accept friend requests, so residents can talk to the bot privately."""
+        if not self.accept_friends or not payload.friendship_id:
+            return
+        try:
+            await session.puppet.friendship_accept(payload.friendship_id)
+            log.info("wechaty[%s]: accepted friend request %s", self.account, payload.friendship_id)
+        except Exception:  # noqa: BLE001
+            log.info("wechaty[%s]: friend request %s not accepted", self.account, payload.friendship_id,
+                     exc_info=True)
+
+    # ------------------------------------------------------------------ outbound
+
+    def _live_session(self) -> _Session:
+        session = self._session
+        if session is None or not session.self_id or session.run_task is None or session.run_task.done():
+            raise TransportError(TEXT_NOT_CONNECTED.format(account=self.account))
+        return session
+
+    async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
+        session = self._live_session()
+        if to.kind == "group" and to.platform_id in session.gone_rooms:
+            raise ChatGone(f"the bot is no longer in room {to.platform_id}")
+        receipt: dict[str, Any] = {}
+        token = _SEND_RECEIPT.set(receipt)
+        try:
+            if to.kind == "group":
+                room = session.bot.Room.load(to.platform_id)
+                say = room.say(text, mention_ids=list(mention_ids) or None)
+            else:
+                contact = session.bot.Contact.load(to.platform_id)
+                say = contact.say(text)
+            message = await asyncio.wait_for(say, timeout=self.send_timeout)
+        except Exception as exc:  # noqa: BLE001
+            if receipt.get("sent"):
+                # The text went out; only re-reading the sent message failed. Do not resend.
+                log.debug("wechaty[%s]: sent, but loading the sent message failed: %r", self.account, exc)
+                return receipt.get("id") or None
+            raise classify_send_error(exc) from exc
+        finally:
+            _SEND_RECEIPT.reset(token)
+        if message is not None and getattr(message, "message_id", None):
+            return message.message_id
+        return receipt.get("id") or None
+
+    async def room_list(self) -> list[RoomInfo]:
+        session = self._live_session()
+        return await self._room_infos(session)
+
+    async def room_members(self, room_id: str) -> list[MemberInfo]:
+        session = self._live_session()
+        try:
+            return await self._members(session, room_id)
+        except Exception as exc:  # noqa: BLE001
+            raise classify_send_error(exc) from exc
+
+    async def contacts(self) -> list[MemberInfo]:
+        """The account's friends (with their aliases): re-linking uses it on web-protocol puppets."""
+        session = self._live_session()
+        try:
+            ids = [c for c in await session.puppet.contact_list() if c and c != session.self_id]
+        except Exception as exc:  # noqa: BLE001
+            raise classify_send_error(exc) from exc
+        contacts = await asyncio.gather(*(self._contact(session, cid) for cid in ids))
+        return [MemberInfo(platform_id=c.contact_id, name=c.name or "", alias=c.payload.alias or None)
+                for c in contacts if c is not None and c.payload is not None and c.payload.friend]
+
+    async def set_alias(self, contact_id: str, alias: str) -> None:
+        session = self._live_session()
+        try:
+            await session.puppet.contact_alias(contact_id, alias)
+        except Exception as exc:  # noqa: BLE001
+            raise classify_send_error(exc) from exc
+        with contextlib.suppress(Exception):
+            await session.bot.Contact.load(contact_id).ready(force_sync=True)
+
+
+def classify_send_error(exc: BaseException) -> TransportError:
+    """Map a puppet / gRPC failure to the outbox's error types."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, asyncio.TimeoutError):
+        return TransportError("timed out")
+    if isinstance(exc, GRPCError):
+        text = exc.message or exc.status.name
+        status = exc.status
+    else:
+        text = str(exc) or type(exc).__name__
+        status = None
+    lowered = text.lower()
+    if any(hint in lowered for hint in _RATE_HINTS):
+        return RateLimited(text)
+    if status == Status.NOT_FOUND or any(hint in lowered for hint in _GONE_HINTS):
+        return ChatGone(text)
+    return TransportError(text)
+
+
+def build_wechaty_transports(settings: "Settings", *, required: bool = True,
+                             **overrides: Any) -> list[WechatyTransport]:
+    """One transport per configured account (``settings.wechaty.all_accounts()``).
+
+    Raises WechatyStartError (Chinese text) for no account when ``required``, or a bad endpoint.
+    """
+    config = settings.wechaty
+    accounts = config.all_accounts()
+    if not accounts and required:
+        raise WechatyStartError(TEXT_NO_ACCOUNT)
+    options: dict[str, Any] = dict(
+        bot_name=config.bot_name,
+        login_timeout=config.login_timeout_seconds,
+        connect_retries=config.connect_retries,
+    )
+    options.update(overrides)
+    return [WechatyTransport(a.name, a.endpoint, a.token, **options) for a in accounts]
+
+
+# --------------------------------------------------------------------------- in-process fake
+
+class FixedFakePuppet(FakePuppet):
+    """The SDK's ``FakePuppet`` made usable for in-process tests.
+
+    Stock, its ``start()`` logs in as a contact that does not exist, injected messages lack
+    a real ``MessageType``, ``message_send_text`` returns an id with no message behind it and
+    ``room_member_payload`` pops (deletes) its data.
+    """
+
+    def __init__(self, self_name: str = "支部助手", self_id: str = "wxid_bot") -> None:
+        super().__init__(PuppetOptions(), name="fake")
+        self._contact_payloads.clear()
+        self.login_user_id = self_id
+        self.add_fake_contact(ContactPayload(id=self_id, name=self_name, friend=True))
+        self.sent: list[dict[str, Any]] = []
+        self.room_aliases: dict[tuple[str, str], str] = {}
+        self.fail_next: list[BaseException] = []
+        self.echo_sent = True
+        self._stopped = asyncio.Event()
+
+    # -- world building
+    def add_contact(self, contact_id: str, name: str, alias: str = "", friend: bool = True) -> str:
+        self.add_fake_contact(ContactPayload(id=contact_id, name=name, alias=alias, friend=friend))
+        return contact_id
+
+    def add_room(self, room_id: str, topic: str, member_ids: Sequence[str], with_bot: bool = True) -> str:
+        members = list(member_ids) + ([self.login_user_id] if with_bot else [])
+        self.add_fake_room(RoomPayload(id=room_id, topic=topic, member_ids=members,
+                                       owner_id=members[0] if members else ""))
+        return room_id
+
+    # -- events
+    def inject_message(self, talker_id: str, text: str, *, room_id: str = "",
+                       mention_ids: Sequence[str] = (), timestamp: float | None = None,
+                       message_type: MessageType = MessageType.MESSAGE_TYPE_TEXT,
+                       message_id: str | None = None) -> str:
+        payload = MessagePayload(
+            id=message_id or uuid.uuid4().hex, from_id=talker_id, room_id=room_id,
+            to_id="" if room_id else self.login_user_id, text=text, type=message_type,
+            mention_ids=list(mention_ids),
+            timestamp=int((timestamp if timestamp is not None else datetime.now(timezone.utc).timestamp()) * 1000),
+        )
+        self.add_fake_message(payload)
+        self.emitter.emit("message", EventMessagePayload(message_id=payload.id))
+        return payload.id
+
+    def room_join(self, room_id: str, invitee_ids: Sequence[str], inviter_id: str) -> None:
+        room = self.get_fake_room(room_id)
+        for cid in invitee_ids:
+            if cid not in room.member_ids:
+                room.member_ids.append(cid)
+        self.emitter.emit("room-join", EventRoomJoinPayload(
+            invited_ids=list(invitee_ids), inviter_id=inviter_id, room_id=room_id,
+            timestamp=int(datetime.now(timezone.utc).timestamp() * 1000)))
+
+    def room_leave(self, room_id: str, removed_ids: Sequence[str], remover_id: str) -> None:
+        room = self.get_fake_room(room_id)
+        room.member_ids = [m for m in room.member_ids if m not in removed_ids]
+        self.emitter.emit("room-leave", EventRoomLeavePayload(
+            removed_ids=list(removed_ids), remover_id=remover_id, room_id=room_id,
+            timestamp=int(datetime.now(timezone.utc).timestamp() * 1000)))
+
+    def room_topic_change(self, room_id: str, new_topic: str, changer_id: str) -> None:
+        room = self.get_fake_room(room_id)
+        old = room.topic
+        room.topic = new_topic
+        self.emitter.emit("room-topic", EventRoomTopicPayload(
+            changer_id=changer_id, new_topic=new_topic, old_topic=old, room_id=room_id,
+            timestamp=int(datetime.now(timezone.utc).timestamp() * 1000)))
+
+    def scan(self, qrcode: str, status: ScanStatus = ScanStatus.Waiting) -> None:
+        self.emitter.emit("scan", EventScanPayload(status=status, qrcode=qrcode))
+
+    # -- puppet API fixes
+    async def start(self) -> None:
+        self._stopped.clear()
+        self.emitter.emit("login", EventLoginPayload(contact_id=self.login_user_id))
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+
+    async def message_send_text(self, conversation_id: str, message: str,
+                                mention_ids: Optional[list[str]] = None) -> str:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        is_room = conversation_id in self._room_payloads
+        if is_room:
+            if self.login_user_id not in self.get_fake_room(conversation_id).member_ids:
+                raise RuntimeError(f"room {conversation_id} not found: the bot is not a member")
+        elif self.get_fake_contact(conversation_id) is None:
+            raise RuntimeError(f"contact {conversation_id} not found")
+        payload = MessagePayload(
+            id=uuid.uuid4().hex, from_id=self.login_user_id, text=message,
+            room_id=conversation_id if is_room else "", to_id="" if is_room else conversation_id,
+            type=MessageType.MESSAGE_TYPE_TEXT, mention_ids=list(mention_ids or []),
+            timestamp=int(datetime.now(timezone.utc).timestamp() * 1000),
+        )
+        self.add_fake_message(payload)
+        self.sent.append({"id": payload.id, "conversation_id": conversation_id, "text": message,
+                          "mention_ids": list(mention_ids or []), "room": is_room})
+        if self.echo_sent:
+            self.emitter.emit("message", EventMessagePayload(message_id=payload.id))
+        return payload.id
+
+    async def message_payload(self, message_id: str) -> MessagePayload:
+        payload = self.get_fake_message(message_id)
+        if payload is None:
+            raise RuntimeError(f"message {message_id} not found")
+        return payload
+
+    async def contact_payload(self, contact_id: str) -> ContactPayload:
+        payload = self.get_fake_contact(contact_id)
+        if payload is None:
+            raise RuntimeError(f"contact {contact_id} not found")
+        return payload
+
+    async def room_payload(self, room_id: str) -> RoomPayload:
+        payload = self.get_fake_room(room_id)
+        if payload is None:
+            raise RuntimeError(f"room {room_id} not found")
+        return RoomPayload(id=payload.id, topic=payload.topic, member_ids=list(payload.member_ids),
+                           owner_id=payload.owner_id, admin_ids=list(payload.admin_ids))
+
+    async def room_list(self) -> list[str]:
+        return [rid for rid, room in self._room_payloads.items() if self.login_user_id in room.member_ids]
+
+    async def room_member_payload(self, room_id: str, contact_id: str) -> RoomMemberPayload:
+        contact = self.get_fake_contact(contact_id)
+        return RoomMemberPayload(id=contact_id, name=contact.name if contact else "",
+                                 room_alias=self.room_aliases.get((room_id, contact_id), ""))
+
+    async def contact_alias(self, contact_id: str, alias: Optional[str] = None) -> str:
+        contact = self.get_fake_contact(contact_id)
+        if contact is None:
+            raise RuntimeError(f"contact {contact_id} not found")
+        if alias is not None:
+            contact.alias = alias
+        return contact.alias
+
+    async def ding(self, data: Optional[str] = None) -> None:
+        return None
