@@ -40,8 +40,8 @@ if have_root && command -v pg_lsclusters >/dev/null 2>&1; then
     su postgres -c "psql -p $pg_port -tAc \"select 1 from pg_database where datname='$db'\"" | grep -q 1 \
       || su postgres -c "createdb -p $pg_port -O zhibu $db"
   done
-  echo "ZHIBU_TEST_POSTGRES_URL=postgresql+asyncpg://zhibu:zhibu@127.0.0.1:$pg_port/zhibu_test" >> var/test.env
-  echo "ZHIBU_TEST_POSTGRES_URL2=postgresql+asyncpg://zhibu:zhibu@127.0.0.1:$pg_port/zhibu_test2" >> var/test.env
+  echo "TEST_POSTGRES_URL=postgresql+asyncpg://zhibu:zhibu@127.0.0.1:$pg_port/zhibu_test" >> var/test.env
+  echo "TEST_POSTGRES_URL2=postgresql+asyncpg://zhibu:zhibu@127.0.0.1:$pg_port/zhibu_test2" >> var/test.env
   echo "services: PostgreSQL $pg_version ready on port $pg_port"
 else
   echo "services: no PostgreSQL (needs root to install/start); PostgreSQL tests will skip"

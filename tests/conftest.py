@@ -18,13 +18,13 @@ def pg_url():
     """A real PostgreSQL database (started by .ci/services.sh); one per xdist worker."""
     import os
 
-    url = os.environ.get("ZHIBU_TEST_POSTGRES_URL")
-    if worker_id_env() == "gw1" and os.environ.get("ZHIBU_TEST_POSTGRES_URL2"):
-        url = os.environ["ZHIBU_TEST_POSTGRES_URL2"]
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if worker_id_env() == "gw1" and os.environ.get("TEST_POSTGRES_URL2"):
+        url = os.environ["TEST_POSTGRES_URL2"]
     if not url:
         if os.environ.get("CI"):
-            pytest.fail("ZHIBU_TEST_POSTGRES_URL is not set: .ci/services.sh should have started PostgreSQL")
-        pytest.skip("no PostgreSQL server (run `make test` as root, or set ZHIBU_TEST_POSTGRES_URL)")
+            pytest.fail("TEST_POSTGRES_URL is not set: .ci/services.sh should have started PostgreSQL")
+        pytest.skip("no PostgreSQL server (run `make test` as root, or set TEST_POSTGRES_URL)")
     return url
 
 
