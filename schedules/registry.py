@@ -8,19 +8,30 @@
     @daily("digests.daily", hour=8, minute=30)
     async def digest(app, now): ...
 
-A job gets the BotApp (sessions, outbox, clock, org, settings) and the time it was due.
+A job gets the BotApp (sessions, outbox, clock, org, settings) and the time it was due
+(timezone-aware UTC). Hours and minutes are district-local time (``settings.timezone``).
+
+Fire times come from APScheduler triggers, always anchored at a fixed start date and asked
+about a given moment — never at the wall clock, so tests on a fake clock get the same times.
+Interval jobs are aligned to that anchor (every 5 minutes fires at :00, :05, … local time),
+so their times are the same in every process and after every restart.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Awaitable, Callable
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-JobFunc = Callable[[Any, Any], Awaitable[None]]
+JobFunc = Callable[[Any, datetime], Awaitable[None]]
+
+# The anchor of every trigger (local midnight): aligned interval jobs, and a start date that
+# keeps APScheduler from reading the wall clock.
+_ANCHOR = datetime(2000, 1, 3)  # a Monday
+_EPSILON = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -28,21 +39,68 @@ class Job:
     name: str
     func: JobFunc
     trigger_args: tuple[str, dict]
-    grace: timedelta
+    grace: timedelta  # a fire time missed by up to this much still runs (once); older ones are recorded missed
 
-    def trigger(self, tz, start) -> BaseTrigger:  # noqa: ANN001
-        """The APScheduler trigger, anchored at ``start`` (never at the wall clock: tests use a fake one)."""
+    @property
+    def is_interval(self) -> bool:
+        return self.trigger_args[0] == "interval"
+
+    @property
+    def interval(self) -> timedelta | None:
+        return timedelta(seconds=self.trigger_args[1]["seconds"]) if self.is_interval else None
+
+    def trigger(self, tz: tzinfo) -> BaseTrigger:
+        """The APScheduler trigger, anchored at a fixed local midnight."""
         kind, args = self.trigger_args
+        start = _ANCHOR.replace(tzinfo=tz)
         if kind == "interval":
             return IntervalTrigger(timezone=tz, start_date=start, **args)
         return CronTrigger(timezone=tz, start_date=start, **args)
 
-    def next_after(self, moment, tz):  # noqa: ANN001, ANN201
+    def next_after(self, moment: datetime, tz: tzinfo) -> datetime | None:
         """The first fire time strictly after ``moment``."""
-        start = moment + timedelta(microseconds=1)
-        if self.trigger_args[0] == "interval":
-            start = moment + timedelta(seconds=self.trigger_args[1]["seconds"])
-        return self.trigger(tz, start).get_next_fire_time(None, start)
+        fire = self.trigger(tz).get_next_fire_time(None, moment + _EPSILON)
+        return fire if fire is None else fire.astimezone(moment.tzinfo)
+
+    def fire_times(self, after: datetime, until: datetime, tz: tzinfo, limit: int = 1000) -> list[datetime]:
+        """Fire times in (after, until], oldest first; at most the newest ``limit`` of them."""
+        if self.is_interval:
+            # Arithmetic, not iteration: a week's downtime of a 1-minute job is 10,080 fire times.
+            step = self.interval
+            assert step is not None
+            last = self._latest_interval_fire(until, tz)
+            times = []
+            moment = last
+            while moment > after and len(times) < limit:
+                times.append(moment)
+                moment -= step
+            return times[::-1]
+        trigger = self.trigger(tz)
+        times: list[datetime] = []
+        # Look back at most ~13 months: a job down for years would otherwise iterate for long.
+        moment = max(after, until - timedelta(days=400))
+        while True:
+            fire = trigger.get_next_fire_time(None, moment + _EPSILON)
+            if fire is None or fire > until:
+                break
+            times.append(fire.astimezone(until.tzinfo))
+            if len(times) > limit:
+                times.pop(0)
+            moment = fire
+        return times
+
+    def _latest_interval_fire(self, moment: datetime, tz: tzinfo) -> datetime:
+        step = self.interval
+        assert step is not None
+        anchor = _ANCHOR.replace(tzinfo=tz)
+        count = (moment - anchor) // step
+        return (anchor + count * step).astimezone(moment.tzinfo)
+
+    def describe(self) -> str:
+        kind, args = self.trigger_args
+        if kind == "interval":
+            return f"every {args['seconds']:g}s"
+        return "cron " + " ".join(f"{k}={v}" for k, v in args.items())
 
 
 JOBS: dict[str, Job] = {}
@@ -56,7 +114,10 @@ def _register(name: str, kind: str, args: dict, grace: timedelta) -> Callable[[J
 
 
 def every(name: str, *, minutes: float = 0, hours: float = 0, grace: timedelta | None = None):  # noqa: ANN201
+    """Every so often, aligned to local midnight (every 5 minutes: :00, :05, …)."""
     seconds = minutes * 60 + hours * 3600
+    if seconds <= 0:
+        raise ValueError(f"job {name}: an interval must be positive")
     return _register(name, "interval", {"seconds": seconds}, grace or timedelta(seconds=seconds))
 
 
@@ -72,3 +133,8 @@ def weekly(name: str, *, day_of_week: str, hour: int, minute: int = 0,
 def monthly(name: str, *, day: int, hour: int, minute: int = 0,
             grace: timedelta = timedelta(days=1)):  # noqa: ANN201
     return _register(name, "cron", {"day": day, "hour": hour, "minute": minute}, grace)
+
+
+def cron(name: str, *, grace: timedelta = timedelta(hours=1), **fields: Any):  # noqa: ANN201
+    """Any APScheduler cron expression (``day_of_week="mon-fri", hour="8-18", minute="*/15"``)."""
+    return _register(name, "cron", dict(fields), grace)

@@ -22,9 +22,12 @@ async def enqueue(h, text, *, group="阳光花园业主1群", person=None, prior
         await h.drain()
 
 
-async def statuses(h) -> list[str]:
+async def statuses(h, group="阳光花园业主1群") -> list[str]:
+    """Statuses of the texts queued for one group (scheduled jobs may queue others)."""
     async with h.session() as s:
-        return list((await s.execute(select(OutboxMessage.status).order_by(OutboxMessage.id))).scalars())
+        gid = (await s.execute(select(ChatGroup.id).where(ChatGroup.topic == group))).scalar_one()
+        return list((await s.execute(select(OutboxMessage.status).where(OutboxMessage.group_id == gid)
+                                     .order_by(OutboxMessage.id))).scalars())
 
 
 async def test_sends_are_spaced_per_account(h):
@@ -125,9 +128,9 @@ async def test_daily_cap_stops_sending_until_tomorrow():
         for i in range(3):
             await enqueue(h, f"第{i}条", drain=False)
         await h.drain()
-        assert len(h.sent) == 2
+        assert len(h.texts_to("阳光花园业主1群")) == 2
         await h.advance(hours=16)
-        assert len(h.sent) == 3
+        assert len(h.texts_to("阳光花园业主1群")) == 3
 
 
 async def test_daily_cap_survives_restart():
@@ -136,7 +139,7 @@ async def test_daily_cap_survives_restart():
         await enqueue(h, "二")
         await h.restart()
         await enqueue(h, "三")
-        assert len(h.sent) == 2
+        assert len(h.texts_to("阳光花园业主1群")) == 2
 
 
 async def test_long_text_is_split_on_line_boundaries(h):

@@ -1,0 +1,350 @@
+"""Notices in chat: 通知, 定时 … 通知, 确认, 通知列表, 通知详情, 撤回通知, 统计, and the
+residents' side: 收到 acknowledgements and answers to collections; also the social workers'
+visit lists that the scheduled visit reminders read (添加走访, 走访名单, 已走访, 删除走访).
+
+Only translation between chat and ``bot.services.notices`` / ``bot.services.collections``.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.models.notices import NoticeStatus
+from bot.roles import STAFF_ROLES
+from bot.router import Router
+from bot.services import ServiceError
+from bot.services import collections as C
+from bot.services import notices as N
+from bot.services import visits as V
+from bot.services.timeparse import TimeParseError, parse_when
+from bot.texts import core as TC
+from bot.texts import notices as T
+from bot.texts import visits as TV
+
+router = Router("notices")
+
+_COLLECT = re.compile(r"^(?:收集|统计|接龙)(?:[\s:：]+|$)(.*)$", re.S)
+# Bare 确认 or 确认 N (确认 W12 and the like belong to other features).
+_CONFIRM = re.compile(r"^[#/＃]?\s*确认\s*(?:通知)?\s*[#＃]?\s*(\d{1,9})?\s*[。.!！]?$")
+_ID = re.compile(r"^[#＃]?\s*(\d{1,9})$")
+
+
+def _notice_id(args: str) -> int | None:
+    m = _ID.match(args.strip())
+    return int(m.group(1)) if m else None
+
+
+def _group_compound(ctx: Context) -> int | None:
+    return ctx.group.compound_id if ctx.group is not None else None
+
+
+# ---------------------------------------------------------------- publishing
+@router.command("通知", "发通知", usage="通知 内容", summary="向本小区各群发通知", in_help=False)
+async def notice(ctx: Context, args: str) -> None:
+    if not N.is_notice_staff(ctx.actor):
+        if not ctx.in_group:  # in a group, "通知：…" from a resident or the property is just chat
+            ctx.reply(T.NOT_STAFF)
+        return
+    await _compose(ctx, args, send_at=None)
+
+
+@router.command("定时", "定时通知", roles=STAFF_ROLES, usage="定时 2026-12-01 09:00 通知 内容",
+                summary="定时发送通知")
+async def schedule(ctx: Context, args: str) -> None:
+    try:
+        when, rest = parse_when(args, ctx.clock.local())
+    except TimeParseError:
+        ctx.reply(T.BAD_TIME.format(text=args[:20]) + "\n" + T.USAGE_SCHEDULE)
+        return
+    if when is None:
+        ctx.reply(T.USAGE_SCHEDULE)
+        return
+    body = re.sub(r"^[#/＃]?\s*(?:发)?通知(?:[\s:：,，]+|$)", "", rest, count=1)
+    if body == rest and not rest.startswith("通知"):
+        ctx.reply(T.SCHEDULE_NEEDS_NOTICE)
+        return
+    await _compose(ctx, body, send_at=when)
+
+
+async def _compose(ctx: Context, args: str, *, send_at) -> None:  # noqa: ANN001
+    if not args.strip():
+        ctx.reply(T.USAGE_NOTICE)
+        return
+    deps, actor = ctx.deps, ctx.actor
+    try:
+        target, rest = await N.parse_scope(deps, actor, args, _group_compound(ctx))
+        spec = None
+        m = _COLLECT.match(rest)
+        if m:
+            spec = C.parse_spec(m.group(1), ctx.clock.local())
+            text = C.notice_text(spec)
+        else:
+            text = rest
+        plan = await N.create_notice(deps, actor, text, target, send_at=send_at, collection=spec,
+                                     origin_group_id=ctx.group.id if ctx.group else None)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.keep_message()
+    _answer_plan(ctx, plan)
+
+
+def _answer_plan(ctx: Context, plan: N.NoticePlan) -> None:
+    notice = plan.notice
+    deps = ctx.deps
+    common = dict(id=notice.id, count=len(plan.recipients), unit=plan.unit, targets=plan.targets_text())
+    if plan.needs_confirm:
+        when = T.PREVIEW_WHEN.format(when=N.fmt_time(deps, notice.send_at)) if notice.send_at else ""
+        ctx.reply(T.PREVIEW.format(**common, when=when, body=N.render(deps, notice, plan.collection),
+                                   minutes=int(N.DRAFT_TTL.total_seconds() // 60)))
+    elif notice.status == NoticeStatus.SCHEDULED:
+        ctx.reply(T.SCHEDULED.format(**common, when=N.fmt_time(deps, notice.send_at)))
+    elif not (ctx.group is not None and [r.group_id for r in plan.recipients] == [ctx.group.id]):
+        ctx.reply(T.SENT_NOW.format(**common))  # (in the one target group the notice itself is the answer)
+
+
+@router.text(order=5)
+async def confirm(ctx: Context) -> bool:
+    """确认 / 确认 N: send the sender's previewed notice. Anything else is not ours."""
+    m = _CONFIRM.match(ctx.text)
+    if not m or not N.is_notice_staff(ctx.actor):
+        return False
+    notice_id = int(m.group(1)) if m.group(1) else None
+    deps = ctx.deps
+    if notice_id is None and await N.latest_draft(deps, ctx.actor) is None:
+        return False
+    if notice_id is not None:
+        found = await deps.session.get(N.Notice, notice_id)
+        if found is None or not N.is_author(found, ctx.actor):
+            return False
+    await _confirm(ctx, notice_id)
+    return True
+
+
+@router.command("确认通知", roles=STAFF_ROLES, usage="确认通知 [编号]", summary="确认发送预览中的通知", in_help=False)
+async def confirm_command(ctx: Context, args: str) -> None:
+    await _confirm(ctx, _notice_id(args) if args else None)
+
+
+async def _confirm(ctx: Context, notice_id: int | None) -> None:
+    try:
+        plan = await N.confirm_notice(ctx.deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.keep_message()
+    _answer_plan(ctx, plan)
+
+
+@router.command("撤回通知", "取消通知", roles=STAFF_ROLES, usage="撤回通知 编号", summary="撤回未发出的通知")
+async def cancel(ctx: Context, args: str) -> None:
+    notice_id = _notice_id(args)
+    if notice_id is None:
+        ctx.reply(T.USAGE_CANCEL)
+        return
+    try:
+        result = await N.cancel_notice(ctx.deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    if result.partly:
+        ctx.reply(T.CANCELLED_PARTLY.format(id=notice_id, sent=result.sent, stopped=result.stopped))
+    else:
+        ctx.reply(T.CANCELLED.format(id=notice_id))
+
+
+# ---------------------------------------------------------------- records
+@router.command("通知列表", roles=STAFF_ROLES, usage="通知列表", summary=T.SUMMARY_LIST)
+async def list_(ctx: Context) -> None:
+    deps = ctx.deps
+    lines = await N.list_notices(deps, ctx.actor)
+    if not lines:
+        ctx.reply(T.LIST_EMPTY)
+        return
+    out = [T.LIST_HEADER.format(count=len(lines))]
+    for line in lines:
+        n = line.notice
+        state = T.STATE_LABELS.get(n.status, n.status)
+        when = n.send_at if n.status == NoticeStatus.SCHEDULED else (n.sent_at or n.created_at)
+        extra = ""
+        if n.status in (NoticeStatus.SENT, NoticeStatus.CANCELLED) and line.counts.total:
+            extra = T.LIST_EXTRA_SENT.format(sent=line.counts.sent, total=line.counts.total, acks=line.acks)
+        if line.answers is not None:
+            extra += T.LIST_EXTRA_COLLECTION.format(answers=line.answers)
+        out.append(T.LIST_LINE.format(id=n.id, state=f"{state} {N.fmt_time(deps, when)}", scope=n.scope_label,
+                                      preview=_preview(n.text), extra=extra))
+    ctx.reply("\n".join(out))
+
+
+def _preview(text: str, limit: int = 24) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[:limit] + "…"
+
+
+@router.command("通知详情", roles=STAFF_ROLES, usage="通知详情 编号", summary="查看通知的发送情况和收到人数")
+async def detail(ctx: Context, args: str) -> None:
+    notice_id = _notice_id(args)
+    if notice_id is None:
+        ctx.reply(T.USAGE_DETAIL)
+        return
+    deps = ctx.deps
+    try:
+        d = await N.notice_detail(deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    n = d.notice
+    group_lines = [T.DETAIL_GROUP_ACK_LINE.format(label=x.label, status=T.DELIVERY_LABELS.get(x.status, x.status),
+                                                  acks=d.acks_by_delivery.get(x.id, 0)) for x in d.deliveries[:20]]
+    failed_rest = [x for x in d.deliveries[20:] if x.status == "failed"]
+    failures = "".join(T.DETAIL_FAILURE_LINE.format(label=x.label, error=x.error or T.UNKNOWN_ERROR)
+                       for x in failed_rest[:20])
+    if len(failed_rest) > 20:
+        failures += T.DETAIL_MORE_FAILURES.format(count=len(failed_rest) - 20)
+    ctx.reply(T.DETAIL.format(
+        id=n.id, state=T.STATE_LABELS.get(n.status, n.status), scope=n.scope_label, author=n.author_name,
+        created=N.fmt_time(deps, n.created_at),
+        when=T.DETAIL_WHEN.format(when=N.fmt_time(deps, n.send_at)) if n.send_at else "",
+        preview=_preview(n.text, 60), sent=d.counts.sent, failed=d.counts.failed, pending=d.counts.pending,
+        cancelled=T.DETAIL_CANCELLED.format(count=d.counts.cancelled) if d.counts.cancelled else "",
+        acks=d.acks, per_group=T.DETAIL_GROUP_ACKS.format(lines="\n".join(group_lines)) if group_lines else "",
+        failures=failures))
+
+
+@router.command("统计", "接龙统计", roles=STAFF_ROLES, usage="统计 [编号]", summary="查看收集（接龙）的分楼统计")
+async def tally(ctx: Context, args: str) -> None:
+    notice_id = _notice_id(args) if args else None
+    if args and notice_id is None:
+        ctx.reply(TC.USAGE.format(usage="统计 编号（不写编号则为您最近一次收集）"))
+        return
+    deps = ctx.deps
+    try:
+        t = await C.tally(deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.reply(C.render_tally(deps, t))
+
+
+# ---------------------------------------------------------------- residents
+@router.text(order=6)
+async def acknowledge(ctx: Context) -> bool:
+    """收到 after a notice: counted, not answered (a group full of bot replies helps nobody)."""
+    if not N.is_ack(ctx.text):
+        return False
+    notice = await N.record_ack(ctx.deps, ctx.person.id, group_id=ctx.group.id if ctx.group else None)
+    return notice is not None
+
+
+@router.text(order=7)
+async def collection_answer(ctx: Context) -> bool:
+    result = await C.answer(ctx.deps, ctx.person, ctx.text, group_id=ctx.group.id if ctx.group else None,
+                            message_id=ctx.message.id)
+    if result is None:
+        return False
+    ctx.keep_message()
+    ctx.reply(result.reply(ctx.deps), mention=ctx.in_group)
+    return True
+
+
+# ---------------------------------------------------------------- visit lists (社工来敲门)
+
+
+def _visit_compound(ctx: Context, args: str) -> tuple[int | None, str]:
+    """The compound a visit command is about: a leading compound name, the group's, or the
+    sender's only one."""
+    first, _, rest = args.strip().partition(" ")
+    if first in ctx.org.by_name:
+        return ctx.org.by_name[first].id, rest.strip()
+    if ctx.group is not None and ctx.group.compound_id is not None:
+        return ctx.group.compound_id, args.strip()
+    mine = ctx.roles.compounds_with(V.VISIT_ROLES, ctx.org.compounds)
+    if len(mine) == 1:
+        return mine[0], args.strip()
+    if ctx.person.compound_id in mine:
+        return ctx.person.compound_id, args.strip()
+    return None, args.strip()
+
+
+def _ids(args: str) -> list[int]:
+    tokens = re.split(r"[\s,，、]+", args.strip())
+    if not tokens or not all(re.fullmatch(r"[#＃]?\d{1,9}", t) for t in tokens):
+        return []
+    return [int(t.lstrip("#＃")) for t in tokens]
+
+
+@router.command("添加走访", roles=V.VISIT_ROLES, usage="添加走访 日走访/周入户/月遍访 对象 [备注]",
+                summary="维护社工走访名单")
+async def visit_add(ctx: Context, args: str) -> None:
+    kind_word, _, rest = args.strip().partition(" ")
+    kind = V.kind_of(kind_word)
+    if not args.strip() or kind is None:
+        ctx.reply(TV.USAGE_ADD if not args.strip() else TV.BAD_KIND)
+        return
+    compound_id, rest = _visit_compound(ctx, rest)
+    if compound_id is None:
+        ctx.reply(TV.NO_COMPOUND)
+        return
+    label, _, note = rest.partition(" ")
+    try:
+        target = await V.add_target(ctx.deps, ctx.actor, compound_id, kind, label, note or None)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.reply(TV.ADDED.format(compound=ctx.org.name_of(compound_id), kind=TV.KIND_LABELS[kind], id=target.id,
+                              label=target.label))
+
+
+@router.command("删除走访", roles=V.VISIT_ROLES, usage="删除走访 编号", summary="从走访名单删除", in_help=False)
+async def visit_remove(ctx: Context, args: str) -> None:
+    ids = _ids(args)
+    if len(ids) != 1:
+        ctx.reply(TV.USAGE_REMOVE)
+        return
+    try:
+        target = await V.remove_target(ctx.deps, ctx.actor, ids[0])
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.reply(TV.REMOVED.format(id=target.id, label=target.label))
+
+
+@router.command("已走访", roles=V.VISIT_ROLES, usage="已走访 编号", summary="记录完成的走访")
+async def visit_done(ctx: Context, args: str) -> None:
+    ids = _ids(args)
+    if not ids:
+        ctx.reply(TV.USAGE_DONE)
+        return
+    try:
+        done = await V.mark_visited(ctx.deps, ctx.actor, ids[:50])
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.reply(TV.DONE.format(items="、".join(f"#{t.id} {t.label}" for t in done)))
+
+
+@router.command("走访名单", roles=V.VISIT_ROLES, usage="走访名单 [日走访/周入户/月遍访]", summary="查看走访名单")
+async def visit_list(ctx: Context, args: str) -> None:
+    kind = V.kind_of(args.split()[-1]) if args.strip() else None
+    compound_id, _ = _visit_compound(ctx, args if kind is None else "")
+    if compound_id is None:
+        ctx.reply(TV.NO_COMPOUND)
+        return
+    try:
+        targets = await V.list_targets(ctx.deps, ctx.actor, compound_id, kind)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    name = ctx.org.name_of(compound_id)
+    if not targets:
+        ctx.reply(TV.LIST_EMPTY.format(compound=name))
+        return
+    lines = [TV.LIST_HEADER.format(compound=name, count=len(targets))]
+    current = None
+    for t in targets:
+        if t.kind != current:
+            current = t.kind
+            lines.append(TV.LIST_KIND.format(kind=TV.KIND_LABELS.get(t.kind, t.kind)))
+        last = TV.LIST_LAST.format(when=N.fmt_time(ctx.deps, t.last_visited_at)) if t.last_visited_at else ""
+        lines.append(TV.LIST_LINE.format(id=t.id, label=t.label, note=f"（{t.note}）" if t.note else "", last=last))
+    ctx.reply("\n".join(lines))
