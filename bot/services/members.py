@@ -1,0 +1,710 @@
+"""Members of the branch: identity requests (亮身份), roles added by a secretary, naming
+consent, the service-point ledger, service records and the monthly honour roll (表彰).
+
+Rights come only from Role rows (per compound), never from display names.
+
+Query functions for the digests and the dashboard (read-only, take a session):
+
+- ``pending_requests(deps, actor)`` → ``PendingRequest`` rows the actor may decide.
+- ``service_record(session, person_id, now, compound_id=None)`` → one member's ``ServiceRecord``.
+- ``service_records(session, compound_id, now, since=None, until=None)`` → every member of a
+  compound with any role-based membership or points, points counted in [since, until).
+- ``honour_roll(session, org, compound_id, year, month)`` → ``HonourRoll`` (named members only).
+- ``points_between(session, compound_ids, since, until)`` → {person_id: points}.
+
+Point rules (also in docs/members.md): a micro-wish fulfilled and confirmed gives each member
+who fulfilled it ``WISH_POINTS`` (10); a duty reported at a volunteer post gives ``DUTY_POINTS``
+(2), at most once per post and day. A compound may override them with its settings
+``points_wish`` / ``points_duty``. Giving up or a released claim costs nothing: honesty is
+better than a stale promise. Each deed is credited once (a unique ledger row).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.invites import create_invite
+from bot.models import ChatGroup, Event, Identity, Person, Role, RoleName
+from bot.models.members import (
+    IdentityRequest, PointKind, PostSignup, RequestState, ServicePoint, SignupState,
+    VolunteerPost,
+)
+from bot.orgdir import OrgDirectory
+from bot.roles import STAFF_ROLES, role_label
+from bot.services import Actor, Deps, ServiceError
+from bot.texts import members as T
+
+# Who may claim wishes and hold volunteer posts.
+MEMBER_ROLES = frozenset({RoleName.PARTY_MEMBER, RoleName.VOLUNTEER})
+# Roles a person may apply for in chat (亮身份); the rest are appointed.
+APPLICABLE_ROLES = (RoleName.PARTY_MEMBER, RoleName.BUILDING_LEADER, RoleName.UNIT_LEADER, RoleName.VOLUNTEER)
+# Compound roles a secretary may add; community/district staff may add a secretary too.
+ADDABLE_ROLES = frozenset({
+    RoleName.PARTY_MEMBER, RoleName.BUILDING_LEADER, RoleName.UNIT_LEADER, RoleName.VOLUNTEER,
+    RoleName.GRID_WORKER, RoleName.SOCIAL_WORKER, RoleName.PROPERTY_MANAGER, RoleName.OWNERS_COMMITTEE,
+    RoleName.RESIDENT,
+})
+AREA_STAFF = frozenset({RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF})
+
+WISH_POINTS = 10
+DUTY_POINTS = 2
+
+ROLE_WORDS = {
+    "党员": RoleName.PARTY_MEMBER, "在职党员": RoleName.PARTY_MEMBER, "楼长": RoleName.BUILDING_LEADER,
+    "单元长": RoleName.UNIT_LEADER, "志愿者": RoleName.VOLUNTEER, "网格员": RoleName.GRID_WORKER,
+    "社工": RoleName.SOCIAL_WORKER, "书记": RoleName.SECRETARY, "支部书记": RoleName.SECRETARY,
+    "物业": RoleName.PROPERTY_MANAGER, "物业负责人": RoleName.PROPERTY_MANAGER, "物业经理": RoleName.PROPERTY_MANAGER,
+    "业委会": RoleName.OWNERS_COMMITTEE, "业委会成员": RoleName.OWNERS_COMMITTEE, "居民": RoleName.RESIDENT,
+    "社区工作人员": RoleName.COMMUNITY_STAFF, "社区": RoleName.COMMUNITY_STAFF,
+}
+
+
+def role_from_word(word: str) -> str | None:
+    word = word.strip()
+    if word in ROLE_WORDS:
+        return ROLE_WORDS[word]
+    return word if word in {r.value for r in RoleName} else None
+
+
+# ------------------------------------------------------------------ small shared helpers
+_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_HOME = re.compile(
+    r"(?P<b>\d{1,3})\s*(?:号楼|栋|幢)(?:\s*(?P<u>\d{1,2})\s*单元)?(?:\s*(?P<r>\d{2,4})\s*(?:室|号|户)?)?"
+    r"|(?P<b2>\d{1,3})-(?P<u2>\d{1,2})-(?P<r2>\d{2,4})")
+
+
+def normalize(text: str) -> str:
+    """Full-width digits, letters and punctuation to ASCII (Ｗ１２ → W12), trimmed: for words and ids."""
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()} | {0xFF0D: ord("-")}
+
+
+def ascii_digits(text: str) -> str:
+    """Full-width digits and letters to ASCII, leaving Chinese punctuation alone: for free text."""
+    return (text or "").translate(_FULLWIDTH)
+
+
+def _cn_digits(text: str) -> str:
+    """三号楼二单元 → 3号楼2单元 (small numbers only)."""
+    def one(m: re.Match) -> str:
+        chars = m.group(1)
+        if chars == "十":
+            return "10"
+        if chars.startswith("十"):
+            return str(10 + _CN.get(chars[1:], 0))
+        if chars.endswith("十"):
+            return str(_CN[chars[0]] * 10)
+        if "十" in chars:
+            tens, ones = chars.split("十", 1)
+            return str(_CN[tens] * 10 + _CN.get(ones, 0))
+        return str(_CN[chars[0]])
+    return re.sub(r"([一二两三四五六七八九十]{1,3})(?=号楼|栋|幢|单元)", one, text)
+
+
+@dataclass(frozen=True)
+class Home:
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    text: str = ""  # the matched text, e.g. "3号楼2单元501"
+
+    def label(self) -> str:
+        parts = []
+        if self.building:
+            parts.append(f"{self.building}号楼")
+        if self.unit:
+            parts.append(f"{self.unit}单元")
+        if self.room:
+            parts.append(self.room)
+        return "".join(parts)
+
+
+def parse_home(text: str) -> tuple[Home | None, str]:
+    """The first "3号楼2单元501" / "3栋" / "3-2-501" in ``text``, and the text without it."""
+    text = _cn_digits(ascii_digits(text))
+    m = _HOME.search(text)
+    if not m:
+        return None, text
+    if m.group("b2"):
+        home = Home(m.group("b2"), m.group("u2"), m.group("r2"), m.group(0))
+    else:
+        home = Home(m.group("b"), m.group("u"), m.group("r"), m.group(0))
+    rest = (text[:m.start()] + " " + text[m.end():]).strip()
+    return home, re.sub(r"\s{2,}", " ", rest)
+
+
+def parse_number(text: str, prefix: str) -> int | None:
+    """"W12", "w12", "Ｗ１２", "12" → 12 (``prefix`` is the letter); None when it is not one."""
+    m = re.fullmatch(rf"(?:{prefix})?\s*(\d{{1,9}})", normalize(text), flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def add_event(deps: Deps, actor: Actor, kind: str, subject_id: int, action: str, *,
+              from_state: str | None = None, to_state: str | None = None, note: str | None = None,
+              data: dict | None = None) -> None:
+    deps.session.add(Event(
+        subject_kind=kind, subject_id=subject_id, action=action, at=deps.clock.now(),
+        actor_person_id=actor.person_id, actor_web_user=actor.web_user, from_state=from_state,
+        to_state=to_state, note=note, data=data,
+    ))
+
+
+def tell(deps: Deps, person_id: int, text: str, *, ref: tuple[str, int] | None = None) -> None:
+    deps.outbox.enqueue(deps.session, text, person_id=person_id, ref=ref)
+
+
+async def reachable(session: AsyncSession, person_id: int | None) -> bool:
+    """The person has an active chat identity, so a private text can reach them."""
+    if person_id is None:
+        return False
+    found = await session.execute(select(Identity.id).where(
+        Identity.person_id == person_id, Identity.active.is_(True)).limit(1))
+    return found.first() is not None
+
+
+async def branch_staff(session: AsyncSession, org: OrgDirectory, compound_id: int) -> list[int]:
+    """Who hears about a compound's requests and wishes: its secretaries, else its community staff."""
+    secretaries = list((await session.execute(select(Role.person_id).where(
+        Role.name == RoleName.SECRETARY, Role.compound_id == compound_id).order_by(Role.person_id))).scalars())
+    if secretaries:
+        return list(dict.fromkeys(secretaries))
+    community = org.community_of.get(compound_id)
+    staff = list((await session.execute(select(Role.person_id).where(
+        Role.name == RoleName.COMMUNITY_STAFF, Role.community_id == community).order_by(Role.person_id))).scalars())
+    return list(dict.fromkeys(staff))
+
+
+async def compound_groups(session: AsyncSession, compound_id: int) -> list[ChatGroup]:
+    """The compound's active, bound groups (whole-compound groups before building groups)."""
+    rows = (await session.execute(select(ChatGroup).where(
+        ChatGroup.compound_id == compound_id, ChatGroup.active.is_(True)).order_by(ChatGroup.id))).scalars()
+    return sorted(rows, key=lambda g: g.building is not None)
+
+
+async def person_of(deps: Deps, actor: Actor) -> Person | None:
+    return await deps.session.get(Person, actor.person_id) if actor.person_id else None
+
+
+def require_staff(actor: Actor, compound_id: int, org: OrgDirectory) -> None:
+    if not actor.roles.is_staff_for(compound_id):
+        raise ServiceError(T.STAFF_ONLY.format(compound=org.name_of(compound_id)))
+
+
+def staff_compounds(actor: Actor, org: OrgDirectory) -> list[int]:
+    return actor.roles.compounds_with(STAFF_ROLES, sorted(org.compounds))
+
+
+# ------------------------------------------------------------------ identity requests
+@dataclass(frozen=True)
+class PendingRequest:
+    """What the dashboard shows of an identity request waiting for a decision."""
+
+    id: int
+    number: str
+    person_id: int
+    name: str
+    compound_id: int
+    role: str
+    detail: str
+    created_at: datetime
+
+
+def request_number(request_id: int) -> str:
+    return f"R{request_id}"
+
+
+def _detail(req: IdentityRequest) -> str:
+    parts = [Home(req.building, req.unit, req.room_no).label()]
+    if req.applicant_name:
+        parts.append(T.DETAIL_WECHAT_NAME.format(name=req.applicant_name))
+    if req.note:
+        parts.append(req.note)
+    return "；".join(p for p in parts if p)
+
+
+async def apply_identity(deps: Deps, actor: Actor, compound_id: int, role: str, *, home: Home | None = None,
+                         note: str | None = None, group_id: int | None = None,
+                         applicant_name: str = "") -> IdentityRequest:
+    """A person asks for a compound role; the branch is told and decides (同意/拒绝)."""
+    if actor.person_id is None:
+        raise ServiceError(T.APPLY_CHAT_ONLY)
+    if role not in APPLICABLE_ROLES:
+        raise ServiceError(T.APPLY_ROLE_APPOINTED.format(role=role_label(role)))
+    if note and len(note) > 200:
+        raise ServiceError(T.TOO_LONG.format(what="说明", limit=200))
+    person = await person_of(deps, actor)
+    assert person is not None
+    if any(r.name == role and r.compound_id == compound_id for r in person.roles):
+        raise ServiceError(T.APPLY_ALREADY_HAS.format(role=role_label(role), compound=deps.org.name_of(compound_id)))
+    pending = (await deps.session.execute(select(IdentityRequest).where(
+        IdentityRequest.person_id == person.id, IdentityRequest.compound_id == compound_id,
+        IdentityRequest.role == role, IdentityRequest.state == RequestState.PENDING))).scalars().first()
+    if pending is not None:
+        raise ServiceError(T.APPLY_PENDING.format(number=request_number(pending.id)))
+    home = home or Home()
+    req = IdentityRequest(
+        person_id=person.id, compound_id=compound_id, role=role, building=home.building, unit=home.unit,
+        room_no=home.room, note=note, applicant_name=applicant_name[:128], group_id=group_id,
+        state=RequestState.PENDING, created_at=deps.clock.now(),
+    )
+    deps.session.add(req)
+    await deps.session.flush()
+    add_event(deps, actor, "identity_request", req.id, "applied", to_state=RequestState.PENDING,
+              note=f"{role} {home.label()}".strip())
+    staff = await branch_staff(deps.session, deps.org, compound_id)
+    text = T.REQUEST_TO_STAFF.format(
+        number=request_number(req.id), name=person.name, role=role_label(role),
+        compound=deps.org.name_of(compound_id), detail=_detail(req) or "—")
+    for staff_id in staff:
+        if staff_id != person.id:
+            tell(deps, staff_id, text, ref=("identity_request", req.id))
+    return req
+
+
+async def pending_requests(deps: Deps, actor: Actor) -> list[PendingRequest]:
+    """Requests waiting in the compounds where the actor is staff, oldest first."""
+    compounds = staff_compounds(actor, deps.org)
+    if not compounds:
+        return []
+    rows = (await deps.session.execute(
+        select(IdentityRequest, Person.name).join(Person, Person.id == IdentityRequest.person_id)
+        .where(IdentityRequest.state == RequestState.PENDING, IdentityRequest.compound_id.in_(compounds))
+        .order_by(IdentityRequest.id))).all()
+    return [PendingRequest(r.id, request_number(r.id), r.person_id, name, r.compound_id, r.role, _detail(r),
+                           r.created_at) for r, name in rows]
+
+
+async def _decidable(deps: Deps, actor: Actor, request_id: int) -> IdentityRequest:
+    req = await deps.session.get(IdentityRequest, request_id)
+    if req is None:
+        raise ServiceError(T.REQUEST_UNKNOWN.format(number=request_number(request_id)))
+    require_staff(actor, req.compound_id, deps.org)
+    if req.state != RequestState.PENDING:
+        raise ServiceError(T.REQUEST_DECIDED.format(number=request_number(req.id), state=T.REQUEST_STATES[req.state]))
+    return req
+
+
+async def _mark_decided(deps: Deps, actor: Actor, req: IdentityRequest, state: str, reason: str | None) -> None:
+    """Pending → decided, conditionally: two secretaries answering at once decide only once."""
+    now = deps.clock.now()
+    result = await deps.session.execute(
+        update(IdentityRequest).where(IdentityRequest.id == req.id, IdentityRequest.state == RequestState.PENDING)
+        .values(state=state, decided_at=now, decided_by=actor.person_id, decided_by_web=actor.web_user,
+                reason=reason).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ServiceError(T.REQUEST_DECIDED.format(number=request_number(req.id), state="已处理"))
+    await deps.session.refresh(req)
+
+
+async def grant_role(deps: Deps, actor: Actor, person: Person, role: str, compound_id: int | None,
+                     community_id: int | None = None) -> bool:
+    """Add a Role row unless the person has it; True when added."""
+    await deps.session.refresh(person, ["roles"])
+    if any(r.name == role and r.compound_id == compound_id and r.community_id == community_id for r in person.roles):
+        return False
+    deps.session.add(Role(person_id=person.id, name=role, compound_id=compound_id, community_id=community_id,
+                          granted_by=actor.person_id, granted_at=deps.clock.now()))
+    await deps.session.flush()
+    await deps.session.refresh(person, ["roles"])
+    add_event(deps, actor, "person", person.id, "role_granted", to_state=role,
+              note=deps.org.name_of(compound_id) or deps.org.communities.get(community_id or 0, ""))
+    return True
+
+
+async def approve_request(deps: Deps, actor: Actor, request_id: int) -> IdentityRequest:
+    req = await _decidable(deps, actor, request_id)
+    await _mark_decided(deps, actor, req, RequestState.APPROVED, None)
+    person = await deps.session.get(Person, req.person_id)
+    assert person is not None
+    await grant_role(deps, actor, person, req.role, req.compound_id)
+    if person.compound_id is None or person.compound_id == req.compound_id:
+        person.compound_id = req.compound_id
+        person.building = req.building or person.building
+        person.unit = req.unit or person.unit
+        person.room_no = req.room_no or person.room_no
+    person.on_roster = True
+    add_event(deps, actor, "identity_request", req.id, "approved", from_state=RequestState.PENDING,
+              to_state=RequestState.APPROVED)
+    compound = deps.org.name_of(req.compound_id)
+    tell(deps, person.id, T.APPROVED_TO_APPLICANT.format(
+        name=person.name, role=role_label(req.role), compound=compound,
+        rights=T.MEMBER_RIGHTS if req.role in MEMBER_ROLES else ""))
+    if req.group_id is not None and person.consent_named:
+        group = await deps.session.get(ChatGroup, req.group_id)
+        if group is not None and group.active and group.compound_id == req.compound_id:
+            home = Home(req.building).label()
+            deps.outbox.enqueue(deps.session, T.SHOW_IDENTITY_IN_GROUP.format(
+                name=person.name, role=role_label(req.role), home=f"（{home}）" if home else ""),
+                group_id=group.id)
+    return req
+
+
+async def reject_request(deps: Deps, actor: Actor, request_id: int, reason: str) -> IdentityRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(T.REJECT_NEEDS_REASON)
+    if len(reason) > 200:
+        raise ServiceError(T.TOO_LONG.format(what="原因", limit=200))
+    req = await _decidable(deps, actor, request_id)
+    await _mark_decided(deps, actor, req, RequestState.REJECTED, reason)
+    add_event(deps, actor, "identity_request", req.id, "rejected", from_state=RequestState.PENDING,
+              to_state=RequestState.REJECTED, note=reason)
+    tell(deps, req.person_id, T.REJECTED_TO_APPLICANT.format(
+        role=role_label(req.role), compound=deps.org.name_of(req.compound_id), reason=reason))
+    return req
+
+
+async def only_pending_for(deps: Deps, actor: Actor) -> int | None:
+    """The one pending request the actor may decide, when there is exactly one."""
+    rows = await pending_requests(deps, actor)
+    return rows[0].id if len(rows) == 1 else None
+
+
+# ------------------------------------------------------------------ secretary adds / removes
+@dataclass
+class AddResult:
+    person: Person
+    role: str
+    added: bool          # False: the person already had the role
+    created: bool        # a new roster person (not seen in chat yet)
+    invite_code: str | None = None  # for the person to link their WeChat (private to the secretary)
+
+
+async def add_member(deps: Deps, actor: Actor, compound_id: int, name: str, role: str, *,
+                     home: Home | None = None, phone: str | None = None) -> AddResult:
+    """A secretary adds a person to the roster with a role.
+
+    Only roster people (imported or approved) are matched by name: a chat display name never
+    receives a role this way. Anyone else becomes a new roster person with a one-time code
+    that links their WeChat when they send it to the bot privately.
+    """
+    require_staff(actor, compound_id, deps.org)
+    name = normalize(name)
+    if not name or len(name) > 16:
+        raise ServiceError(T.ADD_BAD_NAME)
+    allowed = ADDABLE_ROLES | ({RoleName.SECRETARY} if actor.roles.has_any(AREA_STAFF, compound_id) else set())
+    if role not in allowed:
+        raise ServiceError(T.ADD_ROLE_NOT_ALLOWED.format(role=role_label(role)))
+    query = select(Person).where(Person.name == name, Person.compound_id == compound_id, Person.on_roster.is_(True))
+    if phone:
+        query = select(Person).where(Person.phone == phone)
+    matches = list((await deps.session.execute(query.order_by(Person.id))).scalars())
+    if len(matches) > 1:
+        raise ServiceError(T.ADD_AMBIGUOUS.format(name=name, count=len(matches)))
+    home = home or Home()
+    created = not matches
+    if created:
+        person = Person(name=name, phone=phone, compound_id=compound_id, building=home.building, unit=home.unit,
+                        room_no=home.room, on_roster=True, created_at=deps.clock.now())
+        deps.session.add(person)
+        await deps.session.flush()
+        add_event(deps, actor, "person", person.id, "added", note=f"{deps.org.name_of(compound_id)} {home.label()}")
+    else:
+        person = matches[0]
+        if person.compound_id in (None, compound_id):
+            person.compound_id = compound_id
+            person.building = home.building or person.building
+            person.unit = home.unit or person.unit
+            person.room_no = home.room or person.room_no
+    added = await grant_role(deps, actor, person, role, compound_id)
+    code = None
+    if not await reachable(deps.session, person.id):
+        invite = await create_invite(deps.session, person, role, deps.clock.now(), deps.settings.invite_ttl_hours,
+                                     compound_id=compound_id)
+        code = invite.code
+    elif added:
+        tell(deps, person.id, T.ADDED_TO_PERSON.format(role=role_label(role), compound=deps.org.name_of(compound_id)))
+    return AddResult(person, role, added, created, code)
+
+
+async def remove_member(deps: Deps, actor: Actor, compound_id: int, name: str, role: str) -> Person:
+    require_staff(actor, compound_id, deps.org)
+    if role == RoleName.SECRETARY and not actor.roles.has_any(AREA_STAFF, compound_id):
+        raise ServiceError(T.ADD_ROLE_NOT_ALLOWED.format(role=role_label(role)))
+    rows = list((await deps.session.execute(
+        select(Role).join(Person, Person.id == Role.person_id)
+        .where(Person.name == normalize(name), Role.name == role, Role.compound_id == compound_id))).scalars())
+    if not rows:
+        raise ServiceError(T.REMOVE_NOT_FOUND.format(name=name, role=role_label(role)))
+    if len(rows) > 1:
+        raise ServiceError(T.ADD_AMBIGUOUS.format(name=name, count=len(rows)))
+    person = await deps.session.get(Person, rows[0].person_id)
+    assert person is not None
+    await deps.session.execute(delete(Role).where(Role.id == rows[0].id))
+    # Posts are held by members: leaving the role leaves the compound's posts too.
+    still_member = any(r.name in MEMBER_ROLES and r.compound_id == compound_id and r.id != rows[0].id
+                       for r in person.roles)
+    if role in MEMBER_ROLES and not still_member:
+        held = (await deps.session.execute(
+            select(PostSignup).join(VolunteerPost, VolunteerPost.id == PostSignup.post_id).where(
+                PostSignup.person_id == person.id, PostSignup.state == SignupState.ACTIVE,
+                VolunteerPost.compound_id == compound_id))).scalars()
+        for signup in list(held):
+            signup.state, signup.left_at = SignupState.LEFT, deps.clock.now()
+            await deps.session.execute(
+                update(VolunteerPost).where(VolunteerPost.id == signup.post_id, VolunteerPost.holder_count > 0)
+                .values(holder_count=VolunteerPost.holder_count - 1).execution_options(synchronize_session=False))
+    await deps.session.refresh(person, ["roles"])
+    add_event(deps, actor, "person", person.id, "role_revoked", from_state=role, note=deps.org.name_of(compound_id))
+    return person
+
+
+# ------------------------------------------------------------------ roster listing and consent
+@dataclass(frozen=True)
+class MemberRow:
+    person_id: int
+    name: str
+    building: str | None
+    unit: str | None
+    roles: tuple[str, ...]
+    consent_named: bool
+
+
+async def list_members(deps: Deps, actor: Actor, compound_id: int, *, building: str | None = None,
+                       role: str | None = None) -> list[MemberRow]:
+    """People with a (non-resident) role in the compound, sorted by building, unit, name."""
+    require_staff(actor, compound_id, deps.org)
+    query = (select(Person, Role.name).join(Role, Role.person_id == Person.id)
+             .where(Role.compound_id == compound_id, Role.name != RoleName.RESIDENT))
+    if building:
+        query = query.where(Person.building == building)
+    rows = (await deps.session.execute(query.order_by(Person.id))).all()
+    people: dict[int, tuple[Person, list[str]]] = {}
+    for person, name in rows:
+        people.setdefault(person.id, (person, []))[1].append(name)
+    out = [MemberRow(p.id, p.name, p.building, p.unit, tuple(sorted(names)), p.consent_named)
+           for p, names in people.values() if role is None or role in names]
+    return sorted(out, key=lambda m: (_sort_key(m.building), _sort_key(m.unit), m.name))
+
+
+def _sort_key(value: str | None) -> tuple[int, int, str]:
+    if value is None:
+        return (1, 0, "")
+    return (0, int(value), "") if value.isdigit() else (0, 10**6, value)
+
+
+async def set_consent(deps: Deps, actor: Actor, consent: bool) -> Person:
+    person = await person_of(deps, actor)
+    if person is None:
+        raise ServiceError(T.APPLY_CHAT_ONLY)
+    if person.consent_named != consent:
+        person.consent_named = consent
+        add_event(deps, actor, "person", person.id, "consent_named", to_state="yes" if consent else "no")
+    return person
+
+
+# ------------------------------------------------------------------ points and records
+def point_value(org: OrgDirectory, compound_id: int, kind: str) -> int:
+    default = WISH_POINTS if kind == PointKind.WISH else DUTY_POINTS
+    value = org.setting(compound_id, f"points_{kind}", default)
+    return value if isinstance(value, int) and value >= 0 else default
+
+
+async def credit(session: AsyncSession, person_id: int, compound_id: int, kind: str, subject_id: int,
+                 points: int, at: datetime, note: str | None = None) -> bool:
+    """Add a ledger row unless this deed was credited before; True when credited now."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    stmt = (insert(ServicePoint).values(person_id=person_id, compound_id=compound_id, kind=kind,
+                                        subject_id=subject_id, points=points, at=at, note=(note or "")[:128])
+            .on_conflict_do_nothing(index_elements=["person_id", "kind", "subject_id"]))
+    result = await session.execute(stmt)
+    return (result.rowcount or 0) > 0
+
+
+@dataclass
+class ServiceRecord:
+    """One member's service: what the digests, the dashboard and ``我的服务`` show."""
+
+    person_id: int
+    name: str
+    consent_named: bool
+    points_total: int = 0
+    points_period: int = 0          # within the asked window (e.g. this month)
+    wishes_fulfilled: int = 0       # confirmed wishes credited to the member
+    wishes_active: int = 0          # claims in progress now
+    posts: list[str] = field(default_factory=list)  # posts held now
+    duty_reports: int = 0
+    duties_period: int = 0
+    wishes_period: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+def month_bounds(year: int, month: int, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
+    """[first moment, first moment of next month) of a local month, as UTC-aware datetimes."""
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = start + timedelta(days=monthrange(year, month)[1])
+    return start, end
+
+
+async def points_between(session: AsyncSession, compound_ids: Iterable[int] | None, since: datetime | None,
+                         until: datetime | None) -> dict[int, int]:
+    query = select(ServicePoint.person_id, func.sum(ServicePoint.points)).group_by(ServicePoint.person_id)
+    if compound_ids is not None:
+        query = query.where(ServicePoint.compound_id.in_(list(compound_ids)))
+    if since is not None:
+        query = query.where(ServicePoint.at >= since)
+    if until is not None:
+        query = query.where(ServicePoint.at < until)
+    return {pid: int(total or 0) for pid, total in (await session.execute(query)).all()}
+
+
+async def service_records(session: AsyncSession, compound_id: int | None, now: datetime, *,
+                          since: datetime | None = None, until: datetime | None = None,
+                          person_ids: Iterable[int] | None = None) -> list[ServiceRecord]:
+    """Service records of a compound's members (or of ``person_ids``), best first.
+
+    "Members" are people with a member role in the compound or any points there.
+    ``*_period`` fields count within [since, until) (default: all time).
+    """
+    from bot.models.wishes import ClaimState, Wish, WishClaim  # here: wishes import this module
+
+    compound_filter = [] if compound_id is None else [ServicePoint.compound_id == compound_id]
+    if person_ids is None:
+        ids = set((await session.execute(select(Role.person_id).where(
+            Role.compound_id == compound_id, Role.name.in_(list(MEMBER_ROLES))))).scalars())
+        ids |= set((await session.execute(select(ServicePoint.person_id).where(*compound_filter))).scalars())
+    else:
+        ids = set(person_ids)
+    if not ids:
+        return []
+    people = {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
+    records = {pid: ServiceRecord(pid, p.name, p.consent_named) for pid, p in people.items()}
+
+    ledger = (await session.execute(select(ServicePoint).where(ServicePoint.person_id.in_(ids), *compound_filter))).scalars()
+    for row in ledger:
+        rec = records[row.person_id]
+        rec.points_total += row.points
+        in_period = (since is None or row.at >= since) and (until is None or row.at < until)
+        if row.kind == PointKind.WISH:
+            rec.wishes_fulfilled += 1
+            rec.wishes_period += int(in_period)
+        elif row.kind == PointKind.DUTY:
+            rec.duty_reports += 1
+            rec.duties_period += int(in_period)
+        if in_period:
+            rec.points_period += row.points
+        rec.first_at = min(filter(None, (rec.first_at, row.at)))
+        rec.last_at = max(filter(None, (rec.last_at, row.at)))
+
+    active = select(WishClaim.person_id, func.count()).join(Wish, Wish.id == WishClaim.wish_id).where(
+        WishClaim.person_id.in_(ids), WishClaim.state.in_([ClaimState.ACTIVE, ClaimState.DONE]),
+        Wish.state.in_(["open", "claimed", "done"])).group_by(WishClaim.person_id)
+    if compound_id is not None:
+        active = active.where(Wish.compound_id == compound_id)
+    for pid, count in (await session.execute(active)).all():
+        records[pid].wishes_active = count
+
+    held = select(PostSignup.person_id, VolunteerPost.name).join(VolunteerPost, VolunteerPost.id == PostSignup.post_id).where(
+        PostSignup.person_id.in_(ids), PostSignup.state == SignupState.ACTIVE, VolunteerPost.active.is_(True))
+    if compound_id is not None:
+        held = held.where(VolunteerPost.compound_id == compound_id)
+    for pid, post_name in (await session.execute(held.order_by(PostSignup.id))).all():
+        records[pid].posts.append(post_name)
+    return sorted(records.values(), key=lambda r: (-r.points_period, -r.points_total, r.name))
+
+
+async def service_record(session: AsyncSession, person_id: int, now: datetime, *,
+                         compound_id: int | None = None, tz=None) -> ServiceRecord:  # noqa: ANN001
+    """One member's record; ``points_period`` is this local month when ``tz`` is given."""
+    since = until = None
+    if tz is not None:
+        local = now.astimezone(tz)
+        since, until = month_bounds(local.year, local.month, tz)
+    rows = await service_records(session, compound_id, now, since=since, until=until, person_ids=[person_id])
+    if rows:
+        return rows[0]
+    person = await session.get(Person, person_id)
+    return ServiceRecord(person_id, person.name if person else "", bool(person and person.consent_named))
+
+
+@dataclass
+class HonourRoll:
+    compound_id: int
+    year: int
+    month: int
+    entries: list[ServiceRecord]
+    hidden: int  # members with points who chose not to be named
+
+
+async def honour_roll(session: AsyncSession, org: OrgDirectory, compound_id: int, year: int, month: int,
+                      tz, limit: int = 10) -> HonourRoll:  # noqa: ANN001
+    """The month's members by points; only those who agreed to be named are listed."""
+    since, until = month_bounds(year, month, tz)
+    scored = await points_between(session, [compound_id], since, until)
+    records = await service_records(session, compound_id, until, since=since, until=until,
+                                    person_ids=[p for p, pts in scored.items() if pts > 0])
+    named = [r for r in records if r.consent_named and r.points_period > 0]
+    hidden = sum(1 for r in records if not r.consent_named and r.points_period > 0)
+    return HonourRoll(compound_id, year, month, named[:limit], hidden)
+
+
+def honour_roll_text(org: OrgDirectory, roll: HonourRoll) -> str:
+    compound = org.name_of(roll.compound_id)
+    if not roll.entries:
+        return T.ROLL_EMPTY.format(compound=compound, year=roll.year, month=roll.month)
+    lines = [T.ROLL_HEADER.format(compound=compound, year=roll.year, month=roll.month)]
+    for index, rec in enumerate(roll.entries, start=1):
+        deeds = []
+        if rec.wishes_period:
+            deeds.append(T.ROLL_WISHES.format(n=rec.wishes_period))
+        if rec.duties_period:
+            deeds.append(T.ROLL_DUTIES.format(n=rec.duties_period))
+        lines.append(T.ROLL_LINE.format(rank=index, name=rec.name, points=rec.points_period,
+                                        deeds="，".join(deeds) or "—"))
+    if roll.hidden:
+        lines.append(T.ROLL_HIDDEN.format(n=roll.hidden))
+    lines.append(T.ROLL_FOOTER)
+    return "\n".join(lines)
+
+
+async def publish_honour_roll(deps: Deps, actor: Actor, compound_id: int, year: int, month: int, *,
+                              group_ids: Iterable[int] | None = None) -> tuple[HonourRoll, int]:
+    """Post the roll to the compound's groups (or the given ones); returns (roll, groups posted to)."""
+    require_staff(actor, compound_id, deps.org)
+    roll = await honour_roll(deps.session, deps.org, compound_id, year, month, deps.clock.tz)
+    if not roll.entries:
+        raise ServiceError(T.ROLL_NOTHING_TO_POST.format(year=year, month=month))
+    text = honour_roll_text(deps.org, roll)
+    groups = [g.id for g in await compound_groups(deps.session, compound_id)] if group_ids is None else list(group_ids)
+    for group_id in groups:
+        deps.outbox.enqueue(deps.session, text, group_id=group_id, ref=("honour_roll", compound_id))
+    add_event(deps, actor, "honour_roll", compound_id, "published", note=f"{year}-{month:02d}",
+              data={"people": [r.person_id for r in roll.entries], "groups": groups})
+    return roll, len(groups)
+
+
+async def send_roll_previews(deps: Deps, year: int, month: int) -> int:
+    """Monthly: tell each compound's secretaries that last month's roll is ready to post."""
+    sent = 0
+    compounds = list((await deps.session.execute(select(ServicePoint.compound_id).distinct())).scalars())
+    for compound_id in compounds:
+        roll = await honour_roll(deps.session, deps.org, compound_id, year, month, deps.clock.tz)
+        if not roll.entries and not roll.hidden:
+            continue
+        text = T.ROLL_PREVIEW.format(roll=honour_roll_text(deps.org, roll))
+        for staff_id in await branch_staff(deps.session, deps.org, compound_id):
+            tell(deps, staff_id, text, ref=("honour_roll", compound_id))
+            sent += 1
+    return sent
+
+
+__all__ = [
+    "ADDABLE_ROLES", "APPLICABLE_ROLES", "AddResult", "DUTY_POINTS", "HonourRoll", "Home", "MEMBER_ROLES",
+    "MemberRow", "PendingRequest", "ServiceRecord", "WISH_POINTS", "add_event", "add_member", "apply_identity",
+    "approve_request", "branch_staff", "compound_groups", "credit", "grant_role", "honour_roll",
+    "honour_roll_text", "list_members", "month_bounds", "normalize", "parse_home", "parse_number",
+    "pending_requests", "point_value", "points_between", "publish_honour_roll", "reachable", "reject_request",
+    "remove_member", "request_number", "role_from_word", "send_roll_previews", "service_record",
+    "service_records", "set_consent", "tell",
+]
