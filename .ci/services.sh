@@ -48,9 +48,9 @@ else
 fi
 
 # --- Chromium for the dashboard's browser tests --------------------------------
-if [ ! -x /usr/bin/chromium ]; then
-  echo "services: installing Chromium (Debian packages)…"
-  apt_install chromium || echo "services: could not install Chromium; browser tests will skip"
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then
+  echo "services: installing Chromium and a Chinese font (Debian packages)…"
+  apt_install chromium fonts-wqy-microhei || echo "services: could not install Chromium; browser tests will skip"
 fi
 
 # --- Node gateway (wechaty puppet-mock) for the end-to-end WeChat tests --------

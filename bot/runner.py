@@ -58,6 +58,9 @@ async def serve(settings: Settings, demo: bool = False) -> int:
         url = f"http://{settings.web.host}:{settings.web.port}"
         accounts = ", ".join(app.transports)
         print(f"支部助手已启动（账号：{accounts}）。网页：{url}/  管理后台：{url}/dashboard/  按 Ctrl+C 停止。", flush=True)
+        if demo:
+            password = await demo_login(app)
+            print(f"演示管理后台登录：用户名 demo，密码 {password}（仅本机演示；每次启动演示都会重设）", flush=True)
         await stop.wait()
         return 0
     except StartupError as exc:
@@ -70,3 +73,21 @@ async def serve(settings: Settings, demo: bool = False) -> int:
         if runner is not None:
             await runner.cleanup()
         await app.stop()
+
+
+async def demo_login(app: BotApp) -> str:
+    """The demo's dashboard login: created on first start, its password reset at each demo start
+    (a local demo has no other way to tell the newcomer a password they may have missed)."""
+    from bot.web import accounts, security
+
+    async with app.sessions() as session:
+        password = await accounts.ensure_demo_account(session, app.org, app.clock.now())
+        if password is None:
+            user = await accounts.get_user(session, "demo")
+            if user is None:
+                await session.rollback()
+                return "（已有其他账号，请用 zhibu user add 创建）"
+            password = security.new_token(9)
+            await accounts.set_password(session, user, password, app.clock.now(), by="demo")
+        await session.commit()
+    return password

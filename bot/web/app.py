@@ -1,0 +1,134 @@
+"""The web dashboard (``/dashboard``), the JSON API (``/api/v1``) and its docs (``/api/docs``).
+
+``mount_dashboard(root, bot)`` adds them to an aiohttp app that may also serve the chat
+simulator at ``/``; ``build_web_app(bot)`` makes such an app on its own. The bot must be
+opened (database ready) before the web app starts.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot.app import BotApp
+from bot.texts import web as T
+from bot.web import accounts
+from bot.web.api import api
+from bot.web.auth import api_auth, dashboard_guard, login_page, login_submit, logout
+from bot.web.errors import api_errors, json_response
+from bot.web.render import STATIC, make_environment
+from bot.web.state import WEB, WebState
+
+PAGE_MODULES = ("home", "people", "admin", "tickets", "wishes", "notices", "stats")
+API_MODULES = ("core", "tickets", "wishes", "notices", "stats")
+MAX_UPLOAD = 20 * 1024 * 1024
+MISSING: dict[str, str] = {}  # module → why it could not be loaded (its service is not installed)
+log = logging.getLogger(__name__)
+
+
+async def _web_ctx(root: web.Application) -> AsyncIterator[None]:
+    """Resources of the web app, created and disposed in one place."""
+    st = root[WEB]
+    if st.bot.sessions is None:
+        raise RuntimeError("open the BotApp before starting the web app")
+    async with st.bot.sessions() as session:
+        st.secret = await accounts.load_secret(session, st.bot.settings)
+    st.templates = make_environment(st.bot.clock)
+    st.ready = True
+    yield
+    for task in list(st.tasks):
+        task.cancel()
+    if st.tasks:
+        await asyncio.gather(*st.tasks, return_exceptions=True)
+    st.tasks.clear()
+    st.jobs.clear()
+
+
+def _load(package: str, names: tuple[str, ...]) -> list:
+    """The page/API modules; one whose domain service is not installed is left out (its pages
+    then say so) instead of taking the whole dashboard down."""
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(f"{package}.{name}"))
+            MISSING.pop(f"{package}.{name}", None)
+        except ImportError as exc:
+            if name in ("core", "home", "people", "admin"):
+                raise
+            log.warning("web %s.%s unavailable: %s", package, name, exc)
+            MISSING[f"{package}.{name}"] = str(exc)
+    return modules
+
+
+def _missing_routes(dash: web.Application) -> None:
+    for key in [k for k in MISSING if k.startswith("bot.web.pages.")]:
+        name = key.rsplit(".", 1)[1]
+
+        async def unavailable(request: web.Request, reason: str = MISSING[key]) -> web.Response:
+            from bot.web.errors import ApiError
+
+            raise ApiError(503, "unavailable", T.SERVICE_MISSING.format(what=reason))
+
+        dash.router.add_route("*", f"/{name}", unavailable)
+        dash.router.add_route("*", f"/{name}/{{tail:.*}}", unavailable)
+
+
+def dashboard_app() -> web.Application:
+    dash = web.Application(middlewares=[dashboard_guard], client_max_size=MAX_UPLOAD)
+    dash.router.add_get("/login", login_page)
+    dash.router.add_post("/login", login_submit)
+    dash.router.add_post("/logout", logout)
+    for module in _load("bot.web.pages", PAGE_MODULES):
+        dash.add_routes(module.routes)
+    _missing_routes(dash)
+    dash.router.add_static("/static", STATIC, name="static")
+    return dash
+
+
+def api_app() -> web.Application:
+    _load("bot.web.api", API_MODULES)
+    sub = web.Application(middlewares=[api_errors, api_auth], client_max_size=MAX_UPLOAD)
+    api.install(sub)
+    return sub
+
+
+def openapi_document() -> dict:
+    _load("bot.web.api", API_MODULES)
+    return api.openapi(T.API_TITLE, "1.0")
+
+
+async def api_docs(request: web.Request) -> web.StreamResponse:
+    spec = openapi_document()
+    if request.path.endswith(".json") or "application/json" in request.headers.get("Accept", ""):
+        return json_response(spec)
+    st = request.config_dict[WEB]
+    assert st.templates is not None
+    html = st.templates.get_template("api_docs.html").render(spec=spec, user=None, nav=[], path=request.path,
+                                                              messages=[], csrf="", query=request.query,
+                                                              org=st.bot.org)
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+async def _to_dashboard(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/dashboard/")
+
+
+def mount_dashboard(root: web.Application, bot: BotApp) -> WebState:
+    st = WebState(bot=bot)
+    root[WEB] = st
+    root.cleanup_ctx.append(_web_ctx)
+    root.router.add_get("/dashboard", _to_dashboard)
+    root.router.add_get("/api/docs", api_docs)
+    root.router.add_get("/api/docs/openapi.json", api_docs)
+    root.add_subapp("/dashboard", dashboard_app())
+    root.add_subapp("/api/v1", api_app())
+    return st
+
+
+def build_web_app(bot: BotApp) -> web.Application:
+    root = web.Application(client_max_size=MAX_UPLOAD)
+    mount_dashboard(root, bot)
+    return root

@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per area; each exposes ``routes`` (an aiohttp RouteTableDef)."""

@@ -1,0 +1,96 @@
+"""Passwords (argon2id), random tokens, signed cookies and CSRF tokens.
+
+Only hashes of session and API tokens are stored, so a copy of the database opens nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the user name is unknown, so the answer takes as long either way.
+_DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
+
+MIN_PASSWORD_LENGTH = 8
+API_TOKEN_PREFIX = "zb_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _mac(secret: str, purpose: str, value: str) -> str:
+    return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def sign_cookie(secret: str, token: str) -> str:
+    return f"{token}.{_mac(secret, 'session', token)[:32]}"
+
+
+def unsign_cookie(secret: str, value: str | None) -> str | None:
+    """The token inside a signed cookie, or None when it is missing or forged."""
+    if not value or "." not in value:
+        return None
+    token, _, mac = value.rpartition(".")
+    if not token or not hmac.compare_digest(mac, _mac(secret, "session", token)[:32]):
+        return None
+    return token
+
+
+def csrf_for_session(secret: str, session_token: str) -> str:
+    """The CSRF token of a logged-in browser: derived, so nothing more to store."""
+    return _mac(secret, "csrf", session_token)[:40]
+
+
+def same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def password_problem(password: str) -> str | None:
+    """A reason the password is too weak (Chinese), or None."""
+    from bot.texts import web as T
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return T.PASSWORD_TOO_SHORT.format(n=MIN_PASSWORD_LENGTH)
+    if len(password) > 256:
+        return T.PASSWORD_TOO_LONG
+    if password.isdigit() or len(set(password)) < 4:
+        return T.PASSWORD_TOO_SIMPLE
+    return None
+
+
+def use_fast_hashing() -> None:
+    """Tests only: cheap argon2 parameters so creating many accounts stays fast."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
