@@ -1,0 +1,265 @@
+"""The Analyzer: rules + tokenizer + linear models -> Analysis. Pure and deterministic."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import duplicates
+from .features import Evidence, collect, extract as extract_features, word_features
+from .location import extract as extract_location
+from .model import ModelBundle, SoftmaxModel, softmax
+from .normalize import MAX_MODEL_CHARS, normalize, to_text
+from .paths import DEFAULT_MODEL_PATH
+from .pii import find_pii
+from .rules import Rules
+from .tokenizer import Tokenizer
+from .types import Analysis, Location, PiiSpan
+from .urgent import NOT_URGENT, UrgentResult, detect
+
+CHATTER_NAMES = {
+    "greeting": "问候",
+    "groupbuy": "团购接龙",
+    "thanks": "感谢",
+    "resolved": "已解决",
+    "notice": "通知公告",
+    "trade": "买卖广告",
+    "social": "闲聊",
+    "question": "咨询",
+    "lost_found": "失物招领",
+}
+_HAS_CONTENT = re.compile(r"[\u3400-\u9fffa-z0-9]")
+_READABLE_PREFIXES = ("w:", "c3:", "c2:")
+_UNREADABLE = re.compile(r"[0<>\s!?,.:;~#@()\[\]，。！？：、]")
+
+
+def _chatter_kinds(window: str, evidence: Evidence, rules: Rules) -> list[str]:
+    """Chatter kinds: literal words already found plus regexes whose guard literal was seen."""
+    found = set(evidence.chatter)
+    candidates = [rules.guards[i] for i in evidence.required if i in rules.guards]
+    candidates.extend(rules.unguarded)
+    for domain, kind, g in candidates:
+        if domain == "chat" and kind not in found and g.pattern.search(window):
+            found.add(kind)
+    return [k for k in rules.chatter_kinds if k in found]
+
+
+@dataclass
+class Prepared:
+    """Intermediate results for one text (shared by analysis and training)."""
+
+    raw: str
+    norm: str
+    window: str
+    truncated: bool
+    evidence: Evidence
+    urgent: UrgentResult
+    location: Location
+    features: list[str]  # base features: bigrams + rule features
+    _tokens: list[str] | None = None
+    _words: list[str] | None = None
+
+
+class Analyzer:
+    """Load once (``Analyzer.load()``), then call ``analyze(text)`` as often as needed."""
+
+    def __init__(self, rules: Rules, bundle: ModelBundle | None, tokenizer: Tokenizer | None = None):
+        self.rules = rules
+        self.bundle = bundle
+        self.tokenizer = tokenizer or Tokenizer(rules.dictionary_words)
+        self.issue_threshold = float(rules.settings.get("issue_threshold", 0.5))
+        self.urgent_threshold = float(rules.settings.get("urgent_threshold", 0.5))
+        self.duplicate_threshold = float(rules.settings.get("duplicate_threshold", 0.34))
+        self.labels = dict(rules.labels)
+        model_classes = set(bundle.category.classes) if bundle else set()
+        self.rule_only_categories = tuple(c for c in rules.labels if c not in model_classes and rules.keywords.get(c))
+
+    @classmethod
+    def load(cls, model_path: Path | str | None = None, rules_path: Path | str | None = None) -> "Analyzer":
+        """Default model and rules, or a district's own (rules_path extends the defaults)."""
+        rules = Rules.load(rules_path)
+        path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+        if not path.exists() and model_path is not None:
+            # A district model that has not been trained yet: use the shipped one.
+            logging.getLogger("nlp").warning("模型文件不存在，使用内置模型: %s", path)
+            path = DEFAULT_MODEL_PATH
+        bundle = ModelBundle.load(path) if path.exists() else None
+        return cls(rules, bundle)
+
+    # -- pipeline -------------------------------------------------------------
+    def prepare(self, text: object) -> Prepared:
+        raw = to_text(text)
+        norm = normalize(raw)
+        window = norm[:MAX_MODEL_CHARS]
+        lex_hits = self.rules.lexicon.scan(window)
+        evidence = collect(lex_hits)
+        evidence.chatter = _chatter_kinds(window, evidence, self.rules)
+        urgent = detect(norm, self.rules, evidence, len(window)) if norm else NOT_URGENT
+        location = extract_location(window, self.rules.lexicon, lex_hits)
+        feats = extract_features(window, evidence, urgent, location)
+        return Prepared(raw, norm, window, len(norm) > MAX_MODEL_CHARS, evidence, urgent, location, feats)
+
+    def tokens(self, p: Prepared) -> list[str]:
+        """jieba words of the analysed window (computed on first use)."""
+        if p._tokens is None:
+            p._tokens = self.tokenizer.tokens(p.window) if p.window else []
+        return p._tokens
+
+    def category_features(self, p: Prepared) -> list[str]:
+        """Words plus rule features (no character n-grams) for the category model."""
+        if p._words is None:
+            p._words = word_features(self.tokens(p))
+        return p._words + [f for f in p.features if f[:3] != "c2:"]
+
+    def urgent_features(self, p: Prepared) -> list[str]:
+        """Words plus all base features for the urgent model (only used when an urgent pattern fired)."""
+        if p._words is None:
+            p._words = word_features(self.tokens(p))
+        return p._words + p.features
+
+    def analyze(self, text: object) -> Analysis:
+        try:
+            return self._analyze(text)
+        except Exception as exc:  # never let a message crash the bot
+            raw = to_text(text) if not isinstance(text, str) else text
+            return Analysis(
+                text=raw if isinstance(raw, str) else "",
+                is_issue=False,
+                confidence=0.0,
+                category="none",
+                urgent=False,
+                reasons=(f"分析出错:{type(exc).__name__}",),
+                category_label="非问题",
+            )
+
+    def _analyze(self, text: object) -> Analysis:
+        p = self.prepare(text)
+        pii: tuple[PiiSpan, ...] = find_pii(p.raw)
+        if not p.norm or not _HAS_CONTENT.search(p.window):
+            return Analysis(
+                text=p.raw, is_issue=False, confidence=1.0, category="none", urgent=False,
+                reasons=("无文字内容",), pii=pii, category_label="非问题",
+            )
+        reasons: list[str] = []
+        feats = p.features
+        bundle = self.bundle
+
+        # Is it a problem? -----------------------------------------------------
+        p_issue = bundle.issue.proba(feats) if bundle else (0.9 if p.evidence.keywords else 0.1)
+        is_issue = p_issue >= self.issue_threshold
+
+        # Urgent? --------------------------------------------------------------
+        u = p.urgent
+        p_urgent = 0.0
+        if u.hits:
+            p_urgent = bundle.urgent.proba(self.urgent_features(p)) if bundle else (1.0 if u.urgent else 0.0)
+        # The context rules are a veto: the model may not overrule a message that says it is
+        # over ("已经处理好了") or only hypothetical ("要是困人了咋办") with nothing happening now.
+        urgent = u.urgent and p_urgent >= self.urgent_threshold
+        if u.urgent and p.truncated and not urgent:
+            # The model only saw the first MAX_MODEL_CHARS characters: the rules decide.
+            urgent = True
+        if urgent:
+            reasons.append(f"紧急:{u.word}（{u.label}）")
+            if not is_issue:
+                reasons.append("紧急情况按问题处理")
+            is_issue = True
+        elif u.hits:
+            why = "已处理" if "resolved" in u.context else "假设/提醒/玩笑" if "not_real" in u.context else "概率低"
+            reasons.append(f"非紧急:{u.word}（{why}）")
+
+        # Which kind? ----------------------------------------------------------
+        category = "none"
+        cat_conf = 0.0
+        if is_issue:
+            category, cat_conf, cat_reason = self._category(p, u if urgent else None)
+            reasons.extend(cat_reason)
+            confidence = max(p_issue, p_urgent if urgent else 0.0)
+            reasons.append(f"模型:问题概率{p_issue:.2f}")
+        else:
+            confidence = 1.0 - p_issue
+            kinds = [CHATTER_NAMES.get(k, k) for k in p.evidence.chatter]
+            if kinds:
+                reasons.append("闲聊:" + "、".join(dict.fromkeys(kinds)))
+            reasons.append(f"模型:问题概率{p_issue:.2f}")
+        if bundle and is_issue and category in bundle.category.classes and not p.evidence.keywords.get(category):
+            # No keyword of the chosen category: name the words the model relied on instead.
+            top = self._top_words(bundle.category, p._words or [], bundle.category.classes.index(category))
+            if top:
+                reasons.append("特征:" + "、".join(top))
+        label = p.location.label()
+        if label:
+            reasons.append(f"位置:{label}")
+        if p.truncated:
+            reasons.append(f"截断:仅分析前{MAX_MODEL_CHARS}字（紧急词与个人信息已全文检查）")
+
+        fingerprint = duplicates.fingerprint(p.evidence, self.tokens(p), category) if is_issue else frozenset()
+        return Analysis(
+            text=p.raw,
+            is_issue=is_issue,
+            confidence=round(min(1.0, max(0.0, confidence)), 4),
+            category=category,
+            urgent=urgent,
+            location=p.location,
+            reasons=tuple(reasons),
+            fingerprint=fingerprint,
+            pii=pii,
+            category_label=self.labels.get(category, "非问题" if category == "none" else category),
+            issue_probability=round(p_issue, 4),
+            urgent_kind=u.kind if urgent else None,
+            truncated=p.truncated,
+            category_confidence=round(cat_conf, 4),
+        )
+
+    def _category(self, p: Prepared, urgent: UrgentResult | None) -> tuple[str, float, list[str]]:
+        reasons: list[str] = []
+        kw = p.evidence.keywords
+        # District categories the model does not know: keywords decide.
+        rule_hits = [(len(kw[c]), c) for c in self.rule_only_categories if c in kw]
+        if rule_hits:
+            rule_hits.sort(key=lambda h: (-h[0], self.rule_only_categories.index(h[1])))
+            cat = rule_hits[0][1]
+            reasons.append("关键词:" + "、".join(kw[cat][:3]))
+            return cat, 0.9, reasons
+        if self.bundle is None:
+            cats = sorted(kw, key=lambda c: -len(kw[c]))
+            cat = cats[0] if cats else (urgent.category if urgent and urgent.category else "other")
+            return cat, 0.5, reasons
+        model = self.bundle.category
+        scores = model.scores(self.category_features(p))
+        if urgent is not None and urgent.category in model.classes:
+            # Labelling conventions: gas leak -> safety, lift entrapment -> elevator, ...
+            kind = self.rules.urgent_by_name.get(urgent.kind or "")
+            scores[model.classes.index(urgent.category)] += kind.category_weight if kind else 1.0
+        probs = softmax(scores)
+        best = max(range(len(probs)), key=probs.__getitem__)
+        cat, conf = model.classes[best], probs[best]
+        if urgent is not None and cat == urgent.category:
+            reasons.append(f"类别:{urgent.label}")
+        words = kw.get(cat, [])
+        if words:
+            reasons.append("关键词:" + "、".join(words[:3]))
+        return cat, conf, reasons
+
+    @staticmethod
+    def _top_words(model: SoftmaxModel, words: list[str], index: int, n: int = 3) -> list[str]:
+        """The words (two characters or more) that pointed most to the chosen category."""
+        contrib = [(w, f) for w, f in model.contributions([f for f in words if len(f) > 3], index) if w > 0]
+        contrib.sort(key=lambda x: (-x[0], x[1]))
+        out: list[str] = []
+        for _, f in contrib:
+            word = f[2:]
+            if _UNREADABLE.search(word) or any(word in o or o in word for o in out):
+                continue
+            out.append(word)
+            if len(out) == n:
+                break
+        return out
+
+    # -- duplicates -----------------------------------------------------------
+    def similarity(self, a: Analysis, b: Analysis) -> float:
+        return duplicates.similarity(a, b)
+
+    def is_duplicate(self, a: Analysis, b: Analysis) -> bool:
+        return duplicates.is_duplicate(a, b, threshold=self.duplicate_threshold)

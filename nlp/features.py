@@ -1,0 +1,168 @@
+"""Sparse binary features of one message for the linear models.
+
+Families (prefix: meaning):
+  w:   jieba word                c2:  character bigram (digits folded to "0")
+  kw:  category keyword family   cc:  duplicate concept        chat: chatter pattern kind
+  urg… urgent pattern and its context (see urgent.py)
+  loc: a building / landmark is named     shape: length bucket, question, exclamation, letter style
+Keyword families make the model generalise to words it never saw in training
+(a district can add words to a family without retraining).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .types import Location
+from .urgent import UrgentResult
+
+_DIGIT_RUN = re.compile(r"\d+")
+_HAS_DIGIT = re.compile(r"\d")
+_LATIN_RUN = re.compile(r"[a-z]{2,}")
+_PUNCT = set(" \t\n，。、！？!?,.;；:：~～…·\"'“”‘’()（）[]【】<>《》@#-_+=/\\|*&%$^")
+_QUESTION_END = re.compile(r"(?:吗|呢|么|啥|没有|不)[?？]*$|[?？]\s*$")
+_LETTER_START = re.compile(r"^(?:尊敬的|您好|你好[,，!！]|领导)")
+
+
+# Feature strings are cached so that each distinct word / bigram is one string
+# object whose hash is computed once (model lookups are most of the cost).
+_CACHE_LIMIT = 300_000
+_WORD_FEATS: dict[str, str] = {}
+_BIGRAM_FEATS: dict[str, str] = {}
+
+
+def _word_feat(tok: str) -> str:
+    feat = "w:<num>" if tok.isdigit() else "w:" + tok
+    _WORD_FEATS[tok] = feat
+    return feat
+
+
+def _bigram_feat(gram: str) -> str:
+    feat = _BIGRAM_FEATS[gram] = "c2:" + gram
+    return feat
+
+
+@dataclass
+class Evidence:
+    """Everything the rules found in a message, kept for reasons and fingerprints."""
+
+    keywords: dict[str, list[str]]  # category -> words
+    concepts: list[str]
+    chatter: list[str]
+    concept_words: list[str]  # surface words that belong to a concept
+    first_category: str | None = None  # category of the earliest keyword (usually the subject)
+    urgent_hits: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, word, position)
+    required: set[str] = field(default_factory=set)  # guard idents of regexes worth running
+    cues: int = 0  # words that say something is wrong ([issue_cues])
+
+
+def collect(lex_hits) -> Evidence:
+    """One pass over the lexicon hits: keywords, concepts, chatter words, urgent words, regex guards."""
+    keywords: dict[str, list[str]] = {}
+    concepts: list[str] = []
+    concept_words: list[str] = []
+    chatter: set[str] = set()
+    urgent_hits: list[tuple[str, str, int]] = []
+    required: set[str] = set()
+    first: str | None = None
+    cues = 0
+    for pos, word, tags in lex_hits:
+        for kind, value in tags:
+            if kind == "kw":
+                if first is None:
+                    first = value
+                words = keywords.get(value)
+                if words is None:
+                    keywords[value] = [word]
+                elif word not in words:
+                    words.append(word)
+            elif kind == "cc":
+                if value not in concepts:
+                    concepts.append(value)
+                if not concept_words or concept_words[-1] != word:
+                    concept_words.append(word)
+            elif kind == "req":
+                required.add(value)
+            elif kind == "chat":
+                chatter.add(value)
+            elif kind == "urg":
+                urgent_hits.append((value, word, pos))
+            elif kind == "cue":
+                cues += 1
+    return Evidence(keywords, concepts, list(chatter), concept_words, first, urgent_hits, required, cues)
+
+
+def _bucket(n: int) -> str:
+    if n <= 4:
+        return "len:0"
+    if n <= 10:
+        return "len:1"
+    if n <= 25:
+        return "len:2"
+    if n <= 60:
+        return "len:3"
+    if n <= 200:
+        return "len:4"
+    return "len:5"
+
+
+def word_features(tokens: list[str]) -> list[str]:
+    """"w:" features of jieba words (deduplicated, in order)."""
+    if len(_WORD_FEATS) > _CACHE_LIMIT:
+        _WORD_FEATS.clear()
+    return list(dict.fromkeys([_WORD_FEATS.get(tok) or _word_feat(tok) for tok in tokens]))
+
+
+def extract(text: str, evidence: Evidence, urgent: UrgentResult, location: Location) -> list[str]:
+    """Base features: character bigrams and rule features (deduplicated, in a deterministic order).
+
+    Word features (``word_features``) are computed separately and only when needed:
+    the is-it-a-problem model does as well without them (5-fold CV), which keeps
+    segmentation off the path of most chatter.
+    """
+    feats: list[str] = []
+    add = feats.append
+    if len(_BIGRAM_FEATS) > _CACHE_LIMIT:
+        _BIGRAM_FEATS.clear()
+    shape = _DIGIT_RUN.sub("0", text) if _HAS_DIGIT.search(text) else text
+    if _LATIN_RUN.search(shape):
+        shape = _LATIN_RUN.sub("a", shape)
+    n = len(shape)
+    # Character bigrams (trigrams add nothing in 5-fold CV and cost time).
+    bigrams = [shape[i : i + 2] for i in range(n - 1)]
+    if " " in shape or "\n" in shape:
+        bigrams = [g for g in bigrams if " " not in g and "\n" not in g]
+    feats.extend([_BIGRAM_FEATS.get(g) or _bigram_feat(g) for g in bigrams])
+    for cat in evidence.keywords:
+        add("kw:" + cat)
+    if evidence.keywords:
+        add("kwfirst:" + (evidence.first_category or ""))
+        most = max(evidence.keywords, key=lambda c: len(evidence.keywords[c]))
+        add("kwmost:" + most)
+    for concept in evidence.concepts:
+        add("cc:" + concept)
+    for kind in evidence.chatter:
+        add("chat:" + kind)
+    if not evidence.keywords:
+        add("kw:none")
+    if evidence.cues:
+        add("cue:problem")
+        if evidence.cues > 1:
+            add("cue:problem2")
+    feats.extend(urgent.features())
+    if location.building:
+        add("loc:building")
+    if location.room:
+        add("loc:room")
+    if location.landmarks:
+        add("loc:landmark")
+    add(_bucket(len(text)))
+    if _QUESTION_END.search(text[-8:]):
+        add("shape:question")
+    if "!" in text:
+        add("shape:excl")
+    if "@" in text:
+        add("shape:at")
+    if len(text) > 150 or _LETTER_START.match(text):
+        add("shape:letter")
+    return list(dict.fromkeys(feats))

@@ -1,0 +1,233 @@
+"""Linear models in plain Python: logistic regression (binary and softmax).
+
+Trained with AdaGrad SGD and L2, deterministic for a given seed and data order.
+Saved as one JSON file (nlp/model/model.json) holding three models:
+``issue`` (is it a problem?), ``category`` (which kind, trained on problems only)
+and ``urgent`` (does it need action now?, trained on all messages).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add
+from pathlib import Path
+from typing import Any, Sequence
+
+FORMAT = "zhibu-nlp-linear"
+FORMAT_VERSION = 1
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-min(z, 60.0)))
+    e = math.exp(max(z, -60.0))
+    return e / (1.0 + e)
+
+
+@dataclass
+class BinaryModel:
+    bias: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def score(self, feats: Sequence[str]) -> float:
+        return self.bias + sum(map(self.weights.get, feats, repeat(0.0, len(feats))))
+
+    def proba(self, feats: Sequence[str]) -> float:
+        return _sigmoid(self.score(feats))
+
+    def contributions(self, feats: Sequence[str]) -> list[tuple[float, str]]:
+        get = self.weights.get
+        return [(get(f, 0.0), f) for f in feats if f in self.weights]
+
+    @classmethod
+    def train(
+        cls,
+        X: Sequence[Sequence[str]],
+        y: Sequence[int],
+        sample_weight: Sequence[float] | None = None,
+        *,
+        epochs: int = 12,
+        lr: float = 0.3,
+        l2: float = 1e-4,
+        seed: int = 13,
+    ) -> "BinaryModel":
+        w: dict[str, float] = {}
+        g2: dict[str, float] = {}
+        b, gb = 0.0, 1e-8
+        sw = sample_weight or [1.0] * len(X)
+        order = list(range(len(X)))
+        rng = random.Random(seed)
+        for _ in range(epochs):
+            rng.shuffle(order)
+            for i in order:
+                feats = X[i]
+                z = b + sum(w.get(f, 0.0) for f in feats)
+                g = (_sigmoid(z) - y[i]) * sw[i]
+                if g == 0.0:
+                    continue
+                gb += g * g
+                b -= lr * g / math.sqrt(gb)
+                for f in feats:
+                    wf = w.get(f, 0.0)
+                    grad = g + l2 * wf
+                    acc = g2.get(f, 1e-8) + grad * grad
+                    g2[f] = acc
+                    w[f] = wf - lr * grad / math.sqrt(acc)
+        return cls(round(b, 5), {f: round(v, 5) for f, v in sorted(w.items()) if abs(v) >= 1e-4})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bias": self.bias, "weights": self.weights}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "BinaryModel":
+        return cls(float(data["bias"]), {str(k): float(v) for k, v in data["weights"].items()})
+
+
+@dataclass
+class SoftmaxModel:
+    classes: list[str] = field(default_factory=list)
+    bias: list[float] = field(default_factory=list)
+    weights: dict[str, list[float]] = field(default_factory=dict)
+
+    def scores(self, feats: Sequence[str]) -> list[float]:
+        vecs = [v for v in map(self.weights.get, feats) if v is not None]
+        if not vecs:
+            return list(self.bias)
+        return [b + sum(col) for b, col in zip(self.bias, zip(*vecs))]
+
+    def proba(self, feats: Sequence[str]) -> list[float]:
+        return softmax(self.scores(feats))
+
+    def contributions(self, feats: Sequence[str], index: int) -> list[tuple[float, str]]:
+        get = self.weights.get
+        return [(get(f)[index], f) for f in feats if f in self.weights]
+
+    @classmethod
+    def train(
+        cls,
+        X: Sequence[Sequence[str]],
+        y: Sequence[str],
+        classes: Sequence[str],
+        sample_weight: Sequence[float] | None = None,
+        *,
+        epochs: int = 12,
+        lr: float = 0.3,
+        l2: float = 1e-4,
+        seed: int = 17,
+    ) -> "SoftmaxModel":
+        classes = list(classes)
+        k = len(classes)
+        index = {c: i for i, c in enumerate(classes)}
+        w: dict[str, list[float]] = {}
+        g2: dict[str, list[float]] = {}
+        b = [0.0] * k
+        gb = [1e-8] * k
+        sw = sample_weight or [1.0] * len(X)
+        order = list(range(len(X)))
+        rng = random.Random(seed)
+        zero = [0.0] * k
+        for _ in range(epochs):
+            rng.shuffle(order)
+            for i in order:
+                feats = X[i]
+                scores = list(b)
+                for f in feats:
+                    vec = w.get(f)
+                    if vec is not None:
+                        scores = list(map(add, scores, vec))
+                probs = softmax(scores)
+                target = index[y[i]]
+                probs[target] -= 1.0
+                g = [p * sw[i] for p in probs]
+                for j in range(k):
+                    gb[j] += g[j] * g[j]
+                    b[j] -= lr * g[j] / math.sqrt(gb[j])
+                for f in feats:
+                    vec = w.get(f)
+                    if vec is None:
+                        vec = w[f] = list(zero)
+                        acc = g2[f] = [1e-8] * k
+                    else:
+                        acc = g2[f]
+                    for j in range(k):
+                        grad = g[j] + l2 * vec[j]
+                        acc[j] += grad * grad
+                        vec[j] -= lr * grad / math.sqrt(acc[j])
+        weights = {
+            f: [round(v, 5) for v in vec] for f, vec in sorted(w.items()) if max(abs(v) for v in vec) >= 1e-4
+        }
+        return cls(classes, [round(v, 5) for v in b], weights)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"classes": self.classes, "bias": self.bias, "weights": self.weights}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SoftmaxModel":
+        return cls(list(data["classes"]), [float(v) for v in data["bias"]], {str(k): [float(x) for x in v] for k, v in data["weights"].items()})
+
+
+def softmax(scores: Sequence[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+@dataclass
+class ModelBundle:
+    """The three models plus training metadata."""
+
+    issue: BinaryModel
+    category: SoftmaxModel
+    urgent: BinaryModel
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "meta": self.meta,
+            "issue": self.issue.to_json(),
+            "category": self.category.to_json(),
+            "urgent": self.urgent.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ModelBundle":
+        if data.get("format") != FORMAT:
+            raise ValueError("不是支部助手的模型文件 (unknown model format)")
+        if int(data.get("version", 0)) > FORMAT_VERSION:
+            raise ValueError(f"模型文件版本过新: {data.get('version')}")
+        return cls(
+            BinaryModel.from_json(data["issue"]),
+            SoftmaxModel.from_json(data["category"]),
+            BinaryModel.from_json(data["urgent"]),
+            dict(data.get("meta", {})),
+        )
+
+    @classmethod
+    def load(cls, path: Path | str) -> "ModelBundle":
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_json(json.load(fh))
+
+    def save(self, path: Path | str) -> Path:
+        """Write atomically (temp file in the same directory, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.to_json(), fh, ensure_ascii=False, separators=(",", ":"))
+                fh.write("\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path

@@ -1,0 +1,96 @@
+"""Text clean-up shared by every other module: one canonical form per message.
+
+Steps: drop control / zero-width characters, NFKC (full-width digits and
+letters become ASCII: "３号楼" -> "3号楼"), traditional -> simplified with the
+shipped single-character table, lower-case Latin letters, collapse spaces.
+The result has no fixed offset relation to the input, so PII offsets are
+always computed on the original text (see pii.py).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .paths import resource_text
+
+MAX_MODEL_CHARS = 1200
+"""The model and the location parser see at most this many characters."""
+
+_ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+_NEWLINES_RE = re.compile(r"\n{2,}")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    text = resource_text("t2s.txt")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        trad, _, simp = line.partition("\t")
+        if len(trad) == 1 and simp:
+            table[ord(trad)] = simp
+    for ch in _ZERO_WIDTH:
+        table[ord(ch)] = None
+    # C0/C1 control characters except \t and \n become spaces.
+    for code in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
+        if code not in (0x09, 0x0A):
+            table[code] = " "
+    return table
+
+
+def to_text(value: object) -> str:
+    """Accept anything; return a str (None and non-text become "")."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    try:
+        return str(value)
+    except Exception:  # pragma: no cover - exotic __str__
+        return ""
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _strip_surrogates(text: str) -> str:
+    if _SURROGATE_RE.search(text):
+        return _SURROGATE_RE.sub("\ufffd", text)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _needs_table() -> re.Pattern[str]:
+    chars = "".join(chr(c) for c in sorted(_table()))
+    return re.compile("[" + re.escape(chars) + "]")
+
+
+def normalize(text: str) -> str:
+    """Canonical form used for matching and features (not for display)."""
+    if not text:
+        return ""
+    text = _strip_surrogates(text)
+    needs = _needs_table().search
+    if needs(text):
+        text = text.translate(_table())
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+        # NFKC may produce characters that map again (e.g. compatibility ideographs).
+        if needs(text):
+            text = text.translate(_table())
+    text = text.lower()
+    if _SPACE_RE.search(text):
+        text = _SPACE_RE.sub(" ", text)
+    if "\n\n" in text:
+        text = _NEWLINES_RE.sub("\n", text)
+    return text.strip()
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified only (keeps everything else)."""
+    return text.translate(_table())

@@ -1,0 +1,328 @@
+"""Rules: keyword families, urgent patterns, chatter patterns, landmarks, concepts.
+
+Defaults live in nlp/rules.toml; a district file is merged on top of them
+(lists extend, scalars replace, a table with ``replace = true`` replaces).
+Everything here is compiled once per Analyzer; matching is pure.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .normalize import normalize
+from .paths import DEFAULT_RULES_PATH
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "issue_threshold": 0.5,
+    "duplicate_threshold": 0.34,
+}
+
+
+@dataclass(frozen=True)
+class UrgentKind:
+    name: str
+    label: str
+    category: str | None
+    patterns: tuple["GuardedPattern", ...]  # the non-literal patterns; literal ones live in the lexicon
+    category_weight: float = 1.0
+
+
+class Lexicon:
+    """Exact substring lookup of many short words at once (dictionary scan).
+
+    For every position only the word lengths that start with that character
+    are tried, so a scan costs a few set lookups per character.
+    """
+
+    def __init__(self, entries: dict[str, tuple[tuple[str, str], ...]]):
+        self.entries = entries
+        self._singles = {w for w in entries if len(w) == 1}
+        by_prefix: dict[str, set[int]] = {}
+        for word in entries:
+            if len(word) > 1:
+                by_prefix.setdefault(word[:2], set()).add(len(word))
+        # lengths of the words starting with each two-character prefix, longest first
+        self._lengths = {p: tuple(sorted(ls, reverse=True)) for p, ls in by_prefix.items()}
+
+    def scan(self, text: str) -> list[tuple[int, str, tuple[tuple[str, str], ...]]]:
+        """All (start, word, tags) occurrences, longest first at each start."""
+        out = []
+        lengths = self._lengths.get
+        entries = self.entries
+        singles = self._singles
+        n = len(text)
+        for i in range(n):
+            lens = lengths(text[i : i + 2])
+            if lens:
+                for size in lens:
+                    if i + size <= n:
+                        word = text[i : i + size]
+                        tags = entries.get(word)
+                        if tags is not None:
+                            out.append((i, word, tags))
+            ch = text[i]
+            if ch in singles:
+                out.append((i, ch, entries[ch]))
+        return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    for key, value in over.items():
+        if isinstance(value, dict):
+            if value.get("replace") is True:
+                base[key] = {k: v for k, v in value.items() if k != "replace"}
+            elif isinstance(base.get(key), dict):
+                base[key] = _merge(base[key], value)
+            else:
+                base[key] = copy.deepcopy(value)
+        elif isinstance(value, list) and isinstance(base.get(key), list):
+            seen = set(map(repr, base[key]))
+            base[key] = base[key] + [v for v in value if repr(v) not in seen]
+        else:
+            base[key] = value
+    return base
+
+
+def load_raw(rules_path: Path | str | None = None) -> dict[str, Any]:
+    """Default rules merged with an optional district file (raw TOML data)."""
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    if rules_path is not None:
+        with open(rules_path, "rb") as fh:
+            district = tomllib.load(fh)
+        data = _merge(data, district)
+    return data
+
+
+def _compile_any(patterns: Iterable[str], what: str) -> re.Pattern[str] | None:
+    parts = []
+    for pat in patterns:
+        pat = str(pat)
+        try:
+            re.compile(pat)
+        except re.error as exc:
+            raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
+        parts.append(f"(?:{pat})")
+    if not parts:
+        return None
+    return re.compile("|".join(parts))
+
+
+def _split_literals(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Plain words (no regex syntax) vs real regular expressions."""
+    literals, regexes = [], []
+    for pat in patterns:
+        pat = str(pat)
+        if pat and re.escape(pat) == pat:
+            literals.append(_norm_word(pat))
+        elif pat:
+            regexes.append(pat)
+    return literals, regexes
+
+
+def required_strings(pattern: str) -> frozenset[str] | None:
+    """Literal strings of which every match of ``pattern`` contains at least one.
+
+    None when no such set is known (the pattern must always run). Used to run a
+    regex only when the lexicon scan has seen one of its literals.
+    """
+    from re import _constants as c
+    from re import _parser as sre_parse
+
+    def literal_run(seq, start: int) -> tuple[str, int]:
+        run = []
+        k = start
+        while k < len(seq) and seq[k][0] is c.LITERAL:
+            run.append(chr(seq[k][1]))
+            k += 1
+        return "".join(run), k
+
+    def score(cands: set[str]) -> tuple[int, int]:
+        return (min(len(x) for x in cands), -len(cands))
+
+    def seq_req(seq) -> set[str] | None:
+        """Best requirement among the elements of a sequence (all of which must match)."""
+        seq = list(seq)
+        best: set[str] | None = None
+        k = 0
+        while k < len(seq):
+            op, av = seq[k]
+            cand: set[str] | None = None
+            if op is c.LITERAL:
+                run, k = literal_run(seq, k)
+                cand = {run}
+                k -= 1
+            elif op is c.BRANCH:
+                parts = [seq_req(branch) for branch in av[1]]
+                if all(parts):
+                    cand = set().union(*parts)
+            elif op is c.SUBPATTERN:
+                cand = seq_req(av[-1])
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+                cand = seq_req(av[2])
+            elif op is c.IN:
+                chars = [chr(iav) for iop, iav in av if iop is c.LITERAL]
+                if chars and len(chars) == len(av):
+                    cand = set(chars)
+            if cand and (best is None or score(cand) > score(best)):
+                best = cand
+            k += 1
+        return best
+
+    try:
+        found = seq_req(sre_parse.parse(pattern))
+    except Exception:
+        return None
+    if not found or any(not x for x in found):
+        return None
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class GuardedPattern:
+    """A regex with the literals that must appear for it to match (None: always run)."""
+
+    pattern: re.Pattern[str]
+    needs: frozenset[str] | None
+    ident: str
+
+
+def _guarded(patterns: Iterable[str], what: str) -> tuple[GuardedPattern, ...]:
+    out = []
+    for n, pat in enumerate(patterns):
+        compiled = _compile_any([pat], what)
+        if compiled is not None:
+            out.append(GuardedPattern(compiled, required_strings(pat), f"{what}#{n}"))
+    return tuple(out)
+
+
+def _norm_word(word: str) -> str:
+    return normalize(str(word)).replace(" ", "")
+
+
+class Rules:
+    """Compiled rule set (defaults + district overrides)."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.raw = data
+        self.settings = {**DEFAULT_SETTINGS, **data.get("settings", {})}
+        self.digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+        # Categories ---------------------------------------------------------
+        self.labels: dict[str, str] = {}
+        self.keywords: dict[str, tuple[str, ...]] = {}
+        for code, spec in data.get("categories", {}).items():
+            spec = spec if isinstance(spec, dict) else {}
+            self.labels[code] = str(spec.get("label", code))
+            words = [_norm_word(w) for w in spec.get("keywords", [])]
+            self.keywords[code] = tuple(dict.fromkeys(w for w in words if w))
+
+        # Dictionary -----------------------------------------------------------
+        words: list[tuple[str, int | None]] = []
+        for entry in data.get("dictionary", {}).get("words", []):
+            parts = str(entry).split()
+            if not parts:
+                continue
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            words.append((_norm_word(parts[0]), freq))
+        for kws in self.keywords.values():
+            words.extend((w, None) for w in kws if len(w) > 1)
+        self.dictionary_words = tuple(dict.fromkeys(words))
+
+        # Urgent ---------------------------------------------------------------
+        # Plain-word patterns go into the lexicon (one scan for all of them);
+        # only real regular expressions are run as regexes.
+        urgent = data.get("urgent", {})
+        literal_tags: list[tuple[str, tuple[str, str]]] = []
+        guards: list[GuardedPattern] = []
+        kinds: list[UrgentKind] = []
+        for name, spec in urgent.items():
+            if not isinstance(spec, dict):
+                continue
+            literals, regexes = _split_literals(spec.get("patterns", []))
+            literal_tags.extend((w, ("urg", name)) for w in literals)
+            guarded = _guarded(regexes, f"urgent.{name}")
+            if not guarded and not literals:
+                continue
+            category = spec.get("category")
+            weight = float(spec.get("category_weight", 1.0))
+            kinds.append(UrgentKind(name, str(spec.get("label", name)), category, guarded, weight))
+            guards.extend(guarded)
+        extra = [_norm_word(w) for w in urgent.get("extra_words", []) if _norm_word(w)]
+        if extra:
+            literal_tags.extend((w, ("urg", "extra")) for w in extra)
+            kinds.append(UrgentKind("extra", "紧急关键词", None, (), 0.0))
+        self.urgent_kinds = tuple(kinds)
+        self.urgent_by_name = {k.name: k for k in kinds}
+        self.urgent_regex_kinds = tuple(k for k in kinds if k.patterns)
+        self.resolved_re = _compile_any(urgent.get("resolved", []), "urgent.resolved")
+        self.not_real_re = _compile_any(urgent.get("not_real", []), "urgent.not_real")
+        self.present_re = _compile_any(urgent.get("present", []), "urgent.present")
+        negs = urgent.get("negations", [])
+        self.negation_re = re.compile(f"(?:{'|'.join(negs)})$") if negs else None
+
+        # Chatter --------------------------------------------------------------
+        self.chatter_kinds: tuple[str, ...] = ()
+        self.chatter: dict[str, tuple[GuardedPattern, ...]] = {}
+        kinds_seen: list[str] = []
+        for kind, spec in data.get("chatter", {}).items():
+            if not isinstance(spec, dict):
+                continue
+            literals, regexes = _split_literals(spec.get("patterns", []))
+            literal_tags.extend((w, ("chat", kind)) for w in literals)
+            guarded = _guarded(regexes, f"chatter.{kind}")
+            if guarded:
+                self.chatter[kind] = guarded
+                guards.extend(guarded)
+            kinds_seen.append(kind)
+        self.chatter_kinds = tuple(kinds_seen)
+
+        # Lexicon: category keywords, landmarks, concepts ---------------------
+        entries: dict[str, list[tuple[str, str]]] = {}
+
+        def add(word: str, tag: tuple[str, str]) -> None:
+            if word:
+                bucket = entries.setdefault(word, [])
+                if tag not in bucket:
+                    bucket.append(tag)
+
+        for code, kws in self.keywords.items():
+            for w in kws:
+                add(w, ("kw", code))
+        for name, forms in data.get("landmarks", {}).items():
+            for w in [name, *forms]:
+                add(_norm_word(w), ("lm", str(name)))
+        for concept, forms in data.get("concepts", {}).items():
+            for w in [concept, *forms]:
+                add(_norm_word(w), ("cc", str(concept)))
+        for w in data.get("issue_cues", {}).get("words", []):
+            add(_norm_word(w), ("cue", "problem"))
+        for w, tag in literal_tags:
+            add(w, tag)
+        # ident -> (domain, kind, pattern) for the regexes guarded by a literal
+        self.guards: dict[str, tuple[str, str, GuardedPattern]] = {}
+        for kind in self.urgent_kinds:
+            for g in kind.patterns:
+                self.guards[g.ident] = ("urg", kind.name, g)
+        for kind, gs in self.chatter.items():
+            for g in gs:
+                self.guards[g.ident] = ("chat", kind, g)
+        self.unguarded = tuple(v for v in self.guards.values() if v[2].needs is None)
+        for g in guards:
+            for w in g.needs or ():
+                add(_norm_word(w) if w.strip() else w, ("req", g.ident))
+        self.lexicon = Lexicon({w: tuple(tags) for w, tags in entries.items()})
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(self.labels)
+
+    @classmethod
+    def load(cls, rules_path: Path | str | None = None) -> "Rules":
+        return cls(load_raw(rules_path))

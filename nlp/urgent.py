@@ -1,0 +1,123 @@
+"""Emergencies: fire, gas, lift entrapment, burst pipes, live wires, injuries …
+
+A hit of an urgent pattern counts unless it is negated right before
+("没有闻到煤气味"), the message says it is over ("已经处理好了"), or the
+message is hypothetical / a notice / a joke ("如果闻到煤气味…", "火锅着火了哈哈")
+without a sign that it is happening now ("快来人", "现在").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .rules import Rules
+
+NEGATION_WINDOW = 4
+_A_NOT_A = ("有没", "是不", "会不", "能不", "要不", "可不")
+"""Question forms ("有没有人看到…", "是不是着火了") are not negations."""
+LONG_TEXT = 4000
+"""Texts longer than this are scanned in overlapping windows so every regex stays linear."""
+
+
+@dataclass(frozen=True)
+class UrgentResult:
+    urgent: bool
+    kind: str | None = None
+    label: str | None = None
+    category: str | None = None
+    word: str | None = None
+    hits: tuple[tuple[str, str], ...] = ()  # (kind, matched text) before context checks
+    context: tuple[str, ...] = ()  # "resolved" / "not_real" / "present"
+
+    def features(self) -> list[str]:
+        if not self.hits:
+            return []
+        out = ["urg"]
+        out.extend(dict.fromkeys(f"urg:{k}" for k, _ in self.hits))
+        out.extend(f"urg_ctx:{c}" for c in self.context)
+        if self.urgent:
+            out.append("urg_rule")
+        return out
+
+
+NOT_URGENT = UrgentResult(False)
+
+
+def _windows(text: str):
+    if len(text) <= LONG_TEXT:
+        yield 0, text
+        return
+    step = LONG_TEXT - 40
+    for start in range(0, len(text), step):
+        yield start, text[start : start + LONG_TEXT]
+
+
+def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> UrgentResult:
+    """Urgency of the normalised ``text`` (any length).
+
+    ``evidence`` is the features.Evidence of ``text[:hits_upto]`` (its urgent
+    words and regex guards); the rest of the text is scanned here, in windows,
+    so very long texts stay linear.
+    """
+    if not text:
+        return NOT_URGENT
+    from .features import collect
+
+    found: list[tuple[str, str, int]] = []
+    neg = rules.negation_re
+
+    def keep(kind: str, word: str, pos: int) -> None:
+        before = text[max(0, pos - NEGATION_WINDOW) : pos]
+        if neg is not None and before and neg.search(before) and not before.endswith(_A_NOT_A):
+            return
+        found.append((kind, word, pos))
+
+    if evidence is None:
+        evidence, hits_upto = collect(rules.lexicon.scan(text[:LONG_TEXT])), min(len(text), LONG_TEXT)
+    for kind, word, pos in evidence.urgent_hits:
+        keep(kind, word, pos)
+    windows = [(0, text[:hits_upto], evidence.required)]
+    if hits_upto < len(text):
+        for offset, chunk in _windows(text[hits_upto:]):
+            more = collect(rules.lexicon.scan(chunk))
+            for kind, word, pos in more.urgent_hits:
+                keep(kind, word, hits_upto + offset + pos)
+            windows.append((hits_upto + offset, chunk, more.required))
+            if len(found) > 50:
+                break
+    seen = {(k, p) for k, _, p in found}
+    for offset, chunk, required in windows:
+        candidates = [rules.guards[i] for i in required if i in rules.guards]
+        candidates.extend(rules.unguarded)
+        for domain, kind, g in sorted(candidates, key=lambda c: c[2].ident):
+            if domain != "urg":
+                continue
+            for m in g.pattern.finditer(chunk):
+                pos = offset + m.start()
+                if (kind, pos) not in seen:
+                    seen.add((kind, pos))
+                    keep(kind, m.group(0), pos)
+    if not found:
+        return NOT_URGENT
+
+    context = []
+    head = text[:LONG_TEXT]
+    if rules.resolved_re is not None and rules.resolved_re.search(head):
+        context.append("resolved")
+    if rules.not_real_re is not None and rules.not_real_re.search(head):
+        context.append("not_real")
+    if rules.present_re is not None and rules.present_re.search(head):
+        context.append("present")
+
+    urgent = "resolved" not in context and ("not_real" not in context or "present" in context)
+    found.sort(key=lambda h: (h[2], h[0]))
+    first_kind, first_word, _ = found[0]
+    kind = rules.urgent_by_name[first_kind]
+    return UrgentResult(
+        urgent=urgent,
+        kind=kind.name,
+        label=kind.label,
+        category=kind.category,
+        word=first_word,
+        hits=tuple((k, w) for k, w, _ in found),
+        context=tuple(context),
+    )

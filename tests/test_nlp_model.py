@@ -1,0 +1,68 @@
+"""The shipped model: loads fast, is deterministic, can be retrained from corrections."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nlp
+from nlp.model import ModelBundle
+from nlp.paths import DEFAULT_MODEL_PATH
+from nlp.retrain import retrain
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_model_file_ships_and_loads():
+    bundle = ModelBundle.load(DEFAULT_MODEL_PATH)
+    assert bundle.issue.weights and bundle.category.weights and bundle.urgent.weights
+    assert set(bundle.category.classes) <= set(nlp.CATEGORY_LABELS)
+
+
+def test_load_is_under_a_second_in_a_fresh_interpreter():
+    code = (
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); t = time.perf_counter(); import nlp; "
+        "nlp.default_analyzer(); nlp.analyze('早上好'); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert float(out.stdout.strip().splitlines()[-1]) < 1.0
+    assert out.stderr.strip() == ""  # jieba stays quiet
+
+
+def test_analysis_is_deterministic():
+    a = nlp.analyze("4号楼前路面积水好几天了没人管")
+    b = nlp.default_analyzer().analyze("4号楼前路面积水好几天了没人管")
+    assert a == b
+
+
+def test_fast_segmentation_equals_jieba():
+    tk = nlp.default_analyzer().tokenizer
+    for text in ("4号楼前路面积水好几天了没人管", "楼道里有人飞线充电太危险了", "谁家的狗天天晚上叫吵死了"):
+        for run in re.findall(r"[\u4e00-\u9fd5]+", text):
+            assert list(tk._segment_run(run)) == tk.reference_tokens(run)
+
+
+def test_retrain_reports_and_accepts_atomically(tmp_path):
+    train = tmp_path / "train"
+    train.mkdir()
+    rows = [
+        {"text": t, "is_issue": i, "category": c, "urgent": False}
+        for t, i, c in [
+            ("电梯坏了没人修", True, "elevator"), ("电梯又停了", True, "elevator"), ("路灯不亮", True, "roads"),
+            ("门口积水", True, "roads"), ("早上好", False, "none"), ("谢谢物业", False, "none"),
+        ]
+    ]
+    (train / "issues.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    heldout = tmp_path / "heldout"
+    heldout.mkdir()
+    (heldout / "h.jsonl").write_text(json.dumps(rows[0], ensure_ascii=False), encoding="utf-8")
+    corrections = [{"text": "2号楼楼下有人半夜唱歌", "is_issue": False, "category": "none", "urgent": False}]
+    out = tmp_path / "district" / "model.json"
+    report = retrain(corrections, out, heldout_dir=heldout, train_dir=train)
+    text = report.render()
+    assert "旧 old" in text and "新 new" in text and report.n_corrections == 1
+    assert not out.exists()  # nothing is written until accepted
+    assert report.accept() == out
+    assert ModelBundle.load(out).meta["examples"] == 7
+    assert not list(out.parent.glob(".model-*"))  # no temp file left behind
+    assert nlp.Analyzer.load(model_path=out).analyze("电梯坏了").is_issue in (True, False)

@@ -1,0 +1,45 @@
+"""Bad input gives a valid Analysis, never an exception, in bounded time."""
+import time
+
+import pytest
+
+import nlp
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\n\t", "😀😀😀", "[捂脸][捂脸]", "\x00\x01\x7f", "\u200b\u200d\ufeff", "abc xyz", "dian ti huai le",
+     "？？？！！！", "\ud800 broken surrogate", None, 12345, b"\xe7\x94\xb5\xe6\xa2\xaf"],
+)
+def test_bad_inputs_give_a_valid_analysis(text):
+    a = nlp.analyze(text)
+    assert isinstance(a, nlp.Analysis)
+    assert isinstance(a.is_issue, bool) and 0.0 <= a.confidence <= 1.0
+    assert a.category == "none" or a.category in nlp.CATEGORY_LABELS
+
+
+def test_empty_message_is_chatter():
+    assert not nlp.analyze("").is_issue
+
+
+def test_traditional_characters_are_understood():
+    a = nlp.analyze("三號樓電梯困人了，快來人")
+    assert a.urgent and a.category == "elevator" and a.location.building == "3"
+
+
+def test_full_width_and_zero_width_characters_are_normalised():
+    a = nlp.analyze("３号\u200b楼　电梯坏了")
+    assert a.is_issue and a.location.building == "3"
+
+
+def test_very_long_message_is_bounded_and_still_finds_urgent_words():
+    text = "今天天气不错，大家出去走走。" * 7000 + "楼道里有很大的煤气味，快来人"
+    start = time.perf_counter()
+    a = nlp.analyze(text)
+    assert time.perf_counter() - start < 1.0
+    assert a.urgent and a.truncated
+    assert any(r.startswith("截断:") for r in a.reasons)
+
+
+def test_mixed_english_and_pinyin_do_not_crash():
+    assert isinstance(nlp.analyze("WiFi断了 wangluo buxing 3#楼"), nlp.Analysis)

@@ -1,0 +1,76 @@
+"""District rules file: new categories, urgent words, chatter patterns, dictionary words."""
+from pathlib import Path
+
+import pytest
+
+import nlp
+from nlp.rules import Rules
+
+DISTRICT = """
+[settings]
+issue_threshold = 0.5
+
+[dictionary]
+words = ["电瓶柜"]
+
+[categories.heating_station]
+label = "换热站"
+keywords = ["换热站", "热交换站"]
+
+[categories.pets]
+keywords = ["羊驼"]
+
+[urgent]
+extra_words = ["漏氨"]
+
+[chatter.sports]
+patterns = ['广场篮球赛']
+"""
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    path = tmp_path_factory.mktemp("district") / "district.toml"
+    path.write_text(DISTRICT, encoding="utf-8")
+    return nlp.Analyzer.load(rules_path=path)
+
+
+def test_district_category_is_added_with_its_label(district):
+    a = district.analyze("换热站的声音太大了，吵得一晚上没睡")
+    assert a.is_issue and a.category == "heating_station" and a.category_label == "换热站"
+
+
+def test_district_keywords_extend_a_default_category(district):
+    assert "羊驼" in district.rules.keywords["pets"] and "狗" in district.rules.keywords["pets"]
+
+
+def test_district_urgent_word_is_urgent(district):
+    a = district.analyze("冷库那边漏氨了")
+    assert a.urgent and a.is_issue
+
+
+def test_district_chatter_kind_is_recognised(district):
+    a = district.analyze("周六广场篮球赛，欢迎报名")
+    assert not a.is_issue and any("sports" in r for r in a.reasons)
+
+
+def test_district_dictionary_word_reaches_the_tokenizer(district):
+    assert "电瓶柜" in district.tokenizer.tokens("电瓶柜坏了")
+
+
+def test_defaults_are_unchanged_without_a_district_file():
+    assert "heating_station" not in Rules.load().labels
+    assert set(nlp.CATEGORY_LABELS) >= {"property", "roads", "assistance", "other"}
+
+
+def test_invalid_regex_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[chatter.x]\npatterns = ['(unclosed']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="正则表达式无效"):
+        Rules.load(bad)
+
+
+def test_readme_documents_the_rules_format():
+    text = (Path(nlp.__file__).parent / "README.md").read_text(encoding="utf-8")
+    for word in ("[categories.", "extra_words", "[chatter.", "[dictionary]", "replace = true"):
+        assert word in text
