@@ -26,7 +26,7 @@ from bot.transports.base import Incoming  # noqa: E402
 from bot.transports.fake import FakeTransport  # noqa: E402
 
 CHATTER = ["早上好", "今天团购的草莓到了吗", "收到", "👍👍", "谢谢物业", "明天几点停水来着", "哈哈哈",
-           "有人拼车去火车站吗", "楼下的快递柜满了", "晚上广场有活动", "好的好的", "辛苦了"]
+           "有人拼车去火车站吗", "我的快递到了吗", "晚上广场有活动", "好的好的", "辛苦了"]
 
 
 def plan(groups: int) -> OrgPlan:
@@ -59,11 +59,18 @@ def message(i: int, groups: int, rng: random.Random) -> Incoming:
                     chat_topic=f"小区{i % groups}业主群")
 
 
-async def sustained(app: BotApp, n: int, groups: int, offset: int) -> float:
+async def sustained(app: BotApp, n: int, groups: int, offset: int, concurrency: int = 50) -> float:
+    """As fast as possible, with up to ``concurrency`` messages in flight (a gateway delivers
+    messages as concurrent events, not one after another)."""
     rng = random.Random(1)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await app.on_message(message(i, groups, rng))
+
     start = time.perf_counter()
-    for i in range(offset, offset + n):
-        await app.on_message(message(i, groups, rng))
+    await asyncio.gather(*(one(i) for i in range(offset, offset + n)))
     await app.sender.drain()
     return n / (time.perf_counter() - start)
 

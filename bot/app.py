@@ -163,6 +163,7 @@ class BotApp:
 
     async def on_login(self, event: LoggedIn) -> None:
         self.bot_ids[event.account] = event.self_id
+        self.dispatcher.cache.clear()  # ids may have changed: resolve everyone afresh
         try:
             from bot import relink  # the re-linking of ids after login (wechaty transport)
         except ImportError:

@@ -1,12 +1,14 @@
 """The dispatcher: store every inbound message first, then work out who and where, then route."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Chatter statuses are written in batches of this many (or at each outbox drain).
 CHATTER_BATCH = 200
+# At most this many arriving messages share one INSERT (SQLite's variable limit is far above).
+STORE_BATCH = 100
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 
@@ -50,6 +54,8 @@ class Dispatcher:
         self.services = services or {}
         self.bot_name = settings.wechaty.bot_name
         self.cache = ContextCache()
+        self._pending_store: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._store_task: asyncio.Task | None = None
         self._chatter: list[int] = []
 
     async def handle(self, incoming: Incoming) -> int | None:
@@ -80,14 +86,44 @@ class Dispatcher:
         )
 
     async def store(self, values: dict[str, Any]) -> int | None:
-        """Insert the message; None when this (account, message id) was stored before."""
+        """Insert the message; None when this (account, message id) was stored before.
+
+        Messages arriving together (a gateway delivers them concurrently) share one INSERT
+        and one commit (group commit): each caller still returns only once its row is durable.
+        """
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending_store.append((values, future))
+        if self._store_task is None or self._store_task.done():
+            self._store_task = asyncio.create_task(self._store_batches())
+        return await future
+
+    async def _store_batches(self) -> None:
         engine = self.sessions.kw["bind"]
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = (insert(InboundMessage).values(**values)
-                .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
-                .returning(InboundMessage.id))
-        async with engine.begin() as conn:
-            return (await conn.execute(stmt)).scalar_one_or_none()
+        while self._pending_store:
+            await asyncio.sleep(0)  # let the messages arriving in this loop tick join the batch
+            batch, self._pending_store = self._pending_store[:STORE_BATCH], self._pending_store[STORE_BATCH:]
+            # The same message twice in one batch: the first wins, like a redelivery.
+            firsts: dict[tuple[str, str], dict[str, Any]] = {}
+            for values, _future in batch:
+                firsts.setdefault((values["account"], values["platform_message_id"]), values)
+            stmt = (insert(InboundMessage).values(list(firsts.values()))
+                    .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
+                    .returning(InboundMessage.id, InboundMessage.account, InboundMessage.platform_message_id))
+            try:
+                async with engine.begin() as conn:
+                    rows = (await conn.execute(stmt)).all()
+            except Exception as exc:
+                for _values, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            ids = {(account, pmid): mid for mid, account, pmid in rows}
+            for values, future in batch:
+                key = (values["account"], values["platform_message_id"])
+                mine = firsts.get(key) is values
+                if not future.done():
+                    future.set_result(ids.get(key) if mine else None)
 
     async def retry(self, message_id: int) -> str:
         """Run a stored (failed or never processed) message through the handlers again."""
@@ -108,27 +144,36 @@ class Dispatcher:
 
     async def process(self, message_id: int, incoming: Incoming, values: dict[str, Any] | None = None) -> str:
         try:
-            async with self.sessions() as session:
-                status, group, person = await self._route(session, message_id, incoming, values)
-                changed = context_changed(session)
-                if status == InboundStatus.CHATTER and not has_writes(session):
-                    # Nothing happened: record the status in a batch instead of a write per message.
-                    self._chatter.append(message_id)
-                    if len(self._chatter) >= CHATTER_BATCH:
-                        await self.flush_chatter()
-                else:
-                    await session.commit()
-            if changed:
-                self.cache.clear()  # roles, bindings or identities changed: resolve afresh
-            else:
-                self.cache.remember(incoming.account, incoming.chat_id, group, incoming.sender_id,
-                                    person, incoming.sender_name)
-            return status
+            try:
+                return await self._process_once(message_id, incoming, values)
+            except IntegrityError:
+                # Two first messages of the same new sender (or group) arrived together and both
+                # created it; the other one committed first. Once more, now finding it.
+                self.cache.clear()
+                return await self._process_once(message_id, incoming, None)
         except Exception as exc:
             log.exception("handler failed for inbound message %s", message_id)
             self.cache.clear()
             await self._mark_failed(message_id, incoming, exc)
             return InboundStatus.FAILED
+
+    async def _process_once(self, message_id: int, incoming: Incoming, values: dict[str, Any] | None) -> str:
+        async with self.sessions() as session:
+            status, group, person = await self._route(session, message_id, incoming, values)
+            changed = context_changed(session)
+            if status == InboundStatus.CHATTER and not has_writes(session):
+                # Nothing happened: record the status in a batch instead of a write per message.
+                self._chatter.append(message_id)
+                if len(self._chatter) >= CHATTER_BATCH:
+                    await self.flush_chatter()
+            else:
+                await session.commit()
+        if changed:
+            self.cache.clear()  # roles, bindings or identities changed: resolve afresh
+        else:
+            self.cache.remember(incoming.account, incoming.chat_id, group, incoming.sender_id,
+                                person, incoming.sender_name)
+        return status
 
     async def flush_chatter(self) -> None:
         """Write the CHATTER status of messages that needed nothing (batched)."""

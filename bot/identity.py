@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.models import ChatGroup, Identity, Person
+from bot.models import ChatGroup, Identity, Person, Role
 
 # last_seen is refreshed at most this often, to spare a write per message.
 _SEEN_GRANULARITY = timedelta(hours=1)
@@ -109,8 +109,22 @@ def _note_context_changes(session: Session, _context, _instances) -> None:  # no
 
 
 def _changes_context(session: Session) -> bool:
-    return any(getattr(obj, "__tablename__", None) in _CONTEXT_TABLES
-               for obj in (*session.new, *session.dirty, *session.deleted))
+    """A new role, or a changed group, person, role, compound or identity link. A new person,
+    identity or group affects no cached entry, nor does an identity's last-seen time."""
+    if any(isinstance(obj, Role) for obj in session.new):
+        return True
+    for obj in (*session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table not in _CONTEXT_TABLES:
+            continue
+        if obj in session.deleted:
+            return True
+        if table == "identities":
+            if inspect(obj).attrs.person_id.history.has_changes():
+                return True
+        elif session.is_modified(obj):
+            return True
+    return False
 
 
 def context_changed(session: AsyncSession) -> bool:

@@ -175,3 +175,17 @@ async def test_display_name_never_grants_a_role(h):
 async def test_unbound_group_stays_silent_for_non_secretary_binding(h):
     await h.say("新群", "张三", "绑定 阳光花园")
     assert h.texts_to("新群") == []
+
+
+async def test_first_messages_of_a_new_sender_arriving_together_are_all_handled(h):
+    import asyncio
+
+    from bot.transports.base import Incoming
+
+    messages = [Incoming(account="sim", message_id=f"burst-{i}", sender_id="wxid_newcomer", sender_name="新邻居",
+                         text="帮助", sent_at=h.now, chat_id="room-yg-1", chat_topic="阳光花园业主1群")
+                for i in range(5)]
+    await asyncio.gather(*(h.bot.on_message(m) for m in messages))
+    await h.drain()
+    assert await count_inbound(h, status=InboundStatus.FAILED) == 0
+    assert len(h.texts_to("阳光花园业主1群")) == 5
