@@ -1,0 +1,599 @@
+"""有事找支部 in chat: plain messages that are problems become tickets; residents report
+(报事), correct (不是问题), rate (满意/基本满意/不满意) and ask (我的工单, 进度); the branch
+assigns (派单, 转办), notes (备注), puts on the agenda (议事, 议事日), merges, splits, recategorises,
+resolves (办结), links 12345 orders (热线) and lists (工单); community staff supervise (督办).
+
+Only translation between chat and ``bot.services.tickets`` / ``agenda`` / ``hotline``.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import time, timedelta
+from typing import Any
+
+from bot.app import register_services
+from bot.context import Context
+from bot.models import Priority, RoleName
+from bot.roles import HANDLING_ROLES
+from bot.router import Router
+from bot.services import ServiceError
+from bot.services import agenda as A
+from bot.services import hotline as H
+from bot.services import tickets as svc
+from bot.services.timeparse import TimeParseError, parse_when
+from bot.texts import core as TC
+from bot.texts import tickets as T
+
+router = Router("tickets")
+
+MIN_ISSUE_CHARS = 4       # shorter plain messages are never analysed ("好的", "收到")
+NOT_ISSUE_WINDOW = timedelta(hours=48)
+
+
+# --------------------------------------------------------------------------- the nlp service
+_analyzers: dict[tuple[str | None, str | None], Any] = {}
+
+
+def analyzer_for(settings: Any) -> Any:
+    """One analyzer per process (per district model/rules file pair)."""
+    import nlp
+
+    model, rules = settings.nlp_model_file, settings.nlp_rules_file
+    if model is None and rules is None:
+        default = getattr(nlp, "default_analyzer", None)
+        return default() if default is not None else nlp  # the module has analyze/is_duplicate too
+    key = (str(model) if model else None, str(rules) if rules else None)
+    if key not in _analyzers:
+        _analyzers[key] = nlp.Analyzer.load(model, rules)
+    return _analyzers[key]
+
+
+@register_services
+def _services(app: Any) -> dict[str, Any]:
+    return {"nlp": analyzer_for(app.settings)}
+
+
+# --------------------------------------------------------------------------- helpers
+def answers_errors(fn):  # noqa: ANN001, ANN201
+    """A rule's ServiceError goes back to the sender as is."""
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        try:
+            return await fn(**kwargs)
+        except ServiceError as exc:
+            kwargs["ctx"].reply(str(exc))
+            return True
+    return wrapper
+
+
+def split_args(args: str) -> tuple[str, str]:
+    parts = args.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+async def candidate_compounds(ctx: Context) -> list[int]:
+    if ctx.group is not None and ctx.group.compound_id:
+        return [ctx.group.compound_id]
+    return await svc.actor_compounds(ctx.deps, ctx.actor, ctx.person.compound_id)
+
+
+async def ticket_from(ctx: Context, ref: str, usage: str) -> svc.Ticket:
+    if not ref:
+        raise ServiceError(TC.USAGE.format(usage=usage))
+    return await svc.find_ticket(ctx.deps, ref, await candidate_compounds(ctx), usage=usage)
+
+
+def _too_long(ctx: Context, text: str, limit: int) -> bool:
+    if len(text) > limit:
+        ctx.reply(T.TEXT_TOO_LONG.format(limit=limit))
+        return True
+    return False
+
+
+def _ack(ctx: Context, result: svc.IntakeResult) -> None:
+    ticket = result.ticket
+    deps = ctx.deps
+    group_mode = ctx.in_group and svc.policy(deps, ticket.compound_id, "ack_mode") != "private"
+    fields = dict(short=svc.short_code(ticket), code=svc.ticket_code(ctx.org, ticket), what=svc.what(ticket),
+                  num=svc.num(ticket), count=ticket.reporters_count, text=svc.quote(ticket.text, 120),
+                  compound=ctx.org.name_of(ticket.compound_id),
+                  state=T.STATE_LABELS.get(ticket.state, ticket.state))
+    if result.alerted and ctx.in_group:
+        ctx.reply(T.URGENT_GROUP.format(who="、".join(result.alerted), **fields), priority=Priority.URGENT)
+        if group_mode:
+            return
+    if result.outcome == "created":
+        if group_mode:
+            ctx.reply(T.ACK_GROUP.format(**fields), mention=True)
+        else:
+            ctx.tell(ctx.person.id, T.ACK_PRIVATE.format(**fields))
+    elif result.outcome == "merged":
+        if group_mode:
+            ctx.reply(T.ACK_MERGED.format(**fields), mention=True)
+        else:
+            ctx.tell(ctx.person.id, T.ACK_MERGED_PRIVATE.format(**fields))
+    elif group_mode:
+        ctx.reply(T.ACK_REPEAT.format(**fields), mention=True)
+    else:
+        ctx.tell(ctx.person.id, T.ACK_REPEAT.format(**fields))
+
+
+async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explicit: bool,
+                  analysis: Any = None) -> svc.IntakeResult:
+    analysis = analysis if analysis is not None else nlp.analyze(text)
+    result = await svc.report(
+        ctx.deps, ctx.actor, text, compound_id=compound_id, analysis=analysis, analyzer=nlp,
+        group_id=ctx.group.id if ctx.group else None, message_id=ctx.message.id, explicit=explicit)
+    ctx.keep_message()
+    _ack(ctx, result)
+    return result
+
+
+# --------------------------------------------------------------------------- plain text
+@router.text(order=90)
+async def rating_reply(ctx: Context) -> bool:
+    """"满意" / "基本满意" / "不满意…" from a reporter with a pending confirmation."""
+    parsed = svc.parse_rating(ctx.text)
+    if parsed is None:
+        return False
+    pending = await svc.pending_confirmations(ctx.session, ctx.person.id)
+    if not pending:
+        return False
+    if len(pending) > 1:
+        codes = "、".join(svc.ticket_code(ctx.org, t) for t in pending)
+        ctx.reply(T.RATE_WHICH.format(count=len(pending), codes=codes, example=svc.num(pending[0])), mention=True)
+        return True
+    await _rate(ctx, pending[0], *parsed)
+    return True
+
+
+@router.text(order=100)
+async def intake(ctx: Context, nlp: Any) -> bool:
+    """A plain message the NLP judges a problem becomes (or joins) a ticket."""
+    compound_id = ctx.compound_id
+    if compound_id is None or compound_id not in ctx.org.compounds or len(ctx.text) < MIN_ISSUE_CHARS:
+        return False
+    text = ctx.text[:svc.MAX_TEXT]
+    analysis = nlp.analyze(text)
+    if not analysis.is_issue:
+        return False
+    await _intake(ctx, nlp, text, compound_id, explicit=False, analysis=analysis)
+    return True
+
+
+# --------------------------------------------------------------------------- residents
+@router.command("报事", "报修", "反映", usage=T.REPORT_USAGE, summary=T.SUMMARY_REPORT)
+@answers_errors
+async def report(ctx: Context, args: str, nlp: Any) -> None:
+    if not args:
+        ctx.reply(TC.USAGE.format(usage=T.REPORT_USAGE))
+        return
+    if _too_long(ctx, args, svc.MAX_TEXT):
+        return
+    compound_id = ctx.compound_id
+    head, rest = split_args(args)
+    named = ctx.org.find(head) if len(head) >= 2 and rest else None
+    if not ctx.in_group and named is not None:
+        compound_id, args = named.id, rest
+    if compound_id is None:
+        ctx.reply(T.NEED_COMPOUND)
+        return
+    await _intake(ctx, nlp, args, compound_id, explicit=True)
+
+
+@router.command("不是问题", "误报", "不是报事", usage=T.NOT_ISSUE_USAGE, summary=T.SUMMARY_NOT_ISSUE)
+@answers_errors
+async def not_issue(ctx: Context, args: str) -> None:
+    ref, reason = split_args(args)
+    if ref and svc.parse_ref(ref) is not None:
+        ticket = await ticket_from(ctx, ref, T.NOT_ISSUE_USAGE)
+    else:
+        reason = args
+        ticket = await svc.latest_ticket_of(ctx.deps, ctx.actor, group_id=ctx.group.id if ctx.group else None,
+                                            within=NOT_ISSUE_WINDOW)
+        if ticket is None:
+            if not ctx.in_group:  # in a group, "不是问题，小事" without a ticket is just chat
+                ctx.reply(T.NOT_ISSUE_NONE)
+            return
+    await svc.mark_not_issue(ctx.deps, ctx.actor, ticket, reason or None)
+    ctx.reply(T.REJECTED_OK.format(code=svc.ticket_code(ctx.org, ticket)))
+
+
+@router.command("评价", usage=T.RATE_USAGE, summary=T.SUMMARY_RATE)
+@answers_errors
+async def rate(ctx: Context, args: str) -> None:
+    ref, rest = split_args(args)
+    if ref and svc.parse_ref(ref) is not None:
+        parsed = svc.parse_rating(rest)
+        if parsed is None:
+            ctx.reply(TC.USAGE.format(usage=T.RATE_USAGE))
+            return
+        await _rate(ctx, await ticket_from(ctx, ref, T.RATE_USAGE), *parsed)
+        return
+    parsed = svc.parse_rating(args)
+    if parsed is None:
+        ctx.reply(TC.USAGE.format(usage=T.RATE_USAGE))
+        return
+    pending = await svc.pending_confirmations(ctx.session, ctx.person.id)
+    if not pending:
+        ctx.reply(T.NOTHING_TO_RATE)
+    elif len(pending) > 1:
+        codes = "、".join(svc.ticket_code(ctx.org, t) for t in pending)
+        ctx.reply(T.RATE_WHICH.format(count=len(pending), codes=codes, example=svc.num(pending[0])))
+    else:
+        await _rate(ctx, pending[0], *parsed)
+
+
+async def _rate(ctx: Context, ticket: svc.Ticket, rating: str, comment: str) -> None:
+    try:
+        result = await svc.rate(ctx.deps, ctx.actor, ticket, rating, comment)
+    except ServiceError as exc:
+        ctx.reply(str(exc), mention=ctx.in_group)
+        return
+    code = svc.ticket_code(ctx.org, ticket)
+    label = T.RATING_LABELS.get(rating, rating)
+    if result.reopened:
+        ctx.reply(T.REOPENED_REPLY.format(code=code), mention=ctx.in_group)
+    elif result.closed:
+        ctx.reply(T.RATED_THANKS.format(code=code, rating=label), mention=ctx.in_group)
+    else:
+        ctx.reply(T.RATED_WAIT.format(rating=label), mention=ctx.in_group)
+
+
+@router.command("我的工单", usage="我的工单", summary=T.SUMMARY_MY)
+async def my_tickets(ctx: Context) -> None:
+    await _reply_my(ctx)
+
+
+async def _reply_my(ctx: Context) -> None:
+    reported, assigned = await svc.my_tickets(ctx.session, ctx.person.id)
+    if not reported and not assigned:
+        ctx.reply(T.MY_NONE)
+        return
+    lines: list[str] = []
+    for header, rows in ((T.MY_REPORTED, reported), (T.MY_ASSIGNED, assigned)):
+        if rows:
+            lines.append(header)
+            lines += [T.MY_LINE.format(code=svc.ticket_code(ctx.org, t), what=svc.what(t),
+                                       state=T.STATE_LABELS.get(t.state, t.state)) for t in rows]
+    ctx.reply("\n".join(lines))
+
+
+@router.command("进度", "查进度", usage=T.PROGRESS_USAGE, summary=T.SUMMARY_PROGRESS)
+@answers_errors
+async def progress(ctx: Context, args: str) -> None:
+    if not args:
+        await _reply_my(ctx)
+        return
+    ticket = await ticket_from(ctx, split_args(args)[0], T.PROGRESS_USAGE)
+    await svc.require_view(ctx.deps, ctx.actor, ticket)
+    ctx.reply(await _progress_text(ctx, ticket))
+
+
+async def _progress_text(ctx: Context, ticket: svc.Ticket) -> str:
+    timeline = await svc.ticket_timeline(ctx.deps, ticket)
+    public = [e for e in timeline if e.action not in ("urgent_alert", "reported", "supervised")]
+    last = public[-1] if public else None
+    last_text = T.PROGRESS_LAST.format(
+        at=svc.fmt_time(ctx.deps, last.at), action=last.label,
+        note=f"：{svc.quote(last.note, 60)}" if last and last.note and last.action in ("resolved", "noted") else ""
+    ) if last else ""
+    assignee = f"（{T.ASSIGNEE_KIND_LABELS.get(ticket.assignee_kind or '') or ticket.assignee_label}）" \
+        if ticket.assignee_label and ticket.state in svc.OPEN_STATES else ""
+    return T.PROGRESS.format(code=svc.ticket_code(ctx.org, ticket), what=svc.what(ticket),
+                             state=T.STATE_LABELS.get(ticket.state, ticket.state), assignee=assignee, last=last_text)
+
+
+# --------------------------------------------------------------------------- the branch
+@router.command("工单", usage=T.TICKETS_USAGE, summary=T.SUMMARY_TICKETS)
+@answers_errors
+async def tickets(ctx: Context, args: str) -> None:
+    here = ctx.group.compound_id if ctx.group is not None else None
+    handler = ctx.roles.has_any(HANDLING_ROLES, here) if ctx.in_group else ctx.roles.has_any(HANDLING_ROLES)
+    if args:
+        ticket = await ticket_from(ctx, split_args(args)[0], T.TICKETS_USAGE)
+        if not svc.can_handle(ctx.actor, ticket.compound_id):
+            await svc.require_view(ctx.deps, ctx.actor, ticket)
+            ctx.reply(await _progress_text(ctx, ticket))
+            return
+        ctx.reply(await _detail_text(ctx, ticket))
+        return
+    if not handler:
+        await _reply_my(ctx)
+        return
+    compounds = [here] if here else svc.visible_compounds(ctx.deps, ctx.actor)
+    views = await svc.list_tickets(ctx.deps, ctx.actor, compound_ids=compounds, limit=1000)
+    scope = ctx.org.name_of(compounds[0]) if len(compounds) == 1 else "您负责的小区"
+    if not views:
+        ctx.reply(T.LIST_NONE.format(scope=scope))
+        return
+    now = ctx.clock.now()
+    lines = [T.LIST_HEADER.format(scope=scope, total=len(views), overdue=sum(v.overdue for v in views))]
+    shown = views[:20]
+    for v in shown:
+        flag = (T.FLAG_SUPERVISED if v.supervised else "") + (T.FLAG_OVERDUE if v.overdue else "") \
+            + (T.FLAG_URGENT if v.urgent else "")
+        due = ""
+        if v.resolve_due is not None:
+            due = T.DUE_OVERDUE.format(ago=svc.fmt_span(now - v.resolve_due)) if v.resolve_due <= now \
+                else T.DUE_LEFT.format(left=svc.fmt_span(v.resolve_due - now))
+        code = v.code if len(compounds) > 1 else f"#{v.number:04d}"
+        lines.append(T.LIST_LINE.format(flag=flag, code=code, what=f"{v.category_label}"
+                                        + (f" · {v.location}" if v.location else ""), state=v.state_label,
+                                        assignee=f"（{v.assignee_label}）" if v.assignee_label else "", due=due))
+    if len(views) > len(shown):
+        lines.append(T.LIST_MORE.format(count=len(views) - len(shown)))
+    ctx.reply("\n".join(lines))
+
+
+async def _detail_text(ctx: Context, ticket: svc.Ticket) -> str:
+    deps = ctx.deps
+    rows = await svc.reporters(ctx.session, ticket)
+    names = await svc.person_names(ctx.session, [r.person_id for r in rows])
+    reporters = "（" + "、".join(names.get(r.person_id, "?") for r in rows) + "）" if rows else ""
+    extra = ""
+    if ticket.resolution:
+        extra += T.DETAIL_RESOLUTION.format(note=svc.quote(ticket.resolution, 200))
+    if ticket.satisfaction:
+        extra += T.DETAIL_SATISFACTION.format(rating=T.RATING_LABELS.get(ticket.satisfaction, ticket.satisfaction))
+    if ticket.hotline_order_no:
+        extra += T.DETAIL_HOTLINE.format(order_no=ticket.hotline_order_no)
+    if ticket.supervised:
+        extra += T.DETAIL_SUPERVISED.format(at=svc.fmt_time(deps, ticket.supervised_at))
+    if ticket.reopen_count:
+        extra += T.DETAIL_REOPENED.format(count=ticket.reopen_count)
+    deadlines = T.DETAIL_DEADLINES.format(first=svc.fmt_time(deps, ticket.first_response_due),
+                                          resolve=svc.fmt_time(deps, ticket.resolve_due)) \
+        if ticket.state in svc.OPEN_STATES else ""
+    text = T.DETAIL.format(
+        code=svc.ticket_code(ctx.org, ticket), what=svc.what(ticket) + ("（紧急）" if ticket.urgent else ""),
+        state=T.STATE_LABELS.get(ticket.state, ticket.state),
+        assignee=f"（{ticket.assignee_label}）" if ticket.assignee_label else "", count=ticket.reporters_count,
+        reporters=reporters, created=svc.fmt_time(deps, ticket.created_at),
+        channel=T.CHANNEL_LABELS.get(ticket.channel, ""), deadlines=deadlines, extra=extra,
+        text=svc.quote(ticket.text, 200))
+    lines = [text, T.TIMELINE_HEADER]
+    for entry in (await svc.ticket_timeline(deps, ticket))[-15:]:
+        change = f"（{T.RATING_LABELS.get(entry.to_state or '', entry.to_state)}）" if entry.action == "rated" else ""
+        lines.append(T.TIMELINE_LINE.format(at=svc.fmt_time(deps, entry.at), who=entry.actor + " ", action=entry.label,
+                                            change=change, note=f"：{svc.quote(entry.note, 60)}"
+                                            if entry.note and entry.action != "created" else ""))
+    return "\n".join(lines)
+
+
+@router.command("派单", roles=HANDLING_ROLES, usage=T.ASSIGN_USAGE, summary=T.SUMMARY_ASSIGN)
+@answers_errors
+async def assign(ctx: Context, args: str) -> None:
+    ref, target = split_args(args)
+    if not ref or not target:
+        ctx.reply(TC.USAGE.format(usage=T.ASSIGN_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.ASSIGN_USAGE)
+    assignee = await svc.assign(ctx.deps, ctx.actor, ticket, target)
+    reply = T.ASSIGNED_OK.format(code=svc.ticket_code(ctx.org, ticket), label=assignee.label,
+                                 due=svc.fmt_time(ctx.deps, ticket.resolve_due))
+    ctx.reply(reply + ("" if assignee.found else T.ASSIGN_NOBODY.format(label=assignee.label)))
+
+
+@router.command("转办", usage=T.TRANSFER_USAGE, summary=T.SUMMARY_TRANSFER, in_help=False)
+@answers_errors
+async def transfer(ctx: Context, args: str) -> None:
+    ref, rest = split_args(args)
+    if not ref or not rest:
+        ctx.reply(TC.USAGE.format(usage=T.TRANSFER_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.TRANSFER_USAGE)
+    words = rest.split()
+    # "转办 0042 网格员 张三 原因" — the target is a kind word (+ name) or a name; the rest a reason.
+    take = 2 if words[0] in T.ASSIGNEE_WORDS and len(words) > 1 and not words[1].startswith(("因", "原因")) else 1
+    target, note = " ".join(words[:take]), " ".join(words[take:])
+    try:
+        assignee = await svc.assign(ctx.deps, ctx.actor, ticket, target, transfer=True, note=note or None)
+    except ServiceError:
+        if take == 1:
+            raise
+        assignee = await svc.assign(ctx.deps, ctx.actor, ticket, words[0], transfer=True,
+                                    note=" ".join(words[1:]) or None)
+    reply = T.TRANSFERRED_OK.format(code=svc.ticket_code(ctx.org, ticket), label=assignee.label,
+                                    due=svc.fmt_time(ctx.deps, ticket.resolve_due))
+    ctx.reply(reply + ("" if assignee.found else T.ASSIGN_NOBODY.format(label=assignee.label)))
+
+
+@router.command("备注", usage=T.NOTE_USAGE, summary=T.SUMMARY_NOTE, in_help=False)
+@answers_errors
+async def note(ctx: Context, args: str) -> None:
+    ref, text = split_args(args)
+    if not ref or not text:
+        ctx.reply(TC.USAGE.format(usage=T.NOTE_USAGE))
+        return
+    if _too_long(ctx, text, svc.MAX_NOTE):
+        return
+    ticket = await ticket_from(ctx, ref, T.NOTE_USAGE)
+    await svc.add_note(ctx.deps, ctx.actor, ticket, text)
+    ctx.reply(T.NOTE_OK.format(code=svc.ticket_code(ctx.org, ticket)))
+
+
+@router.command("办结", usage=T.RESOLVE_USAGE, summary=T.SUMMARY_RESOLVE)
+@answers_errors
+async def resolve(ctx: Context, args: str) -> None:
+    ref, text = split_args(args)
+    if not ref:
+        ctx.reply(TC.USAGE.format(usage=T.RESOLVE_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.RESOLVE_USAGE)
+    if not text:
+        # Say first why it cannot be resolved at all (closed, no right) before asking for the note.
+        svc.require_handler_or_assignee(ctx.deps, ctx.actor, ticket, "办结")
+        await svc.require_open(ctx.deps, ticket, "办结")
+        ctx.reply(TC.USAGE.format(usage=T.RESOLVE_USAGE))
+        return
+    if _too_long(ctx, text, svc.MAX_NOTE):
+        return
+    count = await svc.resolve(ctx.deps, ctx.actor, ticket, text)
+    ctx.reply(T.RESOLVED_OK.format(code=svc.ticket_code(ctx.org, ticket), count=count))
+
+
+@router.command("议事日", roles=HANDLING_ROLES, usage=T.DISCUSSION_DAY_USAGE, summary=T.SUMMARY_DISCUSSION_DAY)
+@answers_errors
+async def discussion_day(ctx: Context, args: str) -> None:
+    compounds = [ctx.group.compound_id] if ctx.group and ctx.group.compound_id else \
+        svc.visible_compounds(ctx.deps, ctx.actor)
+    own = ctx.person.compound_id
+    compound_id = own if own in compounds else (compounds[0] if compounds else None)
+    if compound_id is None:
+        ctx.reply(T.NEED_COMPOUND)
+        return
+    if not args:
+        ctx.reply(await A.describe_next_day(ctx.deps, compound_id))
+        return
+    try:
+        when, place = parse_when(args, ctx.clock.local(), date_only_time=time(15, 0))
+    except TimeParseError:
+        when, place = None, ""
+    if when is None:
+        ctx.reply(T.DAY_BAD_TIME.format(usage=T.DISCUSSION_DAY_USAGE))
+        return
+    day = await A.set_discussion_day(ctx.deps, ctx.actor, compound_id, when, place.strip() or None)
+    ctx.reply(T.DAY_SET.format(compound=ctx.org.name_of(compound_id), when=svc.fmt_time(ctx.deps, day.starts_at),
+                               place=T.PLACE.format(place=day.place) if day.place else ""))
+
+
+@router.command("议事", roles=HANDLING_ROLES, usage=T.AGENDA_USAGE, summary=T.SUMMARY_AGENDA)
+@answers_errors
+async def agenda(ctx: Context, args: str) -> None:
+    ref, rest = split_args(args)
+    if not ref:
+        ctx.reply(TC.USAGE.format(usage=T.AGENDA_USAGE))
+        return
+    if _too_long(ctx, rest, svc.MAX_NOTE):
+        return
+    ticket = await ticket_from(ctx, ref, T.AGENDA_USAGE)
+    fixes = A.parse_four_fixes(rest)
+    item, day = await A.put_on_agenda(ctx.deps, ctx.actor, ticket, topic=fixes.get("topic"),
+                                      scope=fixes.get("scope"), owner=fixes.get("owner"))
+    ctx.reply(T.AGENDA_OK.format(code=svc.ticket_code(ctx.org, ticket), compound=ctx.org.name_of(ticket.compound_id),
+                                 when=svc.fmt_time(ctx.deps, day.starts_at),
+                                 place=T.PLACE.format(place=day.place) if day.place else "", topic=item.topic,
+                                 scope="、".join(item.scope), owner=item.owner_label or "—"))
+
+
+@router.command("合并", roles=HANDLING_ROLES, usage=T.MERGE_USAGE, summary=T.SUMMARY_MERGE)
+@answers_errors
+async def merge(ctx: Context, args: str) -> None:
+    parts = args.replace("到", " ").replace("→", " ").split()
+    if len(parts) != 2:
+        ctx.reply(TC.USAGE.format(usage=T.MERGE_USAGE))
+        return
+    source = await ticket_from(ctx, parts[0], T.MERGE_USAGE)
+    target = await ticket_from(ctx, parts[1], T.MERGE_USAGE)
+    await svc.merge(ctx.deps, ctx.actor, source, target)
+    ctx.reply(T.MERGED_OK.format(source=svc.ticket_code(ctx.org, source), target=svc.ticket_code(ctx.org, target),
+                                 count=target.reporters_count))
+
+
+@router.command("拆分", roles=HANDLING_ROLES, usage=T.SPLIT_USAGE, summary=T.SUMMARY_SPLIT)
+@answers_errors
+async def split(ctx: Context, args: str, nlp: Any) -> None:
+    ref, who = split_args(args)
+    if not ref or not who:
+        ctx.reply(TC.USAGE.format(usage=T.SPLIT_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.SPLIT_USAGE)
+    new, name = await svc.split(ctx.deps, ctx.actor, ticket, who, nlp)
+    ctx.reply(T.SPLIT_OK.format(name=name, source=svc.ticket_code(ctx.org, ticket),
+                                target=svc.ticket_code(ctx.org, new), what=svc.what(new)))
+
+
+@router.command("改类", roles=HANDLING_ROLES, usage=T.RECATEGORIZE_USAGE, summary=T.SUMMARY_RECATEGORIZE)
+@answers_errors
+async def recategorize(ctx: Context, args: str) -> None:
+    ref, rest = split_args(args)
+    words = rest.split()
+    if not ref or not words:
+        ctx.reply(TC.USAGE.format(usage=T.RECATEGORIZE_USAGE))
+        return
+    category: str | None = None
+    urgent: bool | None = None
+    for word in words:
+        if word in T.NOT_URGENT_WORDS:
+            urgent = False
+        elif word in T.URGENT_WORDS:
+            urgent = True
+        else:
+            category = svc.parse_category(word)
+            if category is None:
+                labels = "、".join(sorted(set(svc.category_labels().values())))
+                ctx.reply(T.UNKNOWN_CATEGORY.format(word=word[:20], labels=labels))
+                return
+    ticket = await ticket_from(ctx, ref, T.RECATEGORIZE_USAGE)
+    await svc.recategorize(ctx.deps, ctx.actor, ticket, category=category, urgent=urgent)
+    ctx.reply(T.RECATEGORIZED_OK.format(code=svc.ticket_code(ctx.org, ticket), label=svc.category_label(ticket.category),
+                                        urgent="（紧急）" if ticket.urgent else "",
+                                        due=svc.fmt_time(ctx.deps, ticket.resolve_due)))
+
+
+@router.command("热线", roles=HANDLING_ROLES, usage=T.HOTLINE_USAGE, summary=T.SUMMARY_HOTLINE)
+@answers_errors
+async def hotline(ctx: Context, args: str) -> None:
+    ref, order_no = split_args(args)
+    if not ref or not order_no:
+        ctx.reply(TC.USAGE.format(usage=T.HOTLINE_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.HOTLINE_USAGE)
+    order = await H.link_hotline(ctx.deps, ctx.actor, ticket, order_no)
+    ctx.reply(T.HOTLINE_OK.format(code=svc.ticket_code(ctx.org, ticket), order_no=order.order_no))
+
+
+@router.command("督办", roles=(RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF), usage=T.SUPERVISE_USAGE,
+                summary=T.SUMMARY_SUPERVISE)
+@answers_errors
+async def supervise(ctx: Context, args: str) -> None:
+    ref, text = split_args(args)
+    if not ref:
+        ctx.reply(TC.USAGE.format(usage=T.SUPERVISE_USAGE))
+        return
+    ticket = await ticket_from(ctx, ref, T.SUPERVISE_USAGE)
+    told = await svc.supervise_by_hand(ctx.deps, ctx.actor, ticket, text[:svc.MAX_NOTE])
+    ctx.reply(T.SUPERVISE_OK.format(code=svc.ticket_code(ctx.org, ticket), who="、".join(told) or "支部书记"))
+
+
+# --------------------------------------------------------------------------- CLI
+async def cmd_export_corrections(args: Any, app: Any) -> int:
+    """Write the branch's NLP corrections as JSONL for ``python -m nlp.train --extra FILE``."""
+    import json
+    from pathlib import Path
+
+    async with app.sessions() as session:
+        rows = await svc.correction_examples(session, unused_only=not args.all)
+        with Path(args.file).open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps({k: v for k, v in row.items() if k != "id"}, ensure_ascii=False) + "\n")
+        if args.mark_used:
+            await svc.mark_corrections_used(session, [r["id"] for r in rows], app.clock.now())
+        await session.commit()
+    print(f"已导出 {len(rows)} 条纠错样本到 {args.file}")
+    return 0
+
+
+async def cmd_sweep(args: Any, app: Any) -> int:
+    """Run the deadline sweep now (督办 of overdue tickets, auto-close of unconfirmed ones)."""
+    from schedules.context import job_deps
+
+    async with job_deps(app) as deps:
+        escalated = await svc.escalate_overdue(deps)
+        closed = await svc.close_unconfirmed(deps)
+    print(f"督办 {escalated} 件，自动完结 {closed} 件（消息在机器人运行时发出）")
+    return 0
+
+
+def register_cli(sub: Any) -> None:
+    parser = sub.add_parser("tickets", help="工单：导出纠错样本、立即检查超期")
+    commands = parser.add_subparsers(dest="tickets_command", required=True)
+    export = commands.add_parser("export-corrections", help="导出支部的识别纠错（JSONL，供 nlp.train --extra 使用）")
+    export.add_argument("file")
+    export.add_argument("--all", action="store_true", help="包括已用于训练的")
+    export.add_argument("--mark-used", action="store_true", help="导出后标记为已使用")
+    export.set_defaults(func=cmd_export_corrections)
+    commands.add_parser("sweep", help="立即检查超期工单并督办").set_defaults(func=cmd_sweep)
