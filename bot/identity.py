@@ -87,9 +87,12 @@ class ContextCache:
         now = self._time()
         if len(self.people) > 50_000:  # bounded: a district has many residents, memory does not
             self.clear()
-        if group is not None and group_pid is not None:
+        # Only fully loaded rows: a merge(load=False) copy cannot lazy-load under asyncio (a person
+        # created by this message has its unset columns unloaded after the INSERT).
+        if group is not None and group_pid is not None and not inspect(group).unloaded:
             self.groups[(account, group_pid)] = (now, group)
-        self.people[(account, person_pid)] = (now, person, display_name)
+        if not inspect(person).unloaded:
+            self.people[(account, person_pid)] = (now, person, display_name)
 
     def clear(self) -> None:
         self.groups.clear()
