@@ -67,7 +67,7 @@ class Dispatcher:
         if message_id is None:
             return None
         await self.process(message_id, incoming, values)
-        self.outbox.notify()
+        self.outbox.notify_if_enqueued()
         return message_id
 
     def _values(self, incoming: Incoming) -> dict[str, Any]:

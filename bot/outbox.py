@@ -39,6 +39,7 @@ class Outbox:
         self.settings = settings
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self._enqueued = False  # rows written since the last wake-up
 
     def enqueue(
         self,
@@ -69,10 +70,17 @@ class Outbox:
             )
             session.add(row)
             rows.append(row)
+        self._enqueued = True
         return rows
 
     def notify(self) -> None:
+        self._enqueued = False
         self.wakeup.set()
+
+    def notify_if_enqueued(self) -> None:
+        """Wake the senders only when something was queued (most chat needs no reply)."""
+        if self._enqueued:
+            self.notify()
 
 
 @dataclass
