@@ -194,13 +194,14 @@ class OutboxSender:
     async def run_forever(self) -> None:
         """Production loop: drain, then sleep until woken or until the next row may be due."""
         while not self._stopping:
+            # Clear before draining: a wake-up that arrives during the drain must not be lost.
+            self.outbox.wakeup.clear()
             try:
                 await self.drain()
             except Exception:  # never let the sender die: log and try again shortly
                 log.exception("outbox drain failed")
             wait = await self._shortest_wait()
             timeout = 30.0 if wait is None else max(0.2, min(wait, 30.0))
-            self.outbox.wakeup.clear()
             try:
                 await asyncio.wait_for(self.outbox.wakeup.wait(), timeout)
             except asyncio.TimeoutError:
