@@ -131,13 +131,7 @@ class Dispatcher:
             row = await session.get(InboundMessage, message_id)
             if row is None:
                 raise LookupError(f"no message {message_id}")
-            group = await session.get(ChatGroup, row.group_id) if row.group_id else None
-            incoming = Incoming(
-                account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
-                sender_name=row.sender_name, text=row.text, sent_at=self.clock.now(),
-                chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
-                kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
-            )
+            incoming = await _incoming_from_row(session, row, sent_at=self.clock.now())
         status = await self.process(message_id, incoming)
         self.outbox.notify()
         return status
@@ -194,13 +188,7 @@ class Dispatcher:
         for message_id in ids:
             async with self.sessions() as session:
                 row = await session.get(InboundMessage, message_id)
-                group = await session.get(ChatGroup, row.group_id) if row.group_id else None
-                incoming = Incoming(
-                    account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
-                    sender_name=row.sender_name, text=row.text, sent_at=row.sent_at,
-                    chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
-                    kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
-                )
+                incoming = await _incoming_from_row(session, row, sent_at=row.sent_at)
             await self.process(message_id, incoming)
         await self.flush_chatter()
         return len(ids)
@@ -341,3 +329,14 @@ class Dispatcher:
         except Exception:
             log.exception("could not mark inbound message %s failed", message_id)
 
+
+async def _incoming_from_row(session: AsyncSession, row: InboundMessage, sent_at) -> Incoming:  # noqa: ANN001
+    """A stored message as the transport delivered it (``sent_at`` decides whether it is stale:
+    a manual retry passes now, a recovery after restart the original time)."""
+    group = await session.get(ChatGroup, row.group_id) if row.group_id else None
+    return Incoming(
+        account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
+        sender_name=row.sender_name, text=row.text, sent_at=sent_at,
+        chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
+        kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
+    )

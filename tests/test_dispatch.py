@@ -189,3 +189,14 @@ async def test_first_messages_of_a_new_sender_arriving_together_are_all_handled(
     await h.drain()
     assert await count_inbound(h, status=InboundStatus.FAILED) == 0
     assert len(h.texts_to("阳光花园业主1群")) == 5
+
+
+async def test_message_stored_but_not_processed_before_a_crash_is_handled_after_restart(h):
+    from bot.transports.base import Incoming
+
+    incoming = Incoming(account="sim", message_id="crash-1", sender_id="wxid_zhangsan", sender_name="张三",
+                        text="帮助", sent_at=h.now, chat_id="room-yg-1", chat_topic="阳光花园业主1群")
+    await h.bot.dispatcher.store(h.bot.dispatcher._values(incoming))  # stored, then the process died
+    await h.restart()
+    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+    assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
