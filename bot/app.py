@@ -118,17 +118,17 @@ class BotApp:
     async def _flush_chatter_forever(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            try:
-                await self.dispatcher.flush_chatter()
-            except Exception:
-                log.exception("could not record chatter statuses")
+            await self._flush_chatter()
+
+    async def _flush_chatter(self) -> None:
+        try:
+            await self.dispatcher.flush_chatter()
+        except Exception:  # statuses are bookkeeping: never let them stop the bot
+            log.exception("could not record chatter statuses")
 
     async def stop(self) -> None:
         if self.dispatcher is not None:
-            try:
-                await self.dispatcher.flush_chatter()
-            except Exception:
-                log.exception("could not record chatter statuses at stop")
+            await self._flush_chatter()
         if self.sender is not None:
             self.sender.stop()
         if self.scheduler is not None:

@@ -45,12 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Texts people read (the lead moves them to bot/texts).
-TEXT_CONFIRM_GUESS = (
-    "【请确认】微信重新登录后，群“{topic}”（{count}人）的编号变了。我按群名和成员判断它仍是"
-    "“{compound}”的群，暂时照常服务。如无误，请在该群发送“绑定 {compound}”确认；"
-    "如果认错了，请联系社区工作人员处理。"
-)
+from bot.texts.wechaty import TEXT_CONFIRM_GUESS  # noqa: E402
 NOTE_SERVED_BY = "同一个群已由账号 {account} 服务"
 
 MARKER_RE = re.compile(r"#zb(\d+)$")
