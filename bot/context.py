@@ -1,8 +1,7 @@
 """What a handler gets: the message, who sent it, where, and ways to answer."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,30 +14,88 @@ from bot.roles import Roles
 from bot.transports.base import Incoming
 
 
-@dataclass
 class Context:
-    incoming: Incoming
-    message: InboundMessage
-    session: AsyncSession
-    person: Person
-    roles: Roles
-    group: ChatGroup | None
-    clock: Clock
-    settings: Settings
-    outbox: Outbox
-    org: OrgDirectory
-    text: str  # the message text, mention stripped and trimmed
-    services: dict[str, Any] = field(default_factory=dict)
+    """The message being handled. ``person``, ``group`` and ``message`` are attached to the
+    session only when a handler first touches them: most chat needs just their ids, and
+    attaching (an ORM merge of the cached copies) is the dearest step of handling chatter."""
+
+    def __init__(self, *, incoming: Incoming, session: AsyncSession, roles: Roles, clock: Clock,
+                 settings: Settings, outbox: Outbox, org: OrgDirectory, text: str,
+                 person: Person | Callable[[], Person], group: ChatGroup | Callable[[], ChatGroup] | None,
+                 message: InboundMessage | Callable[[], InboundMessage], person_id: int,
+                 group_id: int | None, message_id: int, group_snapshot: ChatGroup | None = None,
+                 services: dict[str, Any] | None = None) -> None:
+        self.incoming = incoming
+        self.session = session
+        self.roles = roles
+        self.clock = clock
+        self.settings = settings
+        self.outbox = outbox
+        self.org = org
+        self.text = text  # the message text, mention stripped and trimmed
+        self.services = services or {}
+        self.person_id = person_id
+        self.group_id = group_id
+        self.message_id = message_id
+        self._person = person
+        self._group = group
+        self._message = message
+        # Read-only copy of the group for cheap questions (bound compound, account).
+        self._group_snapshot = group_snapshot if group_snapshot is not None else (
+            group if isinstance(group, ChatGroup) else None)
+
+    @property
+    def person(self) -> Person:
+        if callable(self._person):
+            self._person = self._person()
+        return self._person
+
+    @person.setter
+    def person(self, person: Person) -> None:
+        """The sender turned out to be someone else (an invite code linked a roster record)."""
+        self._person = person
+        self.person_id = person.id
+
+    @property
+    def group(self) -> ChatGroup | None:
+        if callable(self._group):
+            self._group = self._group()
+        return self._group
+
+    @property
+    def message(self) -> InboundMessage:
+        if callable(self._message):
+            self._message = self._message()
+        return self._message
+
+    def attached_message(self) -> InboundMessage | None:
+        """The message row if a handler touched it (else there is nothing to write on it)."""
+        return None if callable(self._message) else self._message
 
     @property
     def in_group(self) -> bool:
-        return self.group is not None
+        return self.group_id is not None
+
+    def _group_view(self) -> ChatGroup | None:
+        """The attached group once a handler touched it (it may have changed it), else the copy."""
+        return self._group_snapshot if callable(self._group) else self._group
+
+    @property
+    def group_compound_id(self) -> int | None:
+        """The compound the group is bound to (None: private chat or an unbound group)."""
+        group = self._group_view()
+        return group.compound_id if group is not None else None
+
+    @property
+    def group_account(self) -> str | None:
+        group = self._group_view()
+        return group.account if group is not None else None
 
     @property
     def compound_id(self) -> int | None:
         """The compound this message is about: the group's, else the sender's own."""
-        if self.group is not None:
-            return self.group.compound_id
+        if self.group_id is not None:
+            return self.group_compound_id
         return self.person.compound_id
 
     @property
@@ -47,19 +104,19 @@ class Context:
 
     def reply(self, text: str, *, mention: bool = False, priority: int = Priority.REPLY) -> list[OutboxMessage]:
         """Answer where the message came from (the group, or privately)."""
-        if self.group is not None:
+        if self.group_id is not None:
             return self.outbox.enqueue(
-                self.session, text, group_id=self.group.id, priority=priority,
-                mention_person_ids=[self.person.id] if mention else (),
-                account=self.group.account, in_reply_to=self.message.id,
+                self.session, text, group_id=self.group_id, priority=priority,
+                mention_person_ids=[self.person_id] if mention else (),
+                account=self.group_account, in_reply_to=self.message_id,
             )
-        return self.tell(self.person.id, text, priority=priority)
+        return self.tell(self.person_id, text, priority=priority)
 
     def tell(self, person_id: int, text: str, *, priority: int = Priority.REPLY,
              ref: tuple[str, int] | None = None) -> list[OutboxMessage]:
         """A private message to a person."""
         return self.outbox.enqueue(self.session, text, person_id=person_id, priority=priority,
-                                   ref=ref, in_reply_to=self.message.id)
+                                   ref=ref, in_reply_to=self.message_id)
 
     def post(self, group_id: int, text: str, *, priority: int = Priority.REPLY,
              mention_person_ids: Sequence[int] = ()) -> list[OutboxMessage]:
@@ -80,4 +137,4 @@ class Context:
     def actor(self) -> "Actor":
         from bot.services import Actor
 
-        return Actor(name=self.person.name, roles=self.roles, person_id=self.person.id)
+        return Actor(name=self.person.name, roles=self.roles, person_id=self.person_id)

@@ -100,6 +100,9 @@ class Dispatcher:
     async def _store_batches(self) -> None:
         engine = self.sessions.kw["bind"]
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        table = InboundMessage.__table__
+        insert_stmt = (insert(table).on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
+                       .returning(table.c.id, table.c.account, table.c.platform_message_id))
         while self._pending_store:
             await asyncio.sleep(0)  # let the messages arriving in this loop tick join the batch
             batch, self._pending_store = self._pending_store[:STORE_BATCH], self._pending_store[STORE_BATCH:]
@@ -107,12 +110,11 @@ class Dispatcher:
             firsts: dict[tuple[str, str], dict[str, Any]] = {}
             for values, _future in batch:
                 firsts.setdefault((values["account"], values["platform_message_id"]), values)
-            stmt = (insert(InboundMessage).values(list(firsts.values()))
-                    .on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
-                    .returning(InboundMessage.id, InboundMessage.account, InboundMessage.platform_message_id))
             try:
                 async with engine.begin() as conn:
-                    rows = (await conn.execute(stmt)).all()
+                    # executemany of one cached statement: SQLAlchemy batches it into multi-row
+                    # INSERT … RETURNING itself ("insertmanyvalues") without compiling per batch.
+                    rows = (await conn.execute(insert_stmt, list(firsts.values()))).all()
             except Exception as exc:
                 for _values, future in batch:
                     if not future.done():
@@ -155,13 +157,15 @@ class Dispatcher:
         async with self.sessions() as session:
             status, group, person = await self._route(session, message_id, incoming, values)
             changed = context_changed(session)
-            if status == InboundStatus.CHATTER and not has_writes(session):
-                # Nothing happened: record the status in a batch instead of a write per message.
-                self._chatter.append(message_id)
-                if len(self._chatter) >= CHATTER_BATCH:
-                    await self.flush_chatter()
-            else:
+            quiet = status == InboundStatus.CHATTER and not has_writes(session)
+            if not quiet:
                 await session.commit()
+        if quiet:
+            # Nothing happened: record the status in a batch instead of a write per message
+            # (after this session closed: a session must never wait for a second connection).
+            self._chatter.append(message_id)
+            if len(self._chatter) >= CHATTER_BATCH:
+                await self.flush_chatter()
         if changed:
             self.cache.clear()  # roles, bindings or identities changed: resolve afresh
         else:
@@ -195,38 +199,50 @@ class Dispatcher:
 
     async def _route(self, session: AsyncSession, message_id: int, incoming: Incoming,
                      values: dict[str, Any] | None):  # noqa: ANN202
+        """Resolve group and sender, act, and set the message's status. Returns (status, group,
+        person) with group and person as cached detached copies or rows loaded here."""
         now = self.clock.now()
-        if values is not None:
-            # Fresh from store(): build the row without reading it back.
-            row = InboundMessage(id=message_id, **values)
-            make_transient_to_detached(row)
-            message = await session.merge(row, load=False)
+        sync = session.sync_session
+        group = self.cache.group(incoming.account, incoming.chat_id, incoming.chat_topic) if incoming.chat_id else None
+        person = self.cache.person(incoming.account, incoming.sender_id, incoming.sender_name)
+        if values is not None and (group is not None or incoming.chat_id is None) and person is not None:
+            # The usual case: fresh from store(), sender and group known. Nothing is read and
+            # nothing attached unless a handler touches it (see Context).
+            def message_row() -> InboundMessage:
+                row = InboundMessage(id=message_id, **values)
+                make_transient_to_detached(row)
+                return sync.merge(row, load=False)
+            attach_group = (lambda: sync.merge(group, load=False)) if group is not None else None
+            ctx_message: Any = message_row
+            ctx_group: Any = attach_group
+            ctx_person: Any = lambda: sync.merge(person, load=False)  # noqa: E731
         else:
             message = await session.get(InboundMessage, message_id)
-        assert message is not None
-        group = None
-        if incoming.chat_id is not None:
-            cached = self.cache.group(incoming.account, incoming.chat_id, incoming.chat_topic)
-            if cached is not None:
-                group = await session.merge(cached, load=False)
-            else:
+            assert message is not None
+            if incoming.chat_id is not None:
                 group = await group_for(session, incoming.account, incoming.chat_id, incoming.chat_topic, now)
-            if message.group_id != group.id:
-                message.group_id = group.id
-        cached_person = self.cache.person(incoming.account, incoming.sender_id, incoming.sender_name)
-        if cached_person is not None:
-            person = await session.merge(cached_person, load=False)
-        else:
+                if message.group_id != group.id:
+                    message.group_id = group.id
             person = await person_for(session, incoming.account, incoming.sender_id, incoming.sender_name,
                                       now, incoming.sender_alias)
-        if message.person_id != person.id:
-            message.person_id = person.id
+            if message.person_id != person.id:
+                message.person_id = person.id
+            ctx_message, ctx_group, ctx_person = message, group, person
 
         status = self._precheck(incoming, group, now)
+        ctx = None
         if status is None:
-            ctx = self._context(session, incoming, message, person, group)
+            ctx = Context(
+                incoming=incoming, session=session, roles=Roles.from_rows(person.roles, self.org.community_of),
+                clock=self.clock, settings=self.settings, outbox=self.outbox, org=self.org,
+                text=clean_text(incoming.text or "", self.bot_name), services=self.services,
+                person=ctx_person, group=ctx_group, message=ctx_message, person_id=person.id,
+                group_id=group.id if group is not None else None, message_id=message_id, group_snapshot=group,
+            )
             status = await self._act(ctx)
         if status != InboundStatus.CHATTER or has_writes(session):
+            message = ctx.message if ctx is not None else (
+                ctx_message() if callable(ctx_message) else ctx_message)
             message.status = status
             message.handled_at = now
             if status == InboundStatus.HANDLED:
@@ -243,14 +259,6 @@ class Dispatcher:
             return InboundStatus.IGNORED
         return None
 
-    def _context(self, session, incoming, message, person, group) -> Context:  # noqa: ANN001
-        return Context(
-            incoming=incoming, message=message, session=session, person=person,
-            roles=Roles.from_rows(person.roles, self.org.community_of), group=group,
-            clock=self.clock, settings=self.settings, outbox=self.outbox, org=self.org,
-            text=clean_text(incoming.text or "", self.bot_name), services=self.services,
-        )
-
     def available(self, ctx: Context, args: str = "") -> dict[str, Any]:
         return {
             **self.services, "ctx": ctx, "args": args, "session": ctx.session, "clock": self.clock,
@@ -258,7 +266,7 @@ class Dispatcher:
         }
 
     async def _act(self, ctx: Context) -> str:
-        unbound = ctx.group is not None and ctx.group.compound_id is None
+        unbound = ctx.in_group and ctx.group_compound_id is None
         matched = self.table.match(ctx.text) if ctx.text else None
         if matched is not None:
             command, args = matched
@@ -272,7 +280,7 @@ class Dispatcher:
             for hook in self.table.text_hooks:
                 if await call_with(hook.handler, hook.params, self.available(ctx)):
                     return InboundStatus.HANDLED
-        if ctx.group is None or ctx.incoming.mentions_bot:
+        if not ctx.in_group or ctx.incoming.mentions_bot:
             # Someone addressed the bot and nothing matched: never leave them without an answer.
             ctx.reply(self.services["help_hint"] if "help_hint" in self.services else
                       "我没太明白。发送“帮助”查看我能做什么；遇到问题直接描述就行，比如“3号楼楼道灯坏了”。")
@@ -296,8 +304,8 @@ class Dispatcher:
     def _allowed(self, ctx: Context, command: Command) -> bool:
         if command.roles is None:
             return True
-        if ctx.in_group and ctx.group.compound_id is not None:
-            return ctx.roles.has_any(command.roles, ctx.group.compound_id)
+        if ctx.in_group and ctx.group_compound_id is not None:
+            return ctx.roles.has_any(command.roles, ctx.group_compound_id)
         return ctx.roles.has_any(command.roles)
 
     async def _mark_failed(self, message_id: int, incoming: Incoming, exc: Exception) -> None:

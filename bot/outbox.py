@@ -212,9 +212,11 @@ class OutboxSender:
         self.outbox.notify()
 
     # ----------------------------------------------------------------- internals
-    async def _candidates(self, session: AsyncSession, account: str, now: datetime) -> list[OutboxMessage]:
+    async def _candidates(self, session: AsyncSession, account: str, now: datetime):  # noqa: ANN202
+        """Pending rows this account may send, best first: plain column tuples (loading 200
+        ORM objects to send one would make a backlog quadratic)."""
         query = (
-            select(OutboxMessage)
+            select(OutboxMessage.id, OutboxMessage.group_id, OutboxMessage.person_id, OutboxMessage.account)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 (OutboxMessage.account == account) | OutboxMessage.account.is_(None),
@@ -223,29 +225,40 @@ class OutboxSender:
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(200)
         )
-        return list((await session.execute(query)).scalars())
+        return (await session.execute(query)).all()
 
     async def _send_next(self, account: str) -> int:
+        """Send pending rows while the account's spacing allows (usually one); return how many."""
         now = self.clock.now()
         lim = self.limiter(account)
-        if lim.account_wait(now, self.clock.local(now).date()) > 0:
-            return 0
+        sent = 0
         async with self.sessions() as session:
-            for row in await self._candidates(session, account, now):
-                if lim.group_wait(row.group_id, now) > 0:
+            for candidate in await self._candidates(session, account, now):
+                now = self.clock.now()
+                if lim.account_wait(now, self.clock.local(now).date()) > 0:
+                    break
+                if lim.group_wait(candidate.group_id, now) > 0:
                     continue  # this group had its share this minute; others may go
-                address, owner = await self._resolve(session, row)
+                address, owner = await self._resolve(session, candidate)
                 if owner is not None and owner != account:
                     continue  # another account serves this group or person
-                if not await self._claim(session, row, account):
+                # A row for no account in particular is claimed first (committed), so another
+                # account's sender cannot take it too; a row already ours needs no claim.
+                if candidate.account != account and not await self._claim(session, candidate.id, account):
                     continue
+                row = await session.get(OutboxMessage, candidate.id)
                 if address is None:
                     await self._finish(session, row, OutboxStatus.FAILED, "收件人未关联微信身份或群已失效")
-                    return 0
-                return await self._deliver(session, row, account, address, lim)
-        return 0
+                    continue
+                delivered = await self._deliver(session, row, account, address, lim)
+                if not delivered:
+                    break  # rate-limited or a transport error: the drain loop decides what next
+                sent += delivered
+        return sent
 
-    async def _resolve(self, session: AsyncSession, row: OutboxMessage) -> tuple[Address | None, str | None]:
+    async def _resolve(self, session: AsyncSession, row) -> tuple[Address | None, str | None]:  # noqa: ANN001
+        """Where ``row`` (anything with group_id, person_id, account) goes, and which account
+        serves that chat."""
         if row.group_id is not None:
             group = await session.get(ChatGroup, row.group_id)
             if group is None or not group.active:
@@ -262,10 +275,10 @@ class OutboxSender:
                 return Address("person", ident.platform_id), ident.account
         return None, None
 
-    async def _claim(self, session: AsyncSession, row: OutboxMessage, account: str) -> bool:
+    async def _claim(self, session: AsyncSession, row_id: int, account: str) -> bool:
         result = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(account=account)
         )
         await session.commit()

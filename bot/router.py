@@ -74,14 +74,16 @@ class CommandTable:
     def __init__(self, routers: Iterable[Router]) -> None:
         self.routers = list(routers)
         self.commands = [c for r in self.routers for c in r.commands]
-        self._by_word: list[tuple[str, Command]] = sorted(
-            ((w, c) for c in self.commands for w in c.words), key=lambda item: -len(item[0])
-        )
+        by_word = sorted(((w, c) for c in self.commands for w in c.words), key=lambda item: -len(item[0]))
+        # Indexed by first character: every chat line is matched, and almost none is a command.
+        self._by_first: dict[str, list[tuple[str, Command]]] = {}
+        for word, command in by_word:
+            self._by_first.setdefault(word[0], []).append((word, command))
         self.text_hooks = sorted((h for r in self.routers for h in r.text_hooks), key=lambda h: h.order)
 
     def match(self, text: str) -> tuple[Command, str] | None:
         body = text.lstrip("#/＃ ")
-        for word, command in self._by_word:
+        for word, command in self._by_first.get(body[:1], ()):
             if body.startswith(word):
                 rest = body[len(word):]
                 if not rest or rest.startswith(_SEPARATORS):

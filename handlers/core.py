@@ -18,7 +18,7 @@ _CODE = re.compile(r"^(?:验证码|邀请码)?\s*([2-9A-Za-z]{6})$")
 
 @router.command("帮助", "help", "菜单", usage="帮助", summary="查看我能做什么")
 async def help_(ctx: Context, table: CommandTable) -> None:
-    compound = ctx.group.compound_id if ctx.group else None
+    compound = ctx.group_compound_id if ctx.in_group else None
     lines = [T.HELP_HEADER]
     for command in table.commands:
         if not command.in_help:
@@ -39,14 +39,14 @@ async def privacy(ctx: Context) -> None:
 
 @router.command("删除我的信息", where="private", usage="删除我的信息", summary="删除您与办事无关的聊天记录")
 async def forget_me(ctx: Context) -> None:
-    count = await forget_person_chatter(ctx.session, ctx.person.id, except_id=ctx.message.id)
+    count = await forget_person_chatter(ctx.session, ctx.person_id, except_id=ctx.message_id)
     ctx.reply(f"已删除您的{count}条聊天记录。与工单、心愿有关的必要记录按规定保留。")
 
 
 @router.command("绑定", roles=STAFF_ROLES, where="group", usage=T.BIND_USAGE,
                 summary="把本群绑定到小区（支部书记）", unbound_ok=True)
 async def bind(ctx: Context, args: str) -> None:
-    assert ctx.group is not None
+    assert ctx.in_group
     if not args:
         ctx.reply(T.USAGE.format(usage=T.BIND_USAGE))
         return
@@ -58,22 +58,22 @@ async def bind(ctx: Context, args: str) -> None:
     if not ctx.roles.is_staff_for(info.id):
         ctx.reply(T.BIND_NOT_SECRETARY.format(compound=info.name))
         return
-    if ctx.group.compound_id == info.id:
+    if ctx.group_compound_id == info.id:
         if ctx.group.relink_pending:  # the secretary confirms a group re-linked by a guess
             ctx.group.relink_pending = False
             ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="relink_confirmed",
-                                  at=ctx.clock.now(), actor_person_id=ctx.person.id, note=info.name))
+                                  at=ctx.clock.now(), actor_person_id=ctx.person_id, note=info.name))
             ctx.reply(T.BIND_CONFIRMED.format(compound=info.name))
             return
         ctx.reply(T.BIND_ALREADY.format(compound=info.name))
         return
-    previous = ctx.group.compound_id
+    previous = ctx.group_compound_id
     ctx.group.compound_id = info.id
-    ctx.group.bound_by = ctx.person.id
+    ctx.group.bound_by = ctx.person_id
     ctx.group.bound_at = ctx.clock.now()
     ctx.group.relink_pending = False
     ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="bound", at=ctx.clock.now(),
-                          actor_person_id=ctx.person.id, from_state=str(previous or ""), to_state=str(info.id),
+                          actor_person_id=ctx.person_id, from_state=str(previous or ""), to_state=str(info.id),
                           note=info.name))
     ctx.reply(T.BIND_OK.format(compound=info.name, community=info.community, bot_name=T.BOT_NAME))
     ctx.reply(T.SELF_INTRO.format(bot_name=T.BOT_NAME, compound=info.name, days=ctx.settings.retention_days))
@@ -117,6 +117,6 @@ async def invite_code(ctx: Context) -> bool:
     labels = "、".join(role_label(r.name) for r in person.roles) or "居民"
     scopes = "、".join(sorted({_scope(ctx, r) for r in person.roles})) or "—"
     ctx.outbox.enqueue(ctx.session, T.LINK_OK.format(name=person.name, roles=labels, scope=scopes),
-                       person_id=person.id, in_reply_to=ctx.message.id)
+                       person_id=person.id, in_reply_to=ctx.message_id)
     return True
 

@@ -43,8 +43,8 @@ def tokens(args: str) -> list[str]:
 
 def pick_compound(ctx: Context, words: list[str]) -> tuple[int | None, list[str]]:
     """The compound a command is about: the group's; else one named in the words; else the sender's."""
-    if ctx.in_group and ctx.group.compound_id is not None:
-        return ctx.group.compound_id, words
+    if ctx.in_group and ctx.group_compound_id is not None:
+        return ctx.group_compound_id, words
     for index, word in enumerate(words):
         info = ctx.org.by_name.get(word)
         if info is not None:
@@ -75,7 +75,7 @@ async def show_identity(ctx: Context, args: str) -> None:
         return
     note = " ".join(words)[:200] or None
     req = await M.apply_identity(ctx.deps, ctx.actor, compound_id, role, home=home, note=note,
-                                 group_id=ctx.group.id if ctx.in_group else None,
+                                 group_id=ctx.group_id,
                                  applicant_name=ctx.incoming.sender_name or "")
     ctx.keep_message()
     label = home.label() if home else ""
@@ -167,7 +167,7 @@ async def add(ctx: Context, args: str) -> None:
         ctx.reply(T.ADD_ALREADY.format(name=result.person.name, compound=compound, role=role_label(role)))
     if result.invite_code:
         # Never into a group: whoever sends the code first becomes this person.
-        ctx.tell(ctx.person.id, T.ADD_CODE_TO_STAFF.format(name=result.person.name, code=result.invite_code,
+        ctx.tell(ctx.person_id, T.ADD_CODE_TO_STAFF.format(name=result.person.name, code=result.invite_code,
                                                            hours=ctx.settings.invite_ttl_hours))
 
 
@@ -274,7 +274,7 @@ async def honour(ctx: Context, args: str) -> None:
         return
     year, mon = month
     if ctx.in_group:
-        await M.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon, group_ids=[ctx.group.id])
+        await M.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon, group_ids=[ctx.group_id])
         return
     if publish:
         _, groups = await M.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon)

@@ -35,7 +35,7 @@ def _notice_id(args: str) -> int | None:
 
 
 def _group_compound(ctx: Context) -> int | None:
-    return ctx.group.compound_id if ctx.group is not None else None
+    return ctx.group_compound_id if ctx.in_group else None
 
 
 # ---------------------------------------------------------------- publishing
@@ -81,7 +81,7 @@ async def _compose(ctx: Context, args: str, *, send_at) -> None:  # noqa: ANN001
         else:
             text = rest
         plan = await N.create_notice(deps, actor, text, target, send_at=send_at, collection=spec,
-                                     origin_group_id=ctx.group.id if ctx.group else None)
+                                     origin_group_id=ctx.group_id)
     except ServiceError as exc:
         ctx.reply(str(exc))
         return
@@ -99,7 +99,7 @@ def _answer_plan(ctx: Context, plan: N.NoticePlan) -> None:
                                    minutes=int(N.DRAFT_TTL.total_seconds() // 60)))
     elif notice.status == NoticeStatus.SCHEDULED:
         ctx.reply(T.SCHEDULED.format(**common, when=N.fmt_time(deps, notice.send_at)))
-    elif not (ctx.group is not None and [r.group_id for r in plan.recipients] == [ctx.group.id]):
+    elif not (ctx.in_group and [r.group_id for r in plan.recipients] == [ctx.group.id]):
         ctx.reply(T.SENT_NOW.format(**common))  # (in the one target group the notice itself is the answer)
 
 
@@ -232,14 +232,16 @@ async def acknowledge(ctx: Context) -> bool:
     """收到 after a notice: counted, not answered (a group full of bot replies helps nobody)."""
     if not N.is_ack(ctx.text):
         return False
-    notice = await N.record_ack(ctx.deps, ctx.person.id, group_id=ctx.group.id if ctx.group else None)
+    notice = await N.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id)
     return notice is not None
 
 
 @router.text(order=7)
 async def collection_answer(ctx: Context) -> bool:
-    result = await C.answer(ctx.deps, ctx.person, ctx.text, group_id=ctx.group.id if ctx.group else None,
-                            message_id=ctx.message.id)
+    if not C.may_be_answer(ctx.text) or not await C.any_recent.get(ctx.deps):
+        return False  # (before touching ctx.person: attaching it is the dearest part of chatter)
+    result = await C.answer(ctx.deps, ctx.person, ctx.text, group_id=ctx.group_id,
+                            message_id=ctx.message_id)
     if result is None:
         return False
     ctx.keep_message()
@@ -256,8 +258,8 @@ def _visit_compound(ctx: Context, args: str) -> tuple[int | None, str]:
     first, _, rest = args.strip().partition(" ")
     if first in ctx.org.by_name:
         return ctx.org.by_name[first].id, rest.strip()
-    if ctx.group is not None and ctx.group.compound_id is not None:
-        return ctx.group.compound_id, args.strip()
+    if ctx.in_group and ctx.group_compound_id is not None:
+        return ctx.group_compound_id, args.strip()
     mine = ctx.roles.compounds_with(V.VISIT_ROLES, ctx.org.compounds)
     if len(mine) == 1:
         return mine[0], args.strip()

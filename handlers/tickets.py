@@ -74,8 +74,8 @@ def split_args(args: str) -> tuple[str, str]:
 
 
 async def candidate_compounds(ctx: Context) -> list[int]:
-    if ctx.group is not None and ctx.group.compound_id:
-        return [ctx.group.compound_id]
+    if ctx.in_group and ctx.group_compound_id:
+        return [ctx.group_compound_id]
     return await svc.actor_compounds(ctx.deps, ctx.actor, ctx.person.compound_id)
 
 
@@ -108,16 +108,16 @@ def _ack(ctx: Context, result: svc.IntakeResult) -> None:
         if group_mode:
             ctx.reply(T.ACK_GROUP.format(**fields), mention=True)
         else:
-            ctx.tell(ctx.person.id, T.ACK_PRIVATE.format(**fields))
+            ctx.tell(ctx.person_id, T.ACK_PRIVATE.format(**fields))
     elif result.outcome == "merged":
         if group_mode:
             ctx.reply(T.ACK_MERGED.format(**fields), mention=True)
         else:
-            ctx.tell(ctx.person.id, T.ACK_MERGED_PRIVATE.format(**fields))
+            ctx.tell(ctx.person_id, T.ACK_MERGED_PRIVATE.format(**fields))
     elif group_mode:
         ctx.reply(T.ACK_REPEAT.format(**fields), mention=True)
     else:
-        ctx.tell(ctx.person.id, T.ACK_REPEAT.format(**fields))
+        ctx.tell(ctx.person_id, T.ACK_REPEAT.format(**fields))
 
 
 async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explicit: bool,
@@ -125,7 +125,7 @@ async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explic
     analysis = analysis if analysis is not None else nlp.analyze(text)
     result = await svc.report(
         ctx.deps, ctx.actor, text, compound_id=compound_id, analysis=analysis, analyzer=nlp,
-        group_id=ctx.group.id if ctx.group else None, message_id=ctx.message.id, explicit=explicit)
+        group_id=ctx.group_id, message_id=ctx.message_id, explicit=explicit)
     ctx.keep_message()
     _ack(ctx, result)
     return result
@@ -138,7 +138,7 @@ async def rating_reply(ctx: Context) -> bool:
     parsed = svc.parse_rating(ctx.text)
     if parsed is None:
         return False
-    pending = await svc.pending_confirmations(ctx.session, ctx.person.id)
+    pending = await svc.pending_confirmations(ctx.session, ctx.person_id)
     if not pending:
         return False
     if len(pending) > 1:
@@ -191,7 +191,7 @@ async def not_issue(ctx: Context, args: str) -> None:
         ticket = await ticket_from(ctx, ref, T.NOT_ISSUE_USAGE)
     else:
         reason = args
-        ticket = await svc.latest_ticket_of(ctx.deps, ctx.actor, group_id=ctx.group.id if ctx.group else None,
+        ticket = await svc.latest_ticket_of(ctx.deps, ctx.actor, group_id=ctx.group_id,
                                             within=NOT_ISSUE_WINDOW)
         if ticket is None:
             if not ctx.in_group:  # in a group, "不是问题，小事" without a ticket is just chat
@@ -216,7 +216,7 @@ async def rate(ctx: Context, args: str) -> None:
     if parsed is None:
         ctx.reply(TC.USAGE.format(usage=T.RATE_USAGE))
         return
-    pending = await svc.pending_confirmations(ctx.session, ctx.person.id)
+    pending = await svc.pending_confirmations(ctx.session, ctx.person_id)
     if not pending:
         ctx.reply(T.NOTHING_TO_RATE)
     elif len(pending) > 1:
@@ -248,7 +248,7 @@ async def my_tickets(ctx: Context) -> None:
 
 
 async def _reply_my(ctx: Context) -> None:
-    reported, assigned = await svc.my_tickets(ctx.session, ctx.person.id)
+    reported, assigned = await svc.my_tickets(ctx.session, ctx.person_id)
     if not reported and not assigned:
         ctx.reply(T.MY_NONE)
         return
@@ -290,7 +290,7 @@ async def _progress_text(ctx: Context, ticket: svc.Ticket) -> str:
 @router.command("工单", usage=T.TICKETS_USAGE, summary=T.SUMMARY_TICKETS)
 @answers_errors
 async def tickets(ctx: Context, args: str) -> None:
-    here = ctx.group.compound_id if ctx.group is not None else None
+    here = ctx.group_compound_id if ctx.in_group else None
     handler = ctx.roles.has_any(HANDLING_ROLES, here) if ctx.in_group else ctx.roles.has_any(HANDLING_ROLES)
     if args:
         ticket = await ticket_from(ctx, split_args(args)[0], T.TICKETS_USAGE)
@@ -438,7 +438,7 @@ async def resolve(ctx: Context, args: str) -> None:
 @router.command("议事日", roles=HANDLING_ROLES, usage=T.DISCUSSION_DAY_USAGE, summary=T.SUMMARY_DISCUSSION_DAY)
 @answers_errors
 async def discussion_day(ctx: Context, args: str) -> None:
-    compounds = [ctx.group.compound_id] if ctx.group and ctx.group.compound_id else \
+    compounds = [ctx.group_compound_id] if ctx.in_group and ctx.group_compound_id else \
         svc.visible_compounds(ctx.deps, ctx.actor)
     own = ctx.person.compound_id
     compound_id = own if own in compounds else (compounds[0] if compounds else None)

@@ -213,7 +213,7 @@ async def post_wish(ctx: Context, args: str) -> None:
         return
     parsed = parse_wish(args, ctx.clock.local())
     wish = await W.post_wish(ctx.deps, ctx.actor, compound_id, parsed.draft,
-                             group_id=ctx.group.id if ctx.in_group else None)
+                             group_id=ctx.group_id)
     ctx.keep_message()
     if ctx.in_group:
         text = T.POSTED_GROUP.format(number=wish.number, summary=W.public_line(wish, ctx.clock))
@@ -246,7 +246,7 @@ async def post_on_behalf(ctx: Context, args: str) -> None:
     parsed.draft.wisher_name = name
     parsed.draft.wisher_person_id = matches[0] if len(matches) == 1 else None
     wish = await W.post_wish(ctx.deps, ctx.actor, compound_id, parsed.draft, on_behalf=True,
-                             group_id=ctx.group.id if ctx.in_group else None)
+                             group_id=ctx.group_id)
     ctx.keep_message()
     ctx.reply(T.ON_BEHALF_OK.format(wisher=name, number=wish.number, summary=W.public_line(wish, ctx.clock)))
 
@@ -255,7 +255,7 @@ async def post_on_behalf(ctx: Context, args: str) -> None:
 @replies_errors
 async def add_details(ctx: Context, args: str) -> None:
     async def mine():  # noqa: ANN202
-        posted, _ = await W.my_wishes(ctx.session, ctx.person.id)
+        posted, _ = await W.my_wishes(ctx.session, ctx.person_id)
         return [w for w in posted if w.state in ("open", "claimed", "done")]
     number, rest = await _which(ctx, args, mine, T.DETAILS_USAGE)
     if number is None:
@@ -334,7 +334,7 @@ async def _show_wish(ctx: Context, number: int) -> None:
     private = "\n".join(lines)
     if ctx.in_group:
         ctx.reply(public + "\n" + T.DETAIL_PRIVATE_SENT)
-        ctx.tell(ctx.person.id, private)
+        ctx.tell(ctx.person_id, private)
     else:
         ctx.reply(private)
 
@@ -342,7 +342,7 @@ async def _show_wish(ctx: Context, number: int) -> None:
 @router.command("我的心愿", usage="我的心愿", summary="我发的和我在帮的心愿")
 @replies_errors
 async def my_wishes(ctx: Context) -> None:
-    posted, helping = await W.my_wishes(ctx.session, ctx.person.id)
+    posted, helping = await W.my_wishes(ctx.session, ctx.person_id)
     if not posted and not helping:
         ctx.reply(T.MY_WISHES_NONE)
         return
@@ -373,13 +373,13 @@ async def claim(ctx: Context, args: str) -> None:
         if result.places_left > 0:
             text += T.CLAIM_TEAM_LEFT.format(n=result.places_left)
         ctx.reply(text)
-        ctx.tell(ctx.person.id, brief)
+        ctx.tell(ctx.person_id, brief)
     else:
         ctx.reply(brief)
 
 
 async def _my_claims(ctx: Context):  # noqa: ANN202
-    return await W.my_active_claims(ctx.session, ctx.person.id)
+    return await W.my_active_claims(ctx.session, ctx.person_id)
 
 
 @router.command("心愿进度", "进度心愿", usage=T.HELP_PROGRESS, summary="记录心愿的进展（认领人）")
@@ -460,7 +460,7 @@ async def _confirm(ctx: Context, number: int, rest: str) -> None:
     public = "公开" in rest and "不公开" not in rest
     wish, helpers = await W.confirm(ctx.deps, ctx.actor, number, public_thanks=public)
     ctx.keep_message()
-    if ctx.person.id in (wish.wisher_person_id, wish.posted_by):
+    if ctx.person_id in (wish.wisher_person_id, wish.posted_by):
         ctx.reply(T.CONFIRM_OK_PUBLIC if wish.public_thanks else T.CONFIRM_OK)
     else:
         ctx.reply(T.CONFIRM_OK_STAFF.format(number=wish.number, n=len(helpers)))
@@ -573,7 +573,7 @@ async def sign_up(ctx: Context, args: str) -> None:
 @replies_errors
 async def leave(ctx: Context, args: str) -> None:
     if not args:
-        held = await P.held_posts(ctx.session, ctx.person.id)
+        held = await P.held_posts(ctx.session, ctx.person_id)
         if len(held) != 1:
             usage(ctx, T.LEAVE_USAGE)
             return
@@ -592,7 +592,7 @@ async def report_duty(ctx: Context, args: str) -> None:
     note = (parts[1] if len(parts) > 1 else "") if post_id is not None else M.normalize(args)
     if post_id is None and parts and not parts[0].isdigit():
         # "到岗 楼道安全巡查员 …": a post named instead of numbered
-        held = await P.held_posts(ctx.session, ctx.person.id)
+        held = await P.held_posts(ctx.session, ctx.person_id)
         named = next((p for p in held if p.name == parts[0]), None)
         if named is not None:
             post_id, note = named.id, parts[1] if len(parts) > 1 else ""
@@ -605,7 +605,7 @@ async def report_duty(ctx: Context, args: str) -> None:
 @router.command("我的服务", "服务记录", usage="我的服务", summary="我的服务记录和积分")
 @replies_errors
 async def my_service(ctx: Context) -> None:
-    record = await M.service_record(ctx.session, ctx.person.id, ctx.clock.now(), tz=ctx.clock.tz)
+    record = await M.service_record(ctx.session, ctx.person_id, ctx.clock.now(), tz=ctx.clock.tz)
     compound_id = _wish_compound(ctx)
     if record.first_at:
         dates = T.RECORD_DATES.format(first=ctx.clock.local(record.first_at).strftime("%Y-%m-%d"),

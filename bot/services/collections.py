@@ -4,7 +4,6 @@ answer replaces the first, silent groups get one reminder before the deadline, a
 organiser gets a per-building tally in chat and the full table as XLSX (dashboard)."""
 from __future__ import annotations
 
-import time as _time
 
 import io
 import re
@@ -19,6 +18,7 @@ from bot.models import ChatGroup, InboundMessage, Person, Priority
 from bot.models.notices import Collection, CollectionAnswer, Notice, NoticeDelivery, NoticeStatus
 from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
+from bot.services.gate import CachedFlag
 from bot.services.notices import fmt_time, get_notice
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.texts import notices as T
@@ -260,40 +260,37 @@ async def _candidates(deps: Deps, person: Person, group_id: int | None, *, open_
     return [(c, n) for c, n in rows]
 
 
-# Every group message passes the answer hook, and almost always no collection is running:
-# whether any is (open, or closed within LATE_REPLY_WINDOW) is asked once per few seconds,
-# not per message. Another process's new collection is seen within the TTL.
-_ANY_RECENT_TTL = 5.0
-_any_recent_cache: dict[int, tuple[float, bool]] = {}
-
-
-def collections_changed() -> None:
-    """A collection was created or closed in this process: look again on the next message."""
-    _any_recent_cache.clear()
-
-
-async def _any_recent(deps: Deps) -> bool:
-    key = id(deps.session.bind)
-    hit = _any_recent_cache.get(key)
-    if hit is not None and _time.monotonic() < hit[0]:
-        return hit[1]
+async def _query_any_recent(deps: Deps) -> bool:
+    """Is a collection open, or closed within LATE_REPLY_WINDOW? (Late answers still count.)"""
     since = deps.clock.now() - LATE_REPLY_WINDOW
     found = (await deps.session.execute(
         select(Collection.id).join(Notice, Notice.id == Collection.notice_id)
         .where(Notice.kind == "collection", Notice.status.in_([NoticeStatus.SENT, NoticeStatus.DRAFT,
                                                                NoticeStatus.SCHEDULED]),
                or_(Collection.closed_at.is_(None), Collection.closed_at >= since)).limit(1))).first()
-    _any_recent_cache[key] = (_time.monotonic() + _ANY_RECENT_TTL, found is not None)
     return found is not None
+
+
+any_recent = CachedFlag(_query_any_recent)
+
+
+MAX_ANSWER_CHARS = 200  # longer texts are reports or chat, not a line of a 接龙
+
+
+def collections_changed() -> None:
+    """A collection was created or closed in this process: look again on the next message."""
+    any_recent.reset()
+
+
+def may_be_answer(text: str) -> bool:
+    return 0 < len(text.strip()) <= MAX_ANSWER_CHARS
 
 
 async def answer(deps: Deps, person: Person, text: str, *, group_id: int | None,
                  message_id: int | None = None) -> AnswerResult | None:
     """A resident's message as an answer to an open collection; None when it is not one."""
     text = (text or "").strip()
-    if not text or len(text) > 200:
-        return None
-    if not await _any_recent(deps):
+    if not may_be_answer(text) or not await any_recent.get(deps):
         return None
     explicit = bool(EXPLICIT_PREFIX.match(text))
     candidates = await _candidates(deps, person, group_id, open_now=True)

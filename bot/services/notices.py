@@ -21,6 +21,7 @@ from bot.models.notices import (
 )
 from bot.roles import STAFF_ROLES
 from bot.services import Actor, Deps, ServiceError
+from bot.services.gate import CachedFlag
 from bot.services.timeparse import cn_number
 from bot.texts import notices as T
 
@@ -467,6 +468,7 @@ async def fan_out(deps: Deps, notice: Notice, *, actor: Actor | None = None) -> 
     notice.status = NoticeStatus.SENT
     notice.sent_at = now
     notice.ack_until = now + ACK_WINDOW
+    any_ack_open.reset()  # the 收到 hook's gate looks again
     deliveries = [NoticeDelivery(notice_id=notice.id, group_id=r.group_id, person_id=r.person_id,
                                  compound_id=r.compound_id, label=r.label[:128], created_at=now)
                   for r in recipients]
@@ -635,9 +637,21 @@ def is_ack(text: str) -> bool:
     return bool(ACK_WORDS.match(text.strip()))
 
 
+async def _query_any_ack_open(deps: Deps) -> bool:
+    found = (await deps.session.execute(select(Notice.id).where(
+        Notice.status == NoticeStatus.SENT, Notice.ack_until >= deps.clock.now(),
+        Notice.kind == "notice").limit(1))).first()
+    return found is not None
+
+
+any_ack_open = CachedFlag(_query_any_ack_open)
+
+
 async def record_ack(deps: Deps, person_id: int, *, group_id: int | None) -> Notice | None:
     """A 收到 from ``person_id`` in ``group_id`` (None: privately): counted for the newest notice
     sent there whose acknowledgement window is open. None when no notice applies."""
+    if not await any_ack_open.get(deps):
+        return None
     now = deps.clock.now()
     where = NoticeDelivery.group_id == group_id if group_id is not None else NoticeDelivery.person_id == person_id
     row = (await deps.session.execute(

@@ -1,0 +1,46 @@
+"""A cheap "is anything of this kind running?" answer for hooks that see every group message.
+
+Every chat line passes the 收到 and 接龙 hooks, and almost always no notice or collection is
+open: the question is asked of the database once per few seconds, not once per message.
+Changes made in this process reset the answer at once; another process's are seen within
+the TTL.
+"""
+from __future__ import annotations
+
+import time
+from typing import Awaitable, Callable
+
+from bot.services import Deps
+
+DEFAULT_TTL = 5.0
+
+
+class CachedFlag:
+    def __init__(self, query: Callable[[Deps], Awaitable[bool]], ttl: float = DEFAULT_TTL) -> None:
+        self._query = query
+        self._ttl = ttl
+        self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
+        self._cache: dict[int, tuple[float, bool]] = {}  # per engine: tests run several databases
+        self._asking: set[int] = set()
+
+    def reset(self) -> None:
+        self._generation += 1
+        self._cache.clear()
+
+    async def get(self, deps: Deps) -> bool:
+        key = id(deps.session.bind)
+        hit = self._cache.get(key)
+        if hit is not None and (time.monotonic() < hit[0] or key in self._asking):
+            # Fresh, or another message is asking right now: the answer it replaces is at most
+            # a moment older. (Never wait for another session's query: a session holding the
+            # SQLite write lock must not wait on one that waits for the lock.)
+            return hit[1]
+        generation = self._generation
+        self._asking.add(key)
+        try:
+            value = await self._query(deps)
+        finally:
+            self._asking.discard(key)
+        if generation == self._generation:
+            self._cache[key] = (time.monotonic() + self._ttl, value)
+        return value
