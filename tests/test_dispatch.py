@@ -200,3 +200,20 @@ async def test_message_stored_but_not_processed_before_a_crash_is_handled_after_
     await h.restart()
     assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
     assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
+
+
+async def test_burst_of_first_time_senders_larger_than_the_connection_pool_is_all_handled(h):
+    """Hundreds of concurrent first messages (new people written, gates asked, chatter statuses
+    flushed mid-burst) finish without a session waiting on another: no deadlock, nothing lost."""
+    import asyncio
+
+    from bot.transports.base import Incoming
+
+    texts = ["早上好", "收到", "今天几点团购", "👍"]
+    messages = [Incoming(account="sim", message_id=f"wave-{i}", sender_id=f"wxid_wave_{i}", sender_name=f"邻居{i}",
+                         text=texts[i % len(texts)], sent_at=h.now, chat_id="room-yg-1",
+                         chat_topic="阳光花园业主1群") for i in range(260)]
+    await asyncio.wait_for(asyncio.gather(*(h.bot.on_message(m) for m in messages)), timeout=60)
+    await h.bot.dispatcher.flush_chatter()
+    assert await count_inbound(h) == 260
+    assert await count_inbound(h, status=InboundStatus.CHATTER) == 260
