@@ -68,10 +68,6 @@ class Context:
             self._message = self._message()
         return self._message
 
-    def attached_message(self) -> InboundMessage | None:
-        """The message row if a handler touched it (else there is nothing to write on it)."""
-        return None if callable(self._message) else self._message
-
     @property
     def in_group(self) -> bool:
         return self.group_id is not None
