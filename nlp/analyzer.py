@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 from . import duplicates
-from .features import Evidence, collect, extract as extract_features, word_features
+from .features import Evidence, bigram_features, collect, rule_features, shape_bigrams, word_features
 from .location import extract as extract_location
-from .model import ModelBundle, SoftmaxModel, softmax
+from .model import BinaryModel, ModelBundle, SoftmaxModel, sigmoid, softmax
 from .normalize import MAX_MODEL_CHARS, normalize, to_text
 from .paths import DEFAULT_MODEL_PATH
 from .pii import find_pii
@@ -45,20 +45,55 @@ def _chatter_kinds(window: str, evidence: Evidence, rules: Rules) -> list[str]:
     return [k for k in rules.chatter_kinds if k in found]
 
 
-@dataclass
 class Prepared:
-    """Intermediate results for one text (shared by analysis and training)."""
+    """Intermediate results for one text (shared by analysis and training).
 
-    raw: str
-    norm: str
-    window: str
-    truncated: bool
-    evidence: Evidence
-    urgent: UrgentResult
-    location: Location
-    features: list[str]  # base features: bigrams + rule features
-    _tokens: list[str] | None = None
-    _words: list[str] | None = None
+    The bigrams are kept bare (``grams``) and the full feature list (``features``:
+    "c2:" bigram features + rule features) is only built when asked for (training,
+    urgent model): the issue model reads the bigrams through a bare-bigram table.
+    """
+
+    __slots__ = ("raw", "norm", "window", "truncated", "evidence", "urgent", "location",
+                 "grams", "rule_features", "_features", "_tokens", "_words")
+
+    def __init__(self, raw: str, norm: str, window: str, truncated: bool, evidence: Evidence,
+                 urgent: UrgentResult, location: Location, grams: list[str], rule_features: list[str]):
+        self.raw = raw
+        self.norm = norm
+        self.window = window
+        self.truncated = truncated
+        self.evidence = evidence
+        self.urgent = urgent
+        self.location = location
+        self.grams = grams  # distinct bare bigrams of the window ("ab")
+        self.rule_features = rule_features
+        self._features: list[str] | None = None
+        self._tokens: list[str] | None = None
+        self._words: list[str] | None = None
+
+    @property
+    def features(self) -> list[str]:
+        """Base features: "c2:" bigrams + rule features (as ``features.extract``)."""
+        if self._features is None:
+            self._features = bigram_features(self.grams) + self.rule_features
+        return self._features
+
+
+class IssueScorer:
+    """The issue model reading bare bigrams: the same sum, in the same order, as
+    ``BinaryModel.proba(p.features)``, without building a "c2:" string per bigram."""
+
+    def __init__(self, model: BinaryModel):
+        self.bias = model.bias
+        self.weights = model.weights
+        self.bigrams = {f[3:]: w for f, w in model.weights.items() if f[:3] == "c2:"}
+
+    def proba(self, p: Prepared) -> float:
+        # Bigram weights first, then rule features, as in p.features; absent features add
+        # 0.0 exactly as BinaryModel.score does, so the float result is bit-identical.
+        total = sum(map(self.bigrams.get, p.grams, repeat(0.0)))
+        total = sum(map(self.weights.get, p.rule_features, repeat(0.0)), total)
+        return sigmoid(self.bias + total)
 
 
 class Analyzer:
@@ -74,6 +109,7 @@ class Analyzer:
         self.labels = dict(rules.labels)
         model_classes = set(bundle.category.classes) if bundle else set()
         self.rule_only_categories = tuple(c for c in rules.labels if c not in model_classes and rules.keywords.get(c))
+        self.issue_scorer = IssueScorer(bundle.issue) if bundle else None
 
     @classmethod
     def load(cls, model_path: Path | str | None = None, rules_path: Path | str | None = None) -> "Analyzer":
@@ -97,8 +133,9 @@ class Analyzer:
         evidence.chatter = _chatter_kinds(window, evidence, self.rules)
         urgent = detect(norm, self.rules, evidence, len(window)) if norm else NOT_URGENT
         location = extract_location(window, self.rules.lexicon, lex_hits)
-        feats = extract_features(window, evidence, urgent, location)
-        return Prepared(raw, norm, window, len(norm) > MAX_MODEL_CHARS, evidence, urgent, location, feats)
+        grams = shape_bigrams(window)
+        rules_feats = rule_features(window, evidence, urgent, location)
+        return Prepared(raw, norm, window, len(norm) > MAX_MODEL_CHARS, evidence, urgent, location, grams, rules_feats)
 
     def tokens(self, p: Prepared) -> list[str]:
         """jieba words of the analysed window (computed on first use)."""
@@ -110,7 +147,7 @@ class Analyzer:
         """Words plus rule features (no character n-grams) for the category model."""
         if p._words is None:
             p._words = word_features(self.tokens(p))
-        return p._words + [f for f in p.features if f[:3] != "c2:"]
+        return p._words + p.rule_features
 
     def urgent_features(self, p: Prepared) -> list[str]:
         """Words plus all base features for the urgent model (only used when an urgent pattern fired)."""
@@ -142,11 +179,10 @@ class Analyzer:
                 reasons=("无文字内容",), pii=pii, category_label="非问题",
             )
         reasons: list[str] = []
-        feats = p.features
         bundle = self.bundle
 
         # Is it a problem? -----------------------------------------------------
-        p_issue = bundle.issue.proba(feats) if bundle else (0.9 if p.evidence.keywords else 0.1)
+        p_issue = self.issue_scorer.proba(p) if bundle else (0.9 if p.evidence.keywords else 0.1)
         is_issue = p_issue >= self.issue_threshold
 
         # Urgent? --------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import add
 
 from .types import Location
 from .urgent import UrgentResult
@@ -113,56 +114,78 @@ def word_features(tokens: list[str]) -> list[str]:
     return list(dict.fromkeys([_WORD_FEATS.get(tok) or _word_feat(tok) for tok in tokens]))
 
 
+def shape_bigrams(text: str) -> list[str]:
+    """Distinct character bigrams of ``text`` in first-seen order (digits folded to "0", Latin runs to "a").
+
+    Returned bare ("ab", not "c2:ab"): the analyzer looks them up in a table keyed by
+    the bare bigram, so no feature string is built for the thousands of bigrams the
+    model has no weight for. ``bigram_features`` adds the prefix when the strings are needed.
+    """
+    shape = _DIGIT_RUN.sub("0", text) if _HAS_DIGIT.search(text) else text
+    if _LATIN_RUN.search(shape):
+        shape = _LATIN_RUN.sub("a", shape)
+    # Character bigrams (trigrams add nothing in 5-fold CV and cost time); map(add) pairs
+    # each character with the next one without a Python-level loop.
+    grams = map(add, shape, shape[1:])
+    if " " in shape or "\n" in shape:
+        grams = [g for g in grams if " " not in g and "\n" not in g]
+    return list(dict.fromkeys(grams))
+
+
+def bigram_features(grams: list[str]) -> list[str]:
+    """"c2:" feature strings of bare bigrams (see ``shape_bigrams``)."""
+    if len(_BIGRAM_FEATS) > _CACHE_LIMIT:
+        _BIGRAM_FEATS.clear()
+    return [_BIGRAM_FEATS.get(g) or _bigram_feat(g) for g in grams]
+
+
+def rule_features(text: str, evidence: Evidence, urgent: UrgentResult, location: Location) -> list[str]:
+    """Features from the rules, urgency, location and shape of the message (distinct, in a fixed order)."""
+    feats: list[str] = []
+    add_feat = feats.append
+    keywords = evidence.keywords
+    for cat in keywords:
+        add_feat("kw:" + cat)
+    if keywords:
+        add_feat("kwfirst:" + (evidence.first_category or ""))
+        most = max(keywords, key=lambda c: len(keywords[c]))
+        add_feat("kwmost:" + most)
+    for concept in evidence.concepts:
+        add_feat("cc:" + concept)
+    for kind in evidence.chatter:
+        add_feat("chat:" + kind)
+    if not keywords:
+        add_feat("kw:none")
+    if evidence.cues:
+        add_feat("cue:problem")
+        if evidence.cues > 1:
+            add_feat("cue:problem2")
+    if urgent.hits:
+        feats.extend(urgent.features())
+    if location.building:
+        add_feat("loc:building")
+    if location.room:
+        add_feat("loc:room")
+    if location.landmarks:
+        add_feat("loc:landmark")
+    add_feat(_bucket(len(text)))
+    if _QUESTION_END.search(text[-8:]):
+        add_feat("shape:question")
+    if "!" in text:
+        add_feat("shape:excl")
+    if "@" in text:
+        add_feat("shape:at")
+    if len(text) > 150 or _LETTER_START.match(text):
+        add_feat("shape:letter")
+    return list(dict.fromkeys(feats))
+
+
 def extract(text: str, evidence: Evidence, urgent: UrgentResult, location: Location) -> list[str]:
     """Base features: character bigrams and rule features (deduplicated, in a deterministic order).
 
     Word features (``word_features``) are computed separately and only when needed:
     the is-it-a-problem model does as well without them (5-fold CV), which keeps
-    segmentation off the path of most chatter.
+    segmentation off the path of most chatter. Bigram features never collide with
+    rule features, so deduplicating each part separately equals deduplicating the whole.
     """
-    feats: list[str] = []
-    add = feats.append
-    if len(_BIGRAM_FEATS) > _CACHE_LIMIT:
-        _BIGRAM_FEATS.clear()
-    shape = _DIGIT_RUN.sub("0", text) if _HAS_DIGIT.search(text) else text
-    if _LATIN_RUN.search(shape):
-        shape = _LATIN_RUN.sub("a", shape)
-    n = len(shape)
-    # Character bigrams (trigrams add nothing in 5-fold CV and cost time).
-    bigrams = [shape[i : i + 2] for i in range(n - 1)]
-    if " " in shape or "\n" in shape:
-        bigrams = [g for g in bigrams if " " not in g and "\n" not in g]
-    feats.extend([_BIGRAM_FEATS.get(g) or _bigram_feat(g) for g in bigrams])
-    for cat in evidence.keywords:
-        add("kw:" + cat)
-    if evidence.keywords:
-        add("kwfirst:" + (evidence.first_category or ""))
-        most = max(evidence.keywords, key=lambda c: len(evidence.keywords[c]))
-        add("kwmost:" + most)
-    for concept in evidence.concepts:
-        add("cc:" + concept)
-    for kind in evidence.chatter:
-        add("chat:" + kind)
-    if not evidence.keywords:
-        add("kw:none")
-    if evidence.cues:
-        add("cue:problem")
-        if evidence.cues > 1:
-            add("cue:problem2")
-    feats.extend(urgent.features())
-    if location.building:
-        add("loc:building")
-    if location.room:
-        add("loc:room")
-    if location.landmarks:
-        add("loc:landmark")
-    add(_bucket(len(text)))
-    if _QUESTION_END.search(text[-8:]):
-        add("shape:question")
-    if "!" in text:
-        add("shape:excl")
-    if "@" in text:
-        add("shape:at")
-    if len(text) > 150 or _LETTER_START.match(text):
-        add("shape:letter")
-    return list(dict.fromkeys(feats))
+    return bigram_features(shape_bigrams(text)) + rule_features(text, evidence, urgent, location)

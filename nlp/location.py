@@ -78,9 +78,9 @@ def _compound(text: str) -> tuple[str | None, tuple[int, int] | None]:
     return None, None
 
 
-def _landmarks(hits, skip: tuple[int, int] | None) -> tuple[str, ...]:
+def _landmarks(hits, skip: tuple[int, int] | None, landmark_words: frozenset[str]) -> tuple[str, ...]:
     """Landmark names from lexicon hits (longest match wins, nothing inside ``skip``)."""
-    marks = [(i, w, tags) for i, w, tags in hits if any(t[0] == "lm" for t in tags)]
+    marks = [h for h in hits if h[1] in landmark_words]
     if not marks:
         return ()
     names: list[str] = []
@@ -97,10 +97,11 @@ def _landmarks(hits, skip: tuple[int, int] | None) -> tuple[str, ...]:
 
 
 _EMPTY = Location()
-_MARKERS = frozenset("号栋幢座#单-室房期区门")
-_BUILDING_CHARS = frozenset("号栋幢座#")
-_CN_NUMERALS = frozenset("零〇一二两三四五六七八九十百")
+# Character-class searches (C speed, no per-character string objects) as literal guards:
+_MARKERS = re.compile(r"[号栋幢座#单\-室房期区门]")
 """Every building / unit / room / zone form needs one of these characters."""
+_BUILDING_CHARS = re.compile(r"[号栋幢座#]")
+_CN_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百]")
 _COMPOUND_HINT = re.compile(r"小区|家园|新村|嘉园|华府|名邸")
 
 
@@ -114,10 +115,10 @@ def extract(text: str, lexicon: Lexicon, hits=None) -> Location:
     if hits is None:
         hits = lexicon.scan(text)
     compound, span = _compound(text) if _COMPOUND_HINT.search(text) else (None, None)
-    if _MARKERS.isdisjoint(text):
-        marks = _landmarks(hits, span)
+    if not _MARKERS.search(text):
+        marks = _landmarks(hits, span, lexicon.landmark_words)
         return Location(landmarks=marks, compound=compound) if marks or compound else _EMPTY
-    if not _CN_NUMERALS.isdisjoint(text):
+    if _CN_NUMERALS.search(text):
         text = _cn_numbers_to_digits(text)  # hits and span keep the offsets of the original text
     building = unit = room = None
     has_dash = "-" in text
@@ -130,7 +131,7 @@ def extract(text: str, lexicon: Lexicon, hits=None) -> Location:
             building, unit = m.group(1), m.group(2)
             r = _ROOM_AFTER_RE.match(text[m.end():])
             room = r.group(1) if r else None
-    if building is None and not _BUILDING_CHARS.isdisjoint(text):
+    if building is None and _BUILDING_CHARS.search(text):
         m = _BUILDING_RE.search(text)
         if m:
             building = m.group(1).upper()
@@ -163,7 +164,7 @@ def extract(text: str, lexicon: Lexicon, hits=None) -> Location:
         building=building,
         unit=unit,
         room=room,
-        landmarks=_landmarks(hits, span),
+        landmarks=_landmarks(hits, span, lexicon.landmark_words),
         zone=zone,
         compound=compound,
     )

@@ -22,7 +22,7 @@ FORMAT = "zhibu-nlp-linear"
 FORMAT_VERSION = 1
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-min(z, 60.0)))
     e = math.exp(max(z, -60.0))
@@ -38,7 +38,7 @@ class BinaryModel:
         return self.bias + sum(map(self.weights.get, feats, repeat(0.0, len(feats))))
 
     def proba(self, feats: Sequence[str]) -> float:
-        return _sigmoid(self.score(feats))
+        return sigmoid(self.score(feats))
 
     def contributions(self, feats: Sequence[str]) -> list[tuple[float, str]]:
         get = self.weights.get
@@ -67,7 +67,7 @@ class BinaryModel:
             for i in order:
                 feats = X[i]
                 z = b + sum(w.get(f, 0.0) for f in feats)
-                g = (_sigmoid(z) - y[i]) * sw[i]
+                g = (sigmoid(z) - y[i]) * sw[i]
                 if g == 0.0:
                     continue
                 gb += g * g

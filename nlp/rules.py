@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .normalize import normalize
 from .paths import DEFAULT_RULES_PATH
@@ -37,38 +37,48 @@ class Lexicon:
     """Exact substring lookup of many short words at once (dictionary scan).
 
     For every position only the word lengths that start with that character
-    are tried, so a scan costs a few set lookups per character.
+    are tried, so a scan costs a few dict lookups per character.
     """
 
     def __init__(self, entries: dict[str, tuple[tuple[str, str], ...]]):
         self.entries = entries
-        self._singles = {w for w in entries if len(w) == 1}
+        self._singles = {w: tags for w, tags in entries.items() if len(w) == 1}
         by_prefix: dict[str, set[int]] = {}
         for word in entries:
             if len(word) > 1:
                 by_prefix.setdefault(word[:2], set()).add(len(word))
         # lengths of the words starting with each two-character prefix, longest first
         self._lengths = {p: tuple(sorted(ls, reverse=True)) for p, ls in by_prefix.items()}
+        # first character -> (tags of that one-character word or None, whether longer words
+        # start with it): one dict lookup rejects most positions without slicing the text
+        longer = {w[0] for w in entries if len(w) > 1}
+        self._first = {ch: (self._singles.get(ch), ch in longer) for ch in {w[0] for w in entries}}
+        # words tagged as landmarks, so the location parser can pick its hits with a set lookup
+        self.landmark_words = frozenset(w for w, tags in entries.items() if any(t[0] == "lm" for t in tags))
 
     def scan(self, text: str) -> list[tuple[int, str, tuple[tuple[str, str], ...]]]:
         """All (start, word, tags) occurrences, longest first at each start."""
         out = []
-        lengths = self._lengths.get
         entries = self.entries
-        singles = self._singles
         n = len(text)
-        for i in range(n):
-            lens = lengths(text[i : i + 2])
-            if lens:
-                for size in lens:
-                    if i + size <= n:
-                        word = text[i : i + size]
-                        tags = entries.get(word)
-                        if tags is not None:
-                            out.append((i, word, tags))
-            ch = text[i]
-            if ch in singles:
-                out.append((i, ch, entries[ch]))
+        first = self._first.get
+        lengths = self._lengths.get
+        for i, ch in enumerate(text):
+            info = first(ch)
+            if info is None:
+                continue
+            single, has_longer = info
+            if has_longer:
+                lens = lengths(text[i : i + 2])
+                if lens:
+                    for size in lens:
+                        if i + size <= n:
+                            word = text[i : i + size]
+                            tags = entries.get(word)
+                            if tags is not None:
+                                out.append((i, word, tags))
+            if single is not None:
+                out.append((i, ch, single))
         return out
 
 
@@ -126,11 +136,28 @@ def _split_literals(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
     return literals, regexes
 
 
-def required_strings(pattern: str) -> frozenset[str] | None:
+def literal_frequency(literal: str) -> float:
+    """How often ``literal`` turns up in ordinary text (jieba dictionary counts, estimated
+    for strings that are not words), to guard a regex with its rarest literals."""
+    from .tokenizer import _base_freq
+
+    freq = _base_freq()[0]
+    count = freq.get(literal)
+    if count:
+        return float(count)
+    if len(literal) == 1:
+        return 1.0  # a character jieba never counted alone: rare
+    # Not a word: rarer than its rarest character, more so the longer it is.
+    return min(freq.get(ch) or 1 for ch in literal) / 10 ** (len(literal) - 1)
+
+
+def required_strings(pattern: str, frequency: Callable[[str], float] | None = None) -> frozenset[str] | None:
     """Literal strings of which every match of ``pattern`` contains at least one.
 
     None when no such set is known (the pattern must always run). Used to run a
-    regex only when the lexicon scan has seen one of its literals.
+    regex only when the lexicon scan has seen one of its literals. Of several
+    such sets the one least likely to appear in a message is chosen (by
+    ``frequency`` of its literals; without it, the longest literals).
     """
     from re import _constants as c
     from re import _parser as sre_parse
@@ -143,8 +170,9 @@ def required_strings(pattern: str) -> frozenset[str] | None:
             k += 1
         return "".join(run), k
 
-    def score(cands: set[str]) -> tuple[int, int]:
-        return (min(len(x) for x in cands), -len(cands))
+    def score(cands: set[str]) -> tuple[float, int, int]:
+        rarity = -sum(map(frequency, cands)) if frequency else 0.0
+        return (rarity, min(len(x) for x in cands), -len(cands))
 
     def seq_req(seq) -> set[str] | None:
         """Best requirement among the elements of a sequence (all of which must match)."""
@@ -198,7 +226,7 @@ def _guarded(patterns: Iterable[str], what: str) -> tuple[GuardedPattern, ...]:
     for n, pat in enumerate(patterns):
         compiled = _compile_any([pat], what)
         if compiled is not None:
-            out.append(GuardedPattern(compiled, required_strings(pat), f"{what}#{n}"))
+            out.append(GuardedPattern(compiled, required_strings(pat, literal_frequency), f"{what}#{n}"))
     return tuple(out)
 
 
@@ -314,6 +342,9 @@ class Rules:
             for g in gs:
                 self.guards[g.ident] = ("chat", kind, g)
         self.unguarded = tuple(v for v in self.guards.values() if v[2].needs is None)
+        # for urgent.detect's early exit: the urgent regexes that can run at all
+        self.urgent_unguarded = tuple(v for v in self.unguarded if v[0] == "urg")
+        self.urgent_guard_idents = frozenset(i for i, v in self.guards.items() if v[0] == "urg")
         for g in guards:
             for w in g.needs or ():
                 add(_norm_word(w) if w.strip() else w, ("req", g.ident))

@@ -60,6 +60,16 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
     """
     if not text:
         return NOT_URGENT
+    if (
+        evidence is not None
+        and not evidence.urgent_hits
+        and hits_upto >= len(text)
+        and not rules.urgent_unguarded
+        and evidence.required.isdisjoint(rules.urgent_guard_idents)
+    ):
+        # Most messages: no urgent word, no urgent regex whose literal was seen, nothing
+        # beyond the scanned window -> nothing below could find a hit.
+        return NOT_URGENT
     from .features import collect
 
     found: list[tuple[str, str, int]] = []

@@ -74,3 +74,18 @@ def test_readme_documents_the_rules_format():
     text = (Path(nlp.__file__).parent / "README.md").read_text(encoding="utf-8")
     for word in ("[categories.", "extra_words", "[chatter.", "[dictionary]", "replace = true"):
         assert word in text
+
+
+def test_a_regex_is_guarded_by_its_rarest_literals_not_a_common_particle():
+    from nlp.rules import literal_frequency, required_strings
+
+    needs = required_strings("(?:腿|胳膊|头)(?:断|折)了", literal_frequency)
+    assert needs is not None and "了" not in needs
+
+
+def test_lexicon_scan_finds_every_word_longest_first_at_each_start():
+    from nlp.rules import Lexicon
+
+    lexicon = Lexicon({"电梯": (("kw", "elevator"),), "电梯井": (("lm", "井"),), "火": (("urg", "fire"),)})
+    hits = [(i, w) for i, w, _ in lexicon.scan("电梯井里着火，电梯")]
+    assert hits == [(0, "电梯井"), (0, "电梯"), (5, "火"), (7, "电梯")]
