@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .normalize import normalize
+from .normalize import normalize, to_simplified
 from .paths import DEFAULT_RULES_PATH
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -113,7 +113,8 @@ def load_raw(rules_path: Path | str | None = None) -> dict[str, Any]:
 def _compile_any(patterns: Iterable[str], what: str) -> re.Pattern[str] | None:
     parts = []
     for pat in patterns:
-        pat = str(pat)
+        # Messages are matched in their normalised form, so the pattern must be too.
+        pat = to_simplified(str(pat))
         try:
             re.compile(pat)
         except re.error as exc:
@@ -226,7 +227,8 @@ def _guarded(patterns: Iterable[str], what: str) -> tuple[GuardedPattern, ...]:
     for n, pat in enumerate(patterns):
         compiled = _compile_any([pat], what)
         if compiled is not None:
-            out.append(GuardedPattern(compiled, required_strings(pat, literal_frequency), f"{what}#{n}"))
+            needs = required_strings(to_simplified(str(pat)), literal_frequency)
+            out.append(GuardedPattern(compiled, needs, f"{what}#{n}"))
     return tuple(out)
 
 
@@ -293,7 +295,7 @@ class Rules:
         self.not_real_re = _compile_any(urgent.get("not_real", []), "urgent.not_real")
         self.present_re = _compile_any(urgent.get("present", []), "urgent.present")
         negs = urgent.get("negations", [])
-        self.negation_re = re.compile(f"(?:{'|'.join(negs)})$") if negs else None
+        self.negation_re = re.compile(to_simplified(f"(?:{'|'.join(negs)})$")) if negs else None
 
         # Chatter --------------------------------------------------------------
         self.chatter_kinds: tuple[str, ...] = ()

@@ -27,6 +27,20 @@ def test_traditional_characters_are_understood():
     assert a.urgent and a.category == "elevator" and a.location.building == "3"
 
 
+def test_common_simplified_characters_are_not_turned_into_rare_variants():
+    from nlp.normalize import normalize
+
+    text = "呼吸困难 糊味 猛地 脊背 溜进来 劈开 呱呱叫 怵"
+    assert normalize(text) == text
+
+
+def test_a_rule_written_in_traditional_characters_matches_a_simplified_message(tmp_path):
+    rules = tmp_path / "district.toml"
+    rules.write_text("[urgent.ammonia]\nlabel = '氨气泄漏'\ncategory = 'safety'\npatterns = ['氨氣.{0,4}洩?泄漏']\n", encoding="utf-8")
+    analyzer = nlp.Analyzer.load(rules_path=rules)
+    assert analyzer.analyze("冷库那边氨气好像泄漏了，味道很冲").urgent_kind == "ammonia"
+
+
 def test_full_width_and_zero_width_characters_are_normalised():
     a = nlp.analyze("３号\u200b楼　电梯坏了")
     assert a.is_issue and a.location.building == "3"
