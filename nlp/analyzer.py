@@ -16,7 +16,7 @@ from .pii import find_pii
 from .rules import Rules
 from .tokenizer import Tokenizer
 from .types import Analysis, Location, PiiSpan
-from .urgent import NOT_URGENT, UrgentResult, detect
+from .urgent import NOT_URGENT, UrgentResult, detect, happening_now, situation
 
 CHATTER_NAMES = {
     "greeting": "问候",
@@ -105,6 +105,8 @@ class Analyzer:
         self.tokenizer = tokenizer or Tokenizer(rules.dictionary_words)
         self.issue_threshold = float(rules.settings.get("issue_threshold", 0.5))
         self.urgent_threshold = float(rules.settings.get("urgent_threshold", 0.5))
+        self.urgent_text_threshold = float(rules.settings.get("urgent_text_threshold", 1.01))
+        self.urgent_text_issue_gate = float(rules.settings.get("urgent_text_issue_gate", 0.9))
         self.duplicate_threshold = float(rules.settings.get("duplicate_threshold", 0.34))
         self.labels = dict(rules.labels)
         model_classes = set(bundle.category.classes) if bundle else set()
@@ -155,6 +157,21 @@ class Analyzer:
             p._words = word_features(self.tokens(p))
         return p._words + p.features
 
+    def urgent_text_features(self, p: Prepared) -> list[str]:
+        """Words plus base features without the urgent-pattern ones: what the text says, not the rules."""
+        return [f for f in self.urgent_features(p) if f[:3] != "urg"]
+
+    def _urgent_in_other_words(self, p: Prepared) -> float:
+        """Probability that a problem no urgent pattern matched is an emergency anyway (0.0 when it
+        says the trouble is over or only hypothetical: the same veto as for the patterns)."""
+        model = self.bundle.urgent_text if self.bundle else None
+        if model is None:
+            return 0.0
+        prob = model.proba(self.urgent_text_features(p))
+        if prob < self.urgent_text_threshold:
+            return prob
+        return prob if happening_now(situation(p.window, self.rules)) else 0.0
+
     def analyze(self, text: object) -> Analysis:
         try:
             return self._analyze(text)
@@ -204,12 +221,17 @@ class Analyzer:
         elif u.hits:
             why = "已处理" if "resolved" in u.context else "假设/提醒/玩笑" if "not_real" in u.context else "概率低"
             reasons.append(f"非紧急:{u.word}（{why}）")
+        elif p_issue >= self.urgent_text_issue_gate:
+            p_text = self._urgent_in_other_words(p)
+            if p_text >= self.urgent_text_threshold:
+                urgent, p_urgent = True, p_text
+                reasons.append(f"紧急:模型判断（概率{p_text:.2f}，未命中紧急词）")
 
         # Which kind? ----------------------------------------------------------
         category = "none"
         cat_conf = 0.0
         if is_issue:
-            category, cat_conf, cat_reason = self._category(p, u if urgent else None)
+            category, cat_conf, cat_reason = self._category(p, u if urgent and u.hits else None)
             reasons.extend(cat_reason)
             confidence = max(p_issue, p_urgent if urgent else 0.0)
             reasons.append(f"模型:问题概率{p_issue:.2f}")
@@ -243,7 +265,7 @@ class Analyzer:
             pii=pii,
             category_label=self.labels.get(category, "非问题" if category == "none" else category),
             issue_probability=round(p_issue, 4),
-            urgent_kind=u.kind if urgent else None,
+            urgent_kind=(u.kind or "unlisted") if urgent else None,
             truncated=p.truncated,
             category_confidence=round(cat_conf, 4),
         )

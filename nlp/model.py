@@ -1,9 +1,11 @@
 """Linear models in plain Python: logistic regression (binary and softmax).
 
 Trained with AdaGrad SGD and L2, deterministic for a given seed and data order.
-Saved as one JSON file (nlp/model/model.json) holding three models:
-``issue`` (is it a problem?), ``category`` (which kind, trained on problems only)
-and ``urgent`` (does it need action now?, trained on all messages).
+Saved as one JSON file (nlp/model/model.json) holding four models:
+``issue`` (is it a problem?), ``category`` (which kind, trained on problems only),
+``urgent`` (does it need action now?, over the messages where an urgent pattern
+fired) and ``urgent_text`` (the same question from the words alone, over all
+problems: it catches emergencies told in words no pattern knows).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 FORMAT = "zhibu-nlp-linear"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def sigmoid(z: float) -> float:
@@ -180,12 +182,13 @@ def softmax(scores: Sequence[float]) -> list[float]:
 
 @dataclass
 class ModelBundle:
-    """The three models plus training metadata."""
+    """The models plus training metadata (``urgent_text`` is absent in version-1 files)."""
 
     issue: BinaryModel
     category: SoftmaxModel
     urgent: BinaryModel
     meta: dict[str, Any] = field(default_factory=dict)
+    urgent_text: BinaryModel | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +198,7 @@ class ModelBundle:
             "issue": self.issue.to_json(),
             "category": self.category.to_json(),
             "urgent": self.urgent.to_json(),
+            **({"urgent_text": self.urgent_text.to_json()} if self.urgent_text else {}),
         }
 
     @classmethod
@@ -208,6 +212,7 @@ class ModelBundle:
             SoftmaxModel.from_json(data["category"]),
             BinaryModel.from_json(data["urgent"]),
             dict(data.get("meta", {})),
+            BinaryModel.from_json(data["urgent_text"]) if "urgent_text" in data else None,
         )
 
     @classmethod

@@ -46,13 +46,16 @@ class Featurized:
     base: list[str]  # bigrams + rule features (issue model)
     category: list[str]  # words + rule features (category model)
     urgent: list[str]  # words + bigrams + rule features (urgent model)
+    urgent_text: list[str]  # the same without the urgent-pattern features (urgent_text model)
 
 
 def featurize(analyzer: Analyzer, examples: Sequence[Example]) -> list[Featurized]:
     out = []
     for ex in examples:
         p = analyzer.prepare(ex.text)
-        out.append(Featurized(p.features, analyzer.category_features(p), analyzer.urgent_features(p)))
+        out.append(
+            Featurized(p.features, analyzer.category_features(p), analyzer.urgent_features(p), analyzer.urgent_text_features(p))
+        )
     return out
 
 
@@ -88,6 +91,10 @@ def fit(
     uw = [weights[i] * (config.urgent_pos_weight if examples[i].urgent else 1.0) for i in uidx]
     urgent = BinaryModel.train([featurized[i].urgent for i in uidx], [int(examples[i].urgent) for i in uidx], uw, **kw)
 
+    # Urgent from the words alone, over all problems: for emergencies no pattern names.
+    tw = [weights[i] * (config.urgent_pos_weight if examples[i].urgent else 1.0) for i in idx]
+    urgent_text = BinaryModel.train([featurized[i].urgent_text for i in idx], [int(examples[i].urgent) for i in idx], tw, **kw)
+
     digest = hashlib.sha256("\n".join(f"{e.text}\t{e.is_issue}\t{e.category}\t{e.urgent}\t{e.weight}" for e in examples).encode()).hexdigest()[:16]
     meta = {
         "examples": len(examples),
@@ -98,7 +105,7 @@ def fit(
         "rules_digest": rules.digest,
         "config": config.__dict__,
     }
-    return ModelBundle(issue, category, urgent, meta)
+    return ModelBundle(issue, category, urgent, meta, urgent_text)
 
 
 def load_training(extra: Sequence[Path] = (), extra_weight: float = CORRECTION_WEIGHT) -> list[Example]:

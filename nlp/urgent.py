@@ -42,6 +42,23 @@ class UrgentResult:
 NOT_URGENT = UrgentResult(False)
 
 
+def situation(text: str, rules: Rules) -> tuple[str, ...]:
+    """Which context cues the text has: "resolved", "not_real" (hypothetical, notice, joke), "present"."""
+    context = []
+    if rules.resolved_re is not None and rules.resolved_re.search(text):
+        context.append("resolved")
+    if rules.not_real_re is not None and rules.not_real_re.search(text):
+        context.append("not_real")
+    if rules.present_re is not None and rules.present_re.search(text):
+        context.append("present")
+    return tuple(context)
+
+
+def happening_now(context: tuple[str, ...]) -> bool:
+    """Over is over; a hypothetical counts only with a sign that it is happening now."""
+    return "resolved" not in context and ("not_real" not in context or "present" in context)
+
+
 def _windows(text: str):
     if len(text) <= LONG_TEXT:
         yield 0, text
@@ -109,16 +126,8 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
     if not found:
         return NOT_URGENT
 
-    context = []
-    head = text[:LONG_TEXT]
-    if rules.resolved_re is not None and rules.resolved_re.search(head):
-        context.append("resolved")
-    if rules.not_real_re is not None and rules.not_real_re.search(head):
-        context.append("not_real")
-    if rules.present_re is not None and rules.present_re.search(head):
-        context.append("present")
-
-    urgent = "resolved" not in context and ("not_real" not in context or "present" in context)
+    context = situation(text[:LONG_TEXT], rules)
+    urgent = happening_now(context)
     found.sort(key=lambda h: (h[2], h[0]))
     first_kind, first_word, _ = found[0]
     kind = rules.urgent_by_name[first_kind]
@@ -129,5 +138,5 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
         category=kind.category,
         word=first_word,
         hits=tuple((k, w) for k, w, _ in found),
-        context=tuple(context),
+        context=context,
     )
