@@ -73,7 +73,7 @@ class Prepared:
 
     @property
     def features(self) -> list[str]:
-        """Base features: "c2:" bigrams + rule features (as ``features.extract``)."""
+        """Base features: "c2:" bigrams + rule features (what the issue and urgent models were trained on)."""
         if self._features is None:
             self._features = bigram_features(self.grams) + self.rule_features
         return self._features

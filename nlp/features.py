@@ -7,6 +7,9 @@ Families (prefix: meaning):
   loc: a building / landmark is named     shape: length bucket, question, exclamation, letter style
 Keyword families make the model generalise to words it never saw in training
 (a district can add words to a family without retraining).
+The issue model reads only bigrams and rule features (it does as well without
+words in 5-fold CV), which keeps jieba segmentation off the path of most chatter;
+words are computed for likely problems and urgent candidates only.
 """
 from __future__ import annotations
 
@@ -179,13 +182,3 @@ def rule_features(text: str, evidence: Evidence, urgent: UrgentResult, location:
         add_feat("shape:letter")
     return list(dict.fromkeys(feats))
 
-
-def extract(text: str, evidence: Evidence, urgent: UrgentResult, location: Location) -> list[str]:
-    """Base features: character bigrams and rule features (deduplicated, in a deterministic order).
-
-    Word features (``word_features``) are computed separately and only when needed:
-    the is-it-a-problem model does as well without them (5-fold CV), which keeps
-    segmentation off the path of most chatter. Bigram features never collide with
-    rule features, so deduplicating each part separately equals deduplicating the whole.
-    """
-    return bigram_features(shape_bigrams(text)) + rule_features(text, evidence, urgent, location)
