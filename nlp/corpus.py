@@ -19,6 +19,7 @@ class Example:
     kind: str | None = None
     weight: float = 1.0
     origin: str = ""
+    urgent_only: bool = False  # teaches the urgent models only (see nlp/data/README.md)
 
     @classmethod
     def from_dict(cls, row: dict[str, Any], *, weight: float = 1.0, origin: str = "") -> "Example":
@@ -40,6 +41,7 @@ class Example:
             kind=row.get("kind") or None,
             weight=weight,
             origin=origin,
+            urgent_only=bool(row.get("urgent_only", False)),
         )
 
 

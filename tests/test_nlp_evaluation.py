@@ -13,7 +13,7 @@ from nlp.paths import HELDOUT_DIR
 
 # Scores of the shipped model when it was built, minus a small margin: a retrained or edited
 # model must not fall below them.
-FLOOR = {"issue_f1": 0.93, "category_macro_f1": 0.82, "urgent_recall": 0.86, "urgent_precision": 0.80}
+FLOOR = {"issue_f1": 0.95, "category_macro_f1": 0.86, "urgent_recall": 0.92, "urgent_precision": 0.83}
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def test_heldout_scores_do_not_regress(heldout_metrics):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="category macro-F1 and urgent recall/precision are still below the issue #4 targets on held-out "
-    "(is_issue F1 meets it); see nlp/README.md and `python -m nlp.evaluate`",
+    reason="urgent recall (0.96) is still below the issue #4 target of 0.97 on held-out (the other three "
+    "targets are met); see nlp/README.md and `python -m nlp.evaluate`",
 )
 def test_evaluation_targets_are_met_on_heldout(heldout_metrics):
     m = heldout_metrics
