@@ -49,8 +49,8 @@ class Prepared:
     """Intermediate results for one text (shared by analysis and training).
 
     The bigrams are kept bare (``grams``) and the full feature list (``features``:
-    "c2:" bigram features + rule features) is only built when asked for (training,
-    urgent model): the issue model reads the bigrams through a bare-bigram table.
+    "c2:" bigram features + rule features) is only built for training: at analysis
+    time the binary models read the bigrams through a bare-bigram table (BareScorer).
     """
 
     __slots__ = ("raw", "norm", "window", "truncated", "evidence", "urgent", "location",
@@ -79,20 +79,20 @@ class Prepared:
         return self._features
 
 
-class IssueScorer:
-    """The issue model reading bare bigrams: the same sum, in the same order, as
-    ``BinaryModel.proba(p.features)``, without building a "c2:" string per bigram."""
+class BareScorer:
+    """A binary model read through bare bigrams: the same sum as ``BinaryModel.proba`` over
+    "c2:" bigram features plus other features, without building a "c2:" string per bigram."""
 
     def __init__(self, model: BinaryModel):
         self.bias = model.bias
         self.weights = model.weights
         self.bigrams = {f[3:]: w for f, w in model.weights.items() if f[:3] == "c2:"}
 
-    def proba(self, p: Prepared) -> float:
-        # Bigram weights first, then rule features, as in p.features; absent features add
-        # 0.0 exactly as BinaryModel.score does, so the float result is bit-identical.
-        total = sum(map(self.bigrams.get, p.grams, repeat(0.0)))
-        total = sum(map(self.weights.get, p.rule_features, repeat(0.0)), total)
+    def proba(self, grams: list[str], *features: list[str]) -> float:
+        # Absent features add 0.0 exactly as BinaryModel.score does.
+        total = sum(map(self.bigrams.get, grams, repeat(0.0)))
+        for feats in features:
+            total = sum(map(self.weights.get, feats, repeat(0.0)), total)
         return sigmoid(self.bias + total)
 
 
@@ -111,7 +111,9 @@ class Analyzer:
         self.labels = dict(rules.labels)
         model_classes = set(bundle.category.classes) if bundle else set()
         self.rule_only_categories = tuple(c for c in rules.labels if c not in model_classes and rules.keywords.get(c))
-        self.issue_scorer = IssueScorer(bundle.issue) if bundle else None
+        self.issue_scorer = BareScorer(bundle.issue) if bundle else None
+        self.urgent_scorer = BareScorer(bundle.urgent) if bundle else None
+        self.urgent_text_scorer = BareScorer(bundle.urgent_text) if bundle and bundle.urgent_text else None
 
     @classmethod
     def load(cls, model_path: Path | str | None = None, rules_path: Path | str | None = None) -> "Analyzer":
@@ -145,17 +147,19 @@ class Analyzer:
             p._tokens = self.tokenizer.tokens(p.window) if p.window else []
         return p._tokens
 
-    def category_features(self, p: Prepared) -> list[str]:
-        """Words plus rule features (no character n-grams) for the category model."""
+    def words(self, p: Prepared) -> list[str]:
+        """"w:" features of the jieba words (computed on first use)."""
         if p._words is None:
             p._words = word_features(self.tokens(p))
-        return p._words + p.rule_features
+        return p._words
+
+    def category_features(self, p: Prepared) -> list[str]:
+        """Words plus rule features (no character n-grams) for the category model."""
+        return self.words(p) + p.rule_features
 
     def urgent_features(self, p: Prepared) -> list[str]:
         """Words plus all base features for the urgent model (only used when an urgent pattern fired)."""
-        if p._words is None:
-            p._words = word_features(self.tokens(p))
-        return p._words + p.features
+        return self.words(p) + p.features
 
     def urgent_text_features(self, p: Prepared) -> list[str]:
         """Words plus base features without the urgent-pattern ones: what the text says, not the rules."""
@@ -164,10 +168,11 @@ class Analyzer:
     def _urgent_in_other_words(self, p: Prepared) -> float:
         """Probability that a problem no urgent pattern matched is an emergency anyway (0.0 when it
         says the trouble is over or only hypothetical: the same veto as for the patterns)."""
-        model = self.bundle.urgent_text if self.bundle else None
-        if model is None:
+        if self.urgent_text_scorer is None:
             return 0.0
-        prob = model.proba(self.urgent_text_features(p))
+        # No pattern fired, so the rule features hold no urgent-pattern feature: this is
+        # the model over ``urgent_text_features(p)``.
+        prob = self.urgent_text_scorer.proba(p.grams, self.words(p), p.rule_features)
         if prob < self.urgent_text_threshold:
             return prob
         return prob if happening_now(situation(p.window, self.rules)) else 0.0
@@ -199,14 +204,16 @@ class Analyzer:
         bundle = self.bundle
 
         # Is it a problem? -----------------------------------------------------
-        p_issue = self.issue_scorer.proba(p) if bundle else (0.9 if p.evidence.keywords else 0.1)
+        p_issue = self.issue_scorer.proba(p.grams, p.rule_features) if bundle else (0.9 if p.evidence.keywords else 0.1)
         is_issue = p_issue >= self.issue_threshold
 
         # Urgent? --------------------------------------------------------------
         u = p.urgent
         p_urgent = 0.0
         if u.hits:
-            p_urgent = bundle.urgent.proba(self.urgent_features(p)) if bundle else (1.0 if u.urgent else 0.0)
+            p_urgent = (
+                self.urgent_scorer.proba(p.grams, self.words(p), p.rule_features) if bundle else (1.0 if u.urgent else 0.0)
+            )
         # The context rules are a veto: the model may not overrule a message that says it is
         # over ("已经处理好了") or only hypothetical ("要是困人了咋办") with nothing happening now.
         urgent = u.urgent and p_urgent >= self.urgent_threshold

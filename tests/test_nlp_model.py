@@ -67,3 +67,18 @@ def test_retrain_reports_and_accepts_atomically(tmp_path):
     assert ModelBundle.load(out).meta["examples"] == 7
     assert not list(out.parent.glob(".model-*"))  # no temp file left behind
     assert nlp.Analyzer.load(model_path=out).analyze("电梯坏了").is_issue in (True, False)
+
+
+def test_bare_scorers_give_the_probabilities_of_the_trained_feature_lists():
+    analyzer = nlp.default_analyzer()
+    bundle = analyzer.bundle
+    texts = ["4号楼门口积水好几天了没人管", "3号楼电梯困人了 快来", "楼道里一股煤气味", "早上好", "谁家孩子在哭 好几个小时了"]
+    for text in texts:
+        p = analyzer.prepare(text)
+        words = analyzer.words(p)
+        assert abs(analyzer.issue_scorer.proba(p.grams, p.rule_features) - bundle.issue.proba(p.features)) < 1e-9
+        urgent = bundle.urgent.proba(analyzer.urgent_features(p))
+        assert abs(analyzer.urgent_scorer.proba(p.grams, words, p.rule_features) - urgent) < 1e-9
+        if not p.urgent.hits:
+            text_model = bundle.urgent_text.proba(analyzer.urgent_text_features(p))
+            assert abs(analyzer.urgent_text_scorer.proba(p.grams, words, p.rule_features) - text_model) < 1e-9
