@@ -73,7 +73,7 @@ class Prepared:
 
     @property
     def features(self) -> list[str]:
-        """Base features: "c2:" bigrams + rule features (what the issue and urgent models were trained on)."""
+        """Base features: "c2:" bigrams + rule features (what the models are trained on)."""
         if self._features is None:
             self._features = bigram_features(self.grams) + self.rule_features
         return self._features
@@ -96,6 +96,23 @@ class BareScorer:
         return sigmoid(self.bias + total)
 
 
+class BareSoftmaxScorer:
+    """The category model read through bare bigrams (see BareScorer): scores of all classes."""
+
+    def __init__(self, model: SoftmaxModel):
+        self.bias = model.bias
+        self.weights = model.weights
+        self.bigrams = {f[3:]: v for f, v in model.weights.items() if f[:3] == "c2:"}
+
+    def scores(self, grams: list[str], *features: list[str]) -> list[float]:
+        vecs = [v for v in map(self.bigrams.get, grams) if v is not None]
+        for feats in features:
+            vecs.extend(v for v in map(self.weights.get, feats) if v is not None)
+        if not vecs:
+            return list(self.bias)
+        return [b + sum(col) for b, col in zip(self.bias, zip(*vecs))]
+
+
 class Analyzer:
     """Load once (``Analyzer.load()``), then call ``analyze(text)`` as often as needed."""
 
@@ -113,6 +130,7 @@ class Analyzer:
         self.rule_only_categories = tuple(c for c in rules.labels if c not in model_classes and rules.keywords.get(c))
         self.issue_scorer = BareScorer(bundle.issue) if bundle else None
         self.urgent_scorer = BareScorer(bundle.urgent) if bundle else None
+        self.category_scorer = BareSoftmaxScorer(bundle.category) if bundle else None
         self.urgent_text_scorer = BareScorer(bundle.urgent_text) if bundle and bundle.urgent_text else None
 
     @classmethod
@@ -154,8 +172,8 @@ class Analyzer:
         return p._words
 
     def category_features(self, p: Prepared) -> list[str]:
-        """Words plus rule features (no character n-grams) for the category model."""
-        return self.words(p) + p.rule_features
+        """Words, character bigrams and rule features for the category model."""
+        return self.words(p) + p.features
 
     def urgent_features(self, p: Prepared) -> list[str]:
         """Words plus all base features for the urgent model (only used when an urgent pattern fired)."""
@@ -292,7 +310,7 @@ class Analyzer:
             cat = cats[0] if cats else (urgent.category if urgent and urgent.category else "other")
             return cat, 0.5, reasons
         model = self.bundle.category
-        scores = model.scores(self.category_features(p))
+        scores = self.category_scorer.scores(p.grams, self.words(p), p.rule_features)
         if urgent is not None and urgent.category in model.classes:
             # Labelling conventions: gas leak -> safety, lift entrapment -> elevator, ...
             kind = self.rules.urgent_by_name.get(urgent.kind or "")

@@ -24,6 +24,10 @@ FORMAT = "zhibu-nlp-linear"
 FORMAT_VERSION = 2
 
 
+def _is_number(value: object) -> bool:
+    return type(value) is float or type(value) is int
+
+
 def sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-min(z, 60.0)))
@@ -87,7 +91,11 @@ class BinaryModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "BinaryModel":
-        return cls(float(data["bias"]), {str(k): float(v) for k, v in data["weights"].items()})
+        weights = data["weights"]
+        # JSON already gives str keys and numbers; converting 40k values again costs load time.
+        if not isinstance(weights, dict) or not all(map(_is_number, weights.values())):
+            raise ValueError("模型文件中的权重格式错误 (bad weights)")
+        return cls(float(data["bias"]), weights)
 
 
 @dataclass
@@ -170,7 +178,12 @@ class SoftmaxModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SoftmaxModel":
-        return cls(list(data["classes"]), [float(v) for v in data["bias"]], {str(k): [float(x) for x in v] for k, v in data["weights"].items()})
+        classes = list(data["classes"])
+        weights = data["weights"]
+        k = len(classes)
+        if not isinstance(weights, dict) or any(len(v) != k for v in weights.values()):
+            raise ValueError("模型文件中的权重格式错误 (bad weights)")
+        return cls(classes, [float(v) for v in data["bias"]], weights)
 
 
 def softmax(scores: Sequence[float]) -> list[float]:

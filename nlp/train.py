@@ -51,7 +51,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class Featurized:
     base: list[str]  # bigrams + rule features (issue model)
-    category: list[str]  # words + rule features (category model)
+    category: list[str]  # words + bigrams + rule features (category model)
     urgent: list[str]  # words + bigrams + rule features (urgent model)
     urgent_text: list[str]  # the same without the urgent-pattern features (urgent_text model)
 
@@ -83,8 +83,8 @@ def fit(
     )
 
     idx = [i for i in general if examples[i].is_issue]
-    # Category: words, keyword families and rule features generalise better than
-    # character n-grams on ~80 examples per class (5-fold CV), so n-grams are left out.
+    # Category: words, keyword families, rule features and character bigrams. With ~80
+    # examples per class bigrams hurt; with ~190 they help (5-fold CV macro-F1 0.903 -> 0.908).
     cat_feats = {i: featurized[i].category for i in idx}
     present = {examples[i].category for i in idx}
     classes = [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER))

@@ -82,3 +82,12 @@ def test_bare_scorers_give_the_probabilities_of_the_trained_feature_lists():
         if not p.urgent.hits:
             text_model = bundle.urgent_text.proba(analyzer.urgent_text_features(p))
             assert abs(analyzer.urgent_text_scorer.proba(p.grams, words, p.rule_features) - text_model) < 1e-9
+
+
+def test_the_bare_category_scorer_gives_the_scores_of_the_trained_feature_list():
+    analyzer = nlp.default_analyzer()
+    for text in ["4号楼门口积水好几天了没人管", "楼下狗天天叫 吵死了", "3号楼电梯困人了 快来"]:
+        p = analyzer.prepare(text)
+        expected = analyzer.bundle.category.scores(analyzer.category_features(p))
+        got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
+        assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
