@@ -11,7 +11,9 @@ import hashlib
 import json
 import re
 import tomllib
+from re import _parser as sre_parse  # the regex parser: rule guards are read off its tree
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -139,22 +141,36 @@ def _split_literals(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
     return literals, regexes
 
 
+@lru_cache(maxsize=1)
+def _char_frequency() -> dict[str, int]:
+    """How often each character occurs in jieba's counted words (the words that contain it)."""
+    from .tokenizer import _base_freq
+
+    chars: dict[str, int] = {}
+    for word, count in _base_freq()[0].items():
+        if count:
+            for ch in set(word):
+                chars[ch] = chars.get(ch, 0) + count
+    return chars
+
+
+@lru_cache(maxsize=None)
 def literal_frequency(literal: str) -> float:
     """How often ``literal`` turns up in ordinary text (jieba dictionary counts, estimated
     for strings that are not words), to guard a regex with its rarest literals."""
     from .tokenizer import _base_freq
 
-    freq = _base_freq()[0]
-    count = freq.get(literal)
+    chars = _char_frequency()
+    if len(literal) == 1:
+        return float(chars.get(literal, 1))
+    count = _base_freq()[0].get(literal)
     if count:
         return float(count)
-    if len(literal) == 1:
-        return 1.0  # a character jieba never counted alone: rare
     # Not a word: rarer than its rarest character, more so the longer it is.
-    return min(freq.get(ch) or 1 for ch in literal) / 10 ** (len(literal) - 1)
+    return min(chars.get(ch, 1) for ch in literal) / 10 ** (len(literal) - 1)
 
 
-def required_strings(pattern: str, frequency: Callable[[str], float] | None = None) -> frozenset[str] | None:
+def required_strings(pattern: str | list, frequency: Callable[[str], float] | None = None) -> frozenset[str] | None:
     """Literal strings of which every match of ``pattern`` contains at least one.
 
     None when no such set is known (the pattern must always run). Used to run a
@@ -163,7 +179,8 @@ def required_strings(pattern: str, frequency: Callable[[str], float] | None = No
     ``frequency`` of its literals; without it, the longest literals).
     """
     from re import _constants as c
-    from re import _parser as sre_parse
+
+    EXACT_LIMIT = 64
 
     def literal_run(seq, start: int) -> tuple[str, int]:
         run = []
@@ -177,10 +194,66 @@ def required_strings(pattern: str, frequency: Callable[[str], float] | None = No
         rarity = -sum(map(frequency, cands)) if frequency else 0.0
         return (rarity, min(len(x) for x in cands), -len(cands))
 
+    def usable(cands: set[str] | None) -> bool:
+        # The lexicon scans normalised text word by word: no empty or spaced literals.
+        return bool(cands) and all(x and not any(ch.isspace() for ch in x) for x in cands)
+
+    def exact_seq(seq) -> set[str] | None:
+        out = {""}
+        for el in seq:
+            opts = exact(el)
+            if opts is None:
+                return None
+            out = {a + b for a in out for b in opts}
+            if len(out) > EXACT_LIMIT:
+                return None
+        return out
+
+    def exact(el) -> set[str] | None:
+        """Every string ``el`` can match, when that is a small finite set ("" for zero-width)."""
+        op, av = el
+        if op is c.LITERAL:
+            return {chr(av)}
+        if op is c.IN:
+            chars = [chr(iav) for iop, iav in av if iop is c.LITERAL]
+            return set(chars) if chars and len(chars) == len(av) else None
+        if op is c.SUBPATTERN:
+            return exact_seq(av[-1]) if not av[1] and not av[2] else None
+        if op is c.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                sub = exact_seq(branch)
+                if sub is None:
+                    return None
+                out |= sub
+            return out if len(out) <= EXACT_LIMIT else None
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] == 1:
+            sub = exact_seq(av[2])
+            return None if sub is None else (sub | {""} if av[0] == 0 else sub)
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return {""}
+        return None
+
     def seq_req(seq) -> set[str] | None:
         """Best requirement among the elements of a sequence (all of which must match)."""
         seq = list(seq)
         best: set[str] | None = None
+        best_rank: tuple[float, int, int] = (0.0, 0, 0)
+        # Runs of adjacent elements with few possible strings ("电(?:了|着)一下" -> 电了一下 / 电着一下)
+        # are rarer than any one element.
+        for start in range(len(seq)):
+            product: set[str] | None = {""}
+            for el in seq[start:]:
+                opts = exact(el)
+                if opts is None:
+                    break
+                product = {a + b for a in product for b in opts}
+                if len(product) > EXACT_LIMIT:
+                    break
+                if usable(product):
+                    rank = score(product)
+                    if best is None or rank > best_rank:
+                        best, best_rank = set(product), rank
         k = 0
         while k < len(seq):
             op, av = seq[k]
@@ -201,13 +274,15 @@ def required_strings(pattern: str, frequency: Callable[[str], float] | None = No
                 chars = [chr(iav) for iop, iav in av if iop is c.LITERAL]
                 if chars and len(chars) == len(av):
                     cand = set(chars)
-            if cand and (best is None or score(cand) > score(best)):
-                best = cand
+            if usable(cand):
+                rank = score(cand)
+                if best is None or rank > best_rank:
+                    best, best_rank = cand, rank
             k += 1
         return best
 
     try:
-        found = seq_req(sre_parse.parse(pattern))
+        found = seq_req(sre_parse.parse(pattern) if isinstance(pattern, str) else pattern)
     except Exception:
         return None
     if not found or any(not x for x in found):
@@ -219,18 +294,52 @@ def required_strings(pattern: str, frequency: Callable[[str], float] | None = No
 class GuardedPattern:
     """A regex with the literals that must appear for it to match (None: always run)."""
 
-    pattern: re.Pattern[str]
+    pattern: LazyRegex
     needs: frozenset[str] | None
     ident: str
+
+
+class LazyRegex:
+    """A regular expression checked at load time and compiled on first use.
+
+    Most guarded rules never run for a given process's messages (their literal never
+    appears), and compiling a few hundred of them is much of the model's load time.
+    """
+
+    __slots__ = ("pattern", "_compiled")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def _regex(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._regex().search(text)
+
+    def finditer(self, text: str):
+        return self._regex().finditer(text)
 
 
 def _guarded(patterns: Iterable[str], what: str) -> tuple[GuardedPattern, ...]:
     out = []
     for n, pat in enumerate(patterns):
-        compiled = _compile_any([pat], what)
-        if compiled is not None:
-            needs = required_strings(to_simplified(str(pat)), literal_frequency)
-            out.append(GuardedPattern(compiled, needs, f"{what}#{n}"))
+        # Messages are matched in their normalised form, so the pattern must be too.
+        pat = to_simplified(str(pat))
+        try:
+            tree = sre_parse.parse(pat)  # syntax errors surface here, at load time
+        except re.error as exc:
+            raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
+        regex = LazyRegex(pat)
+        if "(?<" in pat:
+            try:  # a look-behind's width is only checked by the compiler
+                regex.search("")
+            except re.error as exc:
+                raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
+        out.append(GuardedPattern(regex, required_strings(tree, literal_frequency), f"{what}#{n}"))
     return tuple(out)
 
 

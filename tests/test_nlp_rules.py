@@ -89,3 +89,18 @@ def test_lexicon_scan_finds_every_word_longest_first_at_each_start():
     lexicon = Lexicon({"电梯": (("kw", "elevator"),), "电梯井": (("lm", "井"),), "火": (("urg", "fire"),)})
     hits = [(i, w) for i, w, _ in lexicon.scan("电梯井里着火，电梯")]
     assert hits == [(0, "电梯井"), (0, "电梯"), (5, "火"), (7, "电梯")]
+
+
+def test_a_look_behind_of_variable_width_is_reported_at_load_time(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[urgent.x]\npatterns = ['(?<!很|非常)着火']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="正则表达式无效"):
+        Rules.load(bad)
+
+
+def test_rule_regexes_without_a_look_behind_are_compiled_on_first_use_not_at_load():
+    rules = Rules.load()
+    lazy = [g for _, _, g in rules.guards.values() if "(?<" not in g.pattern.pattern]
+    assert lazy and all(g.pattern._compiled is None for g in lazy)
+    lazy[0].pattern.search("")
+    assert lazy[0].pattern._compiled is not None
