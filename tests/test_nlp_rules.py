@@ -63,9 +63,14 @@ def test_defaults_are_unchanged_without_a_district_file():
     assert set(nlp.CATEGORY_LABELS) >= {"property", "roads", "assistance", "other"}
 
 
-def test_invalid_regex_gives_a_clear_error(tmp_path):
+@pytest.mark.parametrize(
+    "rule",
+    ["[chatter.x]\npatterns = ['(unclosed']\n", "[urgent.x]\npatterns = ['(?<!很|非常)着火']\n"],
+    ids=["unclosed-group", "variable-width-look-behind"],
+)
+def test_invalid_regex_gives_a_clear_error_at_load_time(tmp_path, rule):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[chatter.x]\npatterns = ['(unclosed']\n", encoding="utf-8")
+    bad.write_text(rule, encoding="utf-8")
     with pytest.raises(ValueError, match="正则表达式无效"):
         Rules.load(bad)
 
@@ -91,11 +96,17 @@ def test_lexicon_scan_finds_every_word_longest_first_at_each_start():
     assert hits == [(0, "电梯井"), (0, "电梯"), (5, "火"), (7, "电梯")]
 
 
-def test_a_look_behind_of_variable_width_is_reported_at_load_time(tmp_path):
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[urgent.x]\npatterns = ['(?<!很|非常)着火']\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="正则表达式无效"):
-        Rules.load(bad)
+def test_adjacent_fixed_alternatives_make_one_rarer_guard():
+    from nlp.rules import literal_frequency, required_strings
+
+    assert required_strings("电(?:了|着)一下", literal_frequency) == {"电了一下", "电着一下"}
+
+
+def test_a_guard_never_contains_a_space():
+    from nlp.rules import literal_frequency, required_strings
+
+    needs = required_strings("passed out", literal_frequency)
+    assert needs and not any(" " in x for x in needs)
 
 
 def test_rule_regexes_without_a_look_behind_are_compiled_on_first_use_not_at_load():
