@@ -79,6 +79,11 @@ class Prepared:
         return self._features
 
 
+def _bare_bigrams(weights: dict) -> dict:
+    """The "c2:ab" entries of a weight table keyed by the bare bigram "ab"."""
+    return {f[3:]: w for f, w in weights.items() if f[:3] == "c2:"}
+
+
 class BareScorer:
     """A binary model read through bare bigrams: the same sum as ``BinaryModel.proba`` over
     "c2:" bigram features plus other features, without building a "c2:" string per bigram."""
@@ -86,7 +91,7 @@ class BareScorer:
     def __init__(self, model: BinaryModel):
         self.bias = model.bias
         self.weights = model.weights
-        self.bigrams = {f[3:]: w for f, w in model.weights.items() if f[:3] == "c2:"}
+        self.bigrams = _bare_bigrams(model.weights)
 
     def proba(self, grams: list[str], *features: list[str]) -> float:
         # Absent features add 0.0 exactly as BinaryModel.score does.
@@ -102,7 +107,7 @@ class BareSoftmaxScorer:
     def __init__(self, model: SoftmaxModel):
         self.bias = model.bias
         self.weights = model.weights
-        self.bigrams = {f[3:]: v for f, v in model.weights.items() if f[:3] == "c2:"}
+        self.bigrams = _bare_bigrams(model.weights)
 
     def scores(self, grams: list[str], *features: list[str]) -> list[float]:
         vecs = [v for v in map(self.bigrams.get, grams) if v is not None]
@@ -171,17 +176,13 @@ class Analyzer:
             p._words = word_features(self.tokens(p))
         return p._words
 
-    def category_features(self, p: Prepared) -> list[str]:
-        """Words, character bigrams and rule features for the category model."""
-        return self.words(p) + p.features
-
-    def urgent_features(self, p: Prepared) -> list[str]:
-        """Words plus all base features for the urgent model (only used when an urgent pattern fired)."""
+    def full_features(self, p: Prepared) -> list[str]:
+        """Words, character bigrams and rule features: what the category and urgent models learn from."""
         return self.words(p) + p.features
 
     def urgent_text_features(self, p: Prepared) -> list[str]:
-        """Words plus base features without the urgent-pattern ones: what the text says, not the rules."""
-        return [f for f in self.urgent_features(p) if f[:3] != "urg"]
+        """Full features without the urgent-pattern ones: what the text says, not the rules."""
+        return [f for f in self.full_features(p) if f[:3] != "urg"]
 
     def _urgent_in_other_words(self, p: Prepared) -> float:
         """Probability that a problem no urgent pattern matched is an emergency anyway (0.0 when it

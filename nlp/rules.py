@@ -112,6 +112,10 @@ def load_raw(rules_path: Path | str | None = None) -> dict[str, Any]:
     return data
 
 
+def _invalid(what: str, pattern: str, exc: Exception) -> ValueError:
+    return ValueError(f"规则文件中的正则表达式无效（{what}）: {pattern!r}: {exc}")
+
+
 def _compile_any(patterns: Iterable[str], what: str) -> re.Pattern[str] | None:
     # Messages are matched in their normalised form, so the patterns must be too.
     pats = [to_simplified(str(pat)) for pat in patterns]
@@ -125,8 +129,8 @@ def _compile_any(patterns: Iterable[str], what: str) -> re.Pattern[str] | None:
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
-        raise ValueError(f"规则文件中的正则表达式无效（{what}）: {joined}") from joined
+                raise _invalid(what, pat, exc) from exc
+        raise _invalid(what, "|".join(pats), joined) from joined
 
 
 def _split_literals(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -181,14 +185,6 @@ def required_strings(pattern: str | list, frequency: Callable[[str], float] | No
     from re import _constants as c
 
     EXACT_LIMIT = 64
-
-    def literal_run(seq, start: int) -> tuple[str, int]:
-        run = []
-        k = start
-        while k < len(seq) and seq[k][0] is c.LITERAL:
-            run.append(chr(seq[k][1]))
-            k += 1
-        return "".join(run), k
 
     def score(cands: set[str]) -> tuple[float, int, int]:
         rarity = -sum(map(frequency, cands)) if frequency else 0.0
@@ -254,15 +250,10 @@ def required_strings(pattern: str | list, frequency: Callable[[str], float] | No
                     rank = score(product)
                     if best is None or rank > best_rank:
                         best, best_rank = set(product), rank
-        k = 0
-        while k < len(seq):
-            op, av = seq[k]
+        # Elements that are not a small fixed set: every branch must give a requirement.
+        for op, av in seq:
             cand: set[str] | None = None
-            if op is c.LITERAL:
-                run, k = literal_run(seq, k)
-                cand = {run}
-                k -= 1
-            elif op is c.BRANCH:
+            if op is c.BRANCH:
                 parts = [seq_req(branch) for branch in av[1]]
                 if all(parts):
                     cand = set().union(*parts)
@@ -270,15 +261,10 @@ def required_strings(pattern: str | list, frequency: Callable[[str], float] | No
                 cand = seq_req(av[-1])
             elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
                 cand = seq_req(av[2])
-            elif op is c.IN:
-                chars = [chr(iav) for iop, iav in av if iop is c.LITERAL]
-                if chars and len(chars) == len(av):
-                    cand = set(chars)
             if usable(cand):
                 rank = score(cand)
                 if best is None or rank > best_rank:
                     best, best_rank = cand, rank
-            k += 1
         return best
 
     try:
@@ -332,13 +318,13 @@ def _guarded(patterns: Iterable[str], what: str) -> tuple[GuardedPattern, ...]:
         try:
             tree = sre_parse.parse(pat)  # syntax errors surface here, at load time
         except re.error as exc:
-            raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
+            raise _invalid(what, pat, exc) from exc
         regex = LazyRegex(pat)
         if "(?<" in pat:
             try:  # a look-behind's width is only checked by the compiler
                 regex.search("")
             except re.error as exc:
-                raise ValueError(f"规则文件中的正则表达式无效（{what}）: {pat!r}: {exc}") from exc
+                raise _invalid(what, pat, exc) from exc
         out.append(GuardedPattern(regex, required_strings(tree, literal_frequency), f"{what}#{n}"))
     return tuple(out)
 

@@ -51,8 +51,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class Featurized:
     base: list[str]  # bigrams + rule features (issue model)
-    category: list[str]  # words + bigrams + rule features (category model)
-    urgent: list[str]  # words + bigrams + rule features (urgent model)
+    full: list[str]  # words + bigrams + rule features (category and urgent models)
     urgent_text: list[str]  # the same without the urgent-pattern features (urgent_text model)
 
 
@@ -60,9 +59,7 @@ def featurize(analyzer: Analyzer, examples: Sequence[Example]) -> list[Featurize
     out = []
     for ex in examples:
         p = analyzer.prepare(ex.text)
-        out.append(
-            Featurized(p.features, analyzer.category_features(p), analyzer.urgent_features(p), analyzer.urgent_text_features(p))
-        )
+        out.append(Featurized(p.features, analyzer.full_features(p), analyzer.urgent_text_features(p)))
     return out
 
 
@@ -85,7 +82,7 @@ def fit(
     idx = [i for i in general if examples[i].is_issue]
     # Category: words, keyword families, rule features and character bigrams. With ~80
     # examples per class bigrams hurt; with ~190 they help (5-fold CV macro-F1 0.903 -> 0.908).
-    cat_feats = {i: featurized[i].category for i in idx}
+    cat_feats = {i: featurized[i].full for i in idx}
     present = {examples[i].category for i in idx}
     classes = [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER))
     category = SoftmaxModel.train(
@@ -101,7 +98,7 @@ def fit(
     # Urgent: only consulted when an urgent pattern fired, so train on those messages.
     uidx = [i for i, f in enumerate(feats) if "urg" in f]
     uw = [weights[i] * (config.urgent_pos_weight if examples[i].urgent else 1.0) for i in uidx]
-    urgent = BinaryModel.train([featurized[i].urgent for i in uidx], [int(examples[i].urgent) for i in uidx], uw, **kw)
+    urgent = BinaryModel.train([featurized[i].full for i in uidx], [int(examples[i].urgent) for i in uidx], uw, **kw)
 
     # Urgent from the words alone, over all problems: for emergencies no pattern names.
     tidx = [i for i, ex in enumerate(examples) if ex.is_issue]

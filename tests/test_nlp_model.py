@@ -77,7 +77,7 @@ def test_bare_scorers_give_the_probabilities_of_the_trained_feature_lists():
         p = analyzer.prepare(text)
         words = analyzer.words(p)
         assert abs(analyzer.issue_scorer.proba(p.grams, p.rule_features) - bundle.issue.proba(p.features)) < 1e-9
-        urgent = bundle.urgent.proba(analyzer.urgent_features(p))
+        urgent = bundle.urgent.proba(analyzer.full_features(p))
         assert abs(analyzer.urgent_scorer.proba(p.grams, words, p.rule_features) - urgent) < 1e-9
         if not p.urgent.hits:
             text_model = bundle.urgent_text.proba(analyzer.urgent_text_features(p))
@@ -88,6 +88,6 @@ def test_the_bare_category_scorer_gives_the_scores_of_the_trained_feature_list()
     analyzer = nlp.default_analyzer()
     for text in ["4号楼门口积水好几天了没人管", "楼下狗天天叫 吵死了", "3号楼电梯困人了 快来"]:
         p = analyzer.prepare(text)
-        expected = analyzer.bundle.category.scores(analyzer.category_features(p))
+        expected = analyzer.bundle.category.scores(analyzer.full_features(p))
         got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
         assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
