@@ -1,0 +1,23 @@
+"""scale-out: room bindings, account leases
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-04 16:15:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import bot.models.base  # noqa: F401
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
