@@ -130,7 +130,19 @@ class RateLimited(TransportError):
 
 
 class ChatGone(TransportError):
-    """The group or contact is no longer reachable (bot removed, contact deleted): do not retry."""
+    """The group or contact is no longer reachable (bot removed, contact deleted): do not retry.
+
+    Raised only when the platform confirms it (the room is missing after a fresh lookup, the
+    contact is deleted), never because a mentioned person could not be loaded.
+    """
+
+
+class NotConnected(TransportError):
+    """The transport has no live connection right now; nothing was attempted.
+
+    The outbox keeps the row waiting without spending an attempt and sends it after the
+    reconnect (a gateway outage must never turn into failed deliveries).
+    """
 
 
 @runtime_checkable
