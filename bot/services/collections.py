@@ -21,6 +21,7 @@ from bot.services import Actor, Deps, ServiceError
 from bot.services.gate import CachedFlag
 from bot.services.notices import fmt_time, get_notice
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
+from bot.spreadsheet import safe_row, sheet_title
 from bot.texts import notices as T
 
 MAX_FIELDS = 8
@@ -452,20 +453,21 @@ async def export_xlsx(deps: Deps, actor: Actor, notice_id: int) -> bytes:
         ChatGroup.id.in_({a.group_id for a in answers if a.group_id})))).all())
     book = Workbook()
     sheet = book.active
-    sheet.title = collection.title[:31] or "回复"
+    sheet.title = sheet_title(collection.title, "回复")
     fixed = list(T.EXPORT_HEADERS)
-    sheet.append(fixed[:2] + list(collection.fields) + fixed[2:])
+    # Names, answers and group topics come from WeChat users: every cell goes through safe_row.
+    sheet.append(safe_row(fixed[:2] + list(collection.fields) + fixed[2:]))
     for index, a in enumerate(answers, 1):
         source = topics.get(a.group_id, "") if a.group_id else T.EXPORT_PRIVATE
         when = deps.clock.local(a.updated_at).strftime("%Y-%m-%d %H:%M")
-        sheet.append([index, a.person_name] + [a.values.get(f, "") for f in collection.fields]
-                     + [source, when, a.revisions, a.raw_text])
+        sheet.append(safe_row([index, a.person_name] + [a.values.get(f, "") for f in collection.fields]
+                              + [source, when, a.revisions, a.raw_text]))
     t = await _tally(deps, collection, notice)
     summary = book.create_sheet("汇总")
-    summary.append(["分组", "回复数"] + list(t.totals))
+    summary.append(safe_row(["分组", "回复数"] + list(t.totals)))
     for row in t.rows:
-        summary.append([row.key, row.answers] + [row.totals[f] for f in t.totals])
-    summary.append(["合计", t.answers] + list(t.totals.values()))
+        summary.append(safe_row([row.key, row.answers] + [row.totals[f] for f in t.totals]))
+    summary.append(safe_row(["合计", t.answers] + list(t.totals.values())))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -16,10 +16,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
+from bot.spreadsheet import safe_cell, safe_row, sheet_title
 
 MAX_EXPORT_ROWS = 100_000
-# A cell starting with one of these is a formula to a spreadsheet: residents' texts must not be.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class PageQuery(BaseModel):
@@ -77,10 +76,6 @@ def cell_text(value: Any, kind: str, clock: Clock) -> str:
     return str(value)
 
 
-def _safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _disposition(filename: str) -> str:
     return f"attachment; filename=\"export.{filename.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(filename)}"
 
@@ -88,9 +83,9 @@ def _disposition(filename: str) -> str:
 def to_csv(table: Table, clock: Clock) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([c.label for c in table.columns])
+    writer.writerow(safe_row([c.label for c in table.columns]))
     for row in table.rows:
-        writer.writerow([_safe(cell_text(row.get(c.key), c.kind, clock)) for c in table.columns])
+        writer.writerow([safe_cell(cell_text(row.get(c.key), c.kind, clock)) for c in table.columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese correctly
 
 
@@ -98,8 +93,8 @@ def to_xlsx(table: Table, clock: Clock, title: str = "") -> bytes:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(title or table.name)[:31])
-    sheet.append([c.label for c in table.columns])
+    sheet = book.create_sheet(title=sheet_title(title or table.name, table.name))
+    sheet.append(safe_row([c.label for c in table.columns]))
     for row in table.rows:
         out = []
         for c in table.columns:
@@ -107,7 +102,7 @@ def to_xlsx(table: Table, clock: Clock, title: str = "") -> bytes:
             if c.kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 out.append(value)
             else:
-                out.append(_safe(cell_text(value, c.kind, clock)))
+                out.append(safe_cell(cell_text(value, c.kind, clock)))
         sheet.append(out)
     buffer = io.BytesIO()
     book.save(buffer)
