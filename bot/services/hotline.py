@@ -4,6 +4,7 @@ counted per compound per month (fewer hotline orders is the headline goal of 有
 - ``link_hotline(deps, actor, ticket, order_no)`` — 热线 0042 <工单号>.
 - ``parse_hotline_file(path, org, tz) -> list[HotlineRow]`` — all rows or ``HotlineImportError``.
 - ``import_hotline_orders(session, rows, now) -> HotlineImportResult`` — idempotent on order number.
+- ``current_compounds(session, order_nos)`` — where existing orders belong now (for scope checks).
 - ``hotline_counts(session, month, tz) -> dict[int, int]`` — compound id → orders received in
   the local calendar month "YYYY-MM".
 - ``register_cli(sub)`` — ``zhibu hotline import FILE`` and ``zhibu hotline counts YYYY-MM``.
@@ -74,6 +75,10 @@ async def link_hotline(deps: Deps, actor: Actor, ticket: Ticket, order_no: str) 
         raise ServiceError(T.HOTLINE_BAD_NO)
     now = deps.clock.now()
     order = (await deps.session.execute(select(HotlineOrder).where(HotlineOrder.order_no == order_no))).scalars().first()
+    if order is not None and order.compound_id not in (None, ticket.compound_id) \
+            and not svc.can_handle(actor, order.compound_id):
+        # Another compound's order: linking it would pull it into this ticket's count and page.
+        raise ServiceError(T.NO_RIGHT_HANDLE.format(compound=deps.org.name_of(order.compound_id)))
     if order is not None and order.ticket_id not in (None, ticket.id):
         other = await deps.session.get(Ticket, order.ticket_id)
         raise ServiceError(T.HOTLINE_TAKEN.format(order_no=order_no, code=svc.ticket_code(deps.org, other)
@@ -220,6 +225,14 @@ async def import_hotline_orders(session: AsyncSession, rows: list[HotlineRow], n
             result.unmatched += 1
     await session.flush()
     return result
+
+
+async def current_compounds(session: AsyncSession, order_nos: list[str]) -> dict[str, int | None]:
+    """Order number → the compound an existing order belongs to now (None: unmatched)."""
+    if not order_nos:
+        return {}
+    return dict((await session.execute(select(HotlineOrder.order_no, HotlineOrder.compound_id).where(
+        HotlineOrder.order_no.in_(order_nos)))).all())
 
 
 async def hotline_counts(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001

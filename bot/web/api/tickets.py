@@ -121,7 +121,7 @@ async def push_hotline(request: web.Request, body: V.HotlineBatch) -> web.Respon
 
     user, app = principal(request), bot(request)
     async with db(request) as session:
-        rows = V.hotline_rows(deps(request, session), user, body)
+        rows = await V.hotline_rows(deps(request, session), user, body)
         result = await H.import_hotline_orders(session, rows, app.clock.now())
         audit(session, app.clock.now(), user.username, "hotline", 0, "imported",
               note=T.HOTLINE_IMPORTED.format(created=result.created, updated=result.updated,

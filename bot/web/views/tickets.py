@@ -349,7 +349,10 @@ class HotlineBatch(BaseModel):
     orders: list[HotlineOrderIn] = Field(min_length=1, max_length=1000)
 
 
-def hotline_rows(deps: Deps, user: Principal, batch: HotlineBatch) -> list[H.HotlineRow]:
+async def hotline_rows(deps: Deps, user: Principal, batch: HotlineBatch) -> list[H.HotlineRow]:
+    """The batch as import rows; 403 unless the user sees both the compound each order moves to
+    and the one an existing order with that number belongs to now (an unmatched order: district
+    staff only), so a secretary can neither push into nor pull orders out of another compound."""
     from bot.web.views.notices import aware
 
     rows = []
@@ -366,4 +369,7 @@ def hotline_rows(deps: Deps, user: Principal, batch: HotlineBatch) -> list[H.Hot
         rows.append(H.HotlineRow(order_no=order.order_no, received_at=aware(deps.clock, order.received_at),
                                  compound_id=compound_id, content=order.content, address=order.address,
                                  category=order.category, status=order.status))
+    current = await H.current_compounds(deps.session, [r.order_no for r in rows])
+    if any(not user.sees(compound_id) for compound_id in current.values()):
+        raise forbidden()
     return rows
