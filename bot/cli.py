@@ -72,20 +72,33 @@ async def cmd_db_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_import_org(args: argparse.Namespace, app: Any) -> int:
-    from bot.orgimport import OrgImportError, apply_plan, parse_file
+    from bot.orgimport import OrgImportError, apply_plan, choose_account, groups_elsewhere, parse_file
 
+    configured = [a.name for a in app.settings.wechaty.all_accounts()]
     try:
         plan = parse_file(Path(args.file))
+        account = choose_account(configured, args.account, plan)
     except OrgImportError as exc:
         print("导入失败，未写入任何数据：", file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     async with app.sessions() as session:
-        result = await apply_plan(session, plan, app.clock.now(), account=args.account)
+        elsewhere = await groups_elsewhere(session, account)
+        result = await apply_plan(session, plan, app.clock.now(), account=account)
         await session.commit()
     await app.refresh_org()
     print(f"导入完成：{result.compounds}个小区，{result.people}人，{result.groups}个群，新增{result.roles}项身份。")
+    if configured:
+        print(f"群和微信号归属账号“{account}”（{'由 --account 指定' if args.account else '配置中的账号'}）。"
+              f" / groups attached to account {account!r}")
+    else:
+        print(f"群和微信号归属演示账号“{account}”（未配置微信账号，仅本地网页聊天可用）；接入微信后请重新导入。"
+              f" / no WeChat account configured: groups attached to the demo account {account!r}")
+    for other, count in sorted(elsewhere.items()):
+        print(f"注意：数据库中还有{count}个群属于账号“{other}”，账号“{account}”不会回答这些群；"
+              f"不再使用的请忽略，需要的请在群里发“绑定 小区名”。"
+              f" / note: {count} groups belong to account {other!r}, which {account!r} does not serve")
     return 0
 
 
@@ -159,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="导入数据").add_subparsers(dest="import_command", required=True)
     org = imp.add_parser("org", help="导入组织与名册（YAML/CSV/XLSX，全部成功才写入）")
     org.add_argument("file")
-    org.add_argument("--account", default="sim", help="群所属的机器人账号名")
+    org.add_argument("--account", help="群所属的机器人账号名（默认：唯一配置的账号；未配置时为演示账号 sim）")
     org.set_defaults(func=cmd_import_org)
 
     inv = sub.add_parser("invite", help="生成一次性验证码，关联工作人员的微信身份")

@@ -77,6 +77,7 @@ class CompoundSpec:
 @dataclass
 class OrgPlan:
     district: str
+    account: str | None = None  # the bot account the file's groups belong to (YAML ``account:``)
     compounds: dict[str, CompoundSpec] = field(default_factory=dict)
     people: list[PersonSpec] = field(default_factory=list)
 
@@ -145,7 +146,7 @@ def parse_yaml(path: Path, text: str) -> tuple[OrgPlan, list[str]]:
         raise OrgImportError([f"{path}{at}：YAML 格式错误：{getattr(exc, 'problem', exc)}"]) from exc
     if not isinstance(data, dict) or "district" not in data:
         raise OrgImportError([f"{path}：顶层需要 district、streets、people 三项"])
-    plan = OrgPlan(district=str(data["district"]))
+    plan = OrgPlan(district=str(data["district"]), account=_s(data.get("account")))
     for si, street in enumerate(data.get("streets") or []):
         s_where = f"{path} streets[{si}]"
         if not isinstance(street, dict) or not _s(street.get("name")):
@@ -285,6 +286,44 @@ def _cross_check(plan: OrgPlan) -> list[str]:
             if role not in AREA_ROLES and not p.compound:
                 problems.append(f"{p.where}，列 compound/小区：角色“{ROLE_LABELS.get(role, role)}”需要所属小区")
     return problems
+
+
+# ---------------------------------------------------------------- which account
+DEMO_ACCOUNT = "sim"
+
+
+def choose_account(configured: list[str], requested: str | None, plan: OrgPlan) -> str:
+    """The bot account an import attaches groups and WeChat ids to.
+
+    A group on the wrong account is never answered (each account serves only its own rows), so
+    the choice is explicit when it could be wrong: ``--account``, else the file's ``account:``,
+    else the only configured account; with none configured, the demo's web chat.
+    """
+    named = requested or plan.account
+    if named:
+        if configured and named not in configured:
+            raise OrgImportError([f"账号“{named}”未在配置中（已配置：{'、'.join(configured)}）"
+                                  f" / account {named!r} is not configured"])
+        if not configured and named != DEMO_ACCOUNT:
+            raise OrgImportError([f"账号“{named}”未在配置中：尚未配置任何微信账号（wechaty.endpoint/token"
+                                  f" 或 [[wechaty.accounts]]）/ no WeChat account is configured"])
+        return named
+    if len(configured) == 1:
+        return configured[0]
+    if configured:
+        raise OrgImportError([f"配置了多个微信账号（{'、'.join(configured)}）：请用 --account 指定，"
+                              f"或在文件顶层写 account: 账号名 / several accounts: name one with --account"])
+    return DEMO_ACCOUNT
+
+
+async def groups_elsewhere(session: AsyncSession, account: str) -> dict[str, int]:
+    """Bound groups that live on other accounts: the operator should know the import lands apart."""
+    from sqlalchemy import func
+
+    rows = (await session.execute(
+        select(ChatGroup.account, func.count()).where(ChatGroup.account != account, ChatGroup.active.is_(True))
+        .group_by(ChatGroup.account))).all()
+    return {acc: count for acc, count in rows}
 
 
 # ---------------------------------------------------------------- applying
