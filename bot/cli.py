@@ -43,7 +43,16 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import serve
 
-    return await serve(settings, demo=args.command == "demo")
+    demo = args.command == "demo"
+    web_chat = getattr(args, "web_chat", False)
+    if not demo and not web_chat and not settings.wechaty.all_accounts():
+        # Serving the web chat on a production database by accident is how rosters leak.
+        print("未配置微信网关（wechaty.endpoint/token 或 WECHATY_PUPPET_SERVICE_ENDPOINT/_TOKEN），不启动。\n"
+              "  本地演示请用 zhibu demo；确需在本库上开网页聊天（需管理员登录）请用 zhibu run --web-chat。\n"
+              "  No WeChat gateway configured: use `zhibu demo`, or `zhibu run --web-chat` on purpose.",
+              file=sys.stderr)
+        return 2
+    return await serve(settings, demo=demo, web_chat=web_chat)
 
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -160,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="配置文件（默认 ./zhibu.toml 或 ZHIBU_CONFIG）")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="启动机器人（未配置微信时启动本地网页聊天）")
+    run = sub.add_parser("run", help="启动机器人（需要配置微信网关；本地演示用 zhibu demo）")
+    run.add_argument("--web-chat", action="store_true",
+                     help="同时提供本地网页聊天（需管理后台管理员登录）；未配置微信时也可启动")
     run.set_defaults(settings_func=cmd_run)
     demo = sub.add_parser("demo", help="本地演示：SQLite + 网页聊天 http://127.0.0.1:8080")
     demo.set_defaults(settings_func=cmd_run)

@@ -15,12 +15,22 @@ from bot.transports.simulator import SimulatorTransport
 log = logging.getLogger(__name__)
 
 
-def build_transports(settings: Settings, demo: bool) -> list[Transport]:
-    if demo or not settings.wechaty.all_accounts():
-        return [SimulatorTransport(bot_name=settings.wechaty.bot_name)]
-    from bot.transports.wechaty import build_wechaty_transports
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
-    return build_wechaty_transports(settings)
+
+def build_transports(settings: Settings, demo: bool, web_chat: bool = False) -> list[Transport]:
+    """The demo: the web chat alone, open to whoever reaches the loopback page. Production: the
+    configured WeChat accounts, plus the web chat behind a dashboard login when asked for."""
+    if demo:
+        return [SimulatorTransport(bot_name=settings.wechaty.bot_name)]
+    transports: list[Transport] = []
+    if settings.wechaty.all_accounts():
+        from bot.transports.wechaty import build_wechaty_transports
+
+        transports += build_wechaty_transports(settings)
+    if web_chat or not transports:
+        transports.append(SimulatorTransport(bot_name=settings.wechaty.bot_name, require_login=True))
+    return transports
 
 
 def build_web(app: BotApp) -> web.Application:
@@ -38,8 +48,21 @@ def build_web(app: BotApp) -> web.Application:
     return web_app
 
 
-async def serve(settings: Settings, demo: bool = False) -> int:
-    app = BotApp(settings, transports=build_transports(settings, demo))
+def demo_exposure_warning(host: str) -> str | None:
+    """The demo's web chat lets anyone speak as anyone: say so loudly when it is reachable."""
+    if host in LOOPBACK:
+        return None
+    return (f"警告：演示模式监听在 {host}，同一网络中的任何人都能打开网页聊天、冒充任何人发言并看到名册。"
+            f"演示请只用 127.0.0.1（web.host）。\n"
+            f"WARNING: the demo listens on {host}: anyone on the network can use the web chat as anyone "
+            f"and read the roster. Keep web.host = 127.0.0.1 for demos.")
+
+
+async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) -> int:
+    if demo and (warning := demo_exposure_warning(settings.web.host)):
+        bar = "!" * 72
+        print(f"{bar}\n{warning}\n{bar}", flush=True)
+    app = BotApp(settings, transports=build_transports(settings, demo, web_chat))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -28,6 +28,11 @@ async def client(tmp_path):
     await app.stop()
 
 
+def same_origin(client) -> dict[str, str]:
+    """The Origin a browser sends for the page this server served."""
+    return {"Origin": str(client.make_url("/")).rstrip("/")}
+
+
 async def next_message(ws, chat: str) -> dict:
     while True:
         data = json.loads((await asyncio.wait_for(ws.receive(), 10)).data)
@@ -47,7 +52,7 @@ async def test_state_lists_sample_groups_and_people(client):
 
 
 async def test_group_message_gets_a_live_reply(client):
-    async with client.ws_connect("/sim/ws") as ws:
+    async with client.ws_connect("/sim/ws", headers=same_origin(client)) as ws:
         await ws.send_json({"type": "send", "chat": "group:room-yg-1", "sender_id": "wxid_zhangsan",
                             "sender_name": "张三", "text": "帮助"})
         reply = await next_message(ws, "group:room-yg-1")
@@ -55,7 +60,7 @@ async def test_group_message_gets_a_live_reply(client):
 
 
 async def test_private_message_from_a_new_resident_gets_a_reply(client):
-    async with client.ws_connect("/sim/ws") as ws:
+    async with client.ws_connect("/sim/ws", headers=same_origin(client)) as ws:
         await ws.send_json({"type": "send", "chat": "person:bot", "sender_id": "sim:小明",
                             "sender_name": "小明", "text": "隐私"})
         reply = await next_message(ws, "person:sim:小明")
@@ -63,7 +68,7 @@ async def test_private_message_from_a_new_resident_gets_a_reply(client):
 
 
 async def test_malformed_browser_message_gets_an_error_not_a_crash(client):
-    async with client.ws_connect("/sim/ws") as ws:
+    async with client.ws_connect("/sim/ws", headers=same_origin(client)) as ws:
         await ws.send_str("{not json")
         data = json.loads((await asyncio.wait_for(ws.receive(), 5)).data)
     assert data["type"] == "error"

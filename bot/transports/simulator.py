@@ -2,6 +2,11 @@
 
 Anyone on the page picks who they are (a sample person, or a new resident by name) and chats
 in a group or privately with the bot; replies arrive live over a websocket.
+
+The page can speak as anyone, and its state holds the roster and private chats, so: the
+websocket only accepts pages of this server (Origin), and outside the demo (``require_login``)
+the state and the websocket need a dashboard administrator's login. A browser message is
+shown only after the dispatcher stored it, so nothing on screen can be lost by a crash.
 """
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from collections import defaultdict, deque
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
+from bot.texts import simulator as T
 from bot.transports.base import Address, EventSink, Incoming, MemberInfo, RoomInfo
 
 log = logging.getLogger(__name__)
@@ -25,18 +32,25 @@ HISTORY = 200
 MAX_TEXT = 100_000
 
 
+class NotStored(Exception):
+    """The bot could not store a browser message: it is not shown as sent."""
+
+
 def chat_key(address: Address) -> str:
     return f"{address.kind}:{address.platform_id}"
 
 
 class SimulatorTransport:
-    def __init__(self, account: str = "sim", bot_name: str = "支部助手") -> None:
+    def __init__(self, account: str = "sim", bot_name: str = "支部助手", *, require_login: bool = False) -> None:
         self.account = account
         self.bot_name = bot_name
+        self.require_login = require_login
         self.sink: EventSink | None = None
         self.clients: set[web.WebSocketResponse] = set()
         self.history: dict[str, deque] = defaultdict(lambda: deque(maxlen=HISTORY))
         self._ids = itertools.count(1)
+        # Held while a browser message is stored and echoed, so a reply never shows before it.
+        self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ------------------------------------------------------------------ Transport
     async def start(self, sink: EventSink) -> None:
@@ -49,8 +63,10 @@ class SimulatorTransport:
 
     async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
         message_id = f"sim-out-{next(self._ids)}"
-        await self._publish(chat_key(to), {"from": self.bot_name, "from_id": "bot", "text": text,
-                                            "mentions": list(mention_ids), "bot": True})
+        key = chat_key(to)
+        async with self._chat_locks[key]:
+            await self._publish(key, {"from": self.bot_name, "from_id": "bot", "text": text,
+                                      "mentions": list(mention_ids), "bot": True})
         return message_id
 
     async def room_list(self) -> list[RoomInfo]:
@@ -95,13 +111,40 @@ class SimulatorTransport:
                        for pid, p in people],
         }
 
+    async def _allowed(self, request: web.Request) -> bool:
+        """Demo: anyone who reaches the (loopback) page. Otherwise: a dashboard administrator."""
+        if not self.require_login:
+            return True
+        try:
+            from bot.web.auth import principal_from_session
+        except ImportError:  # no dashboard, no way to log in: nobody
+            return False
+        try:
+            user = await principal_from_session(request)
+        except KeyError:  # the dashboard is not mounted on this server
+            return False
+        return user is not None and user.is_admin
+
+    @staticmethod
+    def _same_origin(request: web.Request) -> bool:
+        """Browsers always send Origin on a websocket: another site's page must not speak here."""
+        origin = request.headers.get("Origin")
+        return bool(origin) and origin != "null" and urlsplit(origin).netloc == request.host
+
     async def state(self, request: web.Request) -> web.Response:
+        if not await self._allowed(request):
+            return web.json_response({"error": "login_required", "text": T.LOGIN_REQUIRED,
+                                      "login": "/dashboard/login"}, status=401)
         data = await self.directory()
         data["history"] = {key: list(items) for key, items in self.history.items()}
         data["bot_name"] = self.bot_name
         return web.json_response(data)
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if not self._same_origin(request):
+            raise web.HTTPForbidden(text=T.BAD_ORIGIN)
+        if not await self._allowed(request):
+            raise web.HTTPUnauthorized(text=T.LOGIN_REQUIRED)
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4 * MAX_TEXT)
         await ws.prepare(request)
         self.clients.add(ws)
@@ -112,7 +155,9 @@ class SimulatorTransport:
                 try:
                     await self._from_browser(json.loads(msg.data))
                 except (ValueError, KeyError, TypeError) as exc:
-                    await ws.send_json({"type": "error", "text": f"无法识别的消息：{exc}"})
+                    await ws.send_json({"type": "error", "text": T.UNREADABLE.format(error=exc)})
+                except NotStored:
+                    await ws.send_json({"type": "error", "text": T.NOT_STORED})
         finally:
             self.clients.discard(ws)
         return ws
@@ -126,7 +171,6 @@ class SimulatorTransport:
             raise ValueError("chat 或 sender_id 缺失")
         # In a private chat the conversation is keyed by the person, like WeChat's contact.
         key = f"group:{target}" if kind == "group" else f"person:{sender_id}"
-        await self._publish(key, {"from": sender_name, "from_id": sender_id, "text": text, "bot": False})
         topic = None
         if kind == "group":
             topic = next((g["topic"] for g in (await self.directory())["groups"] if g["id"] == target), target)
@@ -136,14 +180,17 @@ class SimulatorTransport:
             chat_id=target if kind == "group" else None, chat_topic=topic,
             mentions_bot=f"@{self.bot_name}" in text,
         )
-        if self.sink is not None:
-            asyncio.create_task(self._deliver(incoming))
-
-    async def _deliver(self, incoming: Incoming) -> None:
-        try:
-            await self.sink.on_message(incoming)
-        except Exception:
-            log.exception("simulator message %s failed", incoming.message_id)
+        if self.sink is None:
+            raise NotStored
+        async with self._chat_locks[key]:
+            try:
+                # Stores the message, then acts on it; a handler's failure is recorded with the
+                # message (it is stored), only a failure to store raises here.
+                await self.sink.on_message(incoming)
+            except Exception as exc:
+                log.exception("simulator message %s was not stored", incoming.message_id)
+                raise NotStored from exc
+            await self._publish(key, {"from": sender_name, "from_id": sender_id, "text": text, "bot": False})
 
     async def _publish(self, key: str, item: dict[str, Any]) -> None:
         item = {**item, "chat": key, "at": datetime.now(timezone.utc).isoformat()}
