@@ -18,6 +18,12 @@ TEXT_LOGIN_TIMEOUT = (
     "已连接微信网关 {endpoint}（账号 {account}），但 {seconds:.0f} 秒内没有登录微信。"
     "如需扫码，请用机器人的微信扫描终端里的二维码，然后重新启动。"
 )
+TEXT_NOT_GATEWAY = (
+    "{endpoint} 不是微信网关（账号 {account}）：这个地址能连上，但对方不是 Wechaty 网关（puppet service）。"
+    "请检查 WECHATY_PUPPET_SERVICE_ENDPOINT 或 zhibu.toml 中的 endpoint 是否指向网关的端口。"
+    " / {endpoint} is not a Wechaty gateway (account {account}): something accepts connections there "
+    "but does not speak the Wechaty puppet service; check the endpoint. ({detail})"
+)
 TEXT_SCAN = "请用机器人的微信扫码登录（账号 {account}）：{url}"
 TEXT_NOT_CONNECTED = "微信网关未连接（账号 {account}），稍后重试。"
 TEXT_CONNECTION_LOST = "与微信网关 {endpoint} 的连接断开（账号 {account}）：{reason}；正在重连。"

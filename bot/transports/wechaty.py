@@ -54,6 +54,7 @@ from bot.transports import wechaty_compat
 from bot.transports.base import (
     Address,
     ChatGone,
+    NotConnected,
     EventSink,
     Incoming,
     LoggedIn,
@@ -103,18 +104,20 @@ from wechaty_puppet import (  # noqa: E402
     ScanStatus,
 )
 from wechaty_puppet_service import PuppetService  # noqa: E402
+from pyee import AsyncIOEventEmitter  # noqa: E402  (pyee.asyncio's, via wechaty_compat)
 from wechaty_grpc.wechaty.puppet import EventType  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-log = logging.getLogger("bot.transports.wechaty")
-
 
 def _tame_sdk_loggers(names: set[str]) -> None:
     """The SDK gives each of its loggers its own INFO console handler and no propagation
-    (and logs the token at WARNING): route them through the application's logging instead."""
+    (and chats at INFO about every call): route them through the application's logging at
+    WARNING. Only the SDK's loggers: ours (``bot.*``) keep the application's levels."""
     for name in names:
+        if name == "bot" or name.startswith("bot."):
+            continue
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
@@ -124,15 +127,71 @@ def _tame_sdk_loggers(names: set[str]) -> None:
 
 
 class _DropTokenRecords(logging.Filter):
+    """The SDK's "there are endpoint<…> and token<…>" chatter: noise, and it names the token."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         return "token" not in str(record.msg).lower()
 
 
 _tame_sdk_loggers(set(logging.root.manager.loggerDict) - _loggers_before)
 
+log = logging.getLogger("bot.transports.wechaty")
+
+
+# Gateway tokens in use. Every log record in the process is scrubbed of them at creation
+# (a record factory, not a filter: filters on a logger miss records of its children, and
+# the SDK, grpclib and the gateway's error texts all echo the token).
+_SECRETS: set[str] = set()
+_REDACTED = "***"
+
+
+def _scrub(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _redact(record: logging.LogRecord) -> None:
+    secrets = tuple(_SECRETS)
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001  (a broken record is the handler's problem, not ours)
+        return
+    if any(s in message for s in secrets):
+        record.msg, record.args = _scrub(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        import traceback
+
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if any(s in text for s in secrets):
+            record.exc_text, record.exc_info = _scrub(text), None
+
+
+def _install_redaction() -> None:
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_zhibu_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _SECRETS:
+            _redact(record)
+        return record
+
+    factory._zhibu_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def register_secret(secret: str) -> None:
+    """Never log ``secret`` (a gateway token): it is replaced by *** in every log record."""
+    if secret and len(secret) >= 4:
+        _SECRETS.add(secret)
+        _install_redaction()
+
 # Operator- and people-facing texts live in bot/texts/wechaty.py.
 from bot.texts.wechaty import (  # noqa: E402
     TEXT_NO_ACCOUNT,
+    TEXT_NOT_GATEWAY,
     TEXT_BAD_ENDPOINT,
     TEXT_BAD_TOKEN,
     TEXT_UNREACHABLE,
@@ -144,6 +203,7 @@ from bot.texts.wechaty import (  # noqa: E402
 )
 
 QR_URL = "https://wechaty.js.org/qrcode/{code}"
+CONTACT_LIST_TTL = 60.0  # seconds a contact list is reused by set_alias (markers come ~2 s apart)
 
 _RATE_HINTS = ("频繁", "too frequent", "too often", "too fast", "rate limit", "ratelimit", "frequency")
 _GONE_HINTS = (
@@ -172,6 +232,14 @@ class _AuthRejected(Exception):
 
 class _LoginTimeout(Exception):
     pass
+
+
+class _Unreachable(_Retryable):
+    """Nothing answers on the gateway's port (a cheap TCP probe tells when it is back)."""
+
+
+class _NotGateway(Exception):
+    """Something answers on the port, but it does not speak the Wechaty puppet service."""
 
 
 # --------------------------------------------------------------------------- SDK adapters
@@ -204,19 +272,55 @@ def _payload_json(raw: str) -> dict[str, Any]:
 class ZhibuPuppetService(PuppetService):
     """``PuppetService`` for a long-running bot talking to a 0.x or 1.x gateway."""
 
-    def __init__(self, options: PuppetOptions, name: str = "puppet_service") -> None:
-        super().__init__(options, name)
+    def __init__(self, options: PuppetOptions, name: str = "puppet_service",
+                 handshake_timeout: float = 5.0) -> None:
+        # Not PuppetService.__init__: it re-reads the endpoint and token from the environment
+        # and warns at every connect ("two endpoints from options and environment", with the
+        # token in the text). The transport always passes both explicitly.
+        Puppet.__init__(self, options, name)
+        self.channel = None
+        self._puppet_stub = None
+        self._event_stream = AsyncIOEventEmitter()
+        self.login_user_id = None
+        self.handshake_timeout = handshake_timeout
+        # Sequence number of the gateway event being emitted (None from gateways without a
+        # durable queue): listeners read it synchronously to acknowledge the event later.
+        self.event_seq: Optional[int] = None
 
     async def start(self) -> None:
-        """Connect, ask the gateway to start its puppet, then read events until the stream ends.
+        """Connect, check that a Wechaty gateway answers, ask it to start its puppet, then
+        read events until the stream ends.
 
         The stock client first calls the gateway's ``stop``, which logs a real account out
         (and may need a new QR scan) each time the bot reconnects: skipped here. A gateway
         whose puppet is already logged in replays ``login`` to a new event stream.
         """
         self._init_puppet()
+        await self._handshake()
         await self.puppet_stub.start()
         await self._listen_for_event()
+
+    async def _handshake(self) -> None:
+        """One cheap call (``version``): a wrong token is refused here, and an endpoint that
+        accepts TCP but is no gateway (a web server, another service) is told apart from a
+        gateway still waiting for its login."""
+        try:
+            await asyncio.wait_for(self.puppet_stub.version(), timeout=self.handshake_timeout)
+        except GRPCError as exc:
+            if exc.status == Status.UNIMPLEMENTED:
+                raise _NotGateway(f"gRPC {exc.status.name}: {exc.message or ''}".strip()) from None
+            raise
+        except asyncio.TimeoutError:
+            raise _NotGateway(f"no gRPC answer within {self.handshake_timeout:.0f}s") from None
+        except (ConnectionError, OSError) as exc:
+            raise _Unreachable(f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001  (h2 / grpclib protocol errors: not gRPC at all)
+            raise _NotGateway(f"{type(exc).__name__}: {exc}") from None
+
+    async def ack(self, seqs: Sequence[int]) -> None:
+        """Tell the gateway these events are stored: it drops them from its durable queue.
+        Sent through ``ding`` (the same authenticated channel); other gateways ignore it."""
+        await self.puppet_stub.ding(data="zhibu-ack:" + ",".join(str(s) for s in seqs))
 
     async def stop(self) -> None:
         """Close the connection only: the gateway keeps the account logged in for the next start."""
@@ -249,6 +353,14 @@ class ZhibuPuppetService(PuppetService):
                             response.type, response.payload[:200], exc_info=True)
 
     def _dispatch_event(self, kind: int, data: dict[str, Any]) -> None:
+        seq = data.get("zhibuSeq")
+        self.event_seq = seq if isinstance(seq, int) else None
+        try:
+            self._emit_event(kind, data)
+        finally:
+            self.event_seq = None
+
+    def _emit_event(self, kind: int, data: dict[str, Any]) -> None:
         emit = self._event_stream.emit
         if kind == EventType.EVENT_TYPE_MESSAGE:
             emit("message", EventMessagePayload(message_id=data["messageId"]))
@@ -435,7 +547,7 @@ class _Session:
     def __init__(self, bot: _SessionWechaty, puppet: Puppet) -> None:
         self.bot = bot
         self.puppet = puppet
-        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.events: asyncio.Queue[tuple[str, Any, int | None]] = asyncio.Queue()
         self.ready = asyncio.Event()       # the first login was delivered to the sink
         self.scanned = asyncio.Event()     # a QR code was shown: wait longer for the login
         self.run_task: asyncio.Task | None = None
@@ -445,6 +557,11 @@ class _Session:
         self.room_alias: dict[str, str] = {}
         self.gone_rooms: set[str] = set()
         self.is_reconnect = False
+        self.acks: list[int] = []          # gateway events handled, not yet acknowledged
+        self.ack_wanted = asyncio.Event()
+        self.acker: asyncio.Task | None = None
+        self.contact_ids: set[str] | None = None   # the account's contacts (for set_alias)
+        self.contact_ids_at = 0.0
 
 
 class WechatyTransport:
@@ -464,6 +581,8 @@ class WechatyTransport:
         connect_retries: int = 5,
         retry_base: float = 1.0,
         retry_max: float = 30.0,
+        probe_interval: float = 1.5,
+        handshake_timeout: float = 5.0,
         health_interval: float = 20.0,
         send_timeout: float = 60.0,
         ids_stable: bool | None = None,
@@ -482,11 +601,15 @@ class WechatyTransport:
         self.account = account
         self.endpoint = endpoint
         self._token = token
+        register_secret(token)
         self.bot_name = bot_name
         self.login_timeout = login_timeout
         self.connect_retries = max(1, connect_retries)
         self.retry_base = retry_base
         self.retry_max = retry_max
+        self.probe_interval = probe_interval
+        self.handshake_timeout = handshake_timeout
+        self.reconnect_failures = 0
         self.health_interval = health_interval
         self.send_timeout = send_timeout
         self.ids_stable_override = ids_stable
@@ -534,6 +657,10 @@ class WechatyTransport:
                 self._sink = None
                 raise WechatyStartError(TEXT_LOGIN_TIMEOUT.format(
                     endpoint=self.endpoint, account=self.account, seconds=self.login_timeout)) from None
+            except _NotGateway as exc:
+                self._sink = None
+                raise WechatyStartError(TEXT_NOT_GATEWAY.format(
+                    endpoint=self.endpoint, account=self.account, detail=exc)) from None
             except _Retryable as exc:
                 self.status.last_error = str(exc)
                 if attempts >= self.connect_retries:
@@ -572,7 +699,7 @@ class WechatyTransport:
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(self._host, self._port), timeout=5)
         except (OSError, asyncio.TimeoutError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+            raise _Unreachable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
@@ -584,7 +711,7 @@ class WechatyTransport:
         options = PuppetOptions()
         options.token = self._token
         options.end_point = f"{self._host}:{self._port}"
-        return ZhibuPuppetService(options)
+        return ZhibuPuppetService(options, handshake_timeout=self.handshake_timeout)
 
     async def _open_session(self, *, reconnect: bool = False) -> _Session:
         if self._puppet_factory is None:
@@ -603,6 +730,7 @@ class WechatyTransport:
         # Current from now on: the sink's on_login may already read rooms and members.
         self._session = session
         session.worker = asyncio.create_task(self._work(session), name=f"wechaty-events-{self.account}")
+        session.acker = asyncio.create_task(self._ack_loop(session), name=f"wechaty-acks-{self.account}")
         session.run_task = asyncio.create_task(session.puppet.start(), name=f"wechaty-puppet-{self.account}")
         try:
             await self._wait_for_login(session)
@@ -647,6 +775,8 @@ class WechatyTransport:
         exc = task.exception()
         if exc is None:
             return _Retryable("the gateway closed the event stream")
+        if isinstance(exc, (_NotGateway, _Retryable)):
+            return exc
         if isinstance(exc, GRPCError):
             if exc.status in (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED):
                 return _AuthRejected(exc.message or exc.status.name)
@@ -657,10 +787,10 @@ class WechatyTransport:
         return _Retryable(f"{type(exc).__name__}: {text}")
 
     async def _close_session(self, session: _Session) -> None:
-        for task in (session.run_task, session.worker):
+        for task in (session.run_task, session.worker, session.acker):
             if task is not None and not task.done():
                 task.cancel()
-        for task in (session.run_task, session.worker):
+        for task in (session.run_task, session.worker, session.acker):
             if task is not None:
                 with contextlib.suppress(BaseException):
                     await task
@@ -668,7 +798,12 @@ class WechatyTransport:
             await asyncio.wait_for(session.puppet.stop(), timeout=5)
 
     async def _supervise(self) -> None:
-        """Watch the connection; when it drops, reconnect with backoff until it is back."""
+        """Watch the connection; when it drops, reconnect with backoff until it is back.
+
+        While nothing answers on the gateway's port, a TCP probe every ``probe_interval``
+        cuts the backoff short: a restarted gateway is reconnected to within seconds, not
+        after the next 30 s wait (the gateway holds events meanwhile, but residents wait).
+        """
         while not self._stopping:
             session = self._session
             assert session is not None
@@ -681,18 +816,40 @@ class WechatyTransport:
             self._session = None
             await self._close_session(session)
             delay = self.retry_base
+            probe = self._puppet_factory is None
             while not self._stopping:
-                await asyncio.sleep(delay)
+                await self._wait_to_retry(delay, probe)
                 try:
                     self._session = await self._open_session(reconnect=True)
-                except (_Retryable, _AuthRejected, _LoginTimeout) as exc:
+                except (_Retryable, _AuthRejected, _LoginTimeout, _NotGateway) as exc:
+                    self.reconnect_failures += 1
                     self.status.last_error = str(exc) or type(exc).__name__
-                    log.warning("wechaty[%s]: reconnect failed: %s; next try in %.1fs",
-                                self.account, self.status.last_error, min(delay * 2, self.retry_max))
+                    # Only "nothing listens" is worth probing for; a refusal waits its backoff.
+                    probe = isinstance(exc, _Unreachable) and self._puppet_factory is None
                     delay = min(delay * 2, self.retry_max)
+                    log.warning("wechaty[%s]: reconnect failed: %s; next try in %.1fs%s",
+                                self.account, self.status.last_error, delay,
+                                " or as soon as the gateway answers" if probe else "")
                     continue
                 log.info(TEXT_RECONNECTED.format(endpoint=self.endpoint, account=self.account))
                 break
+
+    async def _wait_to_retry(self, delay: float, probe: bool) -> None:
+        if not probe:
+            await asyncio.sleep(delay)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(self.probe_interval, remaining))
+            try:
+                await self._probe()
+            except _Unreachable:
+                continue
+            return
 
     async def _watch(self, session: _Session) -> str:
         """Return why the session ended: its event stream stopped, or a health check failed."""
@@ -713,7 +870,8 @@ class WechatyTransport:
 
         def enqueue(kind: str) -> Callable[[Any], None]:
             def handler(payload: Any = None) -> None:
-                session.events.put_nowait((kind, payload))
+                # The gateway's queue number of this event (read now: emit is synchronous).
+                session.events.put_nowait((kind, payload, getattr(puppet, "event_seq", None)))
             return handler
 
         for kind in ("login", "logout", "message", "room-join", "room-leave", "room-topic",
@@ -751,13 +909,36 @@ class WechatyTransport:
 
     async def _work(self, session: _Session) -> None:
         while True:
-            kind, payload = await session.events.get()
+            kind, payload, seq = await session.events.get()
             try:
                 await self._handle(session, kind, payload)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001
+                # Not acknowledged: the gateway replays it at the next connect (never lose a report).
                 log.exception("wechaty[%s]: failed to handle a %s event", self.account, kind)
+                continue
+            if seq is not None:
+                # Handled means stored (the sink returns once the message is durable).
+                session.acks.append(seq)
+                session.ack_wanted.set()
+
+    async def _ack_loop(self, session: _Session) -> None:
+        """Acknowledge handled events in batches; a lost ack only means a replay the
+        dispatcher deduplicates."""
+        ack = getattr(session.puppet, "ack", None)
+        while True:
+            await session.ack_wanted.wait()
+            session.ack_wanted.clear()
+            seqs, session.acks = session.acks, []
+            if not seqs or ack is None:
+                continue
+            try:
+                await asyncio.wait_for(ack(seqs), timeout=10)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.debug("wechaty[%s]: acknowledging %d events failed: %r", self.account, len(seqs), exc)
 
     async def _handle(self, session: _Session, kind: str, payload: Any) -> None:
         if kind == "login":
@@ -1002,10 +1183,16 @@ class WechatyTransport:
     def _live_session(self) -> _Session:
         session = self._session
         if session is None or not session.self_id or session.run_task is None or session.run_task.done():
-            raise TransportError(TEXT_NOT_CONNECTED.format(account=self.account))
+            raise NotConnected(TEXT_NOT_CONNECTED.format(account=self.account))
         return session
 
     async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
+        """Send ``text``; mentions are best effort, the text always goes out.
+
+        ChatGone only when the platform confirms it (the bot was removed from the room, or
+        the room / contact is missing from a fresh lookup): a failed send to a chat that is
+        still there is a TransportError the outbox retries.
+        """
         session = self._live_session()
         if to.kind == "group" and to.platform_id in session.gone_rooms:
             raise ChatGone(f"the bot is no longer in room {to.platform_id}")
@@ -1013,8 +1200,9 @@ class WechatyTransport:
         token = _SEND_RECEIPT.set(receipt)
         try:
             if to.kind == "group":
+                mentions = await self._mentionable(session, to.platform_id, mention_ids)
                 room = session.bot.Room.load(to.platform_id)
-                say = room.say(text, mention_ids=list(mention_ids) or None)
+                say = room.say(text, mention_ids=mentions or None)
             else:
                 contact = session.bot.Contact.load(to.platform_id)
                 say = contact.say(text)
@@ -1024,12 +1212,58 @@ class WechatyTransport:
                 # The text went out; only re-reading the sent message failed. Do not resend.
                 log.debug("wechaty[%s]: sent, but loading the sent message failed: %r", self.account, exc)
                 return receipt.get("id") or None
-            raise classify_send_error(exc) from exc
+            error = classify_send_error(exc)
+            if isinstance(error, ChatGone):
+                error = await self._confirm_gone(session, to, error)
+            raise error from exc
         finally:
             _SEND_RECEIPT.reset(token)
         if message is not None and getattr(message, "message_id", None):
             return message.message_id
         return receipt.get("id") or None
+
+    async def _mentionable(self, session: _Session, room_id: str, mention_ids: Sequence[str]) -> list[str]:
+        """The mention ids worth sending: members of this room whose contact loads.
+
+        ``Room.say`` loads every mentioned contact and fails the whole send on one it cannot
+        load (a person who left, the second id of someone linked twice). Such a mention is
+        dropped; the name the outbox wrote stays in the text.
+        """
+        wanted = list(dict.fromkeys(m for m in mention_ids if m))
+        if not wanted:
+            return []
+        try:
+            members = set(await session.puppet.room_members(room_id))
+        except Exception:  # noqa: BLE001  (cannot tell: the loading below still filters)
+            members = None
+        kept = []
+        for contact_id in wanted:
+            if members is not None and contact_id not in members:
+                log.debug("wechaty[%s]: not mentioning %s: not a member of %s", self.account, contact_id, room_id)
+                continue
+            contact = await self._contact(session, contact_id)
+            if contact is None or contact.payload is None:
+                log.info("wechaty[%s]: not mentioning %s in %s: the contact cannot be loaded",
+                         self.account, contact_id, room_id)
+                continue
+            kept.append(contact_id)
+        return kept
+
+    async def _confirm_gone(self, session: _Session, to: Address, error: ChatGone) -> TransportError:
+        """ChatGone if a fresh lookup confirms the room / contact is gone, else a retryable error."""
+        try:
+            if to.kind == "group":
+                present = to.platform_id in set(await session.puppet.room_list())
+            else:
+                present = to.platform_id in set(await session.puppet.contact_list())
+        except Exception as exc:  # noqa: BLE001
+            log.debug("wechaty[%s]: could not confirm %s is gone: %r", self.account, to.platform_id, exc)
+            return TransportError(str(error))
+        if present:
+            return TransportError(str(error))
+        if to.kind == "group":
+            session.gone_rooms.add(to.platform_id)
+        return error
 
     async def room_list(self) -> list[RoomInfo]:
         session = self._live_session()
@@ -1054,13 +1288,31 @@ class WechatyTransport:
                 for c in contacts if c is not None and c.payload is not None and c.payload.friend]
 
     async def set_alias(self, contact_id: str, alias: str) -> None:
+        """Write a remark. Quietly nothing for an id that is not one of the account's
+        contacts (or not a friend): the gateway could only fail, with a stack trace in its log."""
         session = self._live_session()
+        if not await self._is_friend(session, contact_id):
+            log.debug("wechaty[%s]: no remark for %s: not a friend of the account", self.account, contact_id)
+            return
         try:
             await session.puppet.contact_alias(contact_id, alias)
         except Exception as exc:  # noqa: BLE001
             raise classify_send_error(exc) from exc
         with contextlib.suppress(Exception):
             await session.bot.Contact.load(contact_id).ready(force_sync=True)
+
+    async def _is_friend(self, session: _Session, contact_id: str) -> bool:
+        loop = asyncio.get_running_loop()
+        if session.contact_ids is None or loop.time() - session.contact_ids_at > CONTACT_LIST_TTL:
+            try:
+                session.contact_ids = set(await session.puppet.contact_list())
+            except Exception as exc:  # noqa: BLE001
+                raise classify_send_error(exc) from exc
+            session.contact_ids_at = loop.time()
+        if contact_id not in session.contact_ids:
+            return False
+        contact = await self._contact(session, contact_id)
+        return contact is not None and contact.payload is not None and bool(contact.payload.friend)
 
 
 def classify_send_error(exc: BaseException) -> TransportError:
