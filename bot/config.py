@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SAMPLE_ORG = Path(__file__).resolve().parent / "sample" / "sample_org.yaml"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")  # web.host values only this machine reaches
 
 
 class ConfigError(Exception):
@@ -59,6 +60,34 @@ class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     secret_key: str | None = None
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed; empty:
+    # none, the peer address is the client. ZHIBU_WEB__TRUSTED_PROXIES="127.0.0.1,10.0.0.0/8".
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> Any:
+        import ipaddress
+
+        items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        for item in items or []:
+            try:
+                ipaddress.ip_network(str(item), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"不是IP地址或网段：{item}") from exc
+        return items
+
+
+class SchedulesSettings(_Section):
+    # Failover after a crash takes at most lease + tick; both are measured on the database's clock.
+    lease_seconds: float = Field(20, gt=0)   # a holder that stopped renewing is replaced after this
+    tick_seconds: float = Field(5, gt=0)     # how often the holder looks for due jobs (and renews)
+
+    @model_validator(mode="after")
+    def _tick_renews_in_time(self) -> "SchedulesSettings":
+        if self.tick_seconds * 2 > self.lease_seconds:
+            raise ValueError("tick_seconds must be at most half of lease_seconds (the lease is renewed each tick)")
+        return self
 
 
 class Settings(_Section):
@@ -75,6 +104,7 @@ class Settings(_Section):
     outbox: OutboxSettings = OutboxSettings()
     wechaty: WechatySettings = WechatySettings()
     web: WebSettings = WebSettings()
+    schedules: SchedulesSettings = SchedulesSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -21,6 +21,7 @@ WEB_ROLE_LABELS = {
 # ------------------------------------------------------------------ log-in and accounts
 LOGIN_FAILED = "用户名或密码错误。"
 LOGIN_THROTTLED = "登录失败次数过多，请 {minutes} 分钟后再试。"
+LOGIN_BUSY = "同时登录的人太多，请稍等几秒再试。"
 LOGIN_DISABLED = "该账号已停用，请联系区级管理员。"
 LOGGED_OUT = "您已退出登录。"
 SESSION_EXPIRED = "登录已过期，请重新登录。"

@@ -4,10 +4,10 @@ Shared by the dashboard, the JSON API and ``zhibu user …``.
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,12 @@ from bot.models.web import ApiToken, LoginFailure, WebRole, WebSession, WebSetti
 from bot.orgdir import OrgDirectory
 from bot.texts import web as T
 from bot.web import security
+from bot.web.ids import valid_id
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
+# Per user name AND address: someone guessing elsewhere never locks the real user out.
+FREE_FAILURES = 5                   # then each further try waits FIRST_DELAY, doubling, up to the window
+FIRST_DELAY = timedelta(minutes=1)
 MAX_FAILURES_PER_IP = 20   # a community office shares one address: a little more room
 SESSION_TTL = timedelta(days=7)
 SESSION_IDLE = timedelta(hours=12)
@@ -102,7 +105,7 @@ def _resolve_community(org: OrgDirectory, ref: str | int) -> int:
 
 
 async def _resolve_person(session: AsyncSession, ref: str | int) -> int:
-    if isinstance(ref, int) or str(ref).isdigit():
+    if valid_id(ref):
         person = await session.get(Person, int(ref))
         if person is not None:
             return person.id
@@ -139,7 +142,7 @@ async def create_user(session: AsyncSession, org: OrgDirectory, now: datetime, s
         raise AccountError(T.ADMIN_ONLY_DISTRICT, "is_admin")
     user = WebUser(
         username=username, display_name=(spec.display_name or username).strip()[:64],
-        password_hash=security.hash_password(spec.password), role=spec.role, is_admin=spec.is_admin,
+        password_hash=await security.hash_off_loop(spec.password), role=spec.role, is_admin=spec.is_admin,
         person_id=person_id, active=True, created_at=now, created_by=created_by, password_changed_at=now,
     )
     user.scopes = (
@@ -166,7 +169,7 @@ async def set_password(session: AsyncSession, user: WebUser, password: str, now:
     problem = security.password_problem(password)
     if problem:
         raise AccountError(problem, "password")
-    user.password_hash = security.hash_password(password)
+    user.password_hash = await security.hash_off_loop(password)
     user.password_changed_at = now
     await session.execute(delete(WebSession).where(WebSession.web_user_id == user.id))
     audit(session, now, by, "web_user", user.id, "password_changed", note=user.username)
@@ -191,36 +194,53 @@ async def person_roles(session: AsyncSession, user: WebUser) -> list:
 
 
 # ---------------------------------------------------------------- log-in
-async def _failures(session: AsyncSession, key: str, since: datetime) -> int:
-    return (await session.execute(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.key == key, LoginFailure.at >= since))).scalar_one()
+def _user_key(username: str, ip: str | None) -> str:
+    # Hashed: a 64-character name plus an IPv6 address would not fit the key column.
+    return "ua:" + security.token_hash(f"{username.lower()}|{ip or '?'}")[:40]
 
 
-async def _oldest_failure(session: AsyncSession, keys: Iterable[str], since: datetime) -> datetime | None:
-    return (await session.execute(select(func.min(LoginFailure.at)).where(
-        LoginFailure.key.in_(list(keys)), LoginFailure.at >= since))).scalar_one_or_none()
+async def _failures(session: AsyncSession, key: str, since: datetime) -> list[datetime]:
+    return list((await session.execute(select(LoginFailure.at).where(
+        LoginFailure.key == key, LoginFailure.at >= since).order_by(LoginFailure.at))).scalars())
+
+
+def user_delay(failures: int) -> timedelta:
+    """How long after the latest failure the next try is allowed (per user name and address)."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(THROTTLE_WINDOW, FIRST_DELAY * 2 ** (failures - FREE_FAILURES))
+
+
+def _minutes(until: datetime, now: datetime) -> int:
+    return max(1, -int(-(until - now).total_seconds() // 60))
+
+
+async def check_throttle(session: AsyncSession, now: datetime, user_key: str, ip_key: str) -> None:
+    since = now - THROTTLE_WINDOW
+    mine = await _failures(session, user_key, since)
+    if mine and now < mine[-1] + user_delay(len(mine)):
+        raise Throttled(_minutes(mine[-1] + user_delay(len(mine)), now))
+    from_ip = await _failures(session, ip_key, since)
+    if len(from_ip) >= MAX_FAILURES_PER_IP:
+        raise Throttled(_minutes(from_ip[len(from_ip) - MAX_FAILURES_PER_IP] + THROTTLE_WINDOW, now))
 
 
 async def authenticate(session: AsyncSession, now: datetime, username: str, password: str,
-                       ip: str | None) -> WebUser:
-    """The active user with this password; raises Throttled or AccountError. Commits failures."""
+                       ip: str | None, passwords: security.PasswordWorker | None = None) -> WebUser:
+    """The active user with this password; raises Throttled, HashingBusy or AccountError.
+    Commits failures. argon2 runs in ``passwords``' threads (or a default thread), never on the loop."""
     username = (username or "").strip()[:64]
-    user_key, ip_key = f"user:{username.lower()}", f"ip:{ip or '?'}"
-    since = now - THROTTLE_WINDOW
-    over = []
-    if await _failures(session, user_key, since) >= MAX_FAILURES_PER_USER:
-        over.append(user_key)
-    if await _failures(session, ip_key, since) >= MAX_FAILURES_PER_IP:
-        over.append(ip_key)
-    if over:
-        oldest = await _oldest_failure(session, over, since) or now
-        minutes = max(1, int(((oldest + THROTTLE_WINDOW) - now).total_seconds() // 60) + 1)
-        raise Throttled(minutes)
+    user_key, ip_key = _user_key(username, ip), f"ip:{(ip or '?')[:64]}"
+    await check_throttle(session, now, user_key, ip_key)
     user = await get_user(session, username) if username else None
-    ok = security.verify_password(user.password_hash if user else None, password or "")
+    stored = user.password_hash if user else None
+    if passwords is not None:
+        ok = await passwords.verify(stored, password or "")
+    else:
+        ok = await asyncio.to_thread(security.verify_password, stored, password or "")
     if not ok or user is None:
         session.add_all([LoginFailure(key=user_key, at=now), LoginFailure(key=ip_key, at=now)])
-        await session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+        await session.execute(delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW))
         if user is not None:
             audit(session, now, None, "web_user", user.id, "login_failed", note=f"{username} @ {ip or '?'}")
         await session.commit()
@@ -228,7 +248,7 @@ async def authenticate(session: AsyncSession, now: datetime, username: str, pass
     if not user.active:
         raise AccountError(T.LOGIN_DISABLED, "username")
     if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
+        user.password_hash = await security.hash_off_loop(password, passwords)
     await session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
     user.last_login_at = now
     return user

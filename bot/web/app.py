@@ -15,10 +15,11 @@ from aiohttp import web
 
 from bot.app import BotApp
 from bot.texts import web as T
-from bot.web import accounts
+from bot.web import accounts, security
 from bot.web.api import api
 from bot.web.auth import api_auth, dashboard_guard, login_page, login_submit, logout
 from bot.web.errors import api_errors, json_response
+from bot.web.ids import ids_in_range
 from bot.web.render import STATIC, make_environment
 from bot.web.state import WEB, WebState
 
@@ -37,8 +38,10 @@ async def _web_ctx(root: web.Application) -> AsyncIterator[None]:
     async with st.bot.sessions() as session:
         st.secret = await accounts.load_secret(session, st.bot.settings)
     st.templates = make_environment(st.bot.clock)
+    st.passwords = security.PasswordWorker()
     st.ready = True
     yield
+    st.passwords.close()
     for task in list(st.tasks):
         task.cancel()
     if st.tasks:
@@ -77,7 +80,7 @@ def _missing_routes(dash: web.Application) -> None:
 
 
 def dashboard_app() -> web.Application:
-    dash = web.Application(middlewares=[dashboard_guard], client_max_size=MAX_UPLOAD)
+    dash = web.Application(middlewares=[dashboard_guard, ids_in_range], client_max_size=MAX_UPLOAD)
     dash.router.add_get("/login", login_page)
     dash.router.add_post("/login", login_submit)
     dash.router.add_post("/logout", logout)
@@ -90,7 +93,7 @@ def dashboard_app() -> web.Application:
 
 def api_app() -> web.Application:
     _load("bot.web.api", API_MODULES)
-    sub = web.Application(middlewares=[api_errors, api_auth], client_max_size=MAX_UPLOAD)
+    sub = web.Application(middlewares=[api_errors, api_auth, ids_in_range], client_max_size=MAX_UPLOAD)
     api.install(sub)
     return sub
 

@@ -15,6 +15,7 @@ from bot.texts import web as T
 from bot.web import accounts, security
 from bot.web.errors import ApiError, translate
 from bot.web.principal import Principal, build_principal
+from bot.web.proxy import is_https
 from bot.web.render import redirect, render
 from bot.web.state import ANON_CSRF, PRINCIPAL, SESSION_TOKEN, bot, client_ip, db, state
 
@@ -143,7 +144,7 @@ async def _public(request: web.Request, handler):  # noqa: ANN001, ANN202
     response = await handler(request)
     if not cookie:
         response.set_cookie(ANON_CSRF_COOKIE, token, httponly=True, samesite="Strict",
-                            path="/dashboard", secure=request.secure)
+                            path="/dashboard", secure=is_https(request))
     return response
 
 
@@ -182,17 +183,23 @@ async def login_submit(request: web.Request) -> web.Response:
     now = app.clock.now()
     async with db(request) as session:
         try:
-            user = await accounts.authenticate(session, now, username, password, client_ip(request))
+            user = await accounts.authenticate(session, now, username, password, client_ip(request),
+                                               state(request).passwords)
         except accounts.AccountError as exc:
             status = 429 if isinstance(exc, accounts.Throttled) else 401
             return render(request, "login.html", {"error": exc.message, "username": username, "next": target},
                           status=status)
+        except security.HashingBusy:
+            busy = render(request, "login.html", {"error": T.LOGIN_BUSY, "username": username, "next": target},
+                          status=429)
+            busy.headers["Retry-After"] = "5"
+            return busy
         token = await accounts.open_session(session, user, now, client_ip(request),
                                             request.headers.get("User-Agent"))
         await session.commit()
     response = web.Response(status=303, headers={"Location": target})
     response.set_cookie(SESSION_COOKIE, security.sign_cookie(state(request).secret, token), httponly=True,
-                        samesite="Lax", path="/", secure=request.secure,
+                        samesite="Lax", path="/", secure=is_https(request),
                         max_age=int(accounts.SESSION_TTL.total_seconds()))
     return response
 

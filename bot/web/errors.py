@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from bot.services import ServiceError
 from bot.texts import web as T
 from bot.web.accounts import AccountError, Throttled
+from bot.web.security import HashingBusy
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ def translate(exc: Exception) -> ApiError | None:
         return from_validation(exc)
     if isinstance(exc, Throttled):
         return ApiError(429, "throttled", exc.message)
+    if isinstance(exc, HashingBusy):
+        return ApiError(429, "busy", T.LOGIN_BUSY)
     if isinstance(exc, AccountError):
         return invalid(exc.field, exc.message)
     if isinstance(exc, ServiceError):

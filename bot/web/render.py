@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.roles import role_label
 from bot.texts import web as T
 from bot.web import security
+from bot.web.proxy import is_https
 from bot.web.state import ANON_CSRF, PRINCIPAL, state
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,7 +66,7 @@ def _flash_value(secret: str, messages: list[tuple[str, str]]) -> str:
 def flash(response: web.StreamResponse, request: web.Request, message: str, kind: str = "ok") -> None:
     """Show ``message`` on the next page (after a redirect)."""
     response.set_cookie(FLASH_COOKIE, _flash_value(state(request).secret, [(kind, message)]),
-                        httponly=True, samesite="Lax", path="/dashboard", secure=request.secure)
+                        httponly=True, samesite="Lax", path="/dashboard", secure=is_https(request))
 
 
 def take_flash(request: web.Request) -> list[tuple[str, str]]:

@@ -4,9 +4,12 @@ Only hashes of session and API tokens are stored, so a copy of the database open
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -17,6 +20,10 @@ _DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
 
 MIN_PASSWORD_LENGTH = 8
 API_TOKEN_PREFIX = "zb_"
+HASH_WORKERS = 2          # argon2 threads at once (each takes ~64 MB and a core for ~50 ms)
+HASH_MAX_PENDING = 8      # running + waiting; beyond this a log-in is told to retry (429)
+
+R = TypeVar("R")
 
 
 def hash_password(password: str) -> str:
@@ -28,6 +35,45 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+class HashingBusy(Exception):
+    """Too many password checks at once: refused at once instead of queueing without end."""
+
+
+class PasswordWorker:
+    """Runs argon2 off the event loop, in a few threads, admitting a bounded number of waiters.
+
+    A hash takes tens of milliseconds of CPU: on the loop, a burst of bad log-ins stalls every
+    other request and the chat handling with it. The admission check never waits, so a flood
+    gets a quick "busy" answer instead of a growing queue.
+    """
+
+    def __init__(self, workers: int = HASH_WORKERS, max_pending: int = HASH_MAX_PENDING) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zhibu-argon2")
+        self._slots = asyncio.Semaphore(max_pending)
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        if self._slots.locked():
+            raise HashingBusy()
+        async with self._slots:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def verify(self, stored_hash: str | None, password: str) -> bool:
+        return await self.run(verify_password, stored_hash, password)
+
+    async def hash(self, password: str) -> str:
+        return await self.run(hash_password, password)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def hash_off_loop(password: str, worker: PasswordWorker | None = None) -> str:
+    """``hash_password`` in a thread (the web's bounded worker when given)."""
+    if worker is not None:
+        return await worker.hash(password)
+    return await asyncio.to_thread(hash_password, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.app import BotApp
     from bot.web.principal import Principal
+    from bot.web.security import PasswordWorker
 
 
 @dataclass
@@ -25,6 +26,7 @@ class WebState:
     jobs: dict[str, Any] = field(default_factory=dict)       # roster imports in progress
     tasks: set[asyncio.Task] = field(default_factory=set)    # their tasks, cancelled on cleanup
     ready: bool = False
+    passwords: "PasswordWorker | None" = None                # argon2 off the loop, bounded
 
 
 WEB = web.AppKey("zhibu_web", WebState)
@@ -58,10 +60,7 @@ def deps(request: web.Request, session: AsyncSession) -> Deps:
 
 
 def client_ip(request: web.Request) -> str:
-    """The peer address (a reverse proxy in front should set X-Forwarded-For; only trusted
-    from loopback, where such a proxy runs)."""
-    peer = request.remote or "?"
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and peer in ("127.0.0.1", "::1"):
-        return forwarded.split(",")[0].strip()[:64]
-    return peer
+    """The client's address (see ``bot.web.proxy``: X-Forwarded-For only from trusted proxies)."""
+    from bot.web.proxy import client_ip as proxied
+
+    return proxied(request)

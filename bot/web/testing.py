@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.testing import BotHarness
 from bot.web import accounts, security
 from bot.web.app import build_web_app
+from bot.web.state import WEB, WebState
 
 PASSWORD = "correct-horse-42"
 _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -43,6 +44,11 @@ class WebKit:
     def c(self) -> TestClient:
         assert self.client is not None
         return self.client
+
+    @property
+    def state(self) -> WebState:
+        """The web app's state (its settings, password worker, import jobs)."""
+        return self.c.server.app[WEB]
 
     @property
     def base_url(self) -> str:

@@ -17,7 +17,7 @@ from bot.web.pages.common import community_options, compound_options, export, ex
 from bot.web.principal import Principal
 from bot.web.render import redirect, render
 from bot.web.schemas import OneOrMany
-from bot.web.state import bot, db, principal
+from bot.web.state import bot, db, principal, state
 from bot.web.tables import Column, PageQuery, Table
 
 routes = web.RouteTableDef()
@@ -170,7 +170,9 @@ async def change_password(request: web.Request) -> web.Response:
         me = await session.get(WebUser, user.user_id)
         from bot.web import security
 
-        if me is None or not security.verify_password(me.password_hash, current):
+        worker = state(request).passwords
+        if me is None or not (await worker.verify(me.password_hash, current) if worker
+                              else security.verify_password(me.password_hash, current)):
             return await _account_page(request, T.PASSWORD_WRONG, status=422)
         if new != again:
             return await _account_page(request, T.PASSWORD_MISMATCH, status=422)

@@ -23,6 +23,7 @@ from bot.services import tickets as S
 from bot.texts import tickets as TT
 from bot.texts import web as T
 from bot.web.errors import forbidden, not_found
+from bot.web.ids import valid_id
 from bot.web.principal import Principal
 from bot.web.tables import Column, PageQuery, Table
 
@@ -286,7 +287,7 @@ async def do_merge(deps: Deps, actor: Actor, ticket: Ticket, form: MergeForm) ->
 
 async def _merge_target(deps: Deps, ticket: Ticket, ref: str) -> Ticket:
     if ref.startswith("id:") and ref[3:].isdigit():
-        target = await deps.session.get(Ticket, int(ref[3:]))
+        target = await deps.session.get(Ticket, int(ref[3:])) if valid_id(ref[3:]) else None
         if target is None:
             raise ServiceError(TT.NOT_FOUND.format(ref=ref))
         return target
