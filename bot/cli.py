@@ -148,6 +148,25 @@ async def cmd_invite(args: argparse.Namespace, app: Any) -> int:
     return 0
 
 
+async def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.doctor import diagnose, summary
+
+    findings = await diagnose(settings)
+    for finding in findings:
+        print(finding.line())
+    print(summary(findings))
+    return 1 if any(f.level == "error" for f in findings) else 0
+
+
+async def cmd_outbox_status(args: argparse.Namespace, app: Any) -> int:
+    from bot.doctor import outbox_status_lines
+
+    async with app.sessions() as session:
+        lines = await outbox_status_lines(session, app.clock)
+    print("\n".join(lines))
+    return 0
+
+
 async def cmd_retry(args: argparse.Namespace, app: Any) -> int:
     results = await app.retry_failed(args.message_id)
     if not results:
@@ -191,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("compound", help="小区名")
     inv.add_argument("name", help="姓名（名册中的）")
     inv.set_defaults(func=cmd_invite)
+
+    doctor = sub.add_parser("doctor", help="检查配置、数据库、网关与登录、群的归属、发送队列和网页服务；有错误时退出码非零")
+    doctor.set_defaults(settings_func=cmd_doctor)
+
+    outbox = sub.add_parser("outbox", help="发送队列").add_subparsers(dest="outbox_command", required=True)
+    outbox.add_parser("status", help="列出等待发送和发送失败的消息及原因").set_defaults(func=cmd_outbox_status)
 
     retry = sub.add_parser("retry", help="重新处理出错的消息")
     retry.add_argument("message_id", nargs="?", type=int)

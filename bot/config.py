@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.transports.wecom.settings import WecomSettings  # noqa: E402  (WeCom's own section)
+
 SAMPLE_ORG = Path(__file__).resolve().parent / "sample" / "sample_org.yaml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")  # web.host values only this machine reaches
 
@@ -104,6 +106,7 @@ class Settings(_Section):
     outbox: OutboxSettings = OutboxSettings()
     wechaty: WechatySettings = WechatySettings()
     web: WebSettings = WebSettings()
+    wecom: WecomSettings = WecomSettings()  # WeCom (企业微信) for staff: docs/wecom.md
     schedules: SchedulesSettings = SchedulesSettings()
 
     @field_validator("timezone")

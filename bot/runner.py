@@ -8,14 +8,11 @@ import signal
 from aiohttp import web
 
 from bot.app import BotApp
-from bot.config import Settings
+from bot.config import LOOPBACK_HOSTS, Settings
 from bot.transports.base import StartupError, Transport
 from bot.transports.simulator import SimulatorTransport
 
 log = logging.getLogger(__name__)
-
-
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def build_transports(settings: Settings, demo: bool, web_chat: bool = False) -> list[Transport]:
@@ -50,7 +47,7 @@ def build_web(app: BotApp) -> web.Application:
 
 def demo_exposure_warning(host: str) -> str | None:
     """The demo's web chat lets anyone speak as anyone: say so loudly when it is reachable."""
-    if host in LOOPBACK:
+    if host in LOOPBACK_HOSTS:
         return None
     return (f"警告：演示模式监听在 {host}，同一网络中的任何人都能打开网页聊天、冒充任何人发言并看到名册。"
             f"演示请只用 127.0.0.1（web.host）。\n"
