@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.transports.wecom.settings import WecomSettings  # noqa: E402  (WeCom's own section)
+from bot.transports.wecom.settings import WecomSettings  # WeCom keeps its section in its package
 
 SAMPLE_ORG = Path(__file__).resolve().parent / "sample" / "sample_org.yaml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")  # web.host values only this machine reaches

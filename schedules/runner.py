@@ -5,7 +5,11 @@
 - After downtime, a job's missed fire times are coalesced: the newest one runs once if it is
   still within the job's grace period, otherwise it (and any older ones) are recorded missed.
 - One process runs the schedules: it holds the ``scheduler_lease`` row, renewed every tick;
-  another process takes over once the lease has expired (the holder died or hung).
+  another process takes over once the lease has expired (the holder died or hung). The lease is
+  timed on the database's clock (PostgreSQL ``now()``), never on a process's own clock, so two
+  hosts whose clocks disagree cannot both hold it; with SQLite (one host) the injected clock is
+  the database's clock. ``schedules.lease_seconds`` / ``schedules.tick_seconds`` (20 s / 5 s):
+  a crashed holder is replaced within lease + tick; a clean stop hands over at once.
 - In production an APScheduler ``AsyncIOScheduler`` calls :meth:`Scheduler.run_due` every
   ``tick_seconds`` of real time; tests call it on the fake clock (``BotHarness.advance``).
 """
@@ -31,8 +35,6 @@ from schedules.registry import JOBS, Job
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "schedules"
-LEASE_TTL = timedelta(seconds=90)   # a dead holder is replaced after this
-TICK_SECONDS = 20                   # production: how often run_due looks for due jobs
 MAX_MISSED_RECORDS = 50             # older missed fire times of one job are not itemised
 
 
@@ -54,12 +56,15 @@ def new_holder_id() -> str:
 
 
 class Scheduler:
-    def __init__(self, app: Any, *, holder: str | None = None, lease_ttl: timedelta = LEASE_TTL,
-                 tick_seconds: float = TICK_SECONDS, jobs: dict[str, Job] | None = None) -> None:
+    def __init__(self, app: Any, *, holder: str | None = None, lease_ttl: timedelta | None = None,
+                 tick_seconds: float | None = None, jobs: dict[str, Job] | None = None) -> None:
         self.app = app
         self.holder = holder or new_holder_id()
-        self.lease_ttl = lease_ttl
-        self.tick_seconds = tick_seconds
+        configured = app.settings.schedules
+        self.lease_ttl = lease_ttl or timedelta(seconds=configured.lease_seconds)
+        self.tick_seconds = tick_seconds or configured.tick_seconds
+        # Set after every production tick (whatever its outcome): what a caller waits on.
+        self.ticked = asyncio.Event()
         self._jobs = jobs  # None: the live registry (modules may register jobs late)
         self._lock = asyncio.Lock()
         self._holding = False
@@ -108,6 +113,8 @@ class Scheduler:
             await self.run_due()
         except Exception:
             log.exception("schedules tick failed")
+        finally:
+            self.ticked.set()
 
     def _on_driver_event(self, event: Any) -> None:
         if getattr(event, "exception", None) is not None:
@@ -146,7 +153,7 @@ class Scheduler:
         async with self._lock:
             now = self.app.clock.now()
             async with self.app.sessions() as session:
-                if not await self._hold_lease(session, now):
+                if not await self._hold_lease(session, now, await self._lease_clock(session)):
                     await session.commit()
                     return []
                 outcomes, to_run = await self._claim_due(session, now)
@@ -269,8 +276,15 @@ class Scheduler:
             return outcome
 
     # ------------------------------------------------------------------ the lease
-    async def _hold_lease(self, session: AsyncSession, now: datetime) -> bool:
-        expires = now + self.lease_ttl
+    async def _lease_clock(self, session: AsyncSession) -> datetime:
+        """Now on the database's clock: every process judges the lease by the same clock."""
+        if session.bind.dialect.name == "postgresql":
+            return (await session.execute(select(func.now()))).scalar_one()
+        return self.app.clock.now()  # SQLite: one host, and tests move the injected clock
+
+    async def _hold_lease(self, session: AsyncSession, now: datetime, lease_now: datetime) -> bool:
+        """Renew or take the lease (times in ``lease_now``, the database clock)."""
+        expires = lease_now + self.lease_ttl
         renewed = await session.execute(update(SchedulerLease).where(
             SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
         ).values(expires_at=expires))
@@ -279,11 +293,11 @@ class Scheduler:
                 await self._take_over(session, now)
             return True
         taken = await session.execute(update(SchedulerLease).where(
-            SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < now,
-        ).values(holder=self.holder, acquired_at=now, expires_at=expires))
+            SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < lease_now,
+        ).values(holder=self.holder, acquired_at=lease_now, expires_at=expires))
         if taken.rowcount != 1:
             inserted = await session.execute(
-                _insert(session)(SchedulerLease).values(name=LEASE_NAME, holder=self.holder, acquired_at=now,
+                _insert(session)(SchedulerLease).values(name=LEASE_NAME, holder=self.holder, acquired_at=lease_now,
                                                         expires_at=expires)
                 .on_conflict_do_nothing(index_elements=["name"]).returning(SchedulerLease.name))
             if inserted.scalar_one_or_none() is None:
@@ -309,8 +323,8 @@ class Scheduler:
     async def _still_holding(self) -> bool:
         """Between jobs of a long tick (real time, not the injected clock): renew the lease,
         and stop if another process took over."""
-        now = self.app.clock.now()
         async with self.app.sessions() as session:
+            now = await self._lease_clock(session)
             result = await session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
             ).values(expires_at=now + self.lease_ttl))
@@ -320,8 +334,8 @@ class Scheduler:
         return self._holding
 
     async def _release(self) -> None:
-        now = self.app.clock.now()
         async with self.app.sessions() as session:
+            now = await self._lease_clock(session)
             await session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
             ).values(expires_at=now - timedelta(seconds=1)))
@@ -333,6 +347,7 @@ class Scheduler:
         now = self.app.clock.now()
         tz = self.app.clock.tz
         async with self.app.sessions() as session:
+            lease_now = await self._lease_clock(session)
             lease = await session.get(SchedulerLease, LEASE_NAME)
             latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
             runs = {r.job: r for r in (await session.execute(
@@ -346,7 +361,7 @@ class Scheduler:
                 "last_error": run.error if run else None, "next": job.next_after(now, tz),
             })
         return {
-            "lease_holder": lease.holder if lease and lease.expires_at > now else None,
+            "lease_holder": lease.holder if lease and lease.expires_at > lease_now else None,
             "lease_expires": lease.expires_at if lease else None, "me": self.holder, "jobs": jobs,
         }
 

@@ -180,10 +180,8 @@ async def test_production_driver_ticks_on_real_time_and_stops_cleanly(hs):
     scheduler = hs.bot.scheduler
     await scheduler.start()
     try:
-        for _ in range(50):  # the first tick is immediate
-            await asyncio.sleep(0.05)
-            if scheduler.holding:
-                break
+        # The first tick is immediate; wait for it to have happened, however loaded the machine.
+        await asyncio.wait_for(scheduler.ticked.wait(), timeout=120)
         assert scheduler.holding
     finally:
         await scheduler.stop()
