@@ -1,5 +1,6 @@
 """The outbox: every outgoing text is a row first; one sender per account delivers them
-under rate limits, retries with backoff and survives restarts.
+under rate limits, retries with backoff and survives restarts, outages and crashes
+(the rules are in docs/architecture.md, "Outbox semantics").
 
 Limits come from what WeChat bot operators report: ~0.5 s between sends earns
 "发送消息过于频繁" after ~100 messages while ~1 s apart holds; broadcasters space sends
@@ -15,20 +16,37 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
-from bot.models import ChatGroup, Identity, OutboxMessage, OutboxStatus, Priority
+from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
+from bot.models.limits import AccountPause
 from bot.privacy import mask_pii
+from bot.texts import outbox as T
 from bot.textsplit import split_text
-from bot.transports.base import Address, ChatGone, RateLimited, Transport, TransportError
+from bot.transports.base import Address, ChatGone, NotConnected, RateLimited, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
 # A wait up to this long is slept through inside one drain; longer ones end the drain.
 INLINE_WAIT_SECONDS = 5.0
+# A transport that cannot say whether it is connected is tried again this often after NotConnected.
+PROBE_SECONDS = 5.0
+# While an account is disconnected the production loop looks again this often.
+OFFLINE_POLL_SECONDS = 2.0
+
+# Age policy (docs/architecture.md): what is no longer worth sending when its turn comes.
+GROUP_REPLY_MAX_AGE = timedelta(hours=2)    # an answer hours late confuses the chat more than it helps
+BROADCAST_MAX_AGE = timedelta(hours=24)     # notices, digests, reminders: yesterday's is stale
+URGENT_ESCALATE_AFTER = timedelta(minutes=5)  # urgent texts never expire; undelivered ones go up a level
+URGENT_RETRY_CAP_SECONDS = 600.0            # urgent rows retry forever, at least every 10 minutes
+ESCALATION_SWEEP_SECONDS = 30.0
+
+# Rows that were handed to the transport: they count against the limits (they may have gone out).
+ATTEMPTED = (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
+PRIORITY_KIND = {Priority.URGENT: "urgent", Priority.REPLY: "reply", Priority.BROADCAST: "broadcast"}
 
 
 class Outbox:
@@ -83,9 +101,28 @@ class Outbox:
             self.notify()
 
 
+def expiry_reason(priority: int, group_id: int | None, created_at: datetime, now: datetime) -> str | None:
+    """Why a row is too old to send now, or None. Urgent texts and private replies never expire."""
+    age = now - created_at
+    if priority == Priority.REPLY and group_id is not None and age > GROUP_REPLY_MAX_AGE:
+        return T.EXPIRED_GROUP_REPLY.format(hours=int(GROUP_REPLY_MAX_AGE.total_seconds() // 3600))
+    if priority >= Priority.BROADCAST and age > BROADCAST_MAX_AGE:
+        return T.EXPIRED_BROADCAST.format(hours=int(BROADCAST_MAX_AGE.total_seconds() // 3600))
+    return None
+
+
+def recipient_kind(group_id: int | None, priority: int) -> str:
+    """For logs and reports: "group/urgent", "person/reply", …"""
+    return f"{'group' if group_id is not None else 'person'}/{PRIORITY_KIND.get(priority, priority)}"
+
+
 @dataclass
 class AccountLimiter:
-    """Spacing, per-group and daily caps, and rate-limit pauses for one account."""
+    """Spacing, per-group and daily caps, and rate-limit pauses for one account.
+
+    Pure: time comes in as arguments and randomness from the injected ``rng``; the sender
+    persists what cannot be derived from sent rows (the pause) and ``restore``s after a restart.
+    """
 
     settings: OutboxSettings
     rng: random.Random
@@ -95,6 +132,17 @@ class AccountLimiter:
     day: date | None = None
     sent_today: int = 0
     group_sends: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
+
+    def restore(self, *, local_day: date, sent_today: int, last_send_at: datetime | None,
+                group_sends: Mapping[int, Iterable[datetime]], paused_until: datetime | None = None,
+                pause_count: int = 0) -> None:
+        """State after a restart, from the sent rows and the stored pause."""
+        self.day, self.sent_today = local_day, sent_today
+        if last_send_at is not None:
+            self.next_send_at = last_send_at + timedelta(seconds=self._gap())
+        for group_id, times in group_sends.items():
+            self.group_sends[group_id] = deque(sorted(times))
+        self.paused_until, self.pause_count = paused_until, pause_count
 
     def account_wait(self, now: datetime, local_day: date) -> float:
         if self.day != local_day:
@@ -121,8 +169,7 @@ class AccountLimiter:
     def record(self, group_id: int | None, now: datetime) -> None:
         self.sent_today += 1
         self.pause_count = 0
-        gap = self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
-        self.next_send_at = now + timedelta(seconds=gap)
+        self.next_send_at = now + timedelta(seconds=self._gap())
         if group_id is not None:
             self.group_sends[group_id].append(now)
 
@@ -131,6 +178,9 @@ class AccountLimiter:
         self.pause_count += 1
         self.paused_until = now + timedelta(seconds=seconds)
         return seconds
+
+    def _gap(self) -> float:
+        return self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
 
 
 class OutboxSender:
@@ -153,6 +203,10 @@ class OutboxSender:
         self.limiters: dict[str, AccountLimiter] = {}
         self._lock = asyncio.Lock()
         self._stopping = False
+        # Accounts whose transport said NotConnected (and cannot report ``connected``): since when.
+        self._offline_since: dict[str, datetime] = {}
+        self._offline_logged: set[str] = set()
+        self._next_sweep: datetime | None = None
 
     def limiter(self, account: str) -> AccountLimiter:
         if account not in self.limiters:
@@ -160,23 +214,42 @@ class OutboxSender:
         return self.limiters[account]
 
     async def recover(self) -> None:
-        """After a restart: count today's sends so the daily cap holds across restarts."""
-        today = self.clock.local().date()
+        """After a restart: settle sends a crash left in flight, then rebuild the limits (daily
+        count, each group's last minute, spacing, a rate-limit pause) from the database."""
+        await self._settle_in_flight()
+        now = self.clock.now()
+        today = self.clock.local(now).date()
         start = datetime.combine(today, datetime.min.time(), tzinfo=self.clock.tz)
+        at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.attempted_at)
+        attempted = OutboxMessage.status.in_(ATTEMPTED)
         async with self.sessions() as session:
-            rows = (await session.execute(
-                select(OutboxMessage.account, func.count())
-                .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at >= start)
-                .group_by(OutboxMessage.account)
-            )).all()
-        for account, count in rows:
-            if account:
-                lim = self.limiter(account)
-                lim.day, lim.sent_today = today, count
+            daily = dict((await session.execute(
+                select(OutboxMessage.account, func.count()).where(attempted, at >= start)
+                .group_by(OutboxMessage.account))).all())
+            last = dict((await session.execute(
+                select(OutboxMessage.account, func.max(at)).where(attempted, at >= now - timedelta(minutes=1))
+                .group_by(OutboxMessage.account))).all())
+            recent: dict[str, dict[int, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+            for account, group_id, moment in (await session.execute(
+                    select(OutboxMessage.account, OutboxMessage.group_id, at)
+                    .where(attempted, OutboxMessage.group_id.is_not(None), at >= now - timedelta(minutes=1)))).all():
+                recent[account][group_id].append(moment)
+            pauses = {p.account: p for p in (await session.execute(select(AccountPause))).scalars()}
+        for account in set(daily) | set(last) | set(recent) | set(pauses):
+            if not account:
+                continue
+            pause = pauses.get(account)
+            self.limiter(account).restore(
+                local_day=today, sent_today=daily.get(account, 0), last_send_at=last.get(account),
+                group_sends=recent.get(account, {}),
+                paused_until=pause.paused_until if pause else None, pause_count=pause.pause_count if pause else 0)
+            if pause and pause.paused_until > now:
+                log.warning("account %s is still rate-limited: no sends until %s", account, pause.paused_until)
 
     async def drain(self) -> int:
         """Send everything sendable now (sleeping through short spacing); return how many."""
         async with self._lock:
+            await self._sweep_undelivered_urgent()
             sent = 0
             while not self._stopping:
                 progressed = False
@@ -202,6 +275,8 @@ class OutboxSender:
                 log.exception("outbox drain failed")
             wait = await self._shortest_wait()
             timeout = 30.0 if wait is None else max(0.2, min(wait, 30.0))
+            if any(not self._online(a, self.clock.now()) for a in self.transports):
+                timeout = min(timeout, OFFLINE_POLL_SECONDS)  # notice the reconnect promptly
             try:
                 await asyncio.wait_for(self.outbox.wakeup.wait(), timeout)
             except asyncio.TimeoutError:
@@ -211,12 +286,34 @@ class OutboxSender:
         self._stopping = True
         self.outbox.notify()
 
+    # ----------------------------------------------------------------- connection
+    def _online(self, account: str, now: datetime) -> bool:
+        """Whether a send on ``account`` may be attempted: the transport's own ``connected``
+        when it has one; otherwise a probe every PROBE_SECONDS after a NotConnected."""
+        flag = getattr(self.transports[account], "connected", None)
+        if isinstance(flag, bool):
+            online = flag
+        else:
+            since = self._offline_since.get(account)
+            online = since is None or (now - since).total_seconds() >= PROBE_SECONDS
+        if online and account in self._offline_logged:
+            self._offline_logged.discard(account)
+            log.info("account %s is connected again: sending what waited", account)
+        return online
+
+    def _went_offline(self, account: str, now: datetime, detail: str) -> None:
+        self._offline_since[account] = now
+        if account not in self._offline_logged:
+            self._offline_logged.add(account)
+            log.warning("account %s is not connected (%s): texts wait, no attempt is spent", account, detail)
+
     # ----------------------------------------------------------------- internals
     async def _candidates(self, session: AsyncSession, account: str, now: datetime):  # noqa: ANN202
         """Pending rows this account may send, best first: plain column tuples (loading 200
         ORM objects to send one would make a backlog quadratic)."""
         query = (
-            select(OutboxMessage.id, OutboxMessage.group_id, OutboxMessage.person_id, OutboxMessage.account)
+            select(OutboxMessage.id, OutboxMessage.group_id, OutboxMessage.person_id, OutboxMessage.account,
+                   OutboxMessage.priority, OutboxMessage.created_at)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 (OutboxMessage.account == account) | OutboxMessage.account.is_(None),
@@ -230,6 +327,8 @@ class OutboxSender:
     async def _send_next(self, account: str) -> int:
         """Send pending rows while the account's spacing allows (usually one); return how many."""
         now = self.clock.now()
+        if not self._online(account, now):
+            return 0
         lim = self.limiter(account)
         sent = 0
         async with self.sessions() as session:
@@ -237,22 +336,26 @@ class OutboxSender:
                 now = self.clock.now()
                 if lim.account_wait(now, self.clock.local(now).date()) > 0:
                     break
+                expired = expiry_reason(candidate.priority, candidate.group_id, candidate.created_at, now)
+                if expired:
+                    await self._expire(session, candidate.id, expired)
+                    continue
                 if lim.group_wait(candidate.group_id, now) > 0:
                     continue  # this group had its share this minute; others may go
                 address, owner = await self._resolve(session, candidate)
                 if owner is not None and owner != account:
                     continue  # another account serves this group or person
-                # A row for no account in particular is claimed first (committed), so another
-                # account's sender cannot take it too; a row already ours needs no claim.
-                if candidate.account != account and not await self._claim(session, candidate.id, account):
+                # Claim and mark in flight in one committed step before the transport call: another
+                # account's sender cannot take it too, and a crash during the call is visible.
+                if not await self._mark_in_flight(session, candidate.id, account, now):
                     continue
                 row = await session.get(OutboxMessage, candidate.id)
                 if address is None:
-                    await self._finish(session, row, OutboxStatus.FAILED, "收件人未关联微信身份或群已失效")
+                    await self._fail(session, row, T.NO_ADDRESS)
                     continue
                 delivered = await self._deliver(session, row, account, address, lim)
                 if not delivered:
-                    break  # rate-limited or a transport error: the drain loop decides what next
+                    break  # rate-limited, disconnected or a transport error: the drain loop decides
                 sent += delivered
         return sent
 
@@ -275,11 +378,11 @@ class OutboxSender:
                 return Address("person", ident.platform_id), ident.account
         return None, None
 
-    async def _claim(self, session: AsyncSession, row_id: int, account: str) -> bool:
+    async def _mark_in_flight(self, session: AsyncSession, row_id: int, account: str, now: datetime) -> bool:
         result = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(account=account)
+            .values(account=account, status=OutboxStatus.SENDING, attempted_at=now)
         )
         await session.commit()
         return result.rowcount == 1
@@ -301,57 +404,150 @@ class OutboxSender:
         now = self.clock.now()
         try:
             platform_id = await transport.send_text(address, row.text, mentions)
+        except NotConnected as exc:
+            self._went_offline(account, now, str(exc) or "NotConnected")
+            await self._wait_again(session, row, T.WAITING_CONNECTION.format(detail=str(exc) or "未连接"))
+            return 0
         except RateLimited as exc:
             seconds = lim.pause(now, exc.retry_after)
             log.warning("account %s rate-limited: pausing %.0f s (%s)", account, seconds, exc)
+            await self._save_pause(session, account, lim)
+            await self._wait_again(session, row, T.RATE_LIMITED.format(seconds=seconds))
             return 0
         except ChatGone as exc:
-            await self._chat_gone(session, row, str(exc) or "群或联系人已不可达")
+            await self._chat_gone(session, row, str(exc) or T.CHAT_GONE)
             return 0
         except TransportError as exc:
-            await self._retry_later(session, row, str(exc))
+            if getattr(transport, "connected", None) is False:
+                # The connection dropped under this send: an outage, not the platform refusing it.
+                self._went_offline(account, now, str(exc))
+                await self._wait_again(session, row, T.WAITING_CONNECTION.format(detail=str(exc)))
+            else:
+                await self._retry_later(session, row, str(exc))
             return 0
         except Exception as exc:  # a transport bug must not kill delivery of everything else
             log.exception("send failed for outbox row %s", row.id)
             await self._retry_later(session, row, repr(exc))
             return 0
+        had_pause = lim.pause_count > 0
         lim.record(row.group_id, now)
         row.platform_message_id = platform_id
-        await self._finish(session, row, OutboxStatus.SENT, None)
+        row.status, row.sent_at = OutboxStatus.SENT, self.clock.now()
+        row.attempts += 1
+        if had_pause:
+            await self._save_pause(session, account, lim)
+        await session.commit()
         return 1
 
-    async def _finish(self, session: AsyncSession, row: OutboxMessage, status: str, error: str | None) -> None:
-        row.status = status
-        row.error = error
-        if status == OutboxStatus.SENT:
-            row.sent_at = self.clock.now()
-        row.attempts += 1
+    async def _wait_again(self, session: AsyncSession, row: OutboxMessage, reason: str) -> None:
+        """Back to pending without spending an attempt (nothing reached the platform)."""
+        row.status, row.error = OutboxStatus.PENDING, reason
         await session.commit()
+
+    async def _save_pause(self, session: AsyncSession, account: str, lim: AccountLimiter) -> None:
+        pause = await session.get(AccountPause, account)
+        if pause is None:
+            pause = AccountPause(account=account, paused_until=lim.paused_until or self.clock.now())
+            session.add(pause)
+        pause.paused_until = lim.paused_until or self.clock.now()
+        pause.pause_count = lim.pause_count
+        await session.commit()
+
+    async def _fail(self, session: AsyncSession, row: OutboxMessage, reason: str, *, attempt: bool = True) -> None:
+        row.status, row.error = OutboxStatus.FAILED, reason
+        row.attempts += int(attempt)
+        await session.commit()
+        log.warning("outbox row %s (%s) failed: %s", row.id, recipient_kind(row.group_id, row.priority), reason)
+
+    async def _expire(self, session: AsyncSession, row_id: int, reason: str) -> None:
+        result = await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.EXPIRED, error=reason))
+        await session.commit()
+        if result.rowcount:
+            log.warning("outbox row %s expired unsent: %s", row_id, reason)
 
     async def _retry_later(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         row.attempts += 1
-        row.error = error
-        if row.attempts >= self.settings.max_attempts:
-            row.status = OutboxStatus.FAILED
-        else:
-            delay = self.settings.retry_base_seconds * (2 ** (row.attempts - 1))
-            row.not_before = self.clock.now() + timedelta(seconds=delay)
+        if row.attempts >= self.settings.max_attempts and row.priority != Priority.URGENT:
+            await self._fail(session, row, T.GAVE_UP.format(attempts=row.attempts, detail=error), attempt=False)
+            return
+        # Urgent texts are never given up: they keep trying (and escalate, see the sweep).
+        delay = min(self.settings.retry_base_seconds * (2 ** (row.attempts - 1)),
+                    URGENT_RETRY_CAP_SECONDS if row.priority == Priority.URGENT else float("inf"))
+        row.status, row.error = OutboxStatus.PENDING, error
+        row.not_before = self.clock.now() + timedelta(seconds=delay)
         await session.commit()
 
     async def _chat_gone(self, session: AsyncSession, row: OutboxMessage, reason: str) -> None:
         if row.group_id is not None:
-            await fail_pending_for_group(session, row.group_id, reason)
+            count = await fail_pending_for_group(session, row.group_id, reason)
+            if count:
+                log.warning("group %s is gone: %s more outbox rows failed: %s", row.group_id, count, reason)
             group = await session.get(ChatGroup, row.group_id)
             if group is not None:
                 group.active = False
-        row.status = OutboxStatus.FAILED
-        row.error = reason
-        row.attempts += 1
-        await session.commit()
+        await self._fail(session, row, reason)
+
+    async def _settle_in_flight(self) -> None:
+        """Rows left "sending" by an unclean stop may or may not have reached the platform.
+        Urgent texts go again, marked as a repeat (at least once); the rest are not resent
+        (at most once) and are left for the operator as "uncertain"."""
+        mine = list(self.transports)
+        async with self.sessions() as session:
+            rows = (await session.execute(select(OutboxMessage).where(
+                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.account.in_(mine)))).scalars().all()
+            for row in rows:
+                if row.priority == Priority.URGENT:
+                    if not row.text.startswith(T.REPEAT_PREFIX):
+                        row.text = T.REPEAT_PREFIX + row.text
+                    row.status, row.error = OutboxStatus.PENDING, T.RESENT_AFTER_CRASH
+                else:
+                    row.status, row.error = OutboxStatus.UNCERTAIN, T.UNCERTAIN_AFTER_CRASH
+                log.warning("outbox row %s (%s) was in flight at an unclean stop: %s", row.id,
+                            recipient_kind(row.group_id, row.priority), row.status)
+            await session.commit()
+
+    async def _sweep_undelivered_urgent(self) -> None:
+        """Urgent person alerts not delivered within URGENT_ESCALATE_AFTER (or failed for good)
+        are passed on to the next person up and recorded; at most every ESCALATION_SWEEP_SECONDS."""
+        now = self.clock.now()
+        if self._next_sweep is not None and now < self._next_sweep:
+            return
+        self._next_sweep = now + timedelta(seconds=ESCALATION_SWEEP_SECONDS)
+        minutes = int(URGENT_ESCALATE_AFTER.total_seconds() // 60)
+        async with self.sessions() as session:
+            rows = (await session.execute(select(OutboxMessage).where(
+                OutboxMessage.priority == Priority.URGENT, OutboxMessage.person_id.is_not(None),
+                OutboxMessage.escalated_at.is_(None),
+                or_(OutboxMessage.status == OutboxStatus.FAILED,
+                    and_(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                         OutboxMessage.created_at <= now - URGENT_ESCALATE_AFTER)),
+            ).order_by(OutboxMessage.id).limit(50))).scalars().all()
+            if not rows:
+                return
+            for row in rows:
+                row.escalated_at = now
+                told: list[str] = []
+                if row.ref_kind == "ticket" and row.ref_id is not None:
+                    from bot.services.tickets import escalate_undelivered_alert  # noqa: PLC0415  (services import the outbox)
+
+                    told = await escalate_undelivered_alert(session, self.outbox, self.clock, row, minutes)
+                session.add(Event(subject_kind="outbox", subject_id=row.id, action="urgent_undelivered", at=now,
+                                  note=T.UNDELIVERED_URGENT.format(minutes=minutes),
+                                  data={"status": row.status, "error": row.error, "escalated_to": told}))
+                log.warning("urgent outbox row %s to person %s not delivered (%s: %s); escalated to %s",
+                            row.id, row.person_id, row.status, row.error, "、".join(told) or "nobody")
+            await session.commit()
+        self.outbox.notify()
 
     async def _shortest_wait(self) -> float | None:
-        """Seconds until some pending row could go, or None when nothing is pending."""
+        """Seconds until some pending row could go, or None when nothing is pending on a
+        connected account."""
         now = self.clock.now()
+        online = [a for a in self.transports if self._online(a, now)]
+        if not online:
+            return None
         async with self.sessions() as session:
             rows = (await session.execute(
                 select(OutboxMessage.account, OutboxMessage.group_id, OutboxMessage.not_before)
@@ -362,8 +558,10 @@ class OutboxSender:
             return None
         waits = []
         for account, group_id, not_before in rows:
-            accounts: Iterable[str] = [account] if account in self.transports else list(self.transports)
+            accounts: Iterable[str] = [account] if account in self.transports else online
             for acc in accounts:
+                if acc not in online:
+                    continue
                 lim = self.limiter(acc)
                 w = max(lim.account_wait(now, self.clock.local(now).date()), lim.group_wait(group_id, now))
                 if not_before and not_before > now:
@@ -379,3 +577,61 @@ async def fail_pending_for_group(session: AsyncSession, group_id: int, reason: s
         .values(status=OutboxStatus.FAILED, error=reason)
     )
     return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- reporting
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    status: str
+    kind: str            # "group/urgent", "person/reply", …
+    account: str | None
+    group_id: int | None
+    person_id: int | None
+    created_at: datetime
+    attempts: int
+    reason: str | None
+    preview: str
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """What the doctor, `zhibu outbox status` and the dashboard show about delivery."""
+
+    counts: dict[str, int]           # rows per status
+    waiting: list[OutboxRow]         # pending or in flight, best first
+    problems: list[OutboxRow]        # failed, uncertain or expired since ``since``, newest first
+    paused: dict[str, datetime]      # account → rate-limit pause end (current pauses only)
+    undelivered_urgent: int          # urgent rows waiting longer than the escalation delay
+
+
+async def outbox_report(session: AsyncSession, now: datetime, *, since: datetime | None = None,
+                        limit: int = 50) -> OutboxReport:
+    """Waiting and failed rows with their reasons (texts masked: the report may be shown to staff)."""
+    since = since or now - timedelta(days=7)
+    counts = dict((await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
+
+    def rows(query) -> list[OutboxRow]:  # noqa: ANN001
+        return [OutboxRow(r.id, r.status, recipient_kind(r.group_id, r.priority), r.account, r.group_id,
+                          r.person_id, r.created_at, r.attempts, r.error, mask_pii(r.text[:60]))
+                for r in query]
+
+    columns = (OutboxMessage.id, OutboxMessage.status, OutboxMessage.group_id, OutboxMessage.priority,
+               OutboxMessage.account, OutboxMessage.person_id, OutboxMessage.created_at,
+               OutboxMessage.attempts, OutboxMessage.error, OutboxMessage.text)
+    waiting = rows((await session.execute(select(*columns).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+        .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))).all())
+    problems = rows((await session.execute(select(*columns).where(
+        OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.UNCERTAIN, OutboxStatus.EXPIRED)),
+        OutboxMessage.created_at >= since)
+        .order_by(OutboxMessage.id.desc()).limit(limit))).all())
+    paused = {p.account: p.paused_until for p in (await session.execute(
+        select(AccountPause).where(AccountPause.paused_until > now))).scalars()}
+    late = (await session.execute(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.priority == Priority.URGENT,
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        OutboxMessage.created_at <= now - URGENT_ESCALATE_AFTER))).scalar_one()
+    return OutboxReport(counts=counts, waiting=waiting, problems=problems, paused=paused,
+                        undelivered_urgent=late)

@@ -125,8 +125,8 @@ async def test_replies_go_before_queued_broadcasts(h):
 
 async def test_daily_cap_stops_sending_until_tomorrow():
     async with BotHarness(settings={"outbox": {"daily_cap": 2, "group_per_minute": 100}}) as h:
-        for i in range(3):
-            await enqueue(h, f"第{i}条", drain=False)
+        for i in range(3):  # broadcasts: a group reply 16 hours late would expire (age policy)
+            await enqueue(h, f"第{i}条", priority=Priority.BROADCAST, drain=False)
         await h.drain()
         assert len(h.texts_to("阳光花园业主1群")) == 2
         await h.advance(hours=16)

@@ -145,7 +145,7 @@ async def test_urgent_report_alerts_secretary_and_grid_worker_in_the_same_tick(h
         rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.text.startswith("【紧急】")))).scalars().all()
     assert {r.priority for r in rows} == {Priority.URGENT}
     [group] = h.texts_to(G1)
-    assert "已通知支部书记、网格员" in group
+    assert "正在通知支部书记、网格员" in group and "已通知" not in group  # sent before the alerts are
 
 
 async def test_phone_numbers_are_masked_in_the_group_and_for_the_secretary(h):

@@ -37,7 +37,7 @@ async def test_lifecycle_report_ack_assign_resolve_confirm(h):
     [told] = h.texts_to("周经理")
     assert "【派单】" in told and "3号楼2单元" in told and "办结 0001" in told
     await h.dm("周经理", "办结 0001 已更换楼道灯")
-    assert "已请1位反映人确认评价" in h.texts_to("周经理")[-1]
+    assert "正在请1位反映人确认评价" in h.texts_to("周经理")[-1]
     ask = [s for s in h.sent if s.group == G1 and "已办结" in s.text]
     assert len(ask) == 1 and ask[0].mentions == ("张三",) and "已更换楼道灯" in ask[0].text
     assert "已由周经理办结" in h.texts_to("李书记")[-1]

@@ -16,8 +16,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('outbox_account_pauses',
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('paused_until', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('pause_count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('account', name=op.f('pk_outbox_account_pauses'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attempted_at', bot.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('escalated_at', bot.models.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('escalated_at')
+        batch_op.drop_column('attempted_at')
+    op.drop_table('outbox_account_pauses')

@@ -22,6 +22,7 @@ from bot.models import notices as _notice_tables, schedules as _schedule_tables 
 from bot.models import web as _web_tables  # noqa: F401,E402  (dashboard users, sessions, API tokens)
 from bot.models import members as _member_tables, wishes as _wish_tables  # noqa: F401,E402  (identity requests, posts, points; wishes)
 from bot.models import tickets as _ticket_tables  # noqa: F401,E402  (tickets, reporters, agenda, hotline orders, nlp corrections)
+from bot.models import limits as _limit_tables  # noqa: F401,E402  (outbox rate-limit pauses)
 
 __all__ = [
     "Base", "Branch", "Building", "ChatGroup", "Community", "Compound", "District", "Event",

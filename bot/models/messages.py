@@ -48,9 +48,12 @@ class InboundMessage(Base):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"      # handed to the transport (committed before the call): the crash window
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"        # the platform refused it for good (chat gone, no identity, repeated errors)
     CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"  # in flight at an unclean stop; maybe delivered, not resent (see docs)
+    EXPIRED = "expired"      # too old to be worth sending when its turn came (age policy in bot/outbox.py)
 
 
 class Priority:
@@ -83,6 +86,11 @@ class OutboxMessage(Base):
     ref_id: Mapped[int | None]
     in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    # When the row was last handed to the transport; with status "sending" it marks a send
+    # whose outcome a crash may have hidden.
+    attempted_at: Mapped[datetime | None]
+    # An urgent alert that could not be delivered in time was passed on to the next person.
+    escalated_at: Mapped[datetime | None]
 
 
 Index("ix_outbox_ref", OutboxMessage.ref_kind, OutboxMessage.ref_id)

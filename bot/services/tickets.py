@@ -49,6 +49,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
@@ -518,6 +519,38 @@ async def _urgent_alert(deps: Deps, actor: Actor, ticket: Ticket, text: str, gro
     told = _tell_many(deps, recipients, message, ticket, priority=Priority.URGENT)
     record(deps, SYSTEM, ticket, "urgent_alert", note="、".join(labels), data={"told": told})
     return labels
+
+
+async def escalate_undelivered_alert(session: AsyncSession, outbox: Any, clock: Any, row: Any,
+                                     minutes: int) -> list[str]:
+    """An urgent alert to ``row.person_id`` was not delivered within ``minutes``: pass it to the
+    next people up (community staff, then district staff) who were not alerted yet, and record
+    it on the ticket. Returns their names (empty when nobody is left: the event says so)."""
+    from bot.models import Compound, OutboxMessage  # noqa: PLC0415  (the outbox calls in here)
+
+    ticket = await session.get(Ticket, row.ref_id)
+    if ticket is None:
+        return []
+    compound = await session.get(Compound, ticket.compound_id)
+    scope = SimpleNamespace(community_of={ticket.compound_id: compound.community_id} if compound else {})
+    alerted = set((await session.execute(select(OutboxMessage.person_id).where(
+        OutboxMessage.ref_kind == SUBJECT, OutboxMessage.ref_id == ticket.id,
+        OutboxMessage.priority == Priority.URGENT, OutboxMessage.person_id.is_not(None)))).scalars())
+    backups: list[Person] = []
+    for role in (RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF):
+        backups = [p for p in await people_with_role(session, scope, role, ticket.compound_id)
+                   if p.id not in alerted]
+        if backups:
+            break
+    who = (await person_names(session, [row.person_id])).get(row.person_id, "")
+    text = T.URGENT_ESCALATED.format(minutes=minutes, who=who, alert=row.text)
+    for person in backups:
+        outbox.enqueue(session, text, person_id=person.id, priority=Priority.URGENT, ref=(SUBJECT, ticket.id))
+    names = [p.name for p in backups]
+    session.add(Event(subject_kind=SUBJECT, subject_id=ticket.id, action="alert_escalated", at=clock.now(),
+                      note="、".join(names) or T.URGENT_ESCALATED_NOBODY,
+                      data={"outbox_id": row.id, "undelivered_to": row.person_id, "told": [p.id for p in backups]}))
+    return names
 
 
 # --------------------------------------------------------------------------- lookup

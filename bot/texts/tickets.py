@@ -73,6 +73,7 @@ EVENT_LABELS = {
     "split_from": "由其他工单拆出",
     "hotline_linked": "关联12345热线",
     "urgent_alert": "紧急通知",
+    "alert_escalated": "紧急通知未送达，已转报",
 }
 
 # ---------------------------------------------------------------- usage
@@ -155,7 +156,8 @@ ACK_PRIVATE = (
 ACK_MERGED = "这个问题已有人反映，已合并到工单 {short}，已有{count}位居民反映，支部正在跟进。"
 ACK_MERGED_PRIVATE = "您反映的问题与工单 {code}（{what}）相同，已合并，已有{count}位居民反映，支部正在跟进。"
 ACK_REPEAT = "您反映的问题已在工单 {short} 中（{state}），不用重复反映，有进展会通知您。"
-URGENT_GROUP = "紧急情况已通知{who}（工单 {short}）。如有危险请先拨打119/120/110，注意安全！"
+# Sent in the same breath as the alerts, before they are delivered: say so, never "已通知".
+URGENT_GROUP = "正在通知{who}（工单 {short}）。如有危险请先拨打119/120/110，注意安全！"
 URGENT_WHO_FALLBACK = "社区工作人员"
 
 URGENT_ALERT = (
@@ -189,9 +191,9 @@ MERGED_OK = "已把工单 {source} 并入 {target}，现有{count}位居民反�
 MERGED_TELL = "您反映的问题（工单 {source}）与工单 {target} 相同，已合并处理，有进展会通知您。"
 SPLIT_OK = "已把{name}的反映从工单 {source} 拆出，新工单 {target}（{what}）。"
 HOTLINE_OK = "已记录：工单 {code} 也反映到了12345热线（工单号 {order_no}）。"
-SUPERVISE_OK = "已督办工单 {code}，已通知{who}。"
+SUPERVISE_OK = "已督办工单 {code}，正在通知{who}。"
 
-RESOLVED_OK = "工单 {code} 已办结，已请{count}位反映人确认评价。"
+RESOLVED_OK = "工单 {code} 已办结，正在请{count}位反映人确认评价。"
 RESOLVED_TELL_SECRETARY = "工单 {code} 已由{by}办结：{note}"
 CONFIRM_ASK = (
     "您反映的问题（工单 {code}，{what}）已办结：{note}\n"
@@ -279,3 +281,9 @@ HOTLINE_BAD_DATE = "{file} 第{row}行：受理时间“{value}”看不懂（�
 HOTLINE_EMPTY_NO = "{file} 第{row}行：缺少工单号"
 HOTLINE_BAD_FILE = "{file}：只能导入 .csv 或 .xlsx 文件"
 HOTLINE_DUP_NO = "{file} 第{row}行：工单号 {order_no} 在文件中重复"
+
+# ---------------------------------------------------------------- undelivered alerts
+URGENT_ESCALATED = (
+    "【紧急·转报】以下紧急通知{minutes}分钟内未能送达{who}，请您立即处理或联系对方：\n{alert}"
+)
+URGENT_ESCALATED_NOBODY = "无人可转报"

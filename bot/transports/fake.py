@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from bot.transports.base import (
-    Address, ChatGone, EventSink, MemberInfo, RateLimited, RoomInfo, TransportError,
+    Address, ChatGone, EventSink, MemberInfo, NotConnected, RateLimited, RoomInfo, TransportError,
 )
 
 
@@ -31,6 +31,8 @@ class FakeTransport:
     rooms: dict[str, RoomInfo] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     sink: EventSink | None = None
+    # False simulates a gateway outage: every send raises NotConnected until ``reconnect()``.
+    connected: bool = True
     _counter: int = 0
 
     async def start(self, sink: EventSink) -> None:
@@ -40,6 +42,8 @@ class FakeTransport:
         self.sink = None
 
     async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
+        if not self.connected:
+            raise NotConnected("gateway disconnected")
         if to.platform_id in self.gone:
             raise ChatGone(f"{to.platform_id} gone")
         queued = self.failures.get(to.platform_id)
@@ -48,6 +52,13 @@ class FakeTransport:
         self._counter += 1
         self.sent.append(SentText(to, text, tuple(mention_ids), self.now() if self.now else datetime.now()))
         return f"out-{self._counter}"
+
+    def disconnect(self) -> None:
+        """Simulate a lost gateway connection (nothing is attempted until ``reconnect``)."""
+        self.connected = False
+
+    def reconnect(self) -> None:
+        self.connected = True
 
     def fail_next(self, platform_id: str, error: Exception | None = None, times: int = 1) -> None:
         self.failures.setdefault(platform_id, []).extend(
