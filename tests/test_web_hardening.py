@@ -224,3 +224,64 @@ async def test_an_id_too_large_for_the_database_is_not_found(w, prefix, method, 
         resp = await w.api(method, path, token=await w.token("han"), json={})
         assert resp.status == 404, await resp.text()
         assert (await resp.json())["error"]["code"] == "not_found"
+
+
+# ---------------------------------------------------------------- undelivered messages
+async def _enqueue(h, text: str, *, group: str | None = None, person: str | None = None) -> None:
+    from bot.models import ChatGroup, Person
+
+    async with h.session() as s:
+        if person:
+            pid = (await s.execute(select(Person.id).where(Person.name == person))).scalars().first()
+            h.bot.outbox.enqueue(s, text, person_id=pid)
+        else:
+            gid = (await s.execute(select(ChatGroup.id).where(ChatGroup.topic == group))).scalar_one()
+            h.bot.outbox.enqueue(s, text, group_id=gid)
+        await s.commit()
+    await h.drain()
+
+
+async def test_outbox_page_lists_failed_and_waiting_sends_with_the_reason(w, h):
+    from bot.transports.base import TransportError
+
+    h.transport.gone.add("room-yg-1")
+    await _enqueue(h, "停水通知", group="阳光花园业主1群")
+    h.transport.fail_next("room-yg-2", TransportError("网关超时"), times=3)
+    await _enqueue(h, "议事日提醒", group="阳光花园业主2群")
+    await w.login("li")
+    page = await (await w.get("/dashboard/outbox")).text()
+    assert "阳光花园业主1群" in page and "发送失败" in page
+    assert "阳光花园业主2群" in page and "等待发送" in page and "网关超时" in page
+    failed = await (await w.get("/dashboard/outbox?state=failed")).text()
+    assert "阳光花园业主1群" in failed and "阳光花园业主2群" not in failed
+
+
+async def test_outbox_lists_only_the_users_compounds_groups_and_people(w, h):
+    h.transport.gone.update({"room-yg-1", "room-lt-1"})
+    await _enqueue(h, "阳光的群消息", group="阳光花园业主1群")
+    await _enqueue(h, "兰亭的群消息", group="兰亭水岸邻里群")
+    h.transport.disconnect()
+    await _enqueue(h, "给张三的私信", person="张三")
+    mine = await (await w.api("GET", "/api/v1/outbox", token=await w.token("li"))).json()
+    theirs = await (await w.api("GET", "/api/v1/outbox", token=await w.token("sun"))).json()
+    everything = await (await w.api("GET", "/api/v1/outbox", token=await w.token("han"))).json()
+    assert {i["preview"] for i in mine["items"]} == {"阳光的群消息", "给张三的私信"}
+    assert {i["preview"] for i in theirs["items"]} == {"兰亭的群消息"}
+    assert {"阳光的群消息", "兰亭的群消息", "给张三的私信"} <= {i["preview"] for i in everything["items"]}
+    resp = await w.api("GET", "/api/v1/outbox?compound_id=1", token=await w.token("sun"))
+    assert resp.status == 403
+
+
+async def test_outbox_shows_a_status_it_does_not_know_under_its_own_name(w, h):
+    from sqlalchemy import update
+
+    from bot.models import OutboxMessage
+
+    h.transport.disconnect()
+    await _enqueue(h, "等网关", group="阳光花园业主1群")
+    async with h.session() as s:
+        await s.execute(update(OutboxMessage).values(status="parked"))
+        await s.commit()
+    body = await (await w.api("GET", "/api/v1/outbox?state=waiting", token=await w.token("li"))).json()
+    assert [(i["status"], i["status_label"], i["recipient"]) for i in body["items"]] == \
+        [("parked", "parked", "阳光花园业主1群")]
