@@ -67,10 +67,13 @@ class BotApp:
         """Connect to the database (migrating a fresh one), load the org, build the pipeline."""
         if self.engine is None:
             self.engine = db.create_engine(self.settings.database_url)
-        if prepare:
-            await db.prepare_schema(self.engine)
-        self.sessions = db.session_factory(self.engine)
-        await self.load_org_if_empty()
+        # Several processes may start at once on an empty database: one does the first-run work.
+        async with db.init_lock(self.engine):
+            if prepare:
+                await db.prepare_schema(self.engine)
+            self.sessions = db.session_factory(self.engine)
+            await self.load_org_if_empty()
+            await self._generate_secrets()
         async with self.sessions() as session:
             await self.org.refresh(session)
         self.services = {"table": self.table, "app": self}
@@ -99,6 +102,18 @@ class BotApp:
             result = await apply_plan(session, plan, self.clock.now(), account=self._default_account())
             await session.commit()
         log.info("loaded organisation from %s: %s compounds, %s people", org_file, result.compounds, result.people)
+
+    async def _generate_secrets(self) -> None:
+        """Generated-once settings other processes share (the dashboard's session key), made
+        under the first-run lock so two processes never generate different ones."""
+        if self.engine.dialect.name != "postgresql":
+            return  # SQLite: one process, the dashboard makes it on first use
+        try:
+            from bot.web.accounts import load_secret
+        except ImportError:
+            return
+        async with self.sessions() as session:
+            await load_secret(session, self.settings)
 
     def _default_account(self) -> str:
         return next(iter(self.transports), "sim")

@@ -1,13 +1,15 @@
 """Engine, sessions and schema migrations (Alembic) for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -16,6 +18,10 @@ from bot.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
+
+
+# pg_advisory_lock key of first-run work (any fixed bigint; "zhibu" in ASCII).
+INIT_LOCK_KEY = 0x7A68696275
 
 
 class SchemaOutdated(Exception):
@@ -41,6 +47,25 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+@asynccontextmanager
+async def init_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Serialise first-run work (migrations, the org load, generated secrets) between processes
+    starting at once on one PostgreSQL database: the second waits, then finds it done.
+
+    SQLite is one host's file used by one process: nothing to serialise."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    # Autocommit: the lock is held by the session, not a transaction left idle while others migrate.
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK_KEY})
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -95,9 +120,10 @@ async def prepare_schema(engine: AsyncEngine) -> str:
 
 async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
     """Bring the database to the newest revision; returns (before, after)."""
-    before = await database_revision(engine)
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    async with init_lock(engine):
+        before = await database_revision(engine)
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
     return before, head_revision()
 
 
