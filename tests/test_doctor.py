@@ -150,3 +150,13 @@ async def test_no_dashboard_administrator_is_a_warning():
     async with BotHarness(account="default", settings=GATEWAY) as h:
         found = await findings(h)
     assert "zhibu user add" in lines(found, "warn")
+
+
+async def test_messages_the_database_refused_are_an_error(live):
+    deadletters = pytest.importorskip("bot.models.deadletters")
+    async with live.session() as session:
+        session.add(deadletters.DeadLetter(account="default", platform_message_id="'m1'", chat_platform_id=None,
+                                           sender_platform_id="'wxid_x'", kind="text", text_repr="'\\x00'",
+                                           error="NUL byte", sent_at=None, failed_at=live.now))
+        await session.commit()
+    assert "1条收到的消息数据库拒收" in lines(await findings(live), "error")

@@ -69,11 +69,6 @@ def test_import_with_several_accounts_and_none_named_is_refused(operator, capsys
     assert accounts_of(operator.url, ChatGroup) == set()
 
 
-def test_import_with_several_accounts_uses_the_named_one(operator):
-    assert operator("import", "org", str(SAMPLE_ORG), "--account", "west", toml=TWO_ACCOUNTS) == 0
-    assert accounts_of(operator.url, ChatGroup) == {"west"}
-
-
 def test_import_uses_the_account_the_file_names(operator, tmp_path):
     org = tmp_path / "org.yaml"
     org.write_text("account: east\n" + SAMPLE_ORG.read_text(encoding="utf-8"), encoding="utf-8")

@@ -55,8 +55,10 @@ OUTBOX_URGENT = ("{count}条紧急提醒迟迟未送达：立即检查网关，�
                  "{count} urgent alerts undelivered: check the gateway now and phone the secretaries")
 
 # inbound
-DEAD_LETTERS = ("{count}条收到的消息处理出错（已保存）：修复后运行 zhibu retry",
-                "{count} stored messages failed in the handlers: run zhibu retry after fixing")
+FAILED_INBOUND = ("{count}条收到的消息处理出错（已保存）：修复后运行 zhibu retry",
+                  "{count} stored messages failed in the handlers: run zhibu retry after fixing")
+DEAD_LETTERS = ("{count}条收到的消息数据库拒收，已另存（inbound_dead_letters）：把这些记录和日志交给维护人员",
+                "{count} arriving messages the database refused were kept aside (inbound_dead_letters): pass them and the log to maintenance")
 INBOUND_OK = ("没有处理出错的消息", "no failed inbound messages")
 
 # web
