@@ -106,7 +106,10 @@ class Context:
                 mention_person_ids=[self.person_id] if mention else (),
                 account=self.group_account, in_reply_to=self.message_id,
             )
-        return self.tell(self.person_id, text, priority=priority)
+        # Privately, answer on the account the message came in on: a person reachable on
+        # several (WeChat and WeCom) is answered where they just wrote.
+        return self.outbox.enqueue(self.session, text, person_id=self.person_id, priority=priority,
+                                   account=self.incoming.account, in_reply_to=self.message_id)
 
     def tell(self, person_id: int, text: str, *, priority: int = Priority.REPLY,
              ref: tuple[str, int] | None = None) -> list[OutboxMessage]:

@@ -116,7 +116,6 @@ async def invite_code(ctx: Context) -> bool:
         request_marking(ctx.services["app"], ctx.incoming.account)
     labels = "、".join(role_label(r.name) for r in person.roles) or "居民"
     scopes = "、".join(sorted({_scope(ctx, r) for r in person.roles})) or "—"
-    ctx.outbox.enqueue(ctx.session, T.LINK_OK.format(name=person.name, roles=labels, scope=scopes),
-                       person_id=person.id, in_reply_to=ctx.message_id)
+    ctx.reply(T.LINK_OK.format(name=person.name, roles=labels, scope=scopes))  # on the account just used
     return True
 

@@ -35,6 +35,9 @@ ACK_WINDOW = timedelta(days=3)         # 收到 replies count this long after se
 BATCH_SIZE = 20
 BATCH_GAP = timedelta(minutes=1)
 REF_KIND = "notice_delivery"
+# Accounts (by name prefix) whose "sent" only hands a task over that a person still has to
+# confirm (WeCom customer-group sends): their transport's tracker settles those deliveries.
+deferred_account_prefixes: set[str] = set()
 
 _BUILDING = re.compile(r"^(\d{1,3}|[一二三四五六七八九十]{1,3})\s*(?:号楼|号|栋|幢|#楼|#)$")
 _SPLIT = re.compile(r"^(\S+?)(?:[\s:：,，]+|$)(.*)$", re.S)
@@ -540,18 +543,22 @@ async def sync_deliveries(deps: Deps, notice_ids: Iterable[int] | None = None) -
     """Bring pending deliveries up to date from their outbox rows; returns notices that just
     settled (every delivery sent, failed or cancelled)."""
     session = deps.session
-    query = (select(NoticeDelivery.id, OutboxMessage.status, OutboxMessage.error, OutboxMessage.sent_at)
+    query = (select(NoticeDelivery.id, OutboxMessage.status, OutboxMessage.error, OutboxMessage.sent_at,
+                    OutboxMessage.account)
              .join(OutboxMessage, and_(OutboxMessage.ref_kind == REF_KIND, OutboxMessage.ref_id == NoticeDelivery.id))
              .where(NoticeDelivery.status == DeliveryStatus.PENDING))
     if notice_ids is not None:
         query = query.where(NoticeDelivery.notice_id.in_(list(notice_ids)))
     per_delivery: dict[int, list[tuple[str, str | None, datetime | None]]] = {}
-    for delivery_id, status, error, sent_at in (await session.execute(query)).all():
+    deferred: set[int] = set()
+    for delivery_id, status, error, sent_at, account in (await session.execute(query)).all():
         per_delivery.setdefault(delivery_id, []).append((status, error, sent_at))
+        if status == OutboxStatus.SENT and account and account.startswith(tuple(deferred_account_prefixes)):
+            deferred.add(delivery_id)
     touched: set[int] = set()
     for delivery_id, rows in per_delivery.items():
         statuses = {s for s, _, _ in rows}
-        if OutboxStatus.PENDING in statuses:
+        if OutboxStatus.PENDING in statuses or delivery_id in deferred:
             continue
         delivery = await session.get(NoticeDelivery, delivery_id)
         assert delivery is not None

@@ -4,8 +4,9 @@ Secrets are ``SecretStr``: they never show in a repr, a log line or a validation
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from bot.texts import wecom as T
 from bot.transports.wecom.crypto import aes_key
 
 
@@ -24,6 +25,9 @@ class WecomBot(_Section):
     token: SecretStr
     encoding_aes_key: SecretStr
     bot_name: str = "支部助手"            # the name staff @-mention (removed from the text)
+    # What WeCom appends to each encrypted payload: empty for an intelligent bot (the CorpID
+    # for a self-built app's callback).
+    receive_id: str = ""
     callback_path: str = Field("/wecom/callback/staff", pattern=r"^/[A-Za-z0-9_./-]*$")
 
     @field_validator("encoding_aes_key")
@@ -85,3 +89,14 @@ class WecomSettings(_Section):
         if len(names) != len(set(names)):
             raise ValueError("企业微信群机器人的 name 不能重复")
         return hooks
+
+    @model_validator(mode="after")
+    def _corp_id_where_needed(self) -> "WecomSettings":
+        if (self.agent_id is None) != (self.agent_secret is None):
+            raise ValueError(T.NEEDS_AGENT)
+        if not self.corp_id:
+            if self.agent_id is not None:
+                raise ValueError(T.NEEDS_CORP_ID.format(what="自建应用（agent_id）"))
+            if self.customer_contact is not None:
+                raise ValueError(T.NEEDS_CORP_ID.format(what="客户群通知（customer_contact）"))
+        return self
