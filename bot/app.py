@@ -23,6 +23,7 @@ from bot.orgimport import apply_plan, parse_file
 from bot.outbox import Outbox, OutboxSender, fail_pending_for_group
 from bot.router import CommandTable
 from bot.texts import core as T
+from bot.wakeups import Wakeups, new_origin
 from bot.transports.base import (
     Incoming, LoggedIn, RoomJoined, RoomLeft, RoomTopicChanged, Transport,
 )
@@ -61,17 +62,22 @@ class BotApp:
         self.scheduler: Any = None
         self.bot_ids: dict[str, str] = {}  # account → the bot's own contact id
         self._tasks: list[asyncio.Task] = []
+        self.origin = new_origin()  # names this process's writes in cross-process wake-ups
+        self.wakeups = Wakeups(self, self.origin)
 
     # ------------------------------------------------------------------ lifecycle
-    async def open(self, *, prepare: bool = True) -> None:
-        """Connect to the database (migrating a fresh one), load the org, build the pipeline."""
+    async def open(self, *, prepare: bool = True, recover: bool = True) -> None:
+        """Connect to the database (migrating a fresh one), load the org, build the pipeline.
+
+        ``recover``: act on this process's accounts' messages stored before the last stop
+        (a command-line tool passes False: it serves no account and processes no message)."""
         if self.engine is None:
             self.engine = db.create_engine(self.settings.database_url)
         # Several processes may start at once on an empty database: one does the first-run work.
         async with db.init_lock(self.engine):
             if prepare:
                 await db.prepare_schema(self.engine)
-            self.sessions = db.session_factory(self.engine)
+            self.sessions = db.session_factory(self.engine, origin=self.origin)
             await self.load_org_if_empty()
             await self._generate_secrets()
         async with self.sessions() as session:
@@ -87,7 +93,7 @@ class BotApp:
                                      self.table, self.services)
         self.sender = OutboxSender(self.sessions, self.outbox, self.transports, self.clock, self.rng)
         await self.sender.recover()
-        recovered = await self.dispatcher.recover()
+        recovered = await self.dispatcher.recover(self.transports) if recover else 0
         if recovered:
             log.info("processed %s messages stored before the last stop but never acted on", recovered)
 
@@ -125,6 +131,7 @@ class BotApp:
         assert self.sender is not None
         for transport in self.transports.values():
             await transport.start(self)
+        await self.wakeups.start()
         self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox-sender"))
         self._tasks.append(asyncio.create_task(self._flush_chatter_forever(), name="chatter-status"))
         if self.scheduler is not None:
@@ -142,6 +149,7 @@ class BotApp:
             log.exception("could not record chatter statuses")
 
     async def stop(self) -> None:
+        await self.wakeups.stop()
         if self.dispatcher is not None:
             await self._flush_chatter()
         if self.sender is not None:

@@ -68,7 +68,14 @@ async def init_lock(engine: AsyncEngine) -> AsyncIterator[None]:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def session_factory(engine: AsyncEngine, *, origin: str = "") -> async_sessionmaker[AsyncSession]:
+    """Sessions for one app. On PostgreSQL they announce committed changes to the other
+    processes (``bot.wakeups``); ``origin`` names this app so it can skip its own."""
+    if engine.dialect.name == "postgresql":
+        from bot.wakeups import ORIGIN, NotifyingSession
+
+        return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=NotifyingSession,
+                                  info={ORIGIN: origin})
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
