@@ -1,7 +1,6 @@
 """Masking of phone and ID numbers, and the retention purge of chatter."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -9,22 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import InboundMessage, InboundStatus, OutboxMessage
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
-
 
 def mask_pii(text: str) -> str:
-    """138****5678 for mobiles, 3701**********123X for ID numbers.
+    """138****5678 for mobiles, 3701**********1234 for ID numbers, 0539-***4567 for landlines.
 
-    Uses the NLP package's masker when available (it also knows landlines and odd spacing).
+    One implementation, the NLP package's (nlp/pii.py): it finds numbers after normalising
+    full-width digits, separators (spaces, dots, hyphens) and invisible format characters.
     """
-    try:
-        import nlp  # local import: nlp loads its model lazily, masking must not wait for it
+    from nlp.pii import mask_pii as nlp_mask  # local import: importing nlp must not slow bot start-up
 
-        return nlp.mask_pii(text)
-    except (ImportError, AttributeError):
-        text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-        return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return nlp_mask(text)
 
 
 # Statuses whose messages nothing refers to: purged after the retention period.
