@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bot.config import SAMPLE_ORG, ConfigError, Settings, load_settings
+from bot.texts import operator as T
 
 log = logging.getLogger("zhibu")
 
@@ -33,7 +34,7 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 
     app = BotApp(settings)
     try:
-        await app.open()
+        await app.open(recover=False)  # messages belong to the running bot, never to a command
         return await func(args, app)
     finally:
         await app.stop()
@@ -47,10 +48,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     web_chat = getattr(args, "web_chat", False)
     if not demo and not web_chat and not settings.wechaty.all_accounts():
         # Serving the web chat on a production database by accident is how rosters leak.
-        print("未配置微信网关（wechaty.endpoint/token 或 WECHATY_PUPPET_SERVICE_ENDPOINT/_TOKEN），不启动。\n"
-              "  本地演示请用 zhibu demo；确需在本库上开网页聊天（需管理员登录）请用 zhibu run --web-chat。\n"
-              "  No WeChat gateway configured: use `zhibu demo`, or `zhibu run --web-chat` on purpose.",
-              file=sys.stderr)
+        print(T.RUN_NO_GATEWAY, file=sys.stderr)
         return 2
     return await serve(settings, demo=demo, web_chat=web_chat)
 
@@ -93,21 +91,24 @@ async def cmd_import_org(args: argparse.Namespace, app: Any) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     async with app.sessions() as session:
-        elsewhere = await groups_elsewhere(session, account)
         result = await apply_plan(session, plan, app.clock.now(), account=account)
         await session.commit()
     await app.refresh_org()
     print(f"导入完成：{result.compounds}个小区，{result.people}人，{result.groups}个群，新增{result.roles}项身份。")
     if configured:
-        print(f"群和微信号归属账号“{account}”（{'由 --account 指定' if args.account else '配置中的账号'}）。"
-              f" / groups attached to account {account!r}")
+        why = (T.IMPORT_ACCOUNT_FLAG if args.account else T.IMPORT_ACCOUNT_FILE if plan.account
+               else T.IMPORT_ACCOUNT_CONFIG)
+        print(T.IMPORT_ACCOUNT.format(account=account, why=why))
     else:
-        print(f"群和微信号归属演示账号“{account}”（未配置微信账号，仅本地网页聊天可用）；接入微信后请重新导入。"
-              f" / no WeChat account configured: groups attached to the demo account {account!r}")
+        print(T.IMPORT_DEMO_ACCOUNT.format(account=account))
+    for other, count in sorted(result.moved.items()):
+        print(T.IMPORT_MOVED.format(count=count, other=other, account=account))
+    for topic, other in result.served_elsewhere:
+        print(T.IMPORT_SERVED_ELSEWHERE.format(topic=topic, other=other, account=account))
+    async with app.sessions() as session:
+        elsewhere = await groups_elsewhere(session, account)
     for other, count in sorted(elsewhere.items()):
-        print(f"注意：数据库中还有{count}个群属于账号“{other}”，账号“{account}”不会回答这些群；"
-              f"不再使用的请忽略，需要的请在群里发“绑定 小区名”。"
-              f" / note: {count} groups belong to account {other!r}, which {account!r} does not serve")
+        print(T.IMPORT_ELSEWHERE.format(count=count, other=other, account=account))
     return 0
 
 

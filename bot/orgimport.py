@@ -88,6 +88,8 @@ class ImportResult:
     people: int
     groups: int
     roles: int
+    moved: dict[str, int] = field(default_factory=dict)  # demo account → groups taken over from it
+    served_elsewhere: list[tuple[str, str]] = field(default_factory=list)  # (topic, account serving it)
 
 
 # ---------------------------------------------------------------- parsing
@@ -321,7 +323,8 @@ async def groups_elsewhere(session: AsyncSession, account: str) -> dict[str, int
     from sqlalchemy import func
 
     rows = (await session.execute(
-        select(ChatGroup.account, func.count()).where(ChatGroup.account != account, ChatGroup.active.is_(True))
+        select(ChatGroup.account, func.count()).where(ChatGroup.account != account, ChatGroup.active.is_(True),
+                                                      ChatGroup.compound_id.is_not(None))
         .group_by(ChatGroup.account))).all()
     return {acc: count for acc, count in rows}
 
@@ -342,6 +345,8 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
     compound_ids: dict[str, int] = {}
     community_ids: dict[str, int] = {}
     groups = 0
+    moved: dict[str, int] = {}
+    served_elsewhere: list[tuple[str, str]] = []
     for spec in plan.compounds.values():
         street = await _get_or_add(session, Street, district_id=district.id, name=spec.street)
         community = await _get_or_add(session, Community, street_id=street.id, name=spec.community)
@@ -372,6 +377,17 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
                 ChatGroup.account == acc, ChatGroup.platform_id == platform_id))).scalar_one_or_none()
             if group is None:
                 group = ChatGroup(account=acc, platform_id=platform_id, topic=topic, first_seen_at=now)
+                serving = await _serving_elsewhere(session, acc, platform_id)
+                if serving is not None and serving.account == DEMO_ACCOUNT:
+                    # The demo's rows never reach WeChat: the real account takes the group over.
+                    serving.active = False
+                    await session.flush()
+                    moved[serving.account] = moved.get(serving.account, 0) + 1
+                elif serving is not None:
+                    # One room, one serving account: the one already there keeps it; this row
+                    # serves once that account leaves the room.
+                    group.active = False
+                    served_elsewhere.append((topic, serving.account))
                 session.add(group)
             group.compound_id = compound.id
             group.bound_at = group.bound_at or now
@@ -411,4 +427,11 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
             else:
                 ident.person_id = person.id
     await session.flush()
-    return ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=groups, roles=roles)
+    return ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=groups, roles=roles,
+                        moved=moved, served_elsewhere=served_elsewhere)
+
+
+async def _serving_elsewhere(session: AsyncSession, account: str, platform_id: str) -> ChatGroup | None:
+    return (await session.execute(select(ChatGroup).where(
+        ChatGroup.platform_id == platform_id, ChatGroup.account != account,
+        ChatGroup.active.is_(True)))).scalars().first()

@@ -30,12 +30,12 @@ def operator(tmp_path, monkeypatch):
     return run
 
 
-def accounts_of(url: str, model) -> set[str]:  # noqa: ANN001
+def accounts_of(url: str, model, **where: object) -> set[str]:  # noqa: ANN001
     async def query() -> set[str]:
         engine = db.create_engine(url)
         try:
             async with db.session_factory(engine)() as session:
-                return set((await session.execute(select(model.account))).scalars())
+                return set((await session.execute(select(model.account).filter_by(**where))).scalars())
         finally:
             await engine.dispose()
     return asyncio.run(query())
@@ -81,9 +81,26 @@ def test_import_to_an_unconfigured_account_is_refused(operator, capsys):
     assert "nosuch" in capsys.readouterr().err
 
 
-def test_import_warns_about_groups_left_on_another_account(operator, capsys):
+def test_import_moves_the_demo_accounts_groups_to_the_configured_account_and_says_so(operator, capsys):
     assert operator("import", "org", str(SAMPLE_ORG)) == 0
     capsys.readouterr()
     assert operator("import", "org", str(SAMPLE_ORG), toml=ONE_ACCOUNT) == 0
-    out = capsys.readouterr().out
-    assert "属于账号“sim”" in out and "default" in out
+    assert accounts_of(operator.url, ChatGroup, active=True) == {"default"}
+    assert "4个群从演示账号“sim”转到账号“default”" in capsys.readouterr().out
+
+
+def test_import_warns_about_groups_left_on_another_account(operator, tmp_path, capsys):
+    assert operator("import", "org", str(SAMPLE_ORG)) == 0
+    other = tmp_path / "other.csv"
+    other.write_text("街道,社区,小区,群\n柳青街道,荣昌社区,新华园,新华园业主群\n", encoding="utf-8")
+    capsys.readouterr()
+    assert operator("import", "org", str(other), toml=ONE_ACCOUNT) == 0
+    assert "还有4个群属于账号“sim”，账号“default”不会回答这些群" in capsys.readouterr().out
+
+
+def test_a_group_another_live_account_serves_stays_with_it_and_the_import_says_so(operator, capsys):
+    assert operator("import", "org", str(SAMPLE_ORG), "--account", "east", toml=TWO_ACCOUNTS) == 0
+    capsys.readouterr()
+    assert operator("import", "org", str(SAMPLE_ORG), "--account", "west", toml=TWO_ACCOUNTS) == 0
+    assert accounts_of(operator.url, ChatGroup, active=True) == {"east"}
+    assert "群“阳光花园业主1群”由账号“east”服务" in capsys.readouterr().out
