@@ -160,3 +160,24 @@ async def test_messages_the_database_refused_are_an_error(live):
                                            error="NUL byte", sent_at=None, failed_at=live.now))
         await session.commit()
     assert "1条收到的消息数据库拒收" in lines(await findings(live), "error")
+
+
+# ---------------------------------------------------------------------------- the probe, on the real gateway
+@pytest.mark.gateway
+async def test_the_probe_reads_a_rejected_token_from_the_real_gateway(gateway):
+    probe = await probe_gateway(gateway.endpoint, "not-the-token")
+    assert probe.reachable and probe.token_ok is False
+
+
+@pytest.mark.gateway
+async def test_the_probe_lists_the_rooms_of_a_logged_in_account(gateway):
+    probe = await probe_gateway(gateway.endpoint, gateway.token)
+    assert probe.logged_in and probe.rooms[gateway.room_id("r1")] == "幸福小区1号楼"
+
+
+@pytest.mark.gateway
+async def test_the_probe_sees_an_account_that_is_not_logged_in(gateway_factory):
+    gw = gateway_factory()
+    gw._call("/logout", {})
+    probe = await probe_gateway(gw.endpoint, gw.token)
+    assert probe.token_ok and probe.logged_in is False
