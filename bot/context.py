@@ -11,7 +11,11 @@ from bot.models import ChatGroup, InboundMessage, OutboxMessage, Person, Priorit
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
 from bot.roles import Roles
+from bot.texts import inbound as TI
 from bot.transports.base import Incoming
+
+# How much of the sender's words a late private answer quotes.
+LATE_QUOTE_CHARS = 30
 
 
 class Context:
@@ -24,7 +28,7 @@ class Context:
                  person: Person | Callable[[], Person], group: ChatGroup | Callable[[], ChatGroup] | None,
                  message: InboundMessage | Callable[[], InboundMessage], person_id: int,
                  group_id: int | None, message_id: int, group_snapshot: ChatGroup | None = None,
-                 services: dict[str, Any] | None = None) -> None:
+                 services: dict[str, Any] | None = None, late: bool = False) -> None:
         self.incoming = incoming
         self.session = session
         self.roles = roles
@@ -37,6 +41,10 @@ class Context:
         self.person_id = person_id
         self.group_id = group_id
         self.message_id = message_id
+        # Handled long after it was sent (stored before a stop, processed after the restart):
+        # answers go privately to the sender, marked as late, instead of into a group that has
+        # moved on (and that a backlog of late answers would flood).
+        self.late = late
         self._person = person
         self._group = group
         self._message = message
@@ -99,7 +107,12 @@ class Context:
         return self.org.name_of(self.compound_id)
 
     def reply(self, text: str, *, mention: bool = False, priority: int = Priority.REPLY) -> list[OutboxMessage]:
-        """Answer where the message came from (the group, or privately)."""
+        """Answer where the message came from (the group, or privately; privately when late)."""
+        if self.group_id is not None and self.late:
+            topic = (self._group_view().topic if self._group_view() is not None else "") or "群"
+            quote = " ".join(self.text.split())[:LATE_QUOTE_CHARS]
+            return self.tell(self.person_id, TI.LATE_GROUP_PREFIX.format(topic=topic, quote=quote) + text,
+                             priority=priority)
         if self.group_id is not None:
             return self.outbox.enqueue(
                 self.session, text, group_id=self.group_id, priority=priority,
@@ -113,7 +126,9 @@ class Context:
 
     def tell(self, person_id: int, text: str, *, priority: int = Priority.REPLY,
              ref: tuple[str, int] | None = None) -> list[OutboxMessage]:
-        """A private message to a person."""
+        """A private message to a person (to the sender of a late message: marked as late)."""
+        if self.late and person_id == self.person_id:
+            text = f"{text}\n{TI.LATE_NOTE}"
         return self.outbox.enqueue(self.session, text, person_id=person_id, priority=priority,
                                    ref=ref, in_reply_to=self.message_id)
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,12 +16,14 @@ from sqlalchemy.orm import make_transient_to_detached
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
+from bot.deadletters import record_dead_letter
 from bot.identity import ContextCache, context_changed, group_for, has_writes, person_for
 from bot.models import ChatGroup, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
 from bot.roles import Roles, role_label
 from bot.router import Command, CommandTable, call_with
+from bot.storable import capped_text, storable_id, storable_name
 from bot.texts import core as T
 from bot.transports.base import Incoming, MessageKind
 
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 CHATTER_BATCH = 200
 # At most this many arriving messages share one INSERT (SQLite's variable limit is far above).
 STORE_BATCH = 100
+# Column widths of the identifiers and names an arriving message carries (bot/models).
+ID_CHARS, ACCOUNT_CHARS, NAME_CHARS, PERSON_NAME_CHARS, ALIAS_CHARS = 128, 64, 128, 64, 64
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 
@@ -54,45 +59,75 @@ class Dispatcher:
         self.services = services or {}
         self.bot_name = settings.wechaty.bot_name
         self.cache = ContextCache()
-        self._pending_store: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._pending_store: list[tuple[dict[str, Any], str | None, asyncio.Future]] = []
         self._store_task: asyncio.Task | None = None
         self._chatter: list[int] = []
+        # Claims older than this process belong to a process that stopped (see recover()).
+        self.started_at = clock.now()
 
     async def handle(self, incoming: Incoming) -> int | None:
-        """Store, then act. Returns the stored message id, or None for a duplicate/own message."""
+        """Store, then act. Returns the stored message id, or None for a duplicate/own message
+        (or one the database refused even alone: it is kept as a dead letter)."""
         if incoming.is_self:
             return None  # our own texts come back from the gateway: they are in the outbox already
-        values = self._values(incoming)
-        message_id = await self.store(values)
-        if message_id is None:
-            return None
+        raw_text = incoming.text
+        incoming = self.storable(incoming)
+        values = self._values(incoming, truncated=len(raw_text or "") > self.settings.max_text_chars)
+        message_id = await self.store(values, raw_text=raw_text)
+        if message_id is None or values["status"] == InboundStatus.STALE:
+            return message_id
         await self.process(message_id, incoming, values)
         self.outbox.notify_if_enqueued()
         return message_id
 
-    def _values(self, incoming: Incoming) -> dict[str, Any]:
+    def storable(self, incoming: Incoming) -> Incoming:
+        """The message with every string made storable where it enters: NUL and lone surrogates
+        replaced, text capped (``max_text_chars``), ids too long for their column replaced by a
+        stable hashed form (the same id always maps to the same value), names cut."""
+        text, _cut = capped_text(incoming.text, self.settings.max_text_chars)
+        return dataclasses.replace(
+            incoming, account=storable_id(incoming.account, ACCOUNT_CHARS),
+            message_id=storable_id(incoming.message_id, ID_CHARS),
+            sender_id=storable_id(incoming.sender_id, ID_CHARS),
+            chat_id=storable_id(incoming.chat_id, ID_CHARS),
+            # A person's name column is the narrowest place a display name goes.
+            sender_name=storable_name(incoming.sender_name, PERSON_NAME_CHARS),
+            chat_topic=storable_name(incoming.chat_topic, NAME_CHARS) if incoming.chat_topic is not None else None,
+            sender_alias=(storable_name(incoming.sender_alias, ALIAS_CHARS)
+                          if incoming.sender_alias is not None else None),
+            text=text, mention_ids=tuple(storable_id(m, ID_CHARS) for m in incoming.mention_ids),
+        )
+
+    def _values(self, incoming: Incoming, truncated: bool = False) -> dict[str, Any]:
+        """The row for an arriving message (``incoming`` made storable by ``storable``)."""
         text = incoming.text or ""
         limit = self.settings.max_text_chars
         group = self.cache.group(incoming.account, incoming.chat_id, incoming.chat_topic) if incoming.chat_id else None
         person = self.cache.person(incoming.account, incoming.sender_id, incoming.sender_name)
+        now = self.clock.now()
+        # Decided at the first arrival only: a platform replaying old messages at (re)connect is
+        # not a request to act. A message stored in time is acted on whenever it gets processed.
+        stale = (now - incoming.sent_at).total_seconds() > self.settings.replay_max_age_seconds
         return dict(
             account=incoming.account, platform_message_id=incoming.message_id,
             chat_platform_id=incoming.chat_id, sender_platform_id=incoming.sender_id,
-            sender_name=(incoming.sender_name or "")[:128], kind=str(incoming.kind),
-            text=text[:limit], truncated=len(text) > limit, mentions_bot=incoming.mentions_bot,
-            sent_at=incoming.sent_at, received_at=self.clock.now(), status=InboundStatus.RECEIVED,
+            sender_name=(incoming.sender_name or "")[:NAME_CHARS], kind=str(incoming.kind)[:16],
+            text=text[:limit], truncated=truncated or len(text) > limit, mentions_bot=incoming.mentions_bot,
+            sent_at=incoming.sent_at, received_at=now,
+            status=InboundStatus.STALE if stale else InboundStatus.RECEIVED,
             keep=False, group_id=group.id if group else None, person_id=person.id if person else None,
-            error=None, handled_at=None,
+            error=None, handled_at=now if stale else None, claimed_at=None,
         )
 
-    async def store(self, values: dict[str, Any]) -> int | None:
-        """Insert the message; None when this (account, message id) was stored before.
+    async def store(self, values: dict[str, Any], raw_text: str | None = None) -> int | None:
+        """Insert the message; None when this (account, message id) was stored before, or when
+        the database refused the row even alone (then it is kept as a dead letter).
 
         Messages arriving together (a gateway delivers them concurrently) share one INSERT
         and one commit (group commit): each caller still returns only once its row is durable.
         """
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pending_store.append((values, future))
+        self._pending_store.append((values, raw_text, future))
         if self._store_task is None or self._store_task.done():
             self._store_task = asyncio.create_task(self._store_batches())
         return await future
@@ -108,24 +143,47 @@ class Dispatcher:
             batch, self._pending_store = self._pending_store[:STORE_BATCH], self._pending_store[STORE_BATCH:]
             # The same message twice in one batch: the first wins, like a redelivery.
             firsts: dict[tuple[str, str], dict[str, Any]] = {}
-            for values, _future in batch:
-                firsts.setdefault((values["account"], values["platform_message_id"]), values)
+            raw: dict[tuple[str, str], str | None] = {}
+            for values, raw_text, _future in batch:
+                key = (values["account"], values["platform_message_id"])
+                if key not in firsts:
+                    firsts[key], raw[key] = values, raw_text
+            failures: dict[tuple[str, str], BaseException] = {}
             try:
-                async with engine.begin() as conn:
-                    # executemany of one cached statement: SQLAlchemy batches it into multi-row
-                    # INSERT … RETURNING itself ("insertmanyvalues") without compiling per batch.
-                    rows = (await conn.execute(insert_stmt, list(firsts.values()))).all()
+                rows = await self._insert(engine, insert_stmt, list(firsts.values()))
             except Exception as exc:
-                for _values, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
+                # One bad row fails the shared statement: store them one by one, so that only
+                # the bad one is set aside and its neighbours are stored and handled.
+                log.warning("%s arriving messages could not be stored together (%s: %s); storing them one by one",
+                            len(firsts), type(exc).__name__, str(exc)[:200])
+                rows = []
+                for key, values in firsts.items():
+                    try:
+                        rows += await self._insert(engine, insert_stmt, [values])
+                    except Exception as row_exc:
+                        try:
+                            await record_dead_letter(engine, values, raw[key], row_exc, self.clock.now())
+                        except Exception as dead_exc:  # the database itself fails: the caller must know
+                            log.exception("could not set aside inbound message %r either",
+                                          values["platform_message_id"])
+                            failures[key] = dead_exc
             ids = {(account, pmid): mid for mid, account, pmid in rows}
-            for values, future in batch:
+            for values, _raw_text, future in batch:
                 key = (values["account"], values["platform_message_id"])
                 mine = firsts.get(key) is values
-                if not future.done():
+                if future.done():
+                    continue
+                if mine and key in failures:
+                    future.set_exception(failures[key])
+                else:
                     future.set_result(ids.get(key) if mine else None)
+
+    @staticmethod
+    async def _insert(engine: Any, insert_stmt: Any, rows: list[dict[str, Any]]) -> list[Any]:
+        async with engine.begin() as conn:
+            # executemany of one cached statement: SQLAlchemy batches it into multi-row
+            # INSERT … RETURNING itself ("insertmanyvalues") without compiling per batch.
+            return list((await conn.execute(insert_stmt, rows)).all())
 
     async def retry(self, message_id: int) -> str:
         """Run a stored (failed or never processed) message through the handlers again."""
@@ -133,7 +191,7 @@ class Dispatcher:
             row = await session.get(InboundMessage, message_id)
             if row is None:
                 raise LookupError(f"no message {message_id}")
-            incoming = await _incoming_from_row(session, row, sent_at=self.clock.now())
+            incoming = await _incoming_from_row(session, row)
         status = await self.process(message_id, incoming)
         self.outbox.notify()
         return status
@@ -183,19 +241,52 @@ class Dispatcher:
                                   .values(status=InboundStatus.CHATTER, handled_at=self.clock.now()))
             await session.commit()
 
-    async def recover(self) -> int:
-        """After a restart: act on messages stored but never processed (the crash window)."""
+    async def recover(self, accounts: Iterable[str]) -> int:
+        """After a restart: act on this process's messages stored but never processed.
+
+        Only ``accounts`` (those this process has transports for): another process serves the
+        others and handles their messages itself. Each message is claimed first (a conditional
+        UPDATE, with SKIP LOCKED on PostgreSQL), so two processes recovering the same account
+        never both act on one message. However long ago it arrived, it is acted on: its age
+        only changes how it is answered (see Context.late).
+        """
+        accounts = sorted(set(accounts))
+        if not accounts:
+            return 0
         await self.flush_chatter()
-        async with self.sessions() as session:
-            ids = list((await session.execute(select(InboundMessage.id).where(
-                InboundMessage.status == InboundStatus.RECEIVED).order_by(InboundMessage.id))).scalars())
-        for message_id in ids:
+        count = 0
+        while (message_id := await self._claim_next(accounts)) is not None:
             async with self.sessions() as session:
                 row = await session.get(InboundMessage, message_id)
-                incoming = await _incoming_from_row(session, row, sent_at=row.sent_at)
+                incoming = await _incoming_from_row(session, row)
             await self.process(message_id, incoming)
+            count += 1
         await self.flush_chatter()
-        return len(ids)
+        return count
+
+    async def _claim_next(self, accounts: list[str]) -> int | None:
+        """Claim the oldest unprocessed message of ``accounts``; None when there is none."""
+        claimable = (InboundMessage.account.in_(accounts), or_(
+            InboundMessage.status == InboundStatus.RECEIVED,
+            # Claimed by a process that stopped before it finished (a live claimant's claims are
+            # younger than this process).
+            (InboundMessage.status == InboundStatus.PROCESSING) & (InboundMessage.claimed_at < self.started_at),
+        ))
+        async with self.sessions() as session:
+            while True:
+                query = select(InboundMessage.id).where(*claimable).order_by(InboundMessage.id).limit(1)
+                if session.bind.dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                message_id = (await session.execute(query)).scalar_one_or_none()
+                if message_id is None:
+                    return None
+                claimed = await session.execute(update(InboundMessage).where(
+                    InboundMessage.id == message_id, *claimable,
+                ).values(status=InboundStatus.PROCESSING, claimed_at=self.clock.now()))
+                await session.commit()
+                if claimed.rowcount == 1:
+                    return message_id
+                # Another process took it between our read and our update: try the next one.
 
     async def _route(self, session: AsyncSession, message_id: int, incoming: Incoming,
                      values: dict[str, Any] | None):  # noqa: ANN202
@@ -229,7 +320,7 @@ class Dispatcher:
                 message.person_id = person.id
             ctx_message, ctx_group, ctx_person = message, group, person
 
-        status = self._precheck(incoming, group, now)
+        status = self._precheck(incoming, group)
         ctx = None
         if status is None:
             ctx = Context(
@@ -238,6 +329,7 @@ class Dispatcher:
                 text=clean_text(incoming.text or "", self.bot_name), services=self.services,
                 person=ctx_person, group=ctx_group, message=ctx_message, person_id=person.id,
                 group_id=group.id if group is not None else None, message_id=message_id, group_snapshot=group,
+                late=(now - incoming.sent_at).total_seconds() > self.settings.replay_max_age_seconds,
             )
             status = await self._act(ctx)
         if status != InboundStatus.CHATTER or has_writes(session):
@@ -249,12 +341,9 @@ class Dispatcher:
                 message.keep = True
         return status, group, person
 
-    def _precheck(self, incoming: Incoming, group: ChatGroup | None, now) -> str | None:  # noqa: ANN001
+    def _precheck(self, incoming: Incoming, group: ChatGroup | None) -> str | None:
         if incoming.kind != MessageKind.TEXT:
             return InboundStatus.IGNORED
-        age = (now - incoming.sent_at).total_seconds()
-        if age > self.settings.replay_max_age_seconds:
-            return InboundStatus.STALE  # replayed after a reconnect: stored, never acted on
         if group is not None and not group.active:
             return InboundStatus.IGNORED
         return None
@@ -338,13 +427,13 @@ class Dispatcher:
             log.exception("could not mark inbound message %s failed", message_id)
 
 
-async def _incoming_from_row(session: AsyncSession, row: InboundMessage, sent_at) -> Incoming:  # noqa: ANN001
-    """A stored message as the transport delivered it (``sent_at`` decides whether it is stale:
-    a manual retry passes now, a recovery after restart the original time)."""
+async def _incoming_from_row(session: AsyncSession, row: InboundMessage) -> Incoming:
+    """A stored message as the transport delivered it (with its original time: a late answer
+    is given as one, see Context.late)."""
     group = await session.get(ChatGroup, row.group_id) if row.group_id else None
     return Incoming(
         account=row.account, message_id=row.platform_message_id, sender_id=row.sender_platform_id,
-        sender_name=row.sender_name, text=row.text, sent_at=sent_at,
+        sender_name=row.sender_name, text=row.text, sent_at=row.sent_at,
         chat_id=row.chat_platform_id, chat_topic=group.topic if group else None,
         kind=MessageKind(row.kind), mentions_bot=row.mentions_bot,
     )

@@ -25,7 +25,7 @@ async def person_for(session: AsyncSession, account: str, platform_id: str, disp
         known = await resolve_unknown_sender(session, account, platform_id, display_name, alias, now)
         if known is not None:
             return known
-        person = Person(name=display_name or platform_id, created_at=now, roles=[])
+        person = Person(name=(display_name or platform_id)[:64], created_at=now, roles=[])  # column width
         session.add(person)
         await session.flush()
         session.add(Identity(account=account, platform_id=platform_id, person_id=person.id,

@@ -95,7 +95,8 @@ def _too_long(ctx: Context, text: str, limit: int) -> bool:
 def _ack(ctx: Context, result: svc.IntakeResult) -> None:
     ticket = result.ticket
     deps = ctx.deps
-    group_mode = ctx.in_group and svc.policy(deps, ticket.compound_id, "ack_mode") != "private"
+    # A late message (handled after the bot was offline) is acknowledged privately, marked late.
+    group_mode = ctx.in_group and not ctx.late and svc.policy(deps, ticket.compound_id, "ack_mode") != "private"
     fields = dict(short=svc.short_code(ticket), code=svc.ticket_code(ctx.org, ticket), what=svc.what(ticket),
                   num=svc.num(ticket), count=ticket.reporters_count, text=svc.quote(ticket.text, 120),
                   compound=ctx.org.name_of(ticket.compound_id),

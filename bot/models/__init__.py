@@ -23,6 +23,7 @@ from bot.models import web as _web_tables  # noqa: F401,E402  (dashboard users, 
 from bot.models import members as _member_tables, wishes as _wish_tables  # noqa: F401,E402  (identity requests, posts, points; wishes)
 from bot.models import tickets as _ticket_tables  # noqa: F401,E402  (tickets, reporters, agenda, hotline orders, nlp corrections)
 from bot.models import limits as _limit_tables  # noqa: F401,E402  (outbox rate-limit pauses)
+from bot.models import deadletters as _dead_letter_tables  # noqa: F401,E402  (inbound rows the database refused)
 
 __all__ = [
     "Base", "Branch", "Building", "ChatGroup", "Community", "Compound", "District", "Event",

@@ -12,10 +12,11 @@ from bot.models.base import Base
 
 class InboundStatus(StrEnum):
     RECEIVED = "received"   # stored, not yet acted on
+    PROCESSING = "processing"  # claimed by a recovering process (claimed_at): nobody else takes it
     HANDLED = "handled"     # a command, ticket, wish or reply came of it
     CHATTER = "chatter"     # nothing to do; purged after the retention period
     IGNORED = "ignored"     # unbound group, non-text, or a person with no business here
-    STALE = "stale"         # older than the replay window when it arrived: stored, not acted on
+    STALE = "stale"         # older than the replay window at its first arrival: stored, not acted on
     FAILED = "failed"       # a handler raised; `zhibu retry` runs it again
 
 
@@ -44,6 +45,8 @@ class InboundMessage(Base):
     keep: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None]
+    # When a recovery claimed the message (status "processing"); an old claim is a dead claimant's.
+    claimed_at: Mapped[datetime | None]
 
 
 class OutboxStatus(StrEnum):

@@ -1,0 +1,43 @@
+"""Messages the database refused even alone: set aside, logged, counted."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.models.deadletters import DeadLetter
+
+log = logging.getLogger(__name__)
+
+# The raw text is kept as its repr, cut here (a dead letter is for inspection, not replay).
+TEXT_REPR_LIMIT = 20_000
+
+
+def _ascii(value: Any) -> str:
+    """Escaped form of anything: pure ASCII, storable in every database."""
+    return ascii(value)
+
+
+async def record_dead_letter(engine: AsyncEngine, values: dict[str, Any], raw_text: str | None,
+                             error: BaseException, now: datetime) -> None:
+    """Keep a message whose row could not be stored; raises if even this fails."""
+    log.warning("inbound message %s of account %s could not be stored, set aside as a dead letter: %s",
+                _ascii(values.get("platform_message_id")), _ascii(values.get("account")), error)
+    row = dict(
+        account=_ascii(values.get("account")), platform_message_id=_ascii(values.get("platform_message_id")),
+        chat_platform_id=_ascii(values.get("chat_platform_id")),
+        sender_platform_id=_ascii(values.get("sender_platform_id")),
+        kind=str(values.get("kind", ""))[:16].encode("ascii", "replace").decode(),
+        text_repr=_ascii(raw_text if raw_text is not None else values.get("text"))[:TEXT_REPR_LIMIT],
+        error=_ascii(f"{type(error).__name__}: {error}")[:4000], sent_at=values.get("sent_at"), failed_at=now,
+    )
+    async with engine.begin() as conn:
+        await conn.execute(DeadLetter.__table__.insert(), [row])
+
+
+async def dead_letter_count(session: AsyncSession) -> int:
+    """How many arriving messages are set aside (for ``zhibu doctor``)."""
+    return (await session.execute(select(func.count()).select_from(DeadLetter))).scalar_one()
