@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import hmac
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,9 @@ _DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
 
 MIN_PASSWORD_LENGTH = 8
 API_TOKEN_PREFIX = "zb_"
-HASH_WORKERS = 2          # argon2 threads at once (each takes ~64 MB and a core for ~50 ms)
+# argon2 threads at once (each ~64 MB and a whole core for a while): half the cores, so the
+# event loop (the chat handling too) keeps a core while a burst of log-ins is hashed.
+HASH_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 HASH_MAX_PENDING = 8      # running + waiting; beyond this a log-in is told to retry (429)
 
 R = TypeVar("R")
