@@ -71,7 +71,7 @@ async def test_linking_another_compounds_hotline_order_to_a_ticket_is_refused(w,
 
 # ---------------------------------------------------------------- log-in: argon2 off the loop
 @pytest.fixture
-def slow_hash(monkeypatch):
+async def slow_hash(monkeypatch):
     """A password check that holds its thread until the test releases it, noting where it ran."""
     class Gate:
         def __init__(self) -> None:
@@ -82,7 +82,7 @@ def slow_hash(monkeypatch):
 
     gate = Gate()
     loop_thread = threading.get_ident()
-    running = asyncio.get_event_loop()
+    running = asyncio.get_running_loop()
 
     def verify(stored_hash, password):  # noqa: ANN001, ANN202
         gate.threads.append(threading.get_ident())
