@@ -130,3 +130,10 @@ def _app_of(transport: SimulatorTransport):
     app = web.Application()
     app.add_routes(transport.routes())
     return app
+
+
+async def test_the_demo_state_is_not_given_to_a_page_under_another_domain_name(demo):
+    # DNS rebinding: evil.example re-pointed at 127.0.0.1 makes the browser send Host: evil.example
+    response = await demo.get("/sim/state", headers={"Host": "evil.example:8080"})
+    assert response.status == 401
+    assert "李书记" not in await response.text()

@@ -11,6 +11,7 @@ shown only after the dispatcher stored it, so nothing on screen can be lost by a
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import json
 import logging
@@ -30,6 +31,19 @@ log = logging.getLogger(__name__)
 PAGE = Path(__file__).with_name("simulator_page.html")
 HISTORY = 200
 MAX_TEXT = 100_000
+
+
+def _addressed_directly(request: web.Request) -> bool:
+    """The demo page is asked for by IP address or ``localhost``, never by a domain name: a site
+    whose name is re-pointed at 127.0.0.1 (DNS rebinding) must not read the demo's chats."""
+    host = request.url.host or ""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 class NotStored(Exception):
@@ -112,9 +126,9 @@ class SimulatorTransport:
         }
 
     async def _allowed(self, request: web.Request) -> bool:
-        """Demo: anyone who reaches the (loopback) page. Otherwise: a dashboard administrator."""
+        """Demo: anyone who reaches the (loopback) page by address. Otherwise: a dashboard administrator."""
         if not self.require_login:
-            return True
+            return _addressed_directly(request)
         try:
             from bot.web.auth import principal_from_session
         except ImportError:  # no dashboard, no way to log in: nobody
