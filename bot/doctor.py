@@ -88,7 +88,8 @@ def gateway_finding(account: str, probe: GatewayProbe) -> Finding:
 
 async def bound_groups(session: AsyncSession) -> list[Any]:
     return (await session.execute(
-        select(ChatGroup.account, ChatGroup.platform_id, ChatGroup.topic, Compound.name.label("compound"))
+        select(ChatGroup.account, ChatGroup.platform_id, ChatGroup.topic, ChatGroup.relink_pending,
+               Compound.name.label("compound"))
         .join(Compound, Compound.id == ChatGroup.compound_id)
         .where(ChatGroup.active.is_(True)).order_by(ChatGroup.id))).all()
 
@@ -116,6 +117,8 @@ async def check_groups(session: AsyncSession, settings: Settings, probes: dict[s
             else:
                 problems.append(_f("error", T.NOT_IN_GROUP, topic=g.topic, compound=g.compound, account=account))
         served_compounds.update(g.compound for g in served)
+        problems += [_f("warn", T.RELINK_PENDING, topic=g.topic, compound=g.compound)
+                     for g in served if g.relink_pending]
         names = "、".join(f"{g.topic}（{g.compound}）" for g in served[:10]) + ("…" if len(served) > 10 else "")
         found.append(_f("ok", T.SERVES, account=account, count=len(served), groups=names or "—"))
         found += problems[:LIST_MAX]

@@ -181,3 +181,14 @@ async def test_the_probe_sees_an_account_that_is_not_logged_in(gateway_factory):
     gw._call("/logout", {})
     probe = await probe_gateway(gw.endpoint, gw.token)
     assert probe.token_ok and probe.logged_in is False
+
+
+async def test_a_group_matched_by_name_after_a_new_login_awaits_the_secretarys_confirmation(live):
+    from sqlalchemy import update
+
+    from bot.models import ChatGroup
+
+    async with live.session() as session:
+        await session.execute(update(ChatGroup).where(ChatGroup.platform_id == "room-yg-2").values(relink_pending=True))
+        await session.commit()
+    assert "群“阳光花园业主2群”在重新登录后按群名和成员认定属于“阳光花园”，待确认" in lines(await findings(live), "warn")

@@ -40,6 +40,8 @@ PENDING_LINK = ("群“{topic}”（{compound}）已导入，机器人在同名�
                 "group {topic!r} ({compound}) was imported; the bot is in a group of that name: linked at the next login")
 NO_ACCOUNT = ("{count}个已绑定小区的群属于账号“{account}”，没有配置这个账号，没人回答：zhibu import org 文件 --account {hint} 重新导入，或在群里发“绑定 小区名”",
               "{count} bound groups are on account {account!r}, which is not configured: nobody answers them; re-import with --account {hint}")
+RELINK_PENDING = ("群“{topic}”在重新登录后按群名和成员认定属于“{compound}”，待确认：请书记在群里发“绑定 {compound}”",
+                  "group {topic!r} was matched to {compound} by name after a new login: the secretary confirms with 绑定 {compound}")
 COMPOUND_NO_GROUP = ("小区“{compound}”没有已绑定的群：把机器人拉进小区群后，请书记在群里发“绑定 {compound}”",
                      "compound {compound!r} has no bound group: invite the bot, then the secretary sends 绑定 {compound}")
 
