@@ -20,6 +20,7 @@ from bot.dispatch import Dispatcher
 from bot.models import ChatGroup, Compound, Event, InboundMessage, InboundStatus, Priority
 from bot.orgdir import OrgDirectory
 from bot.orgimport import apply_plan, parse_file
+from bot.rooms import settle_room
 from bot.outbox import Outbox, OutboxSender, fail_pending_for_group
 from bot.router import CommandTable
 from bot.texts import core as T
@@ -185,39 +186,21 @@ class BotApp:
         await self.dispatcher.handle(incoming)
 
     async def on_login(self, event: LoggedIn) -> None:
+        from bot.relink import relink_after_login
+
         self.bot_ids[event.account] = event.self_id
         self.dispatcher.cache.clear()  # ids may have changed: resolve everyone afresh
-        try:
-            from bot import relink  # the re-linking of ids after login (wechaty transport)
-        except ImportError:
-            relink = None
         async with self.sessions() as session:
-            if relink is not None and hasattr(relink, "relink_after_login"):
-                await relink.relink_after_login(self, session, event)
-            else:
-                await self.sync_rooms(session, event)
+            await relink_after_login(self, session, event)
             await session.commit()
+        self.dispatcher.cache.clear()  # which account serves which room may have changed
         self.outbox.notify()
 
     async def sync_rooms(self, session: AsyncSession, event: LoggedIn) -> None:
-        """Record the rooms the account is in; track topic renames."""
-        now = self.clock.now()
-        for room in event.rooms:
-            group = (await session.execute(select(ChatGroup).where(
-                ChatGroup.account == event.account, ChatGroup.platform_id == room.platform_id))).scalar_one_or_none()
-            if group is None:
-                session.add(ChatGroup(account=event.account, platform_id=room.platform_id, topic=room.topic,
-                                      member_count=room.member_count, member_names=list(room.member_names),
-                                      first_seen_at=now))
-                continue
-            if room.topic and group.topic != room.topic:
-                session.add(Event(subject_kind="group", subject_id=group.id, action="renamed", at=now,
-                                  from_state=None, to_state=None, note=f"{group.topic} → {room.topic}"))
-                group.topic = room.topic
-            group.member_count = room.member_count or group.member_count
-            if room.member_names:
-                group.member_names = list(room.member_names)
-            group.active = True
+        """Record the rooms the account is in (which account serves each: ``bot.rooms``)."""
+        from bot.relink import sync_groups
+
+        await sync_groups(session, event, self.clock.now())
 
     async def on_room_joined(self, event: RoomJoined) -> None:
         now = self.clock.now()
@@ -226,12 +209,14 @@ class BotApp:
                 ChatGroup.account == event.account, ChatGroup.platform_id == event.room.platform_id))).scalar_one_or_none()
             if group is None:
                 group = ChatGroup(account=event.account, platform_id=event.room.platform_id,
-                                  topic=event.room.topic, first_seen_at=now)
+                                  topic=event.room.topic, first_seen_at=now, active=False)
                 session.add(group)
-                await session.flush()
-            group.active = True
+            group.in_room = True
             group.member_count = event.room.member_count or group.member_count
-            if event.bot_joined:
+            await settle_room(session, group.platform_id, now)
+            if not group.active:
+                pass  # another account serves this room: this one stays quiet there
+            elif event.bot_joined:
                 if group.compound_id is None:
                     text = T.JOINED_UNBOUND.format(bot_name=T.BOT_NAME)
                 else:
@@ -243,6 +228,8 @@ class BotApp:
                 if welcome:
                     self.outbox.enqueue(session, welcome, group_id=group.id, priority=Priority.BROADCAST)
             await session.commit()
+        if event.bot_joined:
+            self.dispatcher.cache.clear()
         self.outbox.notify()
 
     async def on_room_left(self, event: RoomLeft) -> None:
@@ -253,11 +240,16 @@ class BotApp:
                 ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id))).scalar_one_or_none()
             if group is None:
                 return
-            group.active = False
-            await fail_pending_for_group(session, group.id, "机器人已被移出该群")
+            group.in_room = False
+            successor = await settle_room(session, group.platform_id, self.clock.now())
+            if successor is None or successor is group:  # nobody else is in the room
+                group.active = False
+                await fail_pending_for_group(session, group.id, "机器人已被移出该群")
             session.add(Event(subject_kind="group", subject_id=group.id, action="bot_removed",
                               at=self.clock.now(), note=group.topic))
             await session.commit()
+        self.dispatcher.cache.clear()
+        self.outbox.notify()
 
     async def on_room_topic(self, event: RoomTopicChanged) -> None:
         async with self.sessions() as session:

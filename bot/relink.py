@@ -15,8 +15,10 @@ to what the database knows:
   privately, to confirm; a guess never touches anyone's roles. Rooms that match nothing
   become new, unbound (silent) groups.
 * Topic renames are recorded; on web-protocol logins the old ids that matched nothing are
-  dead and their groups are marked inactive. With several accounts on pad puppets, a room
-  another account already serves is recorded inactive for this one (one voice per group).
+  dead and their groups are marked inactive. With several accounts on pad puppets, the room
+  list is recorded in the database (``ChatGroup.in_room``) and ``bot.rooms.settle_room``
+  decides which account serves each room: one voice per group, the same decision in every
+  process, stable across restarts.
 
 Markers: the bot writes a marker into the alias of people who hold a role or are on the
 roster (WeChat allows remarks on friends only, which role holders are: they link their
@@ -38,6 +40,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChatGroup, Event, Identity, Person, Priority, Role, RoleName
+from bot.rooms import lock_rooms, report_presence, settle_room
 from bot.transports.base import LoggedIn, MemberInfo, RoomInfo, TransportError
 
 if TYPE_CHECKING:
@@ -95,10 +98,6 @@ class RelinkReport:
 
 # --------------------------------------------------------------------------- entry point
 
-# The rooms each account saw at its latest login, per app: which account is in which room.
-_rooms_seen: dict[int, dict[str, set[str]]] = {}
-
-
 async def relink_after_login(app: "BotApp", session: AsyncSession, event: LoggedIn) -> RelinkReport:
     """Sync the account's rooms into groups and re-link people; the caller commits."""
     now = app.clock.now()
@@ -106,10 +105,7 @@ async def relink_after_login(app: "BotApp", session: AsyncSession, event: Logged
     transport = app.transports.get(event.account)
     members = await _visible_people(transport, event)
     await relink_people(session, event.account, members, now, report)
-    rooms_seen = _rooms_seen.setdefault(id(app), {})
-    rooms_seen[event.account] = {r.platform_id for r in event.rooms}
-    others = {acc: rooms for acc, rooms in rooms_seen.items() if acc != event.account}
-    guessed = await sync_groups(session, event, now, report, others)
+    guessed = await sync_groups(session, event, now, report)
     await _ask_to_confirm(app, session, guessed)
     log.info("relink after login: %s", report.summary())
     start_marking(app, event.account)
@@ -287,15 +283,17 @@ async def sync_groups(session: AsyncSession, event: LoggedIn, now: datetime,
                       other_rooms: dict[str, set[str]] | None = None) -> list[ChatGroup]:
     """Record the rooms the account is in; returns the groups re-linked by a guess.
 
-    ``other_rooms``: the rooms each other account saw at its latest login (unknown accounts
-    absent). A group is served by the account that is in it: a binding moves to this
-    account's row when the old account no longer sees the room; a room another account
-    still serves is recorded inactive here.
+    The account's room list is stored (``in_room``) and every room it is in or left is
+    settled (``bot.rooms``): the account that is in a room serves it, the binding follows.
+    ``other_rooms``: complete room lists of other accounts, recorded the same way first.
     """
     report = report or RelinkReport(event.account, event.ids_stable)
-    other_rooms = other_rooms or {}
+    await lock_rooms(session)
+    for account, rooms in (other_rooms or {}).items():
+        await report_presence(session, account, rooms)
     groups = list((await session.execute(
         select(ChatGroup).where(ChatGroup.account == event.account))).scalars())
+    was_active = {g.id for g in groups if g.active}
     by_pid = {g.platform_id: g for g in groups}
     current = {r.platform_id for r in event.rooms}
     unmatched: list[RoomInfo] = []
@@ -310,6 +308,9 @@ async def sync_groups(session: AsyncSession, event: LoggedIn, now: datetime,
     guessed: list[ChatGroup] = []
     for room, group in match_guesses(unmatched, stale):
         old = group.platform_id
+        if group.active:
+            group.active = False  # it serves its new room id only once that room is settled
+            await session.flush()
         group.platform_id = room.platform_id
         _refresh(session, group, room, now, report)
         group.relink_pending = group.compound_id is not None
@@ -321,58 +322,23 @@ async def sync_groups(session: AsyncSession, event: LoggedIn, now: datetime,
         unmatched.remove(room)
         stale.remove(group)
     for room in unmatched:
-        others = list((await session.execute(select(ChatGroup).where(
-            ChatGroup.platform_id == room.platform_id, ChatGroup.account != event.account,
-        ).order_by(ChatGroup.compound_id.is_(None), ChatGroup.id))).scalars()) if event.ids_stable else []
-        serving = [g for g in others if g.active and room.platform_id in other_rooms.get(g.account, {room.platform_id})]
-        group = ChatGroup(
+        session.add(ChatGroup(
             account=event.account, platform_id=room.platform_id, topic=room.topic,
             member_count=room.member_count, member_names=list(room.member_names),
-            first_seen_at=now, active=not serving,
-        )
-        session.add(group)
-        await session.flush()
+            first_seen_at=now, active=False, in_room=True,
+        ))
         report.groups_new += 1
-        if serving:
-            log.info("room %s (%s): %s", room.platform_id, room.topic,
-                     NOTE_SERVED_BY.format(account=serving[0].account))
-        elif others:
-            _hand_over(session, others[0], group, now)
     for group in stale:
-        if not group.active:
-            continue
-        if event.ids_stable:
-            # Another account that is in the room now takes over its binding.
-            taker = None
-            for account, rooms in other_rooms.items():
-                if account != event.account and group.platform_id in rooms:
-                    taker = (await session.execute(select(ChatGroup).where(
-                        ChatGroup.account == account, ChatGroup.platform_id == group.platform_id,
-                    ))).scalar_one_or_none()
-                    if taker is not None:
-                        break
-            if taker is not None:
-                _hand_over(session, group, taker, now)
-                report.groups_deactivated += 1
-        else:
+        group.in_room = False
+        if not event.ids_stable:
             group.active = False  # its id died with the last web login
-            report.groups_deactivated += 1
     await session.flush()
+    for platform_id in sorted(current | {g.platform_id for g in stale}):
+        winner = await settle_room(session, platform_id, now)
+        if winner is not None and winner.account != event.account and platform_id in current:
+            log.info("room %s: %s", platform_id, NOTE_SERVED_BY.format(account=winner.account))
+    report.groups_deactivated += sum(1 for g in groups if g.id in was_active and not g.active)
     return guessed
-
-
-def _hand_over(session: AsyncSession, old: ChatGroup, new: ChatGroup, now: datetime) -> None:
-    """``new`` (another account's row for the same room) serves the room from now on."""
-    if new.compound_id is None and old.compound_id is not None:
-        new.compound_id = old.compound_id
-        new.building = old.building
-        new.bound_by = old.bound_by
-        new.bound_at = old.bound_at
-        new.relink_pending = old.relink_pending
-    new.active = True
-    old.active = False
-    session.add(Event(subject_kind="group", subject_id=new.id, action="account_changed", at=now,
-                      from_state=old.account[:32], to_state=new.account[:32], note=new.topic))
 
 
 def _refresh(session: AsyncSession, group: ChatGroup, room: RoomInfo, now: datetime,
@@ -386,7 +352,7 @@ def _refresh(session: AsyncSession, group: ChatGroup, room: RoomInfo, now: datet
         group.member_count = room.member_count
     if room.member_names:
         group.member_names = list(room.member_names)
-    group.active = True
+    group.in_room = True
 
 
 async def _ask_to_confirm(app: "BotApp", session: AsyncSession, guessed: Sequence[ChatGroup]) -> None:

@@ -91,7 +91,12 @@ class PropertyProject(Base):
 
 
 class ChatGroup(Base):
-    """A WeChat group (room) as one bot account sees it, optionally bound to a compound."""
+    """A WeChat group (room) as one bot account sees it, optionally bound to a compound.
+
+    Several accounts may be in one room: each has its row, and at most one row per room is
+    ``active`` (serves it: hears and speaks there). Which one is decided in the database by
+    ``bot.rooms.settle_room``; a partial unique index makes a second active row impossible.
+    """
 
     __tablename__ = "chat_groups"
     __table_args__ = (UniqueConstraint("account", "platform_id"),)
@@ -101,7 +106,10 @@ class ChatGroup(Base):
     topic: Mapped[str] = mapped_column(String(128), default="")
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
     building: Mapped[str | None] = mapped_column(String(16))  # a building's own group, if any
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)  # this account serves the room
+    # What the account last reported: in the room (True), not in it (False), never said (None:
+    # a row from the org file). Kept in the database so every process decides alike.
+    in_room: Mapped[bool | None]
     member_count: Mapped[int] = mapped_column(default=0)
     member_names: Mapped[list] = mapped_column(default=list)  # snapshot for re-linking after id changes
     bound_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -186,3 +194,6 @@ class Invite(Base):
 
 
 Index("ix_people_name", Person.name)
+# One voice per room: at most one account serves a platform room id.
+Index("uq_chat_groups_active_room", ChatGroup.platform_id, unique=True,
+      postgresql_where=ChatGroup.active, sqlite_where=ChatGroup.active)
