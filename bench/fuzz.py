@@ -4,7 +4,7 @@ written every way) from every role of the sample district, delivered in concurre
 through the dispatcher. Prints, per database: messages, stored, dead-lettered, exceptions,
 failed (a handler raised), unmasked (readable numbers in group texts) and vanished.
 
-    python bench/fuzz.py [--messages 10000] [--seed 1] [--postgres postgresql+asyncpg://…]
+    python bench/fuzz.py [--messages 10000] [--seed 1] [--postgres postgresql+asyncpg://…] [--skip-sqlite]
 """
 from __future__ import annotations
 
@@ -82,9 +82,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", help="also run on this (scratch!) PostgreSQL database: it is emptied")
+    parser.add_argument("--skip-sqlite", action="store_true", help="run on PostgreSQL only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # handler failures are counted, not printed
-    asyncio.run(run(None, args.messages, args.seed))
+    if not args.skip_sqlite:
+        asyncio.run(run(None, args.messages, args.seed))
     if args.postgres:
         asyncio.run(run(args.postgres, args.messages, args.seed))
 
