@@ -1,0 +1,1 @@
+"""Sample data for the demo and the tests (clearly marked sample; no real people)."""
