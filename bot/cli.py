@@ -44,6 +44,10 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import serve
 
+    if args.command == "demo":  # first start: the sample district with six months of history
+        from bot.demo_history import prepare_demo
+
+        await prepare_demo(settings, empty=args.empty)
     demo = args.command == "demo"
     web_chat = getattr(args, "web_chat", False)
     if not demo and not web_chat and not settings.wechaty.all_accounts():
@@ -194,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="同时提供本地网页聊天（需管理后台管理员登录）；未配置微信时也可启动")
     run.set_defaults(settings_func=cmd_run)
     demo = sub.add_parser("demo", help="本地演示：SQLite + 网页聊天 http://127.0.0.1:8080")
+    demo.add_argument("--empty", action="store_true", help="首次启动不生成六个月的示例历史（空白演示）")
     demo.set_defaults(settings_func=cmd_run)
 
     dbp = sub.add_parser("db", help="数据库维护").add_subparsers(dest="db_command", required=True)
