@@ -6,9 +6,14 @@
  *   Real account:  node server.js --puppet wechaty-puppet-xxx --token <secret> [--host 127.0.0.1] [--port 8788]
  *   Test mock:     node server.js --mock --token <secret> --port <p> --world world.json [--state state.json]
  *                  [--control-port 0] [--id-style stable|web] [--exit-with-parent]
+ *   Both:          [--state-dir dir] [--queue-max-events 10000] [--queue-max-hours 24]
  *
  * gRPC runs WITHOUT TLS (the Python SDK speaks plain gRPC): keep it on loopback or a private
  * network. The token is checked on every call.
+ *
+ * Events the bot must not miss (messages, room changes, invitations) are kept in a durable
+ * queue (<state-dir>/events.jsonl, default state/ next to this script) until the bot
+ * acknowledges them, and replayed in order when a bot connects: see event-queue.js.
  *
  * In --mock mode a puppet-mock world (the bot, contacts, rooms) is built from --world and a
  * small HTTP control channel on 127.0.0.1 lets tests drive it:
@@ -29,10 +34,14 @@ process.noDeprecation = true
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 import * as PUPPET from 'wechaty-puppet'
 import { PuppetServer } from 'wechaty-puppet-service'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
+
+import { EventQueue, attachEventQueue } from './event-queue.js'
 
 function parseArgs (argv) {
   const args = {}
@@ -55,6 +64,10 @@ const args = parseArgs(process.argv.slice(2))
 const TOKEN = args.token || process.env.WECHATY_PUPPET_SERVICE_TOKEN
 const HOST = args.host || '127.0.0.1'
 const PORT = Number(args.port || process.env.WECHATY_PUPPET_SERVER_PORT || 8788)
+const STATE_DIR = args['state-dir'] || process.env.ZHIBU_GATEWAY_STATE_DIR ||
+  path.join(path.dirname(fileURLToPath(import.meta.url)), 'state')
+const QUEUE_MAX_EVENTS = Number(args['queue-max-events'] || process.env.ZHIBU_GATEWAY_QUEUE_MAX_EVENTS || 10000)
+const QUEUE_MAX_HOURS = Number(args['queue-max-hours'] || process.env.ZHIBU_GATEWAY_QUEUE_MAX_HOURS || 24)
 
 if (!TOKEN) {
   console.error('gateway: a token is required (--token or WECHATY_PUPPET_SERVICE_TOKEN)')
@@ -242,7 +255,7 @@ function readJson (file, fallback) {
   return JSON.parse(fs.readFileSync(file, 'utf-8'))
 }
 
-function controlServer (ctx) {
+function controlServer (ctx, queue) {
   const { puppet, byKey } = ctx
   const contact = key => {
     const found = byKey.contacts[key]
@@ -266,6 +279,7 @@ function controlServer (ctx) {
         id: r.id, topic: r.payload.topic, member_ids: [...r.payload.memberIdList],
       }])),
     }),
+    'GET /queue': () => ({ pending: queue.pending().map(e => ({ seq: e.seq, name: e.name, payload: e.payload })) }),
     'GET /sent': (body, query) => {
       const since = Number(query.get('since') || 0)
       return { sent: puppet.sent.slice(since), total: puppet.sent.length }
@@ -395,6 +409,16 @@ async function main () {
     puppet.on('error', e => log('puppet error:', e && (e.gerror || e.data || e.message || e)))
   }
 
+  const queue = new EventQueue({
+    file: path.join(STATE_DIR, 'events.jsonl'),
+    maxEvents: QUEUE_MAX_EVENTS,
+    maxAgeMs: QUEUE_MAX_HOURS * 3600 * 1000,
+    log,
+  })
+  const held = queue.load()
+  if (held > 0) log(`holding ${held} unconfirmed events from the last run`)
+  attachEventQueue(puppet, queue, log)
+
   const server = new PuppetServer({
     endpoint: `${HOST}:${PORT}`,
     puppet,
@@ -408,7 +432,7 @@ async function main () {
   const ready = { grpc: `${HOST}:${PORT}`, pid: process.pid }
   let control = null
   if (ctx) {
-    control = controlServer(ctx)
+    control = controlServer(ctx, queue)
     await new Promise(resolve => control.listen(Number(args['control-port'] || 0), '127.0.0.1', resolve))
     ready.control = `http://127.0.0.1:${control.address().port}`
     ready.self_id = ctx.self.id

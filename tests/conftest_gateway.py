@@ -123,7 +123,7 @@ class Gateway:
         err = self.workdir / f"gateway-{self.starts}.log"
         cmd = ["node", str(GATEWAY_SCRIPT), "--mock", "--token", self.token, "--host", "127.0.0.1",
                "--port", str(self.port), "--world", str(self.world_file), "--state", str(self.state_file),
-               "--exit-with-parent"]
+               "--state-dir", str(self.workdir), "--exit-with-parent"]
         if self.id_style:
             cmd += ["--id-style", self.id_style]
         env = dict(os.environ, WECHATY_LOG="warn", NODE_NO_WARNINGS="1")
@@ -203,6 +203,22 @@ class Gateway:
         if to:
             body["to"] = to
         return self._call("/say", body)["message_id"]
+
+    def queue(self) -> list[dict[str, Any]]:
+        """Events the gateway holds until a bot acknowledges them (oldest first)."""
+        return self._call("/queue")["pending"]
+
+    async def wait_queue(self, predicate: Callable[[list[dict[str, Any]]], bool], *,
+                         timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the gateway's held events satisfy ``predicate``; returns them."""
+        deadline = time.monotonic() + timeout
+        pending: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            pending = await asyncio.to_thread(self.queue)
+            if predicate(pending):
+                return pending
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the gateway's queue did not get there within {timeout}s: {pending}")
 
     def sent(self, since: int = 0) -> list[dict[str, Any]]:
         return self._call(f"/sent?since={since}")["sent"]

@@ -934,7 +934,10 @@ class WechatyTransport:
             if not seqs or ack is None:
                 continue
             try:
-                await asyncio.wait_for(ack(seqs), timeout=10)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel that
+                # closes the session when the ack completes at the same moment.
+                async with asyncio.timeout(10):
+                    await ack(seqs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
