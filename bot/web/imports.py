@@ -101,7 +101,7 @@ def scope_problems(plan: OrgPlan, user: Principal, app: "BotApp") -> list[Proble
 
 def _chunks(plan: OrgPlan) -> list[OrgPlan]:
     """The compounds first, then people in chunks with the compounds their rows refer to."""
-    chunks = [OrgPlan(plan.district, dict(plan.compounds), [])]
+    chunks = [OrgPlan(plan.district, account=plan.account, compounds=dict(plan.compounds), people=[])]
     first_of_community: dict[str, str] = {}
     for spec in plan.compounds.values():
         first_of_community.setdefault(spec.community, spec.name)
@@ -109,7 +109,8 @@ def _chunks(plan: OrgPlan) -> list[OrgPlan]:
         people = plan.people[start:start + CHUNK]
         names = {p.compound for p in people if p.compound}
         names |= {first_of_community[c] for p in people for _, c in p.roles if c in first_of_community}
-        chunks.append(OrgPlan(plan.district, {n: plan.compounds[n] for n in names}, people))
+        chunks.append(OrgPlan(plan.district, account=plan.account,
+                              compounds={n: plan.compounds[n] for n in names}, people=people))
     return chunks
 
 
