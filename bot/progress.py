@@ -37,7 +37,7 @@ class Progress:
         # isatty; ours is explicit: only an interactive terminal gets a bar.
         self._bar = tqdm(total=total, desc=desc, unit=unit, file=self.file, disable=not _is_terminal(self.file),
                          bar_format=BAR_FORMAT if total else "{desc}：{n_fmt}{unit}（{elapsed}）",
-                         dynamic_ncols=True, leave=False, mininterval=0.2)
+                         dynamic_ncols=True, leave=True, mininterval=0.2)  # the final count stays on screen
 
     @property
     def elapsed(self) -> float:
@@ -94,3 +94,23 @@ def _is_terminal(stream: Any) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # a closed stream
         return False
+
+
+async def apply_plan_with_progress(session: Any, plan: Any, now: Any, *, account: str, desc: str = "正在导入名册",
+                                   file: IO[str] | None = None) -> Any:
+    """``bot.orgimport.apply_plan`` in the dashboard import's chunks (compounds first, then 50
+    people at a time) in the caller's one transaction, moving a bar per person."""
+    from bot.orgimport import ImportResult, apply_plan
+    from bot.web.imports import _chunks
+
+    total = ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=0, roles=0)
+    with progress(len(plan.people) + 1, desc, unit="人", file=file) as bar:
+        for chunk in _chunks(plan):
+            result = await apply_plan(session, chunk, now, account=account)
+            total.groups = total.groups or result.groups
+            total.roles += result.roles
+            for other, count in result.moved.items():
+                total.moved[other] = total.moved.get(other, 0) + count
+            total.served_elsewhere += [s for s in result.served_elsewhere if s not in total.served_elsewhere]
+            bar.update(len(chunk.people) or 1)
+    return total

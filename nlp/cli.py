@@ -63,7 +63,13 @@ async def cmd_retrain(args: Any, settings: Any) -> int:
         for line in fh:
             if line.strip():
                 rows.append(json.loads(line))
-    report = retrain(rows, out, rules_path=rules, old_model_path=model if model and model.exists() else None)
+    from bot.progress import progress
+
+    from .retrain import RETRAIN_STAGES
+
+    with progress(RETRAIN_STAGES, "正在重新训练", unit="步") as bar:
+        report = retrain(rows, out, rules_path=rules, old_model_path=model if model and model.exists() else None,
+                         progress=bar)
     print(report.render())
     if args.accept or (args.accept_if_better and report.recommended):
         path = report.accept()

@@ -108,6 +108,9 @@ def _validate(rows: Sequence[dict[str, Any]], rules: Rules) -> tuple[list[dict[s
     return ok, problems
 
 
+RETRAIN_STAGES = 5  # read, featurize, fit, evaluate the new model, evaluate the old one
+
+
 def retrain(
     extra_examples: list[dict],
     model_out: Path | str,
@@ -117,8 +120,12 @@ def retrain(
     old_model_path: Path | str | None = None,
     train_dir: Path | str | None = None,
     config: TrainConfig = TrainConfig(),
+    progress: Any = None,
 ) -> RetrainReport:
-    """Train on corpus + corrections, evaluate old and new model on held-out; write nothing."""
+    """Train on corpus + corrections, evaluate old and new model on held-out; write nothing.
+    ``progress`` (anything with ``update(n)``) moves one step per stage: read, featurize, fit,
+    evaluate new, evaluate old (RETRAIN_STAGES)."""
+    step = progress.update if progress is not None else (lambda n=1: None)
     model_out = Path(model_out)
     rules = Rules.load(rules_path)
     rows, problems = _validate(extra_examples, rules)
@@ -127,9 +134,13 @@ def retrain(
     corpus = read_dir(train_dir if train_dir is not None else TRAIN_DIR)
     kept = [ex for ex in corpus if ex.text.strip() not in corrected]
     examples = kept + corrections
+    step(1)
 
     base = Analyzer(rules, None)
-    bundle = fit(examples, featurize(base, examples), rules, config)
+    featurized = featurize(base, examples)
+    step(1)
+    bundle = fit(examples, featurized, rules, config)
+    step(1)
 
     heldout = read_dir(heldout_dir if heldout_dir is not None else HELDOUT_DIR)
     new_metrics = old_metrics = None
@@ -137,6 +148,7 @@ def retrain(
         from .evaluate import evaluate
 
         new_metrics = evaluate(Analyzer(rules, bundle, base.tokenizer), heldout)
+        step(1)
         old_path = Path(old_model_path) if old_model_path is not None else (
             model_out if model_out.exists() else DEFAULT_MODEL_PATH
         )
@@ -145,6 +157,7 @@ def retrain(
                 old_metrics = evaluate(Analyzer(rules, ModelBundle.load(old_path), base.tokenizer), heldout)
             except (OSError, ValueError, KeyError) as exc:
                 problems.append(f"旧模型无法读取 (old model unreadable): {exc}")
+    step(RETRAIN_STAGES - 4 if heldout else RETRAIN_STAGES - 3)
     return RetrainReport(
         model_out=model_out,
         bundle=bundle,

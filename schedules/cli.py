@@ -53,11 +53,16 @@ async def cmd_ranking(args: argparse.Namespace, app: Any) -> int:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         print("月份格式：2026-11", file=sys.stderr)
         return 2
+    from bot.progress import progress
+
     async with app.sessions() as session:
         deps = _deps(app, session)
-        ranking = await rankings.compute_ranking(deps, month)
-        if args.publish and ranking.created:
-            await rankings.publish(deps, ranking)
+        with progress(2, f"正在计算{month}排名", unit="步") as bar:
+            ranking = await rankings.compute_ranking(deps, month)
+            bar.update()
+            if args.publish and ranking.created:
+                await rankings.publish(deps, ranking)
+            bar.update()
         await session.commit()
     print(rankings.render(_deps(app, None), ranking))
     return 0

@@ -257,8 +257,16 @@ async def cmd_import(args: Any, app: Any) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
+    from bot.progress import chunked, progress
+
+    result = HotlineImportResult()
     async with app.sessions() as session:
-        result = await import_hotline_orders(session, rows, app.clock.now())
+        with progress(len(rows), "正在导入12345工单", unit="条") as bar:
+            for chunk in chunked(rows, 500):  # one transaction; chunks only move the bar
+                part = await import_hotline_orders(session, chunk, app.clock.now())
+                result.created, result.updated = result.created + part.created, result.updated + part.updated
+                result.unmatched += part.unmatched
+                bar.update(len(chunk))
         await session.commit()
     print(T.HOTLINE_IMPORT_DONE.format(created=result.created, updated=result.updated, unmatched=result.unmatched))
     return 0
