@@ -114,14 +114,23 @@ async def test_no_export_writes_a_cell_a_spreadsheet_would_run_as_a_formula(h, t
     assert any(c.startswith("'=HYPERLINK") for c in cells), cells
 
 
+# Files that write a CSV/XLSX nobody opens in a spreadsheet, with the reason (review each addition).
+NOT_EXPORTS = {
+    # A temporary 12345 CSV of generated sample orders, read straight back by the hotline importer:
+    # quoting would put apostrophes into the imported orders.
+    "bot/demo_history.py",
+}
+
+
 def test_every_csv_and_xlsx_writer_in_the_project_uses_the_one_cell_helper():
     root = Path(__file__).resolve().parents[1]
     writer = re.compile(r"csv\.(?:writer|DictWriter)\(|\bWorkbook\(|\.to_csv\(|xlsxwriter")
     offenders = []
     for path in list((root / "bot").rglob("*.py")) + list((root / "schedules").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8")
-        if writer.search(text) and "safe_row" not in text and "safe_cell" not in text:
-            offenders.append(str(path.relative_to(root)))
+        if writer.search(text) and "safe_row" not in text and "safe_cell" not in text and name not in NOT_EXPORTS:
+            offenders.append(name)
     assert not offenders
 
 
