@@ -39,6 +39,7 @@ CHANNEL = "zhibu"
 OUTBOX = "outbox"   # rows to send
 ORG = "org"         # compounds and their settings, communities, streets
 PEOPLE = "people"   # roles and group bindings: what the dispatcher caches per sender and room
+LEASE = "lease"     # the schedules lease was handed back: take it now, not at the next tick
 
 _KIND_OF_TABLE = {
     OutboxMessage.__tablename__: OUTBOX,
@@ -56,6 +57,12 @@ RECONNECT_MAX_SECONDS = 30.0
 
 def new_origin() -> str:
     return uuid.uuid4().hex[:12]
+
+
+async def announce(session: Any, kind: str) -> None:
+    """Announce ``kind`` explicitly (for changes no watched table shows), on commit."""
+    if session.bind.dialect.name == "postgresql":
+        await session.run_sync(lambda sync: _announce(sync, {kind}))
 
 
 class NotifyingSession(Session):
@@ -187,6 +194,8 @@ class Wakeups:
             self._schedule_reload()
         elif kind == PEOPLE:
             self._drop_cache()
+        elif kind == LEASE and self.app.scheduler is not None:
+            self.app.scheduler.poke()
 
     def _drop_cache(self) -> None:
         dispatcher = self.app.dispatcher

@@ -9,7 +9,8 @@
   timed on the database's clock (PostgreSQL ``now()``), never on a process's own clock, so two
   hosts whose clocks disagree cannot both hold it; with SQLite (one host) the injected clock is
   the database's clock. ``schedules.lease_seconds`` / ``schedules.tick_seconds`` (20 s / 5 s):
-  a crashed holder is replaced within lease + tick; a clean stop hands over at once.
+  a crashed holder is replaced within lease + tick; a clean stop hands over at once (on
+  PostgreSQL the release is announced and the other processes tick right away).
 - In production an APScheduler ``AsyncIOScheduler`` calls :meth:`Scheduler.run_due` every
   ``tick_seconds`` of real time; tests call it on the fake clock (``BotHarness.advance``).
 """
@@ -30,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.schedules import JobRun, JobStatus, SchedulerLease
+from bot.wakeups import LEASE, announce
 from schedules.registry import JOBS, Job
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class Scheduler:
         self.tick_seconds = tick_seconds or configured.tick_seconds
         # Set after every production tick (whatever its outcome): what a caller waits on.
         self.ticked = asyncio.Event()
+        self._poked: set[asyncio.Task] = set()
         self._jobs = jobs  # None: the live registry (modules may register jobs late)
         self._lock = asyncio.Lock()
         self._holding = False
@@ -115,6 +118,14 @@ class Scheduler:
             log.exception("schedules tick failed")
         finally:
             self.ticked.set()
+
+    def poke(self) -> None:
+        """Tick now (another process handed the lease back), if the driver is running."""
+        if self._driver is None or self._stopping or self._lock.locked():
+            return
+        task = asyncio.create_task(self._tick(), name="zhibu schedules poke")
+        self._poked.add(task)
+        task.add_done_callback(self._poked.discard)
 
     def _on_driver_event(self, event: Any) -> None:
         if getattr(event, "exception", None) is not None:
@@ -339,6 +350,7 @@ class Scheduler:
             await session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
             ).values(expires_at=now - timedelta(seconds=1)))
+            await announce(session, LEASE)
             await session.commit()
 
     # ------------------------------------------------------------------ reading

@@ -51,3 +51,23 @@ async def test_a_crashed_holder_is_replaced_once_the_short_lease_expires_on_the_
             assert not h.bot.scheduler.holding
         finally:
             await other.stop()
+
+
+async def test_a_clean_stop_hands_the_lease_to_a_running_process_at_once(pg_url):
+    slow_ticks = {"schedules": {"lease_seconds": 1200, "tick_seconds": 600}}  # no tick would come in time
+    async with BotHarness(database_url=pg_url, settings=slow_ticks) as h:
+        other = await _second_process(h, FakeClock(h.now))
+        try:
+            await other.wakeups.start()
+            await asyncio.wait_for(other.wakeups.listening.wait(), 60)
+            await h.bot.scheduler.start()
+            await asyncio.wait_for(h.bot.scheduler.ticked.wait(), 60)
+            await other.scheduler.start()
+            await asyncio.wait_for(other.scheduler.ticked.wait(), 60)  # its first tick: not the holder
+            assert h.bot.scheduler.holding and not other.scheduler.holding
+            other.scheduler.ticked.clear()
+            await h.bot.scheduler.stop()
+            await asyncio.wait_for(other.scheduler.ticked.wait(), 60)  # woken by the release, not by time
+            assert other.scheduler.holding
+        finally:
+            await other.stop()
