@@ -27,6 +27,10 @@ def build_transports(settings: Settings, demo: bool, web_chat: bool = False) -> 
         transports += build_wechaty_transports(settings)
     if web_chat or not transports:
         transports.append(SimulatorTransport(bot_name=settings.wechaty.bot_name, require_login=True))
+    if settings.wecom.configured():  # WeCom for staff, beside WeChat (docs/wecom.md)
+        from bot.transports.wecom.setup import build_wecom_transports
+
+        transports += build_wecom_transports(settings)
     return transports
 
 
@@ -36,6 +40,10 @@ def build_web(app: BotApp) -> web.Application:
     for transport in app.transports.values():
         if isinstance(transport, SimulatorTransport):
             web_app.add_routes(transport.routes())
+    if app.settings.wecom.configured():  # WeCom's callback; robot and customer groups bound at start
+        from bot.transports.wecom.setup import mount_wecom
+
+        mount_wecom(web_app, app)
     try:
         from bot.web import mount_dashboard
     except ImportError:
