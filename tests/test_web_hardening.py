@@ -285,3 +285,14 @@ async def test_outbox_shows_a_status_it_does_not_know_under_its_own_name(w, h):
     body = await (await w.api("GET", "/api/v1/outbox?state=waiting", token=await w.token("li"))).json()
     assert [(i["status"], i["status_label"], i["recipient"]) for i in body["items"]] == \
         [("parked", "parked", "阳光花园业主1群")]
+
+
+async def test_an_unlisted_local_proxy_is_reported_once_in_the_log(w, caplog):
+    from bot.web import proxy
+
+    proxy._warned.discard("127.0.0.1")  # noqa: SLF001  (once per process: start clean)
+    with caplog.at_level("WARNING", logger="bot.web.proxy"):
+        await _login_from(w, "203.0.113.5", password="wrong-password")
+        await _login_from(w, "203.0.113.6", password="wrong-password")
+    warnings = [r for r in caplog.records if "web.trusted_proxies" in r.getMessage()]
+    assert len(warnings) == 1

@@ -8,12 +8,18 @@ with no trusted proxies configured the headers are ignored and the peer is the c
 from __future__ import annotations
 
 import ipaddress
+import logging
 from functools import lru_cache
 from typing import Iterable
 
 from aiohttp import web
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+log = logging.getLogger(__name__)
+_warned: set[str] = set()  # peers already reported as sending X-Forwarded-For untrusted
+
+
+_LOCAL = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 @lru_cache(maxsize=8)
@@ -49,7 +55,14 @@ def client_address(peer: str | None, forwarded_for: str | None, networks: Iterab
 
 
 def client_ip(request: web.Request) -> str:
-    return client_address(request.remote, request.headers.get("X-Forwarded-For"), _proxies(request))
+    forwarded, networks = request.headers.get("X-Forwarded-For"), _proxies(request)
+    peer = request.remote or "?"
+    if forwarded and peer not in _warned and not _trusted(peer, networks) and _trusted(peer, _LOCAL):
+        # A proxy on this host that is not listed: every client looks like it, so the per-address
+        # log-in limit would hit all users at once. Say so once; the operator sets the list.
+        _warned.add(peer)
+        log.warning("X-Forwarded-For from %s ignored: add the proxy to web.trusted_proxies", peer)
+    return client_address(peer, forwarded, networks)
 
 
 def is_https(request: web.Request) -> bool:
