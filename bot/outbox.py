@@ -101,9 +101,10 @@ class Outbox:
             self.notify()
 
 
-def expiry_reason(priority: int, group_id: int | None, created_at: datetime, now: datetime) -> str | None:
-    """Why a row is too old to send now, or None. Urgent texts and private replies never expire."""
-    age = now - created_at
+def expiry_reason(priority: int, group_id: int | None, due: datetime, now: datetime) -> str | None:
+    """Why a row is too old to send now, or None. ``due`` is when it was meant to go (queued, or
+    its ``not_before``: a staggered notice is not old). Urgent texts and private replies never expire."""
+    age = now - due
     if priority == Priority.REPLY and group_id is not None and age > GROUP_REPLY_MAX_AGE:
         return T.EXPIRED_GROUP_REPLY.format(hours=int(GROUP_REPLY_MAX_AGE.total_seconds() // 3600))
     if priority >= Priority.BROADCAST and age > BROADCAST_MAX_AGE:
@@ -313,7 +314,7 @@ class OutboxSender:
         ORM objects to send one would make a backlog quadratic)."""
         query = (
             select(OutboxMessage.id, OutboxMessage.group_id, OutboxMessage.person_id, OutboxMessage.account,
-                   OutboxMessage.priority, OutboxMessage.created_at)
+                   OutboxMessage.priority, OutboxMessage.created_at, OutboxMessage.not_before)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
                 (OutboxMessage.account == account) | OutboxMessage.account.is_(None),
@@ -336,7 +337,8 @@ class OutboxSender:
                 now = self.clock.now()
                 if lim.account_wait(now, self.clock.local(now).date()) > 0:
                     break
-                expired = expiry_reason(candidate.priority, candidate.group_id, candidate.created_at, now)
+                due = max(candidate.created_at, candidate.not_before or candidate.created_at)
+                expired = expiry_reason(candidate.priority, candidate.group_id, due, now)
                 if expired:
                     await self._expire(session, candidate.id, expired)
                     continue
@@ -548,9 +550,17 @@ class OutboxSender:
         online = [a for a in self.transports if self._online(a, now)]
         if not online:
             return None
+        # The account that will serve each row: its own, its group's, or its person's. Counting
+        # an idle account that cannot send a row would make the drain spin without waiting.
+        person_account = (select(Identity.account).where(
+            Identity.person_id == OutboxMessage.person_id, Identity.active.is_(True),
+            Identity.account.in_(list(self.transports))).order_by(Identity.last_seen_at.desc())
+            .limit(1).scalar_subquery())
+        owner = func.coalesce(OutboxMessage.account, ChatGroup.account, person_account)
         async with self.sessions() as session:
             rows = (await session.execute(
-                select(OutboxMessage.account, OutboxMessage.group_id, OutboxMessage.not_before)
+                select(owner, OutboxMessage.group_id, OutboxMessage.not_before)
+                .outerjoin(ChatGroup, ChatGroup.id == OutboxMessage.group_id)
                 .where(OutboxMessage.status == OutboxStatus.PENDING)
                 .order_by(OutboxMessage.priority, OutboxMessage.id).limit(200)
             )).all()
