@@ -42,10 +42,12 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 
 # ---------------------------------------------------------------- commands
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import serve
+    from bot.runner import serve, warn_if_demo_exposed
 
     if args.command == "demo":  # first start: the sample district with six months of history
         from bot.demo_history import prepare_demo
+
+        warn_if_demo_exposed(settings)  # before anything else: the history can take minutes
 
         await prepare_demo(settings, empty=args.empty)
     demo = args.command == "demo"

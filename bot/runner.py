@@ -63,10 +63,13 @@ def demo_exposure_warning(host: str) -> str | None:
             f"and read the roster. Keep web.host = 127.0.0.1 for demos.")
 
 
-async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) -> int:
-    if demo and (warning := demo_exposure_warning(settings.web.host)):
+def warn_if_demo_exposed(settings: Settings) -> None:
+    if warning := demo_exposure_warning(settings.web.host):
         bar = "!" * 72
         print(f"{bar}\n{warning}\n{bar}", flush=True)
+
+
+async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) -> int:
     app = BotApp(settings, transports=build_transports(settings, demo, web_chat))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -87,6 +90,7 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) 
         accounts = ", ".join(app.transports)
         print(f"支部助手已启动（账号：{accounts}）。网页：{url}/  管理后台：{url}/dashboard/  按 Ctrl+C 停止。", flush=True)
         if demo:
+            warn_if_demo_exposed(settings)  # again beside the address people copy
             password = await demo_login(app)
             print(f"演示管理后台登录：用户名 demo，密码 {password}（仅本机演示；每次启动演示都会重设）", flush=True)
         await stop.wait()

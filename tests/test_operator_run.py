@@ -32,12 +32,12 @@ def test_run_without_a_gateway_refuses_and_points_to_the_demo(tmp_path):
 
 async def test_demo_on_a_non_loopback_host_warns_loudly(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "demo", cwd=tmp_path,
+        sys.executable, "-m", "bot.cli", "demo", "--empty", cwd=tmp_path,
         env=operator_env(tmp_path, ZHIBU_WEB__HOST="0.0.0.0"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     lines: list[str] = []
     try:
-        while not any("支部助手已启动" in line or "启动失败" in line for line in lines):
+        while not any(mark in line for line in lines for mark in ("WARNING", "支部助手已启动", "启动失败")):
             line = (await asyncio.wait_for(proc.stdout.readline(), 120)).decode()
             if not line:
                 break
