@@ -64,6 +64,8 @@ class Dispatcher:
         self._chatter: list[int] = []
         # Claims older than this process belong to a process that stopped (see recover()).
         self.started_at = clock.now()
+        # Per conversation, the completion of the latest message taken in (see handle()).
+        self._turns: dict[tuple[str, str], asyncio.Future] = {}
 
     async def handle(self, incoming: Incoming) -> int | None:
         """Store, then act. Returns the stored message id, or None for a duplicate/own message
@@ -73,12 +75,34 @@ class Dispatcher:
         raw_text = incoming.text
         incoming = self.storable(incoming)
         values = self._values(incoming, truncated=len(raw_text or "") > self.settings.max_text_chars)
-        message_id = await self.store(values, raw_text=raw_text)
-        if message_id is None or values["status"] == InboundStatus.STALE:
+        # Messages of different conversations are handled concurrently, those of one conversation
+        # (a group, or one person's private chat) strictly in the order they were taken in: a
+        # question must see the report sent just before it. The turn is taken before the first
+        # await; storing still shares INSERTs, only acting waits for the previous message.
+        key = (incoming.account, incoming.chat_id or f"private:{incoming.sender_id}")
+        previous = self._turns.get(key)
+        mine: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._turns[key] = mine
+        try:
+            message_id = await self.store(values, raw_text=raw_text)
+            if previous is not None and not previous.done():
+                await asyncio.shield(previous)
+            if message_id is None or values["status"] == InboundStatus.STALE:
+                return message_id
+            await self.process(message_id, incoming, values)
+            self.outbox.notify_if_enqueued()
             return message_id
-        await self.process(message_id, incoming, values)
-        self.outbox.notify_if_enqueued()
-        return message_id
+        finally:
+            self._end_turn(key, previous, mine)
+
+    def _end_turn(self, key: tuple[str, str], previous: asyncio.Future | None, mine: asyncio.Future) -> None:
+        if previous is not None and not previous.done():
+            # Cancelled while waiting: the next message still waits for the previous one.
+            previous.add_done_callback(lambda _f: mine.done() or mine.set_result(None))
+        else:
+            mine.set_result(None)
+        if self._turns.get(key) is mine:
+            del self._turns[key]
 
     def storable(self, incoming: Incoming) -> Incoming:
         """The message with every string made storable where it enters: NUL and lone surrogates

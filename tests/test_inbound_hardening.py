@@ -248,3 +248,33 @@ async def test_postgres_two_processes_recovering_one_account_act_on_each_message
             await second.stop()
         assert sum(done) == 6
         assert await count(h, OutboxMessage) == 6
+
+
+# ------------------------------------------------------------------ 6. order within a conversation
+async def deliver_pairs_concurrently(h) -> dict[str, list[str]]:
+    """Three residents each report a problem and at once ask for their tickets (privately)."""
+    people = [("张三", "wxid_zhangsan", "3号楼楼道灯坏了好几天了"), ("李四", "wxid_lisi", "小区门口积水严重走不了路"),
+              ("王奶奶", "wxid_wang_nainai", "2号楼楼上漏水到我家了")]
+
+    def private(n: int, text: str, name: str, wxid: str) -> Incoming:
+        return Incoming(account="sim", message_id=f"o{n}-{wxid}", sender_id=wxid, sender_name=name, text=text,
+                        sent_at=h.now)
+
+    await asyncio.gather(*(h.bot.on_message(m) for name, wxid, problem in people for m in (
+        private(1, f"报修 {problem}", name, wxid), private(2, "我的工单", name, wxid))))
+    await h.drain()
+    return {name: h.texts_to(name) for name, _, _ in people}
+
+
+async def test_messages_of_one_conversation_are_acted_on_in_the_order_they_arrived(h):
+    for texts in (await deliver_pairs_concurrently(h)).values():
+        assert "工单" in texts[0] and texts[1].startswith("您反映的工单"), texts
+
+
+@pytest.mark.postgres
+async def test_postgres_messages_of_one_conversation_are_acted_on_in_the_order_they_arrived(pg_url):
+    """PostgreSQL runs sessions truly concurrently: without ordering, the question overtakes
+    the report and hears "no tickets"."""
+    async with BotHarness(database_url=pg_url) as h:
+        for texts in (await deliver_pairs_concurrently(h)).values():
+            assert "工单" in texts[0] and texts[1].startswith("您反映的工单"), texts
