@@ -3,14 +3,16 @@ texts too old to send, and urgent alerts nobody received."""
 from __future__ import annotations
 
 import logging
+import random
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from bot.models import ChatGroup, Event, OutboxMessage, OutboxStatus, Person, Priority
-from bot.outbox import outbox_report
-from bot.testing import BotHarness
+from bot.clock import FakeClock
+from bot.outbox import OutboxSender, outbox_report
 from bot.transports.base import TransportError
+from bot.transports.fake import FakeTransport
 
 G1 = "阳光花园业主1群"
 URGENT = "5号楼电梯困人了！快来人"
@@ -167,6 +169,16 @@ async def test_group_reply_hours_late_expires_with_a_record_while_private_and_ur
     assert expired.status == OutboxStatus.EXPIRED and "过时" in expired.error
 
 
+async def test_a_broadcast_due_later_is_aged_from_when_it_was_due(h):
+    async with h.session() as s:
+        gid = (await s.execute(select(ChatGroup.id).where(ChatGroup.topic == G1))).scalar_one()
+        h.bot.outbox.enqueue(s, "明早提醒", group_id=gid, priority=Priority.BROADCAST,
+                             not_before=h.now + timedelta(hours=30))
+        await s.commit()
+    await h.advance(hours=31, step=timedelta(hours=1))
+    assert h.texts_to(G1) == ["明早提醒"]
+
+
 # --------------------------------------------------------------------------- undelivered urgent alerts
 async def test_undeliverable_urgent_alert_escalates_to_community_staff(h):
     h.transport.fail_next(await h.person_id("王网格"), TransportError("对方账号异常"), times=100)
@@ -226,3 +238,29 @@ async def test_failed_delivery_is_logged_at_warning_with_row_kind_and_reason(h, 
         await h.drain()
     assert any(r.levelno == logging.WARNING and f"outbox row {row_id}" in r.getMessage()
                and "group/reply" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
+
+
+# --------------------------------------------------------------------------- several accounts
+class CountingClock(FakeClock):
+    """Fails a drain that loops without the clock moving (it would spin forever)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.idle_sleeps = 0
+
+    async def sleep(self, seconds: float) -> None:
+        self.idle_sleeps += seconds <= 0
+        assert self.idle_sleeps < 100, "the drain spins without waiting"
+        await super().sleep(seconds)
+
+
+async def test_an_idle_account_that_cannot_serve_a_row_does_not_make_the_drain_spin(h):
+    clock = CountingClock()
+    clock.set(h.now)
+    other = FakeTransport(account="sim2", now=clock.now)
+    sender = OutboxSender(h.bot.sessions, h.bot.outbox, {"sim": h.transport, "sim2": other}, clock,
+                          random.Random(0))
+    await enqueue(h, "一")  # both to a group served by "sim": the second waits for its spacing
+    await enqueue(h, "二")
+    await sender.drain()
+    assert [s.text for s in h.sent] == ["一", "二"] and other.sent == []
