@@ -87,8 +87,8 @@ class Dispatcher:
             message_id = await self.store(values, raw_text=raw_text)
             if previous is not None and not previous.done():
                 await asyncio.shield(previous)
-            if message_id is None or values["status"] == InboundStatus.STALE:
-                return message_id
+            if message_id is None:
+                return None
             await self.process(message_id, incoming, values)
             self.outbox.notify_if_enqueued()
             return message_id
@@ -344,7 +344,7 @@ class Dispatcher:
                 message.person_id = person.id
             ctx_message, ctx_group, ctx_person = message, group, person
 
-        status = self._precheck(incoming, group)
+        status = self._precheck(incoming, group, values)
         ctx = None
         if status is None:
             ctx = Context(
@@ -365,7 +365,11 @@ class Dispatcher:
                 message.keep = True
         return status, group, person
 
-    def _precheck(self, incoming: Incoming, group: ChatGroup | None) -> str | None:
+    def _precheck(self, incoming: Incoming, group: ChatGroup | None, values: dict[str, Any] | None) -> str | None:
+        if values is not None and values["status"] == InboundStatus.STALE:
+            # Replayed old at its first arrival: sender and group are resolved (a deletion
+            # request finds it), nothing is acted on.
+            return InboundStatus.STALE
         if incoming.kind != MessageKind.TEXT:
             return InboundStatus.IGNORED
         if group is not None and not group.active:

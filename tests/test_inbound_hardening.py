@@ -278,3 +278,9 @@ async def test_postgres_messages_of_one_conversation_are_acted_on_in_the_order_t
     async with BotHarness(database_url=pg_url) as h:
         for texts in (await deliver_pairs_concurrently(h)).values():
             assert "工单" in texts[0] and texts[1].startswith("您反映的工单"), texts
+
+
+async def test_a_message_stored_stale_is_still_removed_by_its_senders_deletion_request(h):
+    await h.say(GROUP, "张三", "早上好", sent_at=h.now - timedelta(hours=2))
+    await h.dm("张三", "删除我的信息")
+    assert await count(h, status=InboundStatus.STALE) == 0
