@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -109,3 +110,19 @@ def test_splitting_never_cuts_inside_a_character():
 
 def test_the_webhook_key_is_not_shown_in_the_transport_or_settings_repr(wh):
     assert HOOK_KEY not in repr(wh.bot.transports[ACCOUNT]) and HOOK_KEY not in repr(wh.settings)
+
+
+async def test_an_urgent_report_is_also_posted_to_the_compounds_robot_group(wh, fake):
+    await wh.say("阳光花园业主1群", "李四", "5号楼电梯困人了！快来人")
+    alerts = [t for t in hook_texts(fake) if t.startswith("【紧急】")]
+    assert len(alerts) == 1 and "电梯" in alerts[0]
+    assert any(t.startswith("【紧急】") for t in wh.texts_to("李书记"))  # people are told as before
+
+
+async def test_the_daily_digest_is_also_posted_to_the_compounds_robot_group(fake):
+    async with WecomHarness(fake, {"hooks": [HOOK]}, start=datetime(2026, 12, 1, 7, 0)) as wh:
+        await wh.say("阳光花园业主1群", "李四", "4号楼门口积水好几天了，没人管")
+        await wh.advance(hours=1, minutes=31)  # digests go out at 08:30
+        assert any("每日简报" in t for t in wh.texts_to("李书记"))
+    digests = [t for t in hook_texts(fake) if "每日简报" in t]
+    assert len(digests) == 1 and digests[0].startswith("【阳光花园每日简报】")

@@ -24,6 +24,7 @@ from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketReporter, Tic
 from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.privacy import mask_pii
 from bot.services import Deps
+from bot.services.duty import duty_groups
 from bot.services.wishes import REMIND_DAYS as STALE_CLAIM_DAYS  # the claimer was reminded: the branch should know
 from bot.texts import digests as T
 
@@ -413,10 +414,15 @@ async def send_daily_digests(deps: Deps, skip: Iterable[int] = (), not_before: d
                          covered_to=now, sent_at=now, status="sent" if people else "no_recipient",
                          recipients=len(people), data=f.summary()))
         texts[cid] = f
+    duty = await duty_groups(session, ids)
     for cid in sorted(await _claim_runs(session, rows)):
         text = render_daily(deps, texts[cid], now)
         for person_id in recipients.get(cid, []):
             deps.outbox.enqueue(session, text, person_id=person_id, priority=Priority.BROADCAST,
+                                ref=("digest_daily", cid))
+            result.sent += 1
+        for group_id in duty.get(cid, []):
+            deps.outbox.enqueue(session, text, group_id=group_id, priority=Priority.BROADCAST,
                                 ref=("digest_daily", cid))
             result.sent += 1
     return result

@@ -64,6 +64,7 @@ from bot.models.tickets import (
 from bot.privacy import mask_pii
 from bot.roles import HANDLING_ROLES, Roles
 from bot.services import Actor, Deps, ServiceError
+from bot.services.duty import duty_groups
 from bot.texts import tickets as T
 
 SUBJECT = "ticket"
@@ -517,6 +518,8 @@ async def _urgent_alert(deps: Deps, actor: Actor, ticket: Ticket, text: str, gro
         recipients = await supervisors(deps.session, deps.org, ticket.compound_id)
         labels = [T.URGENT_WHO_FALLBACK] if recipients else []
     told = _tell_many(deps, recipients, message, ticket, priority=Priority.URGENT)
+    for group_id in (await duty_groups(deps.session, [ticket.compound_id])).get(ticket.compound_id, []):
+        deps.outbox.enqueue(deps.session, message, group_id=group_id, priority=Priority.URGENT)
     record(deps, SYSTEM, ticket, "urgent_alert", note="、".join(labels), data={"told": told})
     return labels
 

@@ -16,6 +16,7 @@ from bot.texts import wecom as T
 from bot.transports.base import Address, ChatGone, EventSink, MemberInfo, RateLimited, RoomInfo
 from bot.transports.wecom.aibot import userid_of
 from bot.transports.wecom.api import ERR_FREQUENCY, ERR_HOOK_INVALID, ERR_TOO_LONG, WecomApiError, WecomHttp
+from bot.services.duty import duty_account_prefixes
 from bot.transports.wecom.settings import WecomHook
 
 log = logging.getLogger("bot.transports.wecom")
@@ -23,6 +24,10 @@ log = logging.getLogger("bot.transports.wecom")
 TEXT_BYTES = 2048
 MARKDOWN_BYTES = 4096
 RATE_PAUSE_SECONDS = 60.0  # WeCom's limit is per minute: one minute's pause clears it
+ACCOUNT_PREFIX = "wecom-hook:"
+
+# A robot's group is a duty group: the compound's urgent alerts and daily digest go there too.
+duty_account_prefixes.add(ACCOUNT_PREFIX)
 
 
 def split_utf8(text: str, limit: int) -> list[str]:
@@ -59,7 +64,7 @@ def split_utf8(text: str, limit: int) -> list[str]:
 class WecomHookTransport:
     def __init__(self, config: WecomHook, *, api_base: str, http: WecomHttp) -> None:
         self.config = config
-        self.account = f"wecom-hook:{config.name}"
+        self.account = ACCOUNT_PREFIX + config.name
         self.group_id = self.account  # the one group this robot posts into
         self._url = f"{api_base.rstrip('/')}/cgi-bin/webhook/send"
         self._key = config.key
