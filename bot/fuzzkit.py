@@ -45,6 +45,9 @@ PHONES = [
     "138－1234－5678", "1381\u200b234\u200b5678", "+86 138 1234 5678", "138\u30001234\u30005678",
     "370102199001011234", "3701 0219 9001 0112 34", "370102\u00ad19900101\u00ad123X",
 ]
+# A sender's deletion request removes their chatter by design (handlers/core.py): their
+# messages are not expected to stay.
+FORGET_ME = "删除我的信息"
 ISSUES = ["4号楼电梯坏了困人了快来", "3号楼楼道灯坏了好几天了", "小区门口积水严重", "楼上漏水到我家了"]
 
 
@@ -80,13 +83,14 @@ class Counts:
     failed: int = 0
     unmasked: int = 0
     vanished: int = 0
+    forgotten: int = 0  # messages of senders who asked for deletion: may be gone, by design
     examples: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"messages {self.messages} ({self.redelivered} redeliveries), stored {self.stored}, "
                 f"dead-lettered {self.dead_lettered}, "
                 f"exceptions {self.exceptions}, failed {self.failed}, unmasked {self.unmasked}, "
-                f"vanished {self.vanished}")
+                f"vanished {self.vanished}, forgotten on request {self.forgotten}")
 
 
 class FuzzRun:
@@ -96,6 +100,7 @@ class FuzzRun:
         self.h = harness
         self.counts = Counts()
         self._keys: set[tuple[str, str]] = set()
+        self._forgetting: set[tuple[str, str]] = set()
 
     async def deliver_together(self, messages: list[Incoming]) -> Counts:
         """Deliver concurrently (they share INSERTs, as from a gateway), drain, check. Returns
@@ -112,15 +117,20 @@ class FuzzRun:
             if sent.group is not None and unmasked_numbers(sent.text):
                 batch.unmasked += 1
                 batch.examples.append(f"unmasked in group: {sent.text!r}")
+        self._forgetting |= {(m.account, m.sender_id) for m in messages if FORGET_ME in (m.text or "")}
         keys = {(storable_id(m.account, 64), storable_id(m.message_id, 128)) for m in messages}
         new = keys - self._keys
         self._keys |= keys
+        forgotten = {(storable_id(m.account, 64), storable_id(m.message_id, 128)) for m in messages
+                     if (m.account, m.sender_id) in self._forgetting} & new
         stored, dead = await self._present(new)
         batch.stored, batch.dead_lettered = len(stored), len(dead)
-        batch.vanished = len(new - stored - dead)
+        batch.forgotten = len(forgotten - stored - dead)
+        batch.vanished = len(new - stored - dead - forgotten)
         batch.redelivered = len(messages) - len(new)
         batch.failed = await self._failed()
-        for name in ("messages", "redelivered", "stored", "dead_lettered", "exceptions", "unmasked", "vanished"):
+        for name in ("messages", "redelivered", "stored", "dead_lettered", "exceptions", "unmasked", "vanished",
+                     "forgotten"):
             setattr(self.counts, name, getattr(self.counts, name) + getattr(batch, name))
         self.counts.failed = batch.failed  # a running total, read from the database
         self.counts.examples += batch.examples

@@ -41,10 +41,12 @@ async def purge_chatter(session: AsyncSession, now: datetime, retention_days: in
 
 async def forget_person_chatter(session: AsyncSession, person_id: int, except_id: int | None = None) -> int:
     """A resident's deletion request: remove every message of theirs that no case needs
-    (``except_id``: the request itself, kept as the record that it was made)."""
+    (``except_id``: the request itself, kept as the record that it was made). Only messages
+    already judged chatter: one still waiting to be acted on (received, or claimed after a
+    restart) may be a report, and deleting it would lose it."""
     ids = select(InboundMessage.id).where(
         InboundMessage.person_id == person_id, InboundMessage.keep.is_(False),
-        InboundMessage.id != (except_id or 0),
+        InboundMessage.status.in_([s.value for s in PURGEABLE]), InboundMessage.id != (except_id or 0),
     )
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.in_reply_to.in_(ids)).values(in_reply_to=None)

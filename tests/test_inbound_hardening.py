@@ -284,3 +284,11 @@ async def test_a_message_stored_stale_is_still_removed_by_its_senders_deletion_r
     await h.say(GROUP, "张三", "早上好", sent_at=h.now - timedelta(hours=2))
     await h.dm("张三", "删除我的信息")
     assert await count(h, status=InboundStatus.STALE) == 0
+
+
+async def test_a_deletion_request_leaves_a_report_still_waiting_to_be_acted_on(h):
+    await h.say(GROUP, "张三", "早上好")  # the sender is known: the stored report carries their id
+    await stored_but_never_processed(h, incoming(h, "waiting-1", ELEVATOR))
+    await h.dm("张三", "删除我的信息")
+    await h.restart()
+    assert await count(h, Ticket) == 1
