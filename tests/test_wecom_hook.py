@@ -126,3 +126,25 @@ async def test_the_daily_digest_is_also_posted_to_the_compounds_robot_group(fake
         assert any("每日简报" in t for t in wh.texts_to("李书记"))
     digests = [t for t in hook_texts(fake) if "每日简报" in t]
     assert len(digests) == 1 and digests[0].startswith("【阳光花园每日简报】")
+
+
+async def test_a_robot_never_posts_more_than_its_per_minute_limit(fake):
+    async with WecomHarness(fake, {"hooks": [{**HOOK, "per_minute": 2}]}) as wh:
+        start = wh.now
+        for text in ("第一条", "第二条", "第三条"):
+            await post_to_duty_group(wh, text)
+        await wh.advance(minutes=2)
+        third = await row(wh, "第三条")
+    assert hook_texts(fake) == ["第一条", "第二条", "第三条"]  # nothing refused, nothing lost
+    assert (third.sent_at.replace(tzinfo=start.tzinfo) - start).total_seconds() >= 60
+
+
+async def test_a_community_robot_receives_the_urgent_alerts_of_each_of_its_compounds(fake):
+    hook = {"name": "lx-duty", "key": HOOK_KEY, "topic": "兰新社区值班群", "community": "兰新社区"}
+    async with WecomHarness(fake, {"hooks": [hook]}) as wh:
+        async with wh.session() as s:
+            bound = set((await s.execute(select(ChatGroup.compound_id).where(
+                ChatGroup.account == "wecom-hook:lx-duty"))).scalars())
+        assert wh.bot.org.find("阳光花园").id in bound and len(bound) > 1
+        await wh.say("阳光花园业主1群", "李四", "5号楼电梯困人了！快来人")
+    assert [t for t in hook_texts(fake) if t.startswith("【紧急】")]

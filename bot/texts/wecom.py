@@ -4,6 +4,8 @@ BAD_AES_KEY_LENGTH = "EncodingAESKey 应为 43 个字符（现在是 {length} �
 BAD_AES_KEY_CHARS = "EncodingAESKey 含有无效字符：请从企业微信管理后台原样复制（43 个字母和数字）。"
 NEEDS_CORP_ID = "企业微信配置缺少 corp_id（企业ID）：{what}需要它。"
 NEEDS_AGENT = "企业微信配置中 agent_id 和 agent_secret 要一起填写（自建应用，用于私聊通知工作人员）。"
+HOOK_ONE_SCOPE = "企业微信群机器人“{name}”只能填写 compound 或 community 其中之一。"
+UNKNOWN_COMMUNITY = "企业微信配置中的社区“{community}”（{what}）在名册中不存在。"
 UNKNOWN_COMPOUND = "企业微信配置中的小区“{compound}”（{what}）在名册中不存在。"
 
 # Send failures (stored on outbox rows and shown in delivery records).

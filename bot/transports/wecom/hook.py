@@ -10,7 +10,9 @@ removed (ChatGone: the outbox stops using the group and the operator is told in 
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections import deque
+from datetime import datetime, timezone
+from typing import Callable, Sequence
 
 from bot.texts import wecom as T
 from bot.transports.base import Address, ChatGone, EventSink, MemberInfo, RateLimited, RoomInfo
@@ -20,6 +22,10 @@ from bot.services.duty import duty_account_prefixes
 from bot.transports.wecom.settings import WecomHook
 
 log = logging.getLogger("bot.transports.wecom")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 TEXT_BYTES = 2048
 MARKDOWN_BYTES = 4096
@@ -62,10 +68,15 @@ def split_utf8(text: str, limit: int) -> list[str]:
 
 
 class WecomHookTransport:
-    def __init__(self, config: WecomHook, *, api_base: str, http: WecomHttp) -> None:
+    def __init__(self, config: WecomHook, *, api_base: str, http: WecomHttp,
+                 now: Callable[[], datetime] = _utcnow) -> None:
         self.config = config
         self.account = ACCOUNT_PREFIX + config.name
-        self.group_id = self.account  # the one group this robot posts into
+        # The one group this robot posts into; a community's robot serves it as one ChatGroup
+        # per compound ("<account>#<compound id>"), so each compound's alerts find it.
+        self.group_id = self.account
+        self.now = now
+        self._sent: deque[datetime] = deque()  # send times in the last minute
         self._url = f"{api_base.rstrip('/')}/cgi-bin/webhook/send"
         self._key = config.key
         self.http = http
@@ -91,7 +102,7 @@ class WecomHookTransport:
         return body
 
     async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
-        if self.disabled or to.platform_id != self.group_id:
+        if self.disabled or not self.serves(to.platform_id):
             raise ChatGone(T.HOOK_INVALID.format(name=self.config.name))
         mentions = [userid_of(m) for m in mention_ids]
         limit = MARKDOWN_BYTES if self.config.markdown else TEXT_BYTES
@@ -100,6 +111,11 @@ class WecomHookTransport:
         pieces, index = self._progress.pop(text, (split_utf8(text, limit), 0))
         while index < len(pieces):
             piece = pieces[index]
+            wait = self._minute_wait()
+            if wait > 0:  # WeCom's 20 a minute, kept here rather than learnt from 45009
+                self._remember(text, pieces, index)
+                raise RateLimited(T.HOOK_RATE_LIMITED.format(name=self.config.name), retry_after=wait)
+            self._sent.append(self.now())
             try:
                 await self.http.call("POST", self._url, params={"key": self._key.get_secret_value()},
                                      body=self._body(piece, mentions if index == 0 else []))
@@ -123,6 +139,17 @@ class WecomHookTransport:
                 raise
             index += 1
         return None
+
+    def serves(self, platform_id: str) -> bool:
+        return platform_id == self.group_id or platform_id.startswith(self.group_id + "#")
+
+    def _minute_wait(self) -> float:
+        now = self.now()
+        while self._sent and (now - self._sent[0]).total_seconds() >= 60:
+            self._sent.popleft()
+        if len(self._sent) < self.config.per_minute:
+            return 0.0
+        return 60 - (now - self._sent[0]).total_seconds()
 
     def _remember(self, text: str, pieces: list[str], index: int) -> None:
         if index:

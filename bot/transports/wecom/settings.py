@@ -44,8 +44,16 @@ class WecomHook(_Section):
     name: str = Field(pattern=_NAME)
     key: SecretStr
     topic: str = Field(min_length=1, max_length=128)   # how the group is listed (the robot cannot read it)
-    compound: str | None = None
+    compound: str | None = None     # a compound's duty group …
+    community: str | None = None    # … or a community's: it serves every compound of the community
     markdown: bool = False
+    per_minute: int = Field(20, ge=1, le=20)  # WeCom allows 20 messages a minute per robot
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> "WecomHook":
+        if self.compound and self.community:
+            raise ValueError(T.HOOK_ONE_SCOPE.format(name=self.name))
+        return self
 
 
 class WecomCustomerGroup(_Section):

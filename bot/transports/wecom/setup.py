@@ -31,15 +31,15 @@ def build_wecom_transports(settings: "Settings | WecomSettings",
     config: WecomSettings = getattr(settings, "wecom", settings)
     timeout = config.timeout_seconds
     transports: list[Transport] = []
+    extra = {"now": now} if now is not None else {}
     if config.bot is not None:
         agent = None
         if config.agent_id is not None and config.agent_secret is not None and config.corp_id:
             agent = AgentSender(WecomHttp(timeout), config.api_base, config.corp_id, config.agent_id,
                                 config.agent_secret.get_secret_value())
-        extra = {"now": now} if now is not None else {}
         transports.append(WecomBotTransport(config.bot, http=WecomHttp(timeout), agent=agent, **extra))
     for hook in config.hooks:
-        transports.append(WecomHookTransport(hook, api_base=config.api_base, http=WecomHttp(timeout)))
+        transports.append(WecomHookTransport(hook, api_base=config.api_base, http=WecomHttp(timeout), **extra))
     if config.customer_contact is not None:
         assert config.corp_id  # checked by the settings
         transports.append(CustomerGroupTransport(config.customer_contact, api_base=config.api_base,
@@ -61,7 +61,7 @@ async def bind_groups(app: "BotApp") -> int:
     wanted: list[tuple[str, str, str, str | None]] = []  # account, platform id, topic, compound
     for transport in app.transports.values():
         if isinstance(transport, WecomHookTransport):
-            wanted.append((transport.account, transport.group_id, transport.config.topic, transport.config.compound))
+            wanted.extend(_hook_groups(app, transport))
         elif isinstance(transport, CustomerGroupTransport):
             wanted.extend((transport.account, g.chat_id, g.topic, g.compound) for g in transport.config.groups)
     if not wanted:
@@ -93,6 +93,17 @@ async def bind_groups(app: "BotApp") -> int:
         await session.commit()
     await app.refresh_org()
     return len(wanted)
+
+
+def _hook_groups(app: "BotApp", hook: WecomHookTransport) -> list[tuple[str, str, str, str | None]]:
+    config = hook.config
+    if config.community is None:
+        return [(hook.account, hook.group_id, config.topic, config.compound)]
+    ids = [k for k, name in app.org.communities.items() if name == config.community]
+    if not ids:
+        raise StartupError(T.UNKNOWN_COMMUNITY.format(community=config.community, what=f"{hook.account} {config.topic}"))
+    compounds = sorted(c for c, k in app.org.community_of.items() if k in ids)
+    return [(hook.account, f"{hook.group_id}#{c}", config.topic, app.org.name_of(c)) for c in compounds]
 
 
 def mount_wecom(web_app: web.Application, app: "BotApp") -> None:
