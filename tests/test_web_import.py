@@ -144,3 +144,18 @@ async def test_api_import_returns_422_with_rows_or_the_result(w, h):
     assert resp.status == 200 and (await resp.json())["result"]["people"] == 2
     resp = await w.api("POST", "/api/v1/roster/import", token=token, json={"file": "x"})
     assert resp.status == 422 and (await resp.json())["error"]["field"] == "file"
+
+
+async def test_dashboard_import_refuses_a_file_naming_an_account_this_bot_does_not_run(w, h):
+    """The dashboard follows `zhibu import org`'s account rule: groups put on an account nobody
+    runs would never be answered, so such a file is refused and nothing is written."""
+    await w.login("han")
+    yaml_text = ("district: 示例区（演示）\naccount: east\nstreets:\n  - name: 兰山街道\n    communities:\n"
+                 "      - name: 兰新社区\n        compounds:\n          - name: 新建小区\n"
+                 "            groups:\n              - {name: 新建小区1群, chat_id: \"room-new-1\"}\n")
+    job = await _upload_with_progress(w, "名册.yaml", yaml_text.encode("utf-8"))
+    assert job["status"] == "failed"
+    assert any("east" in p["message"] for p in job["problems"])
+    async with h.session() as session:
+        from bot.models import Compound
+        assert "新建小区" not in set((await session.execute(select(Compound.name))).scalars())

@@ -65,7 +65,7 @@ RATE_LIMITED = "请求过于频繁，请稍后再试。"
 
 # ------------------------------------------------------------------ people, groups, import
 IMPORT_NO_FILE = "请选择要导入的 CSV 或 XLSX 文件。"
-IMPORT_BAD_TYPE = "只支持 .csv 或 .xlsx 文件。"
+IMPORT_BAD_TYPE = "只支持 .csv、.xlsx 或组织文件 .yaml。"
 IMPORT_FAILED = "导入失败，未写入任何数据。请修改以下问题后重新上传："
 IMPORT_DONE = "导入完成：{compounds} 个小区、{people} 人、{groups} 个群、新增 {roles} 个角色。"
 IMPORT_OUT_OF_SCOPE = "文件中的小区“{name}”不在您的管理范围内。"

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from bot.models import District
-from bot.orgimport import OrgImportError, OrgPlan, apply_plan, parse_file
+from bot.orgimport import OrgImportError, OrgPlan, apply_plan, choose_account, parse_file
 from bot.texts import web as T
 from bot.web.accounts import audit
 from bot.web.principal import Principal
@@ -137,6 +137,12 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
     if job.problems:
         job.status = "failed"
         return
+    try:  # the same account rule as `zhibu import org` (a group on the wrong account is never answered)
+        account = choose_account(list(app.transports), None, plan)
+    except OrgImportError as exc:
+        job.problems = [problem_of(p, str(path), job.filename) for p in exc.problems]
+        job.status = "failed"
+        return
     chunks = _chunks(plan)
     job.total = len(plan.people) + 1
     roles = groups = 0
@@ -144,7 +150,7 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
     async with app.sessions() as session:
         try:
             for chunk in chunks:
-                result = await apply_plan(session, chunk, now, account=next(iter(app.transports), "sim"))
+                result = await apply_plan(session, chunk, now, account=account)
                 roles += result.roles
                 groups = groups or result.groups
                 job.done += len(chunk.people) or 1

@@ -149,7 +149,7 @@ async def import_upload(request: web.Request) -> web.Response:
     error = None
     if not isinstance(upload, web.FileField) or not upload.filename:
         error = T.IMPORT_NO_FILE
-    elif Path(upload.filename).suffix.lower() not in (".csv", ".xlsx"):
+    elif Path(upload.filename).suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml"):
         error = T.IMPORT_BAD_TYPE
     if error is None:
         data = upload.file.read(imports.MAX_BYTES + 1)
