@@ -108,9 +108,13 @@ class WecomHarness(BotHarness):
         self.app = BotApp(self.settings, transports=[self.transport, *self.wecom], clock=self.clock, rng=self.rng)
         await self.app.open()
         await self.transport.start(self.app)
-        for transport in self.wecom:
-            await transport.start(self.app)
-        await bind_groups(self.app)
+        try:
+            for transport in self.wecom:
+                await transport.start(self.app)
+            await bind_groups(self.app)
+        except BaseException:
+            await self.app.stop()  # __aexit__ will not run for a failed __aenter__
+            raise
         web_app = web.Application()
         web_app.add_routes(callback_routes(self.wecom))
         self._web = web.AppRunner(web_app, access_log=None)

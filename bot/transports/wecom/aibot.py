@@ -110,10 +110,10 @@ class WecomBotTransport:
         await sink.on_login(LoggedIn(account=self.account, self_id=self.self_id, name=self.config.bot_name))
 
     async def stop(self) -> None:
+        pending = [task for task in self._seen.values() if not task.done()]
+        if pending:  # messages already accepted are handed over before the sink goes
+            await asyncio.gather(*pending, return_exceptions=True)
         self._sink = None
-        for task in list(self._seen.values()):
-            if not task.done():
-                await asyncio.gather(task, return_exceptions=True)
         await self.http.close()
 
     def routes(self) -> list[web.RouteDef]:
@@ -217,10 +217,9 @@ class WecomBotTransport:
     async def send_text(self, to: Address, text: str, mention_ids: Sequence[str] = ()) -> str | None:
         url = self._reply_url(to)
         if url is not None:
-            mentions = "".join(f"<@{userid_of(m)}> " for m in mention_ids)
+            # Mentions are dropped: the answer goes to the chat that just @-mentioned the bot.
             try:
-                await self.http.call("POST", url, body={"msgtype": "markdown",
-                                                        "markdown": {"content": mentions + text}})
+                await self.http.call("POST", url, body={"msgtype": "markdown", "markdown": {"content": text}})
             except WecomApiError as exc:
                 if exc.errcode == ERR_FREQUENCY:
                     raise RateLimited(str(exc)) from exc
