@@ -61,12 +61,12 @@ DISTRICT_HANDLER = "区办小韩"
 
 # The three chatting compounds: their groups, people and how busy they are (reports a day).
 MAIN = {
-    "阳光花园": {"groups": ("阳光花园业主1群", "阳光花园业主2群"), "secretary": "李书记", "rate": 0.4,
+    "阳光花园": {"groups": ("阳光花园业主1群", "阳光花园业主2群"), "secretary": "李书记", "rate": 0.32,
              "property": "周经理", "grid": "王网格", "community": "陈社区", "members": ("张党员", "赵楼长", "李书记"),
              "residents": ("张三", "李四", "王奶奶"), "social": "刘社工"},
-    "兰亭水岸": {"groups": ("兰亭水岸邻里群",), "secretary": "孙书记", "rate": 0.2, "community": "陈社区",
+    "兰亭水岸": {"groups": ("兰亭水岸邻里群",), "secretary": "孙书记", "rate": 0.16, "community": "陈社区",
              "members": ("孙书记",), "residents": ()},
-    "沂龙湾润园": {"groups": ("沂龙湾润园业主群",), "secretary": "马书记", "rate": 0.15, "members": (),
+    "沂龙湾润园": {"groups": ("沂龙湾润园业主群",), "secretary": "马书记", "rate": 0.12, "members": (),
               "residents": ()},
 }
 # Where a category goes first (派单 target words); compounds without that handler fall back to 物业.
@@ -339,7 +339,7 @@ class _History:
                 for _ in range(_poisson(self.rng, spec["rate"] * growth * weekend)):
                     self.at(_daytime(day + timedelta(hours=self.rng.uniform(7, 22)), self.clock.tz),
                             self._report_action(compound))
-                if self.rng.random() < 0.12:
+                if self.rng.random() < 0.08:
                     self.at(day + timedelta(hours=self.rng.uniform(8, 21)), self._chatter_action(compound))
                 if self.rng.random() < 0.012:
                     self.at(day + timedelta(hours=self.rng.uniform(0, 23.9)), self._urgent_action(compound))
@@ -356,11 +356,13 @@ class _History:
         days = (self.end - self.start).days
         for d in range(3, days + 1):
             day = self.start + timedelta(days=d)
-            if self.rng.random() < 0.13:
+            if self.rng.random() < 0.1:
                 self.at(day + timedelta(hours=self.rng.uniform(9, 20)), self._wish_action())
-            if day.weekday() == 5:  # Saturday duty of the post holders
+            if d in (days - 3, days - 1):  # the newest wishes still wait for a helper
+                self.at(day + timedelta(hours=self.rng.uniform(9, 12)), self._wish_action(helped=False))
+            if day.weekday() == 5 and d % 14 < 7:  # Saturday duty of the post holders (logged every other week)
                 self.at(day + timedelta(hours=9, minutes=self.rng.randint(20, 90)), self._duty_action())
-            if day.weekday() in (1, 4) or day.day == 5:  # the social worker logs her rounds twice a week
+            if day.weekday() == 1 or day.day == 5:  # the social worker logs her rounds once a week
                 self.at(day + timedelta(hours=self.rng.uniform(10, 17)), self._visit_action(day))
             if day.day == 8:  # put cases on the month's discussion day (the 15th by default)
                 self.at(day + timedelta(hours=16), self._agenda_action("阳光花园"))
@@ -368,7 +370,7 @@ class _History:
 
     def _plan_notices(self) -> None:
         days = (self.end - self.start).days
-        for d in range(4, days + 1, 9):
+        for d in range(4, days + 1, 12):
             day = self.start + timedelta(days=d + self.rng.randint(0, 3))
             compound = self.rng.choices(list(MAIN), weights=(5, 2, 2))[0]
             self.at(day + timedelta(hours=self.rng.uniform(9, 11)), self._notice_action(compound))
@@ -404,8 +406,14 @@ class _History:
                     self.at(when, self._service_ticket_action(name))
 
     def _plan_hotline(self) -> None:
-        for month_start, _ in _month_starts(self.start, self.end)[1:]:
-            self.at(month_start + timedelta(days=2, hours=10), self._hotline_action(month_start))
+        """The 12345 desk's export, imported every Monday and Thursday for the days before."""
+        days = (self.end - self.start).days
+        previous = self.start
+        for d in range(1, days + 1):
+            day = self.start + timedelta(days=d)
+            if day.weekday() in (0, 3):
+                self.at(day + timedelta(hours=10, minutes=30), self._hotline_action(previous, day))
+                previous = day
 
     # ------------------------------------------------------------------ tickets by chat
     def _report_action(self, compound: str) -> Callable[[], Awaitable[None]]:
@@ -479,6 +487,8 @@ class _History:
             if target == "社区" and "community" not in spec:
                 target = "物业"
             await self.dm(spec["secretary"], f"派单 {ticket_ref(t)} {target}")
+            if self.rng.random() < 0.08:  # the neighbour had called 12345 too: the order is linked
+                await self.dm(spec["secretary"], f"热线 {ticket_ref(t)} SL{self.clock.local():%Y%m%d}{t.id:05d}")
             handler = {"物业": spec.get("property"), "网格员": spec.get("grid"), "社区": spec.get("community")}.get(target)
             if fresh and self.rng.random() < 0.6:
                 return
@@ -554,7 +564,7 @@ class _History:
         return act
 
     # ------------------------------------------------------------------ wishes
-    def _wish_action(self) -> Callable[[], Awaitable[None]]:
+    def _wish_action(self, helped: bool = True) -> Callable[[], Awaitable[None]]:
         async def act() -> None:
             from bot.models.wishes import Wish
 
@@ -575,8 +585,7 @@ class _History:
             self.busy_wishers.add(wisher)
             helpers = list(spec["members"])
             helper = self.rng.choice(helpers)
-            fresh = (self.end - self.clock.now()) < timedelta(days=6)
-            if fresh and self.rng.random() < 0.5:
+            if not helped:
                 return  # still waiting for a helper
             self.later(2, 40, self._claim(wish_id, wisher, helper, helpers))
         return act
@@ -720,26 +729,26 @@ class _History:
         return _DepsBlock(self)
 
     # ------------------------------------------------------------------ 12345
-    def _hotline_action(self, month_start: datetime) -> Callable[[], Awaitable[None]]:
+    def _hotline_action(self, since: datetime, until: datetime) -> Callable[[], Awaitable[None]]:
         async def act() -> None:
-            """Last month's 12345 export, imported like ``zhibu hotline import`` does."""
+            """The days' 12345 export, read and imported like ``zhibu hotline import`` does."""
             from bot.services.hotline import import_hotline_orders, parse_hotline_file
 
-            previous_end = month_start
-            previous_start = (month_start - timedelta(days=1)).replace(day=1)
-            index = _month_index(self.start, previous_start)
+            months = _month_index(self.start, since)
+            span = (until - since).total_seconds() / 3600
             rows = []
             for compound, cid in sorted(self.compound_ids.items(), key=lambda item: item[1]):
-                # Fewer 12345 calls where the branch answers in the group (the goal of 有事找支部).
-                base = 9 if compound in MAIN else 3
-                mean = base * (1.0 - 0.09 * index) if compound in MAIN else base
-                for n in range(_poisson(self.rng, max(0.5, mean))):
-                    span = (previous_end - previous_start).total_seconds() / 3600
-                    when = self.clock.local(previous_start + timedelta(hours=self.rng.uniform(0, span)))
+                # Per month: fewer 12345 calls where the branch answers in the group (the goal
+                # of 有事找支部), a steady few elsewhere.
+                per_month = 9 * (1.0 - 0.09 * months) if compound in MAIN else 2.5
+                for n in range(_poisson(self.rng, per_month * span / (24 * 30.4))):
+                    when = self.clock.local(since + timedelta(hours=self.rng.uniform(0, span)))
                     cat = S.category(self.rng)
                     text, where, _ = S.report(self.rng, cat, self.buildings.get(compound, ["1"]))
-                    rows.append({"工单号": f"SL{when:%Y%m%d}{cid:03d}{n:02d}", "受理时间": f"{when:%Y-%m-%d %H:%M}",
+                    rows.append({"工单号": f"SL{when:%Y%m%d%H%M}{cid:03d}{n:02d}", "受理时间": f"{when:%Y-%m-%d %H:%M}",
                                  "小区": compound, "地址": where, "诉求内容": text, "状态": "已办结"})
+            if not rows:
+                return
             with tempfile.TemporaryDirectory(prefix="zhibu-sample-") as tmp:
                 path = Path(tmp) / "12345.csv"
                 with path.open("w", encoding="utf-8", newline="") as handle:
