@@ -11,6 +11,7 @@ DEFAULT_RULES_PATH = PACKAGE_DIR / "rules.toml"
 DATA_DIR = PACKAGE_DIR / "data"
 TRAIN_DIR = DATA_DIR / "train"
 HELDOUT_DIR = DATA_DIR / "heldout"
+HELDOUT_FORMAL_DIR = DATA_DIR / "heldout_formal"  # second held-out set: letters, hotline orders, reports
 
 
 def resource_text(name: str) -> str:
