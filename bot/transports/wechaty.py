@@ -539,6 +539,23 @@ def print_qr(code: str, stream: Any = None) -> None:
     qr.print_ascii(out=stream or sys.stdout, invert=True)
 
 
+async def _cancel_and_wait(tasks: Sequence[asyncio.Task | None], timeout: float = 5.0) -> None:
+    """Cancel tasks and wait for them, boundedly: on Python 3.11 ``asyncio.wait_for`` (used by
+    the SDK and grpclib) can swallow a cancel, and an unbounded ``await task`` would hang stop()."""
+    live = [t for t in tasks if t is not None]
+    for task in live:
+        if not task.done():
+            task.cancel()
+    if not live:
+        return
+    done, stuck = await asyncio.wait(live, timeout=timeout)
+    for task in done:
+        if not task.cancelled():
+            task.exception()  # retrieved: the session is over, its errors were handled or logged
+    for task in stuck:
+        log.debug("task %s did not stop within %.0fs", task.get_name(), timeout)
+
+
 # --------------------------------------------------------------------------- transport
 
 class _Session:
@@ -676,9 +693,7 @@ class WechatyTransport:
     async def stop(self) -> None:
         self._stopping = True
         if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._supervisor
+            await _cancel_and_wait([self._supervisor])
             self._supervisor = None
         if self._session is not None:
             await self._close_session(self._session)
@@ -787,13 +802,7 @@ class WechatyTransport:
         return _Retryable(f"{type(exc).__name__}: {text}")
 
     async def _close_session(self, session: _Session) -> None:
-        for task in (session.run_task, session.worker, session.acker):
-            if task is not None and not task.done():
-                task.cancel()
-        for task in (session.run_task, session.worker, session.acker):
-            if task is not None:
-                with contextlib.suppress(BaseException):
-                    await task
+        await _cancel_and_wait([session.run_task, session.worker, session.acker])
         with contextlib.suppress(Exception):
             await asyncio.wait_for(session.puppet.stop(), timeout=5)
 
