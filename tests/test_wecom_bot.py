@@ -138,3 +138,15 @@ async def test_an_expired_reply_url_is_not_used(wh, fake):
     async with wh.session() as s:
         row = (await s.execute(select(OutboxMessage).where(OutboxMessage.text == "迟到的回复"))).scalar_one()
     assert row.status == OutboxStatus.PENDING and "1小时" in row.error
+
+
+async def test_a_person_on_wechat_and_wecom_is_answered_where_they_just_wrote(wh, fake):
+    await wh.advance(minutes=50)
+    await link(wh, "LiShuJi")
+    await wh.advance(minutes=20)
+    await wh.dm("李书记", "帮助")            # on WeChat: that identity is now the most recently seen
+    await wh.advance(minutes=10)
+    sim_texts = len(wh.texts_to("李书记"))
+    await wh.callback(wh.message("LiShuJi", "我的身份"))
+    assert "支部书记" in replies(fake)[-1]
+    assert len(wh.texts_to("李书记")) == sim_texts
