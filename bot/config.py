@@ -103,6 +103,7 @@ class Settings(_Section):
     invite_ttl_hours: int = Field(72, ge=1)
     nlp_rules_file: Path | None = None
     nlp_model_file: Path | None = None
+    rating_standard_file: Path | None = None  # the district's 评星 standard (docs/rating.md); else the sample
     outbox: OutboxSettings = OutboxSettings()
     wechaty: WechatySettings = WechatySettings()
     web: WebSettings = WebSettings()

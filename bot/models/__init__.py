@@ -24,6 +24,7 @@ from bot.models import members as _member_tables, wishes as _wish_tables  # noqa
 from bot.models import tickets as _ticket_tables  # noqa: F401,E402  (tickets, reporters, agenda, hotline orders, nlp corrections)
 from bot.models import limits as _limit_tables  # noqa: F401,E402  (outbox rate-limit pauses)
 from bot.models import deadletters as _dead_letter_tables  # noqa: F401,E402  (inbound rows the database refused)
+from bot.models import rating as _rating_tables  # noqa: F401,E402  (star rating runs, entries, property reviews, red/black lists)
 
 __all__ = [
     "Base", "Branch", "Building", "ChatGroup", "Community", "Compound", "District", "Event",

@@ -578,14 +578,13 @@ async def send_weekly_digests(deps: Deps, due: datetime) -> int:
 
 
 # ---------------------------------------------------------------- property complaints (ranking)
-async def property_complaints(session: AsyncSession, start: datetime, end: datetime) -> dict[int, int]:
-    """Complaint tickets per property project created in [start, end): category ``property`` or
-    assigned to the property company. A compound's tickets count for its (first) active project."""
-    complaint = or_(Ticket.category == "property", Ticket.assignee_kind == "property")
-    rows = (await session.execute(select(Ticket.compound_id, func.count()).where(
-        Ticket.created_at >= start, Ticket.created_at < end, _counted(), complaint)
-        .group_by(Ticket.compound_id))).all()
-    per_compound = dict(rows)
-    projects = (await session.execute(select(PropertyProject.compound_id, func.min(PropertyProject.id)).where(
-        PropertyProject.active.is_(True)).group_by(PropertyProject.compound_id))).all()
-    return {project_id: per_compound[cid] for cid, project_id in projects if per_compound.get(cid)}
+async def property_complaints(session: AsyncSession, start: datetime, end: datetime, *,
+                              standard_file: Any = None) -> dict[int, int]:
+    """Complaint tickets per property project created in [start, end), by the rating standard's
+    complaint rule (``[complaints]``: the categories that are the property's business, and
+    tickets handed to the property company) — the same rule the property score and the
+    dashboard use. A compound's tickets count for its (first) active project."""
+    from bot.services.rating import complaints, standard
+
+    rule = standard.load(standard_file).complaints
+    return await complaints.per_project(session, rule, start, end)

@@ -43,11 +43,13 @@ def month_bounds(month: str, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
 
 
 async def complaint_counts(deps: Deps, month: str) -> dict[int, int]:
-    """Complaint tickets per property project in ``month`` (see bot.services.digests)."""
+    """Complaint tickets per property project in ``month``, by the rating standard's complaint
+    rule (bot.services.rating.complaints: the same rule as the property score)."""
     from bot.services.digests import property_complaints
 
     start, end = month_bounds(month, deps.clock.tz)
-    return await property_complaints(deps.session, start, end)
+    return await property_complaints(deps.session, start, end,
+                                     standard_file=getattr(deps.settings, "rating_standard_file", None))
 
 
 def action_for(months_running: int) -> str:
