@@ -69,6 +69,18 @@ async def test_outage_spends_no_attempts(h):
     assert row.status == OutboxStatus.PENDING and row.attempts == 0
 
 
+async def test_an_error_as_the_connection_drops_spends_no_attempt(h):
+    async def drop(to, text, mention_ids=()):
+        h.transport.connected = False  # the gateway went away under this send
+        raise TransportError("socket closed")
+
+    h.transport.send_text = drop
+    await enqueue(h, "断线时")
+    await h.drain()
+    [row] = await rows(h)
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
+
+
 async def test_urgent_goes_first_after_reconnect(h):
     h.transport.disconnect()
     await enqueue(h, "广播", group="兰亭水岸邻里群", priority=Priority.BROADCAST)
