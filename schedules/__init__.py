@@ -19,6 +19,7 @@ JOB_MODULES = (
     "schedules.digests_jobs",
     "schedules.rankings_jobs",
     "schedules.visits_jobs",
+    "schedules.rating_jobs",
 )
 
 for _name in JOB_MODULES:
