@@ -38,3 +38,18 @@ async def test_a_tcp_endpoint_that_is_not_a_gateway_is_named_not_a_gateway(reply
         server.close()
     assert "不是微信网关" in str(info.value) and "not a Wechaty gateway" in str(info.value)
     assert "没有登录微信" not in str(info.value)
+
+
+async def test_zhibu_run_against_a_non_gateway_exits_non_zero_saying_so(tmp_path) -> None:
+    from test_wechaty_bot import operator_env, run_zhibu
+
+    server = await _serve(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    port = server.sockets[0].getsockname()[1]
+    env = operator_env(tmp_path, None, WECHATY_PUPPET_SERVICE_ENDPOINT=f"127.0.0.1:{port}",
+                       WECHATY_PUPPET_SERVICE_TOKEN="t0ken")
+    try:
+        code, output, _ = await asyncio.to_thread(run_zhibu, tmp_path, env)
+    finally:
+        server.close()
+    assert code != 0, output
+    assert "不是微信网关" in output and "没有登录微信" not in output
