@@ -148,3 +148,12 @@ async def test_a_community_robot_receives_the_urgent_alerts_of_each_of_its_compo
         assert wh.bot.org.find("阳光花园").id in bound and len(bound) > 1
         await wh.say("阳光花园业主1群", "李四", "5号楼电梯困人了！快来人")
     assert [t for t in hook_texts(fake) if t.startswith("【紧急】")]
+
+
+async def test_residents_notices_do_not_go_into_the_duty_group(fake):
+    hook = {"name": "lx-duty", "key": HOOK_KEY, "topic": "兰新社区值班群", "community": "兰新社区"}
+    async with WecomHarness(fake, {"hooks": [hook]}) as wh:
+        await wh.dm("李书记", "通知 本周六上午9点小区消杀，请关好门窗")
+        await wh.dm("李书记", "确认")
+        assert any("小区消杀" in t for t in wh.texts_to("阳光花园业主1群"))
+    assert not [t for t in hook_texts(fake) if "小区消杀" in t]

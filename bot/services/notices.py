@@ -21,6 +21,7 @@ from bot.models.notices import (
 )
 from bot.roles import STAFF_ROLES
 from bot.services import Actor, Deps, ServiceError
+from bot.services.duty import is_duty_group
 from bot.services.gate import CachedFlag
 from bot.services.timeparse import cn_number
 from bot.texts import notices as T
@@ -216,7 +217,8 @@ async def resolve_recipients(deps: Deps, target: dict[str, Any]) -> list[Recipie
         where = and_(where, ChatGroup.building == building)
     groups = (await session.execute(
         select(ChatGroup.id, ChatGroup.compound_id, ChatGroup.topic, ChatGroup.account)
-        .where(where, ChatGroup.active.is_(True)).order_by(ChatGroup.compound_id, ChatGroup.id))).all()
+        .where(where, ChatGroup.active.is_(True), ~is_duty_group())  # staff duty groups get alerts, not notices
+        .order_by(ChatGroup.compound_id, ChatGroup.id))).all()
     if groups or not building:
         return [Recipient(g.id, None, g.compound_id, g.topic, g.account) for g in groups]
     compound_id = (target.get("compound_ids") or [None])[0]
