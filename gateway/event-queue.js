@@ -123,14 +123,16 @@ export class EventQueue {
 
   prune () {
     const oldest = this.now() - this.maxAgeMs
-    let dropped = 0
+    const dropped = []
     for (const entry of this.events.values()) {
       if (this.events.size <= this.maxEvents && entry.at >= oldest) break
       this.forget(entry.seq)
-      dropped++
+      dropped.push(entry.seq)
     }
-    if (dropped > 0) {
-      this.log(`event queue: dropped the ${dropped} oldest unconfirmed events (bounds: ${this.maxEvents} events, ${this.maxAgeMs / 3600000} h)`)
+    if (dropped.length > 0) {
+      this.append({ ack: dropped }) // dropped for good: not back after a restart
+      this.log(`event queue: dropped the ${dropped.length} oldest unconfirmed events ` +
+               `(bounds: ${this.maxEvents} events, ${this.maxAgeMs / 3600000} h)`)
     }
   }
 
@@ -202,10 +204,18 @@ export function attachEventQueue (puppet, queue, log = () => {}) {
     }
   }
 
+  let awaitingLogin = false
   const replay = () => {
     if (!puppet.isLoggedIn) {
-      // The bot expects its login first: replay right after the login is forwarded.
-      puppet.once('login', () => setImmediate(replay))
+      // The bot expects its login first: replay right after the login is forwarded (once,
+      // however many bots connected meanwhile).
+      if (!awaitingLogin) {
+        awaitingLogin = true
+        puppet.once('login', () => {
+          awaitingLogin = false
+          setImmediate(replay)
+        })
+      }
       return
     }
     const pending = queue.pending()

@@ -86,12 +86,14 @@ class Gateway:
     """One Node gateway process (PuppetServer over puppet-mock) and its control channel."""
 
     def __init__(self, workdir: Path, world: dict[str, Any] | None = None, *, token: str = GATEWAY_TOKEN,
-                 id_style: str | None = None, port: int | None = None) -> None:
+                 id_style: str | None = None, port: int | None = None,
+                 options: dict[str, Any] | None = None) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.world = world or STANDARD_WORLD
         self.token = token
         self.id_style = id_style
+        self.options = options or {}  # more server.js flags, e.g. {"queue-max-events": 2}
         self.port = port or free_port()
         self.world_file = workdir / "world.json"
         self.state_file = workdir / "state.json"
@@ -126,6 +128,8 @@ class Gateway:
                "--state-dir", str(self.workdir), "--exit-with-parent"]
         if self.id_style:
             cmd += ["--id-style", self.id_style]
+        for flag, value in self.options.items():
+            cmd += [f"--{flag}", str(value)]
         env = dict(os.environ, WECHATY_LOG="warn", NODE_NO_WARNINGS="1")
         started = time.monotonic()
         with open(out, "w") as out_f, open(err, "w") as err_f:

@@ -134,3 +134,26 @@ async def test_the_token_never_appears_in_the_logs_of_a_failed_reconnect(gateway
         await transport.stop()
     assert "Invalid Wechaty TOKEN" in caplog.text  # the refusal itself is logged
     assert "zhibu-secret-gateway-token-1" not in caplog.text
+
+
+async def test_the_gateway_holds_at_most_its_bound_and_what_it_dropped_stays_dropped(gateway_factory) -> None:
+    gw = gateway_factory(STANDARD_WORLD, options={"queue-max-events": 2})
+    said = [gw.say("li", f"第{i}条", room="r1") for i in range(3)]  # no bot connected yet
+    sink = Recorder()
+    transport = make_transport(gw)
+    await transport.start(sink)
+    await sink.wait_for(Incoming, 2, timeout=10)
+    await gw.wait_queue(lambda pending: pending == [])
+    await transport.stop()
+    assert ids(sink) == said[1:]  # the newest two
+    gw.restart(hard=True)
+    later = Recorder()
+    transport = make_transport(gw)
+    await transport.start(later)
+    try:
+        fresh = gw.say("li", "新的一条", room="r1")
+        await later.wait_for(Incoming, timeout=10)
+        await later.settle()
+        assert ids(later) == [fresh]  # the dropped one does not come back after a restart
+    finally:
+        await transport.stop()
