@@ -44,6 +44,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -160,8 +161,6 @@ def _redact(record: logging.LogRecord) -> None:
     if any(s in message for s in secrets):
         record.msg, record.args = _scrub(message), None
     if record.exc_info and record.exc_info[1] is not None:
-        import traceback
-
         text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if any(s in text for s in secrets):
             record.exc_text, record.exc_info = _scrub(text), None
