@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -42,7 +43,10 @@ async def compute_lists(deps: Deps, standard: Standard, month: str) -> Lists:
     start, end = month_bounds(month, deps.clock.tz)
     prev_start, _ = month_bounds(shift_month(month, -1), deps.clock.tz)
     measures = await measure_all(deps.session, Period(start, end, prev_start, deps.clock.now()), standard.complaints)
-    forms = await E.latest_reviews(deps, end)
+    # The form of the rating period the month belongs to; else the latest one before it.
+    year, mon = (int(x) for x in month.split("-"))
+    period = periods.period_of(datetime(year, mon, 1), standard.period)
+    forms = await E.latest_reviews(deps, end) | await E.reviews_for(deps, period)
     running = dict((await deps.session.execute(select(PropertyRanking.project_id, PropertyRanking.months_running)
                                                .where(PropertyRanking.month == month))).all())
     projects = list((await deps.session.execute(select(PropertyProject).where(
@@ -69,7 +73,8 @@ async def compute_lists(deps: Deps, standard: Standard, month: str) -> Lists:
         if running.get(project.id, 0) >= rules.black_ranking_months:
             reasons.append(T.REASON_RANKING.format(months=running[project.id]))
         board = "black" if reasons else None
-        if board is None and score >= rules.red_min_score and complaints <= rules.red_max_complaints:
+        if board is None and score >= rules.red_min_score and complaints <= rules.red_max_complaints \
+                and (form is not None or not rules.red_needs_form):
             board = "red"
             reasons = [T.REASON_RED.format(score=score, min=rules.red_min_score, complaints=complaints,
                                            max=rules.red_max_complaints)]

@@ -145,6 +145,7 @@ class ListRules(_Strict):
     black_max_score: float
     black_min_complaints: int
     black_ranking_months: int = 2
+    red_needs_form: bool = True  # the red list praises the branch's own review, not just quiet data
     notify_groups: bool = False
 
 
