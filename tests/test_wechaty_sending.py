@@ -75,6 +75,7 @@ async def test_no_remark_is_written_for_an_id_that_is_not_a_friend(world, monkey
         return await original(cid, alias)
 
     monkeypatch.setattr(puppet, "contact_alias", spy)
-    await transport.set_alias(contact_id, "某人#zb3")
+    with pytest.raises(wt.NotAFriend):  # a TransportError: the caller records no marker
+        await transport.set_alias(contact_id, "某人#zb3")
     await transport.set_alias("wxid_li", "李阿姨#zb9")
-    assert calls == [("wxid_li", "李阿姨#zb9")]
+    assert calls == [("wxid_li", "李阿姨#zb9")]  # the gateway was never asked about the other id

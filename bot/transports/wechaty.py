@@ -221,6 +221,10 @@ class WechatyStartError(_StartupBase):  # type: ignore[valid-type,misc]
     """The account could not connect or log in. ``str()`` is a message for the operator."""
 
 
+class NotAFriend(TransportError):
+    """A remark was asked for an id that is not a friend of the account (nothing was sent)."""
+
+
 class _Retryable(Exception):
     """A connection problem worth another try (gateway down, stream dropped)."""
 
@@ -1299,12 +1303,16 @@ class WechatyTransport:
                 for c in contacts if c is not None and c.payload is not None and c.payload.friend]
 
     async def set_alias(self, contact_id: str, alias: str) -> None:
-        """Write a remark. Quietly nothing for an id that is not one of the account's
-        contacts (or not a friend): the gateway could only fail, with a stack trace in its log."""
+        """Write a remark.
+
+        An id that is not one of the account's contacts (or not a friend) is refused here,
+        without asking the gateway (which could only fail, with a stack trace in its log):
+        NotAFriend, a TransportError, so the caller does not record a marker that was never
+        written. Nothing is logged here.
+        """
         session = self._live_session()
         if not await self._is_friend(session, contact_id):
-            log.debug("wechaty[%s]: no remark for %s: not a friend of the account", self.account, contact_id)
-            return
+            raise NotAFriend(f"{contact_id} is not a friend of the account: WeChat keeps remarks for friends only")
         try:
             await session.puppet.contact_alias(contact_id, alias)
         except Exception as exc:  # noqa: BLE001
