@@ -28,7 +28,9 @@ class _Section(BaseModel):
 
 class OutboxSettings(_Section):
     min_interval_seconds: float = Field(1.5, ge=0)   # per account: ~1 s apart holds, 0.5 s gets banned
-    jitter_seconds: float = Field(1.5, ge=0)         # random extra spacing, so sends do not look scripted
+    # Random extra spacing, so sends do not look scripted; 0.3 keeps a 3,000-group notice over
+    # 6 accounts within ~15 min (bench/broadcast.py) while min_interval keeps the safe pace.
+    jitter_seconds: float = Field(0.3, ge=0)
     group_per_minute: int = Field(6, ge=1)           # per group: never flood one chat
     daily_cap: int = Field(3000, ge=1)               # per account per day
     rate_limit_pause_seconds: float = Field(300, ge=1)  # first pause after "发送消息过于频繁"; doubles
@@ -92,6 +94,23 @@ class SchedulesSettings(_Section):
         return self
 
 
+class AccountsSettings(_Section):
+    """Who serves each account (``bot.accounts``): the lease holder, timed on the database's clock."""
+
+    # A crashed process's accounts are taken over by a standby within lease + tick.
+    lease_seconds: float = Field(20, gt=0)
+    tick_seconds: float = Field(5, gt=0)     # how often a holder renews and a standby looks
+    # A standby process (same gateway, same accounts) connects an account only once no other
+    # process holds its lease; an active one takes a free lease at once.
+    standby: bool = False
+
+    @model_validator(mode="after")
+    def _tick_renews_in_time(self) -> "AccountsSettings":
+        if self.tick_seconds * 2 > self.lease_seconds:
+            raise ValueError("tick_seconds must be at most half of lease_seconds (the lease is renewed each tick)")
+        return self
+
+
 class Settings(_Section):
     database_url: str = "sqlite+aiosqlite:///var/zhibu.db"
     timezone: str = "Asia/Shanghai"
@@ -104,11 +123,15 @@ class Settings(_Section):
     nlp_rules_file: Path | None = None
     nlp_model_file: Path | None = None
     rating_standard_file: Path | None = None  # the district's 评星 standard (docs/rating.md); else the sample
+    media_dir: Path = Path("var/media")     # photos/videos attached to tickets (kept with the ticket)
+    media_max_bytes: int = Field(20_000_000, ge=1)  # larger attachments are not downloaded
+    media_window_minutes: int = Field(10, ge=1)  # a photo this close to a report belongs to it
     outbox: OutboxSettings = OutboxSettings()
     wechaty: WechatySettings = WechatySettings()
     web: WebSettings = WebSettings()
     wecom: WecomSettings = WecomSettings()  # WeCom (企业微信) for staff: docs/wecom.md
     schedules: SchedulesSettings = SchedulesSettings()
+    accounts: AccountsSettings = AccountsSettings()
 
     @field_validator("timezone")
     @classmethod

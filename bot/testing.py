@@ -30,7 +30,9 @@ from bot.app import BotApp
 from bot.clock import FakeClock
 from bot.config import SAMPLE_ORG, Settings
 from bot.models import Base, ChatGroup, Identity, Person
-from bot.transports.base import Incoming, LoggedIn, MemberInfo, MessageKind, RoomInfo, RoomJoined, RoomLeft
+from bot.transports.base import (
+    Incoming, LoggedIn, MediaRef, MemberInfo, MessageKind, RoomInfo, RoomJoined, RoomLeft,
+)
 from bot.transports.fake import FakeTransport
 
 DEFAULT_START = datetime(2026, 12, 1, 9, 0)
@@ -45,6 +47,7 @@ class Sent:
     text: str
     mentions: tuple[str, ...]
     at: datetime
+    message_id: str = ""  # the platform id: ``say(..., quote=sent)`` quotes this message
 
     def __str__(self) -> str:
         return f"[{self.group or '私聊:' + str(self.person)}] {self.text}"
@@ -72,6 +75,14 @@ async def _sqlite_template(org: Path | None, account: str, now: datetime) -> Pat
     return _templates[key]
 
 
+def _quoted(quote: Sent | str | None) -> dict[str, Any]:
+    if quote is None:
+        return {}
+    if isinstance(quote, Sent):
+        return {"quoted_message_id": quote.message_id or None, "quoted_text": quote.text}
+    return {"quoted_text": quote}
+
+
 class BotHarness:
     def __init__(self, org: str | Path | None = SAMPLE_ORG, *, start: datetime | None = None,
                  database_url: str | None = None, settings: dict[str, Any] | None = None,
@@ -94,7 +105,7 @@ class BotHarness:
         self._tmp = Path(tempfile.mkdtemp(prefix="zhibu-test-"))
         url = self._database_url or f"sqlite+aiosqlite:///{self._tmp / 'test.db'}"
         self.settings = Settings.model_validate(
-            {"database_url": url, "org_file": self.org_path, **self._overrides})
+            {"database_url": url, "org_file": self.org_path, "media_dir": self._tmp / "media", **self._overrides})
         if url.startswith("sqlite"):
             # Schema and org are built once per process and copied: a test starts in milliseconds.
             template = await _sqlite_template(self.org_path, self.transport.account, self.clock.now())
@@ -156,22 +167,51 @@ class BotHarness:
 
     async def say(self, group: str, sender: str, text: str, *, message_id: str | None = None,
                   mention: bool = False, kind: MessageKind = MessageKind.TEXT,
-                  sender_id: str | None = None, sent_at: datetime | None = None) -> None:
-        """A group message from ``sender``; then the outbox drains."""
+                  sender_id: str | None = None, sent_at: datetime | None = None,
+                  quote: Sent | str | None = None) -> None:
+        """A group message from ``sender``; then the outbox drains.
+
+        ``quote``: the message this one quotes (引用) — a ``Sent`` of the bot, or just a text."""
         await self.deliver(Incoming(
             account=self.transport.account, message_id=message_id or self._next_id(),
             sender_id=sender_id or await self.person_id(sender), sender_name=sender, text=text,
             sent_at=sent_at or self.now, chat_id=await self.group_id(group), chat_topic=group,
-            kind=kind, mentions_bot=mention,
+            kind=kind, mentions_bot=mention, **_quoted(quote),
         ))
 
     async def dm(self, sender: str, text: str, *, message_id: str | None = None,
-                 kind: MessageKind = MessageKind.TEXT, sender_id: str | None = None) -> None:
+                 kind: MessageKind = MessageKind.TEXT, sender_id: str | None = None,
+                 quote: Sent | str | None = None) -> None:
         """A private message to the bot from ``sender``; then the outbox drains."""
         await self.deliver(Incoming(
             account=self.transport.account, message_id=message_id or self._next_id(),
             sender_id=sender_id or await self.person_id(sender), sender_name=sender, text=text,
-            sent_at=self.now, kind=kind,
+            sent_at=self.now, kind=kind, **_quoted(quote),
+        ))
+
+    async def photo(self, group: str | None, sender: str, data: bytes = b"\xff\xd8\xff\xe0 photo",
+                    *, kind: MessageKind = MessageKind.IMAGE, name: str = "photo.jpg",
+                    mime: str = "image/jpeg", message_id: str | None = None) -> str:
+        """An image (or video: ``kind=MessageKind.VIDEO``) posted by ``sender`` in ``group``
+        (``None``: privately); the bytes are what the transport hands out when asked.
+        Returns the message id (to ``recall`` it)."""
+        message_id = message_id or self._next_id()
+        self.transport.media[message_id] = data
+        await self.deliver(Incoming(
+            account=self.transport.account, message_id=message_id, sender_id=await self.person_id(sender),
+            sender_name=sender, text="", sent_at=self.now,
+            chat_id=await self.group_id(group) if group else None, chat_topic=group, kind=kind,
+            media=MediaRef(name=name, mime=mime, size=len(data)),
+        ))
+        return message_id
+
+    async def recall(self, group: str | None, sender: str, message_id: str) -> None:
+        """``sender`` withdraws (撤回) their message ``message_id`` in ``group`` (``None``: privately)."""
+        await self.deliver(Incoming(
+            account=self.transport.account, message_id=f"recall-{message_id}",
+            sender_id=await self.person_id(sender), sender_name=sender, text="", sent_at=self.now,
+            chat_id=await self.group_id(group) if group else None, chat_topic=group,
+            kind=MessageKind.RECALL, recalled_message_id=message_id,
         ))
 
     async def deliver(self, incoming: Incoming) -> None:
@@ -236,8 +276,10 @@ class BotHarness:
     def _named(self, s: Any) -> Sent:
         mentions = tuple(self._people.get(m, m) for m in s.mention_ids)
         if s.to.kind == "group":
-            return Sent(self._groups.get(s.to.platform_id, s.to.platform_id), None, s.text, mentions, s.at)
-        return Sent(None, self._people.get(s.to.platform_id, s.to.platform_id), s.text, mentions, s.at)
+            return Sent(self._groups.get(s.to.platform_id, s.to.platform_id), None, s.text, mentions, s.at,
+                        s.message_id)
+        return Sent(None, self._people.get(s.to.platform_id, s.to.platform_id), s.text, mentions, s.at,
+                    s.message_id)
 
     async def _refresh_names(self) -> None:
         async with self.session() as session:

@@ -51,6 +51,9 @@ class Ticket(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     location: Mapped[str] = mapped_column(String(128), default="")  # label, "3号楼2单元501"
     building: Mapped[str | None] = mapped_column(String(16))
+    # The reporter's building/unit from the roster (反映人住址), when the text names no place:
+    # never mixed with ``location``, which is only what the report itself says.
+    reporter_address: Mapped[str | None] = mapped_column(String(64))
     # The NLP's view at intake, stored so duplicate checks never re-analyse old tickets.
     location_parts: Mapped[dict] = mapped_column(default=dict)
     fingerprint: Mapped[list] = mapped_column(default=list)
@@ -110,6 +113,27 @@ class TicketReporter(Base):
     rating: Mapped[str | None] = mapped_column(String(16))
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None]
+
+
+class TicketMedia(Base):
+    """A photo or video attached to a ticket (or, for a few minutes, waiting for the report its
+    sender is about to write: ``ticket_id`` empty). The file lives under ``media_dir`` at
+    ``path``; it goes when the ticket's messages go (retention) or when the sender recalls it."""
+
+    __tablename__ = "ticket_media"
+    __table_args__ = (Index("ix_ticket_media_waiting", "group_id", "person_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    account: Mapped[str] = mapped_column(String(64))
+    platform_message_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="image")
+    mime: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    path: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
 
 
 class TicketCounter(Base):

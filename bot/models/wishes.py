@@ -56,6 +56,13 @@ class Wish(Base):
     done_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     confirm_reminded_at: Mapped[datetime | None]
+    # After a stale claim is released: how often, when the wish was last offered again (at
+    # most once per few days), when the secretary was told it keeps falling through.
+    release_count: Mapped[int] = mapped_column(default=0)
+    reoffered_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    # A claimer's note names a future date (an appointment): no release before it.
+    hold_until: Mapped[datetime | None]
 
     @property
     def number(self) -> str:

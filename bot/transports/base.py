@@ -21,6 +21,20 @@ class MessageKind(StrEnum):
     MINI_PROGRAM = "mini_program"
     SYSTEM = "system"
     OTHER = "other"
+    RECALL = "recall"  # the sender withdrew (撤回) an earlier message: ``recalled_message_id``
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """An image/video/file attached to a message: what is known before downloading it.
+
+    The bytes are fetched through the transport that delivered the message
+    (``fetch_media``, an optional capability: Wechaty's FileBox, the fake transport's store).
+    """
+
+    name: str = ""
+    mime: str = ""
+    size: int | None = None  # bytes, when the platform says so (checked before downloading)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,12 @@ class Incoming:
     mention_ids: tuple[str, ...] = ()
     is_self: bool = False
     sender_alias: str | None = None
+    # WeChat's 引用 (quote): the quoted message's platform id when the platform gives it, and
+    # its text (shown to the sender as "「name：text」"); either may be missing.
+    quoted_message_id: str | None = None
+    quoted_text: str | None = None
+    media: MediaRef | None = None  # kind IMAGE/VIDEO/FILE
+    recalled_message_id: str | None = None  # kind RECALL: the platform id of the withdrawn message
 
     @property
     def is_group(self) -> bool:
@@ -179,6 +199,14 @@ class Transport(Protocol):
 
     async def set_alias(self, contact_id: str, alias: str) -> None:
         """Set the contact's remark (a stable marker that survives id changes); may be a no-op."""
+
+    # Optional capability (not part of the protocol check, so transports without media still
+    # conform): ``async def fetch_media(self, incoming: Incoming, max_bytes: int) -> bytes``
+    # returns the attachment of ``incoming`` and raises MediaUnavailable when it cannot.
+
+
+class MediaUnavailable(Exception):
+    """An attachment could not be fetched (expired, too large, the platform refused)."""
 
 
 @dataclass

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from bot.transports.base import (
-    Address, ChatGone, EventSink, MemberInfo, NotConnected, RateLimited, RoomInfo, TransportError,
+    Address, ChatGone, EventSink, Incoming, MediaUnavailable, MemberInfo, NotConnected, RateLimited, RoomInfo,
+    TransportError,
 )
 
 
@@ -16,6 +17,7 @@ class SentText:
     text: str
     mention_ids: tuple[str, ...]
     at: datetime
+    message_id: str = ""  # the platform id returned by send_text (what a quote refers to)
 
 
 @dataclass
@@ -33,6 +35,8 @@ class FakeTransport:
     sink: EventSink | None = None
     # False simulates a gateway outage: every send raises NotConnected until ``reconnect()``.
     connected: bool = True
+    # Attachments by platform message id (the test kit puts a photo's bytes here).
+    media: dict[str, bytes] = field(default_factory=dict)
     _counter: int = 0
 
     async def start(self, sink: EventSink) -> None:
@@ -50,8 +54,10 @@ class FakeTransport:
         if queued:
             raise queued.pop(0)
         self._counter += 1
-        self.sent.append(SentText(to, text, tuple(mention_ids), self.now() if self.now else datetime.now()))
-        return f"out-{self._counter}"
+        message_id = f"out-{self._counter}"
+        self.sent.append(SentText(to, text, tuple(mention_ids), self.now() if self.now else datetime.now(),
+                                  message_id))
+        return message_id
 
     def disconnect(self) -> None:
         """Simulate a lost gateway connection (nothing is attempted until ``reconnect``)."""
@@ -66,6 +72,14 @@ class FakeTransport:
 
     def rate_limit_next(self, platform_id: str, retry_after: float | None = None) -> None:
         self.failures.setdefault(platform_id, []).append(RateLimited("发送消息过于频繁", retry_after))
+
+    async def fetch_media(self, incoming: Incoming, max_bytes: int) -> bytes:
+        data = self.media.get(incoming.message_id)
+        if data is None:
+            raise MediaUnavailable(f"no media for {incoming.message_id}")
+        if len(data) > max_bytes:
+            raise MediaUnavailable(f"{len(data)} bytes > {max_bytes}")
+        return data
 
     async def room_list(self) -> list[RoomInfo]:
         return list(self.rooms.values())
