@@ -245,7 +245,12 @@ class Analyzer:
                 reasons.append("紧急情况按问题处理")
             is_issue = True
         elif u.hits:
-            why = "已处理" if "resolved" in u.context else "假设/提醒/玩笑" if "not_real" in u.context else "概率低"
+            why = (
+                "已处理" if "resolved" in u.context
+                else "长期/反复/夸张" if "chronic" in u.context and "now" not in u.context
+                else "假设/提醒/玩笑" if "not_real" in u.context
+                else "概率低"
+            )
             reasons.append(f"非紧急:{u.word}（{why}）")
         elif p_issue >= self.urgent_text_issue_gate:
             p_text = self._urgent_in_other_words(p)

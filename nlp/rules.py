@@ -391,6 +391,8 @@ class Rules:
         self.resolved_re = _compile_any(urgent.get("resolved", []), "urgent.resolved")
         self.not_real_re = _compile_any(urgent.get("not_real", []), "urgent.not_real")
         self.present_re = _compile_any(urgent.get("present", []), "urgent.present")
+        self.chronic_re = _compile_any(urgent.get("chronic", []), "urgent.chronic")
+        self.now_re = _compile_any(urgent.get("now", []), "urgent.now")
         negs = urgent.get("negations", [])
         self.negation_re = re.compile(to_simplified(f"(?:{'|'.join(negs)})$")) if negs else None
 

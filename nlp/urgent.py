@@ -1,9 +1,14 @@
 """Emergencies: fire, gas, lift entrapment, burst pipes, live wires, injuries …
 
 A hit of an urgent pattern counts unless it is negated right before
-("没有闻到煤气味"), the message says it is over ("已经处理好了"), or the
+("没有闻到煤气味"), the message says it is over ("已经处理好了"), the
 message is hypothetical / a notice / a joke ("如果闻到煤气味…", "火锅着火了哈哈")
-without a sign that it is happening now ("快来人", "现在").
+without a sign that it is happening now ("快来人", "现在"), or it is a chronic
+complaint — a recurring condition, a long-standing problem, a complaint about
+response times, rhetorical exaggeration ("每次下雨都淹", "报修三个月了",
+"半小时才来人", "老人都快冻死了") — without a strong sign of now ("救命",
+"快来", "打了119", "正在"). Letters and hotline orders about slow problems are
+full of weak "now" words ("至今", "请立即"), which is why chronic needs the strong ones.
 """
 from __future__ import annotations
 
@@ -51,12 +56,19 @@ def situation(text: str, rules: Rules) -> tuple[str, ...]:
         context.append("not_real")
     if rules.present_re is not None and rules.present_re.search(text):
         context.append("present")
+    if rules.chronic_re is not None and rules.chronic_re.search(text):
+        context.append("chronic")
+        if rules.now_re is not None and rules.now_re.search(text):
+            context.append("now")
     return tuple(context)
 
 
 def happening_now(context: tuple[str, ...]) -> bool:
-    """Over is over; a hypothetical counts only with a sign that it is happening now."""
-    return "resolved" not in context and ("not_real" not in context or "present" in context)
+    """Over is over; a hypothetical counts only with a sign that it is happening now, and a
+    chronic complaint only with a strong one."""
+    if "resolved" in context or ("chronic" in context and "now" not in context):
+        return False
+    return "not_real" not in context or "present" in context
 
 
 def _windows(text: str):
