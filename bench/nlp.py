@@ -16,8 +16,12 @@ Absolute figures swing with the machine (this VM varies by +-40 % between runs),
 so the group-chat mix is also timed against jieba.lcut itself, interleaved in
 small chunks: the issue states jieba alone does ~15,000 chat messages/s on its
 reference machine, which turns the ratio into a machine-independent figure.
-The segmentation cache is cleared before each pass, so repeated passes do not
-flatter the figure; the best pass counts (CPU time of this process). Load time is measured in a fresh interpreter.
+The headline is cache-cold: no message repeats within a pass (the mixes are
+deduplicated) and every cache that remembers text (the segmentation cache and the
+feature-string caches) is emptied before each pass, so it is the speed on unseen
+text. A first pass compiles the lazily built regular expressions (a one-time cost
+per process) and is not counted. The best pass counts for the absolute figures
+(CPU time of this process); the median pass for the ratio. Load time is measured in a fresh interpreter.
 """
 from __future__ import annotations
 
@@ -52,15 +56,25 @@ def corpus() -> tuple[list[str], list[str], list[str], float]:
     from nlp.paths import TRAIN_DIR
 
     examples = read_dir(TRAIN_DIR)
-    chat = [e.text for e in examples if e.source == "chat"]
-    letters = [e.text for e in examples if e.source == "letter"]
+    # Deduplicated: a repeated message would be served from the caches (see cold()).
+    chat = list(dict.fromkeys(e.text for e in examples if e.source == "chat"))
+    letters = list(dict.fromkeys(e.text for e in examples if e.source == "letter"))
     rng = random.Random(2024)
     rng.shuffle(chat)
-    chatter = [e.text for e in examples if e.source == "chat" and not e.is_issue]
-    issues = [e.text for e in examples if e.source == "chat" and e.is_issue]
+    chatter = list(dict.fromkeys(e.text for e in examples if e.source == "chat" and not e.is_issue))
+    issues = list(dict.fromkeys(e.text for e in examples if e.source == "chat" and e.is_issue and e.text not in chatter))
     heavy = chatter + rng.sample(issues, min(len(issues), len(chatter) // 4))
     rng.shuffle(heavy)
     return chat, heavy, letters, len(issues) / max(1, len(chat))
+
+
+def cold(analyzer) -> None:
+    """Forget every text seen so far: the segmentation cache and the feature-string caches."""
+    from nlp import features
+
+    analyzer.tokenizer._segment.cache_clear()
+    features._WORD_FEATS.clear()
+    features._BIGRAM_FEATS.clear()
 
 
 def throughput(analyzer, texts: list[str], passes: int) -> tuple[float, float]:
@@ -71,7 +85,7 @@ def throughput(analyzer, texts: list[str], passes: int) -> tuple[float, float]:
     """
     cpu_rates, wall_rates = [], []
     for _ in range(passes):
-        analyzer.tokenizer._segment.cache_clear()
+        cold(analyzer)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for text in texts:
             analyzer.analyze(text)
@@ -101,7 +115,7 @@ def relative_to_jieba(analyzer, texts: list[str], passes: int, chunk: int = 20) 
     clock = time.process_time
     ratios = []
     for n in range(passes + 1):
-        analyzer.tokenizer._segment.cache_clear()
+        cold(analyzer)
         ours = theirs = 0.0
         for i in range(0, len(texts), chunk):
             part = texts[i : i + chunk]
@@ -113,7 +127,7 @@ def relative_to_jieba(analyzer, texts: list[str], passes: int, chunk: int = 20) 
                 jieba.lcut(text)
             t2 = clock()
             ours, theirs = ours + t1 - t0, theirs + t2 - t1
-        if n:  # the first pass warms caches on both sides
+        if n:  # the first pass compiles lazy regexes and loads jieba's own dictionary
             ratios.append(theirs / max(ours, 1e-9))
     ratios.sort()
     return ratios[len(ratios) // 2]
@@ -163,12 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             f" avg {result['group_chat_avg_chars']} chars"
         )
         print(
-            f"    throughput  : {result['group_chat_messages_per_s']:,} messages/s per CPU second   (target >= 10,000)"
-            f"; wall clock {result['group_chat_messages_per_s_wall']:,}/s"
+            f"    vs jieba    : {result['group_chat_speed_vs_jieba']:.2f} x jieba.lcut on the same unseen messages"
+            f" (cache-cold, interleaved; target >= 0.8)"
+            f" -> {result['group_chat_messages_per_s_at_reference']:,} messages/s where jieba does 15,000/s"
         )
         print(
-            f"    vs jieba    : {result['group_chat_speed_vs_jieba']:.2f} x jieba.lcut on the same messages"
-            f" -> {result['group_chat_messages_per_s_at_reference']:,} messages/s where jieba does 15,000/s"
+            f"    throughput  : {result['group_chat_messages_per_s']:,} messages/s per CPU second, cache-cold"
+            f"; wall clock {result['group_chat_messages_per_s_wall']:,}/s"
         )
         print(
             f"  corpus mix    : {result['corpus_messages_per_s']:,} messages/s"
