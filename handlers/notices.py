@@ -181,11 +181,26 @@ def _preview(text: str, limit: int = 24) -> str:
     return one_line if len(one_line) <= limit else one_line[:limit] + "…"
 
 
-@router.command("通知详情", roles=STAFF_ROLES, usage="通知详情 编号", summary="查看通知的发送情况和收到人数")
+_SILENT_WORDS = ("未回复", "没回复", "未收到", "谁没回", "名单")
+_REMIND_WORDS = ("提醒楼长", "提醒")
+
+
+@router.command("通知详情", roles=STAFF_ROLES, usage="通知详情 编号 [未回复]", summary="查看通知的发送情况和未回复名单")
 async def detail(ctx: Context, args: str) -> None:
-    notice_id = _notice_id(args)
-    if notice_id is None:
+    words = args.split()
+    ids = [w for w in words if _notice_id(w) is not None]
+    rest = [w for w in words if _notice_id(w) is None]
+    notice_id = _notice_id(ids[0]) if len(ids) == 1 else None
+    if notice_id is None or len(rest) > 1:
         ctx.reply(T.USAGE_DETAIL)
+        return
+    if rest:
+        if rest[0] in _REMIND_WORDS:
+            await _remind_leaders(ctx, notice_id)
+        elif rest[0] in _SILENT_WORDS:
+            await _silent(ctx, notice_id)
+        else:
+            ctx.reply(T.USAGE_SILENT)
         return
     deps = ctx.deps
     try:
@@ -194,6 +209,11 @@ async def detail(ctx: Context, args: str) -> None:
         ctx.reply(str(exc))
         return
     n = d.notice
+    silent_hint = ""
+    if n.status == NoticeStatus.SENT:
+        silent = await N.silent_people(deps, ctx.actor, notice_id)
+        if silent.count:
+            silent_hint = T.DETAIL_SILENT_HINT.format(count=silent.count, id=n.id)
     group_lines = [T.DETAIL_GROUP_ACK_LINE.format(label=x.label, status=T.DELIVERY_LABELS.get(x.status, x.status),
                                                   acks=d.acks_by_delivery.get(x.id, 0)) for x in d.deliveries[:20]]
     failed_rest = [x for x in d.deliveries[20:] if x.status == "failed"]
@@ -208,7 +228,46 @@ async def detail(ctx: Context, args: str) -> None:
         preview=_preview(n.text, 60), sent=d.counts.sent, failed=d.counts.failed, pending=d.counts.pending,
         cancelled=T.DETAIL_CANCELLED.format(count=d.counts.cancelled) if d.counts.cancelled else "",
         acks=d.acks, per_group=T.DETAIL_GROUP_ACKS.format(lines="\n".join(group_lines)) if group_lines else "",
-        failures=failures))
+        failures=failures) + silent_hint)
+
+
+MAX_NAMES_PER_BUILDING = 30  # a phone screen; the dashboard and the export have everyone
+
+
+async def _silent(ctx: Context, notice_id: int) -> None:
+    try:
+        silent = await N.silent_people(ctx.deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    preview = _preview(silent.notice.text, 16)
+    if not silent.count:
+        ctx.reply(T.SILENT_NONE.format(id=notice_id, preview=preview, expected=silent.expected))
+        return
+    lines = [T.SILENT_HEADER.format(id=notice_id, preview=preview, count=silent.count, expected=silent.expected,
+                                    replied=silent.expected - silent.count)]
+    for building, people in silent.by_building.items():
+        names = "、".join(f"{p.name}{N.person_place(p)}" for p in people[:MAX_NAMES_PER_BUILDING])
+        if len(people) > MAX_NAMES_PER_BUILDING:
+            names += T.SILENT_MORE.format(count=len(people))
+        label = T.BUILDING_KEY.format(building=building) if building else T.SILENT_NO_BUILDING
+        lines.append(T.SILENT_BUILDING.format(building=label, count=len(people), names=names))
+    lines.append(T.SILENT_TAIL.format(id=notice_id))
+    ctx.reply("\n".join(lines))
+
+
+async def _remind_leaders(ctx: Context, notice_id: int) -> None:
+    try:
+        _, reminded, orphans = await N.remind_building_leaders(ctx.deps, ctx.actor, notice_id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
+        return
+    ctx.keep_message()
+    text = T.LEADERS_REMINDED.format(count=len(reminded), leaders="、".join(reminded)) if reminded \
+        else T.LEADERS_NONE_REMINDED
+    if orphans:
+        text += T.LEADERS_ORPHANS.format(buildings="、".join(orphans))
+    ctx.reply(text)
 
 
 @router.command("统计", "接龙统计", roles=STAFF_ROLES, usage="统计 [编号]", summary="查看收集（接龙）的分楼统计")
@@ -229,11 +288,15 @@ async def tally(ctx: Context, args: str) -> None:
 # ---------------------------------------------------------------- residents
 @router.text(order=6)
 async def acknowledge(ctx: Context) -> bool:
-    """收到 after a notice: counted, not answered (a group full of bot replies helps nobody)."""
+    """收到 after a notice: counted; in a group not answered (a group full of bot replies helps nobody)."""
     if not N.is_ack(ctx.text):
         return False
     notice = await N.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id)
-    return notice is not None
+    if notice is None:
+        return False
+    if not ctx.in_group:  # privately, silence would look like the bot did not understand
+        ctx.reply(T.ACK_PRIVATE.format(id=notice.id, preview=_preview(notice.text, 16)))
+    return True
 
 
 @router.text(order=7)

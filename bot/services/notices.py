@@ -20,7 +20,7 @@ from bot.models.notices import (
     Collection, DeliveryStatus, Notice, NoticeAck, NoticeDelivery, NoticeStatus, PENDING_STATUSES,
 )
 from bot.roles import STAFF_ROLES
-from bot.services import Actor, Deps, ServiceError
+from bot.services import Actor, Deps, ServiceError, acks
 from bot.services.duty import is_duty_group
 from bot.services.gate import CachedFlag
 from bot.services.timeparse import cn_number
@@ -638,12 +638,9 @@ async def report_settled(deps: Deps, notices: Iterable[Notice]) -> None:
 
 
 # ---------------------------------------------------------------- acknowledgements
-# "1" is also 收到 in many groups, but residents use it for ratings and 接龙 too: not counted.
-ACK_WORDS = re.compile(r"^(?:已?收到了?|收到收到|好的?[,，]?\s*收到|收到[,，]?\s*谢谢[!！。~～]*|已阅|已读)[!！。.~～]*$")
-
-
 def is_ack(text: str) -> bool:
-    return bool(ACK_WORDS.match(text.strip()))
+    """收到 as people write it (emoji, [强], room numbers, thanks): see bot.services.acks."""
+    return acks.is_ack(text)
 
 
 async def _query_any_ack_open(deps: Deps) -> bool:
@@ -662,12 +659,22 @@ async def record_ack(deps: Deps, person_id: int, *, group_id: int | None) -> Not
     if not await any_ack_open.get(deps):
         return None
     now = deps.clock.now()
-    where = NoticeDelivery.group_id == group_id if group_id is not None else NoticeDelivery.person_id == person_id
-    row = (await deps.session.execute(
+    open_deliveries = (
         select(NoticeDelivery.id, NoticeDelivery.notice_id).join(Notice, Notice.id == NoticeDelivery.notice_id)
-        .where(where, NoticeDelivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENT]),
+        .where(NoticeDelivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENT]),
                Notice.status == NoticeStatus.SENT, Notice.ack_until >= now, Notice.kind == "notice")
-        .order_by(NoticeDelivery.created_at.desc(), NoticeDelivery.id.desc()).limit(1))).first()
+        .order_by(NoticeDelivery.created_at.desc(), NoticeDelivery.id.desc()).limit(1))
+    where = NoticeDelivery.group_id == group_id if group_id is not None else NoticeDelivery.person_id == person_id
+    row = (await deps.session.execute(open_deliveries.where(where))).first()
+    if row is None and group_id is None:
+        # A private 收到 answers the notice that reached the groups of the person's compound
+        # (and building): many residents reply to the bot rather than in the group.
+        person = await deps.session.get(Person, person_id)
+        if person is not None and person.compound_id is not None:
+            row = (await deps.session.execute(open_deliveries.join(
+                ChatGroup, ChatGroup.id == NoticeDelivery.group_id).where(
+                NoticeDelivery.compound_id == person.compound_id,
+                or_(ChatGroup.building.is_(None), ChatGroup.building == person.building)))).first()
     if row is None:
         return None
     notice = await deps.session.get(Notice, row.notice_id)
@@ -744,3 +751,128 @@ async def notice_detail(deps: Deps, actor: Actor, notice_id: int) -> NoticeDetai
         NoticeAck.notice_id == notice.id).group_by(NoticeAck.delivery_id))).all())
     counts = (await delivery_counts(deps, [notice.id])).get(notice.id, DeliveryCounts())
     return NoticeDetail(notice, deliveries, by_delivery, sum(by_delivery.values()), counts)
+
+
+# ---------------------------------------------------------------- who has not replied
+# The roster people a notice is meant to reach; staff and the property are not counted.
+ROSTER_ROLES = (RoleName.RESIDENT, RoleName.PARTY_MEMBER, RoleName.BUILDING_LEADER)
+NO_BUILDING = ""  # key of people whose building the roster does not know
+
+
+@dataclass
+class Silent:
+    """Roster people who have not acknowledged a notice, by building ("" = not on the roster)."""
+
+    notice: Notice
+    by_building: dict[str, list[Person]]
+    expected: int            # roster people the notice reached
+    compound_ids: list[int]
+
+    @property
+    def count(self) -> int:
+        return sum(len(p) for p in self.by_building.values())
+
+
+async def silent_people(deps: Deps, actor: Actor, notice_id: int) -> Silent:
+    """Per notice: roster residents, party members and building leaders of the compounds (and
+    building) it reached who have not replied 收到 (for a collection: not answered)."""
+    from bot.models import Role
+    from bot.models.notices import CollectionAnswer
+
+    notice = await get_notice(deps, actor, notice_id)
+    session = deps.session
+    rows = (await session.execute(select(NoticeDelivery.compound_id, ChatGroup.building)
+                                  .outerjoin(ChatGroup, ChatGroup.id == NoticeDelivery.group_id)
+                                  .where(NoticeDelivery.notice_id == notice.id,
+                                         NoticeDelivery.status != DeliveryStatus.CANCELLED))).all()
+    compounds = sorted({c for c, _ in rows if c is not None})
+    # A notice that only reached building groups (or a building target) concerns those buildings.
+    buildings = {b for _, b in rows}
+    if (notice.target or {}).get("building"):
+        buildings = {notice.target["building"]}
+    only_buildings = None if None in buildings or not buildings else buildings
+    if notice.kind == "collection":
+        replied = select(CollectionAnswer.person_id).join(
+            Collection, Collection.id == CollectionAnswer.collection_id).where(Collection.notice_id == notice.id)
+    else:
+        replied = select(NoticeAck.person_id).where(NoticeAck.notice_id == notice.id)
+    roster = select(Role.person_id).where(Role.name.in_([str(r) for r in ROSTER_ROLES]))
+    query = select(Person).where(Person.compound_id.in_(compounds), Person.on_roster.is_(True),
+                                 Person.id.in_(roster))
+    if only_buildings is not None:
+        query = query.where(Person.building.in_(sorted(only_buildings)))
+    if notice.author_person_id is not None:
+        query = query.where(Person.id != notice.author_person_id)
+    people = list((await session.execute(query)).scalars())
+    done = set((await session.execute(replied)).scalars())
+    by_building: dict[str, list[Person]] = {}
+    for person in sorted(people, key=_roster_order):
+        if person.id not in done:
+            by_building.setdefault(person.building or NO_BUILDING, []).append(person)
+    return Silent(notice, by_building, len(people), compounds)
+
+
+def _roster_order(person: Person) -> tuple:
+    def number(value: str | None) -> tuple[int, str]:
+        return (int(value), "") if value and value.isdigit() else (10 ** 6, value or "")
+    return (person.building is None, number(person.building), number(person.unit), number(person.room_no),
+            person.name)
+
+
+def person_place(person: Person) -> str:
+    """"2单元302" — the place next to a name in lists staff read (never a phone number)."""
+    return (f"{person.unit}单元" if person.unit else "") + (person.room_no or "")
+
+
+async def building_leaders(deps: Deps, compound_ids: Sequence[int], buildings: Iterable[str]) -> dict[tuple, list[Person]]:
+    """(compound_id, building) -> its building leaders on the roster."""
+    from bot.models import Role
+
+    wanted = [b for b in buildings if b]
+    if not wanted:
+        return {}
+    rows = (await deps.session.execute(select(Person).where(
+        Person.compound_id.in_(list(compound_ids)), Person.building.in_(wanted),
+        Person.id.in_(select(Role.person_id).where(Role.name == RoleName.BUILDING_LEADER)))
+        .order_by(Person.id))).scalars()
+    out: dict[tuple, list[Person]] = {}
+    for person in rows:
+        out.setdefault((person.compound_id, person.building), []).append(person)
+    return out
+
+
+async def remind_building_leaders(deps: Deps, actor: Actor, notice_id: int) -> tuple[Silent, list[str], list[str]]:
+    """Send each building leader the names in their building who have not replied.
+
+    Returns (silent, "3号楼 赵楼长" lines reminded, buildings without a leader)."""
+    silent = await silent_people(deps, actor, notice_id)
+    leaders = await building_leaders(deps, silent.compound_ids, silent.by_building)
+    reminded: list[str] = []
+    orphans: list[str] = []
+    for building, people in silent.by_building.items():
+        if building == NO_BUILDING:
+            continue
+        for compound_id in silent.compound_ids:
+            mine = [p for p in people if p.compound_id == compound_id]
+            if not mine:
+                continue
+            found = leaders.get((compound_id, building), [])
+            label = T.BUILDING_KEY.format(building=building)
+            if len(silent.compound_ids) > 1:
+                label = f"{deps.org.name_of(compound_id)}{label}"
+            if not found:
+                orphans.append(label)
+                continue
+            names = "、".join(f"{p.name}（{person_place(p)}）" if person_place(p) else p.name for p in mine)
+            for leader in found:
+                deps.outbox.enqueue(deps.session, T.LEADER_REMINDER.format(
+                    id=silent.notice.id, preview=_one_line(silent.notice.text, 30), building=label,
+                    count=len(mine), names=names), person_id=leader.id, priority=Priority.BROADCAST)
+                reminded.append(f"{label} {leader.name}")
+    _event(deps, actor, silent.notice, "leaders_reminded", silent.notice.status, note="；".join(reminded)[:500])
+    return silent, reminded, orphans
+
+
+def _one_line(text: str, limit: int) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[:limit] + "…"

@@ -125,3 +125,23 @@ TALLY_NOT_COLLECTION = "通知#{id}不是收集类通知。"
 BUILDING_KEY = "{building}号楼"
 EXPORT_HEADERS = ("序号", "姓名", "来源", "回复时间", "修改次数", "原话")
 EXPORT_PRIVATE = "私聊"
+
+# ---------------------------------------------------------------- acknowledgements / who has not replied
+ACK_PRIVATE = "已记下：您收到了通知#{id}（{preview}）。谢谢！"
+DETAIL_SILENT_HINT = "\n未回复：{count}人，发送“通知详情 {id} 未回复”查看名单"
+USAGE_SILENT = "用法：通知详情 编号 未回复（查看名单）/ 通知详情 编号 提醒楼长（私信各楼长本楼名单）"
+SILENT_HEADER = "通知#{id}（{preview}）未回复：{count}人（应回复{expected}人，已回复{replied}人）"
+SILENT_NONE = "通知#{id}（{preview}）：名册上的{expected}人都已回复。"
+SILENT_BUILDING = "· {building}（{count}人）：{names}"
+SILENT_NO_BUILDING = "未登记楼号"
+SILENT_MORE = "等{count}人"
+SILENT_TAIL = "发送“通知详情 {id} 提醒楼长”可私信各楼长本楼未回复名单。"
+LEADER_REMINDER = (
+    "【未回复提醒】通知#{id}（{preview}）{building}还有{count}人未回复：{names}。"
+    "请您方便时提醒一下，谢谢！"
+)
+LEADERS_REMINDED = "已私信{count}位楼长本楼未回复名单：{leaders}"
+LEADERS_NONE_REMINDED = "没有可提醒的楼长。"
+LEADERS_ORPHANS = "\n以下楼栋没有登记楼长，请另行提醒：{buildings}"
+EXPORT_SILENT_SHEET = "未回复"
+EXPORT_SILENT_HEADERS = ("楼号", "单元", "房号", "姓名")
