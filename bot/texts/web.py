@@ -9,6 +9,7 @@ NAV = (
     ("notices", "通知", "/dashboard/notices"),
     ("people", "人员与群", "/dashboard/people"),
     ("stats", "统计", "/dashboard/stats"),
+    ("rating", "评星", "/dashboard/rating"),
     ("outbox", "未送达", "/dashboard/outbox"),
 )
 NAV_ADMIN = (("users", "账号", "/dashboard/users"), ("audit", "操作记录", "/dashboard/audit"))
