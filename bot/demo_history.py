@@ -13,10 +13,12 @@ now, on the real database, with a transport that delivers nowhere:
   property ranking has enough projects for its top-30 / 2-month / 3-month rules) are worked
   through ``bot.services.tickets`` directly, as district staff would from the dashboard;
 - the schedules run on the fake clock: deadline sweeps (督办, auto-close), daily and weekly
-  digests, the monthly ranking, wish sweeps, visit reminders; monthly 12345 exports are
-  imported through ``bot.services.hotline``.
+  digests, the monthly ranking, wish sweeps, visit reminders; the 12345 desk's exports are
+  imported twice a week through ``bot.services.hotline``.
 
-Nothing is written into tables by hand. One seeded ``random.Random`` makes it deterministic.
+Nothing is written into tables by hand, except the outbox's delivery marks (``_deliver_outbox``:
+what the sender would record for a transport that delivers nowhere). One seeded
+``random.Random`` makes it deterministic; ``python bench/demo_history.py`` times it.
 """
 from __future__ import annotations
 
@@ -29,10 +31,10 @@ import math
 import random
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Any, Awaitable, Callable, Iterator
 
 from sqlalchemy import and_, func, select
@@ -52,9 +54,10 @@ ACCOUNT = "sim"
 # The generator's own outbox pacing: nobody reads these sends, so no spacing between them.
 FAST_OUTBOX = {"min_interval_seconds": 0, "jitter_seconds": 0, "group_per_minute": 100000, "daily_cap": 1000000}
 # When the schedules get a tick (local time): after the morning jobs (purge 03:30, visits 08:00,
-# digests 08:30, ranking on the 1st, agenda reminders 09:00), all within their grace; every other
-# day, and every Monday (weekly digest) and 1st (ranking). Each tick costs ~0.1 s of CPU: ticking
-# every 5 minutes like production would take hours, so on other days the jobs are recorded missed.
+# digests 08:30, ranking on the 1st, agenda reminders 09:00), all within their grace; every third
+# day, and every Monday (weekly digest) and 1st (ranking). Each tick costs ~60 ms of CPU: ticking
+# every 5 minutes like production would take hours, so on other days the jobs are recorded missed
+# (deadline sweeps and auto-closing then happen up to two days late).
 TICK_AT = (9, 5)
 # Who works the other compounds' cases from the dashboard (roster name, district staff).
 DISTRICT_HANDLER = "区办小韩"
@@ -255,7 +258,7 @@ class _History:
             if moment > self.end:
                 yield self.end + timedelta(days=1)
                 return
-            if index % 2 == 0 or day.weekday() == 0 or day.day == 1:
+            if index % 3 == 0 or day.weekday() == 0 or day.day == 1:
                 yield moment
             day, index = day + timedelta(days=1), index + 1
 

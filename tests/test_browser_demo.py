@@ -13,12 +13,10 @@ import pytest_asyncio
 
 from bot.app import BotApp
 from bot.clock import FakeClock
-from bot.config import Settings
-from bot.demo_history import generate_history
 from bot.transports.fake import FakeTransport
 from bot.web.testing import PASSWORD, WebKit
 from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, SHOTS, _require_chromium
-from test_demo_history import UNTIL
+from test_demo_history import UNTIL, demo_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 CHARTS = ("chart-categories", "chart-resolve", "chart-satisfaction", "chart-overdue", "chart-hotline", "ranking")
@@ -38,8 +36,7 @@ async def browser():
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo_app():
     directory = Path(tempfile.mkdtemp(prefix="zhibu-demo-browser-"))
-    settings = Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{directory / 'demo.db'}"})
-    await generate_history(settings, until=UNTIL)
+    settings, _ = await demo_database(directory)
     app = BotApp(settings, transports=[FakeTransport(account="sim")], clock=FakeClock(UNTIL))
     await app.open()
     yield app

@@ -2,6 +2,7 @@
 with the invariants live data has. Generated once for this module (it takes a while)."""
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.app import BotApp
 from bot.clock import FakeClock
-from bot.config import Settings
+from bot.config import SAMPLE_ORG, Settings
 from bot.demo_history import MAIN, generate_history, prepare_demo
 from bot.models import Compound, Event, InboundMessage, InboundStatus, OutboxMessage
 from bot.models.schedules import DigestRun, PropertyRanking, RankingAction
@@ -33,12 +34,28 @@ def _settings(directory: Path, name: str = "demo.db") -> Settings:
     return Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{directory / name}"})
 
 
+_generated: dict[str, tuple[Path, object]] = {}
+
+
+async def demo_database(directory: Path) -> tuple[Settings, object]:
+    """A copy of the demo database in ``directory``: generated once per test process (it takes
+    a while), copied for each module that opens it (this one and the browser test)."""
+    if "demo" not in _generated:
+        source = Path(tempfile.mkdtemp(prefix="zhibu-demo-history-"))
+        atexit.register(shutil.rmtree, source, True)
+        _generated["demo"] = (source, await generate_history(_settings(source), until=UNTIL))
+    source, summary = _generated["demo"]
+    for suffix in ("", "-wal", "-shm"):
+        if (source / f"demo.db{suffix}").exists():
+            shutil.copyfile(source / f"demo.db{suffix}", directory / f"demo.db{suffix}")
+    return _settings(directory), summary
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo():
     """The generated demo database, opened on a clock stopped at the end of its history."""
     directory = Path(tempfile.mkdtemp(prefix="zhibu-demo-history-"))
-    settings = _settings(directory)
-    summary = await generate_history(settings, until=UNTIL)
+    settings, summary = await demo_database(directory)
     app = BotApp(settings, transports=[FakeTransport(account="sim")], clock=FakeClock(UNTIL))
     await app.open()
     yield app, summary
@@ -216,8 +233,8 @@ async def test_statistics_api_has_a_non_empty_series_for_every_chart(demo):
 async def test_an_empty_demo_gets_no_history(tmp_path):
     settings = _settings(tmp_path)
     assert await prepare_demo(settings, empty=True, show_progress=False) is None
-    app = BotApp(settings.model_copy(update={"org_file": Path(__file__).parents[1] / "bot/sample/sample_org.yaml"}),
-                 transports=[FakeTransport(account="sim")], clock=FakeClock(UNTIL))
+    app = BotApp(settings.model_copy(update={"org_file": SAMPLE_ORG}), transports=[FakeTransport(account="sim")],
+                 clock=FakeClock(UNTIL))
     await app.open()
     try:
         assert await _scalar(app, select(func.count()).select_from(Ticket)) == 0

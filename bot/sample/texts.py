@@ -99,9 +99,15 @@ def category(rng: random.Random) -> str:
     return rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
 
 
-def place(rng: random.Random, buildings: list[str]) -> tuple[str, str]:
+# Problems inside a building are reported with its number, not with a spot outdoors.
+INDOORS = ("楼道", "单元", "电梯", "楼顶", "楼上", "楼下", "窗", "信报箱", "门禁", "邻居", "水管", "暖气", "水压", "燃气", "宽带")
+
+
+def place(rng: random.Random, buildings: list[str], indoors: bool = False) -> tuple[str, str]:
     """(where as written, building number)."""
     building = rng.choice(buildings)
+    if indoors:
+        return (f"{building}号楼{rng.randint(1, 3)}单元" if rng.random() < 0.7 else f"{building}号楼"), building
     roll = rng.random()
     if roll < 0.45:
         return f"{building}号楼{rng.randint(1, 3)}单元", building
@@ -112,8 +118,8 @@ def place(rng: random.Random, buildings: list[str]) -> tuple[str, str]:
 
 def report(rng: random.Random, cat: str, buildings: list[str]) -> tuple[str, str, str]:
     """(message, where, problem): a resident's report put together from parts."""
-    where, _ = place(rng, buildings)
     problem = rng.choice(PROBLEMS[cat])
+    where, _ = place(rng, buildings, indoors=any(word in problem for word in INDOORS))
     lasting, mood = rng.choice(LASTING), rng.choice(MOODS)
     text = where + problem + ("，" + lasting if lasting else "") + ("，" + mood if mood else "")
     return text, where, problem
