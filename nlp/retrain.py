@@ -21,7 +21,7 @@ from .analyzer import Analyzer
 from .corpus import from_dicts, read_dir
 from .metrics import Metrics, TARGETS
 from .model import ModelBundle
-from .paths import DEFAULT_MODEL_PATH, HELDOUT_DIR, TRAIN_DIR
+from .paths import DEFAULT_MODEL_PATH, HELDOUT_DIR, HELDOUT_FORMAL_DIR, TRAIN_DIR
 from .rules import Rules
 from .train import CORRECTION_WEIGHT, TrainConfig, featurize, fit
 
@@ -40,6 +40,16 @@ class RetrainReport:
     old: Metrics | None
     new: Metrics | None
     problems: list[str] = field(default_factory=list)
+    # Other held-out sets (name -> (old, new)); by default nlp/data/heldout_formal.
+    others: dict[str, tuple[Metrics | None, Metrics | None]] = field(default_factory=dict)
+    # Corrections the models label as corrected (is_issue and category) on re-analysis.
+    fixed_new: int = 0
+    fixed_old: int | None = None
+
+    @property
+    def fixed_share(self) -> float:
+        """Share of the corrected cases the new model gets right on re-analysis."""
+        return self.fixed_new / self.n_corrections if self.n_corrections else 1.0
 
     @property
     def recommended(self) -> bool:
@@ -52,10 +62,13 @@ class RetrainReport:
         if self.new is None or self.old is None:
             return []
         out = []
-        for name, tol in TOLERANCE.items():
-            old, new = getattr(self.old, name), getattr(self.new, name)
-            if new < old - tol:
-                out.append(f"{name}: {old:.3f} -> {new:.3f}")
+        for prefix, (old_m, new_m) in [("", (self.old, self.new)), *((f"{k} ", v) for k, v in self.others.items())]:
+            if old_m is None or new_m is None:
+                continue
+            for name, tol in TOLERANCE.items():
+                old, new = getattr(old_m, name), getattr(new_m, name)
+                if new < old - tol:
+                    out.append(f"{prefix}{name}: {old:.3f} -> {new:.3f}")
         return out
 
     def accept(self, path: Path | str | None = None) -> Path:
@@ -86,6 +99,20 @@ class RetrainReport:
                 target = TARGETS.get(name)
                 fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
                 lines.append(f"{label:<20}{fmt(old):>12}{fmt(new):>8}{fmt(target):>12}")
+        for name, (old_m, new_m) in self.others.items():
+            if new_m is None:
+                continue
+            lines.append(f"{name}: {new_m.n} 条 messages")
+            for metric in ("issue_f1", "category_macro_f1", "urgent_recall", "urgent_precision"):
+                old = getattr(old_m, metric) if old_m else None
+                fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+                lines.append(f"  {metric:<22}{fmt(old):>12}{fmt(getattr(new_m, metric)):>8}")
+        if self.n_corrections:
+            before = "-" if self.fixed_old is None else f"{self.fixed_old}"
+            lines.append(
+                f"纠正样本重新分析 corrections re-analysed: 新模型判对 {self.fixed_new}/{self.n_corrections}"
+                f" ({self.fixed_share:.0%})，旧模型 old model {before}/{self.n_corrections}"
+            )
         regress = self.regressions()
         if self.recommended:
             lines.append("结论 verdict: 建议采用新模型 (recommended: accept)")
@@ -143,21 +170,42 @@ def retrain(
     step(1)
 
     heldout = read_dir(heldout_dir if heldout_dir is not None else HELDOUT_DIR)
+    # The second held-out set (formal texts) is compared too when the default split is used.
+    others = {HELDOUT_FORMAL_DIR.name: read_dir(HELDOUT_FORMAL_DIR)} if heldout_dir is None else {}
+    new_analyzer = Analyzer(rules, bundle, base.tokenizer)
+    old_analyzer = None
+    old_path = Path(old_model_path) if old_model_path is not None else (
+        model_out if model_out.exists() else DEFAULT_MODEL_PATH
+    )
+    if old_path.exists():
+        try:
+            old_analyzer = Analyzer(rules, ModelBundle.load(old_path), base.tokenizer)
+        except (OSError, ValueError, KeyError) as exc:
+            problems.append(f"旧模型无法读取 (old model unreadable): {exc}")
     new_metrics = old_metrics = None
+    other_metrics: dict[str, tuple[Metrics | None, Metrics | None]] = {}
     if heldout:
         from .evaluate import evaluate
 
-        new_metrics = evaluate(Analyzer(rules, bundle, base.tokenizer), heldout)
+        new_metrics = evaluate(new_analyzer, heldout)
         step(1)
-        old_path = Path(old_model_path) if old_model_path is not None else (
-            model_out if model_out.exists() else DEFAULT_MODEL_PATH
-        )
-        if old_path.exists():
-            try:
-                old_metrics = evaluate(Analyzer(rules, ModelBundle.load(old_path), base.tokenizer), heldout)
-            except (OSError, ValueError, KeyError) as exc:
-                problems.append(f"旧模型无法读取 (old model unreadable): {exc}")
+        if old_analyzer is not None:
+            old_metrics = evaluate(old_analyzer, heldout)
+        for name, examples in others.items():
+            if examples:
+                other_metrics[name] = (
+                    evaluate(old_analyzer, examples) if old_analyzer is not None else None,
+                    evaluate(new_analyzer, examples),
+                )
     step(RETRAIN_STAGES - 4 if heldout else RETRAIN_STAGES - 3)
+
+    def right(analyzer: Analyzer) -> int:
+        n = 0
+        for ex in corrections:
+            a = analyzer.analyze(ex.text)
+            n += a.is_issue == ex.is_issue and a.category == ex.category
+        return n
+
     return RetrainReport(
         model_out=model_out,
         bundle=bundle,
@@ -168,4 +216,7 @@ def retrain(
         old=old_metrics,
         new=new_metrics,
         problems=problems,
+        others=other_metrics,
+        fixed_new=right(new_analyzer),
+        fixed_old=right(old_analyzer) if old_analyzer is not None else None,
     )

@@ -25,3 +25,14 @@ def test_evaluation_targets_are_met_on_heldout(heldout_metrics):
     assert m.category_macro_f1 >= TARGETS["category_macro_f1"], m.summary()
     assert m.urgent_recall >= TARGETS["urgent_recall"], m.summary()
     assert m.urgent_precision >= TARGETS["urgent_precision"], m.summary()
+
+
+def test_formal_texts_raise_at_most_one_false_urgent_per_250():
+    """The second held-out set (letters, hotline orders, staff reports, notices; issue #19)."""
+    from nlp.paths import HELDOUT_FORMAL_DIR
+
+    examples = read_dir(HELDOUT_FORMAL_DIR)
+    analyses = [nlp.analyze(ex.text) for ex in examples]
+    false_urgent = sum(1 for ex, a in zip(examples, analyses) if a.urgent and not ex.urgent)
+    assert false_urgent <= len(examples) / 250
+    assert all(a.urgent for ex, a in zip(examples, analyses) if ex.urgent)
