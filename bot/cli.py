@@ -17,7 +17,7 @@ log = logging.getLogger("zhibu")
 # Feature modules that contribute subcommands through ``register_cli(subparsers)``.
 CLI_EXTENSIONS = (
     "handlers.tickets", "bot.services.hotline", "handlers.wishes", "handlers.members",
-    "handlers.notices", "schedules.cli", "bot.web.cli", "nlp.cli",
+    "handlers.notices", "schedules.cli", "bot.web.cli", "nlp.cli", "bot.services.rating.cli",
 )
 
 AppCommand = Callable[[argparse.Namespace, Any], Awaitable[int]]
