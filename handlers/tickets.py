@@ -19,8 +19,10 @@ from bot.router import Router
 from bot.services import ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
+from bot.services import ticket_talk as talk
 from bot.services import tickets as svc
 from bot.services.timeparse import TimeParseError, parse_when
+from bot.transports.base import MediaUnavailable, MessageKind
 from bot.texts import core as TC
 from bot.texts import tickets as T
 
@@ -50,7 +52,7 @@ def analyzer_for(settings: Any) -> Any:
 
 @register_services
 def _services(app: Any) -> dict[str, Any]:
-    return {"nlp": analyzer_for(app.settings)}
+    return {"nlp": analyzer_for(app.settings), "non_text": functools.partial(on_non_text, app)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -106,10 +108,12 @@ def _ack(ctx: Context, result: svc.IntakeResult) -> None:
         if group_mode:
             return
     if result.outcome == "created":
+        # With no place in the text and none on the roster, ask where (the answer fills it in).
+        ask = T.ASK_LOCATION if talk.needs_location(ticket) else ""
         if group_mode:
-            ctx.reply(T.ACK_GROUP.format(**fields), mention=True)
+            _refer(ctx.reply(T.ACK_GROUP.format(**fields) + ask, mention=True), ticket)
         else:
-            ctx.tell(ctx.person_id, T.ACK_PRIVATE.format(**fields))
+            _refer(ctx.tell(ctx.person_id, T.ACK_PRIVATE.format(**fields) + ask), ticket)
     elif result.outcome == "merged":
         if group_mode:
             ctx.reply(T.ACK_MERGED.format(**fields), mention=True)
@@ -119,6 +123,12 @@ def _ack(ctx: Context, result: svc.IntakeResult) -> None:
         ctx.reply(T.ACK_REPEAT.format(**fields), mention=True)
     else:
         ctx.tell(ctx.person_id, T.ACK_REPEAT.format(**fields))
+
+
+def _refer(rows: list, ticket: svc.Ticket) -> None:
+    """Mark the bot's ticket message as about this ticket: a later quote of it finds the ticket."""
+    for row in rows:
+        row.ref_kind, row.ref_id = svc.SUBJECT, ticket.id
 
 
 async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explicit: bool,
@@ -133,6 +143,117 @@ async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explic
 
 
 # --------------------------------------------------------------------------- plain text
+@router.text(order=85)
+@answers_errors
+async def talk_about_ticket(ctx: Context, nlp: Any) -> bool:
+    """A quote (引用) of the bot's ticket message, or the answer to "哪栋楼？"."""
+    incoming = ctx.incoming
+    if incoming.quoted_text or incoming.quoted_message_id:
+        compounds = await candidate_compounds(ctx)
+        ticket = await talk.quoted_ticket(ctx.deps, quoted_message_id=incoming.quoted_message_id,
+                                          quoted_text=incoming.quoted_text, compound_ids=compounds)
+        if ticket is not None:
+            await _on_quote(ctx, ticket)
+            return True
+    if ctx.person_id is None:
+        return False
+    asking = await talk.ticket_asking_location(ctx.deps, ctx.person_id, ctx.group_id)
+    if asking is not None and len(ctx.text) <= 30:
+        location = getattr(nlp.analyze(ctx.text), "location", None)
+        if location is not None and location.label():
+            label = talk.set_location(ctx.deps, ctx.actor, asking, location)
+            ctx.reply(T.LOCATED_OK.format(location=label, short=svc.short_code(asking)), mention=ctx.in_group)
+            return True
+    return False
+
+
+async def _on_quote(ctx: Context, ticket: svc.Ticket) -> None:
+    ctx.keep_message()
+    if not ctx.in_group and svc.is_assignee(ctx.actor, ticket):
+        await _assignee_note(ctx, ticket, ctx.text)
+        return
+    result = await talk.follow_up(ctx.deps, ctx.actor, ticket, ctx.text, group_id=ctx.group_id,
+                                  message_id=ctx.message_id)
+    text = T.QUOTE_REOPENED if result.reopened else T.QUOTE_NOTED
+    ctx.reply(text.format(short=svc.short_code(ticket)), mention=ctx.in_group)
+
+
+async def _assignee_note(ctx: Context, ticket: svc.Ticket, text: str) -> None:
+    if _too_long(ctx, text, svc.MAX_NOTE):
+        return
+    await svc.add_note(ctx.deps, ctx.actor, ticket, text)
+    ctx.reply(T.ASSIGNEE_NOTED.format(code=svc.ticket_code(ctx.org, ticket)))
+
+
+@router.text(order=95)
+@answers_errors
+async def assignee_reply(ctx: Context) -> bool:
+    """A private plain message from someone with open assignments is progress on one of them."""
+    if ctx.in_group or ctx.person_id is None:
+        return False
+    pending = await talk.pending_note(ctx.deps, ctx.person_id)
+    if pending is not None:
+        ref = svc.parse_ref(ctx.text.strip())
+        if ref is not None:
+            choices = [t for t in await talk.open_assignments(ctx.deps, ctx.person_id)
+                       if t.id in (pending.data or {}).get("ticket_ids", [])]
+            chosen = next((t for t in choices if t.number == ref[1]), None)
+            if chosen is None:
+                ctx.reply(T.ASSIGNEE_WHICH_BAD.format(nums="、".join(svc.num(t) for t in choices)))
+                return True
+            talk.pending_done(pending, chosen.id)
+            await _assignee_note(ctx, chosen, pending.note or "")
+            return True
+    assigned = await talk.open_assignments(ctx.deps, ctx.person_id)
+    if not assigned or len(ctx.text) < 2:
+        return False
+    ctx.keep_message()
+    if len(assigned) == 1:
+        await _assignee_note(ctx, assigned[0], ctx.text)
+        return True
+    talk.ask_which(ctx.deps, ctx.actor, assigned, ctx.text)
+    lines = "\n".join(T.ASSIGNEE_WHICH_LINE.format(num=svc.num(t), what=svc.what(t)) for t in assigned)
+    ctx.reply(T.ASSIGNEE_WHICH.format(count=len(assigned), lines=lines))
+    return True
+
+
+async def on_non_text(app: Any, ctx: Context) -> bool:
+    """Photos and videos join the sender's report; a recall withdraws what it can."""
+    incoming, settings = ctx.incoming, ctx.settings
+    if ctx.person_id is None or (ctx.in_group and ctx.group_compound_id is None):
+        return False
+    if incoming.kind == MessageKind.RECALL:
+        if not incoming.recalled_message_id:
+            return False
+        result = await talk.recall(ctx.deps, ctx.actor, account=incoming.account,
+                                   sender_platform_id=incoming.sender_id, recalled_id=incoming.recalled_message_id,
+                                   media_dir=settings.media_dir)
+        if result.outcome == "withdrawn" and result.ticket is not None:
+            ctx.tell(ctx.person_id, T.WITHDRAWN_OK.format(code=svc.ticket_code(ctx.org, result.ticket)))
+        return result.outcome in ("withdrawn", "told")
+    if incoming.media is None or ctx.compound_id is None:
+        return False
+    max_bytes = settings.media_max_bytes
+    if incoming.media.size is not None and incoming.media.size > max_bytes:
+        return False
+    fetch = getattr(app.transports.get(incoming.account), "fetch_media", None)
+    if fetch is None:
+        return False
+    window = timedelta(minutes=settings.media_window_minutes)
+    await talk.purge_waiting_media(ctx.deps, settings.media_dir, window)
+    try:
+        data = await fetch(incoming, max_bytes)
+    except MediaUnavailable:
+        return False
+    if len(data) > max_bytes:
+        return False
+    _row, ticket = await talk.take_media(
+        ctx.deps, account=incoming.account, platform_message_id=incoming.message_id, message_id=ctx.message_id,
+        group_id=ctx.group_id, person_id=ctx.person_id, kind=str(incoming.kind), mime=incoming.media.mime,
+        data=data, media_dir=settings.media_dir, window=window)
+    return ticket is not None
+
+
 @router.text(order=90)
 async def rating_reply(ctx: Context) -> bool:
     """"满意" / "基本满意" / "不满意…" from a reporter with a pending confirmation."""
@@ -323,7 +444,8 @@ async def tickets(ctx: Context, args: str) -> None:
         code = v.code if len(compounds) > 1 else f"#{v.number:04d}"
         lines.append(T.LIST_LINE.format(flag=flag, code=code, what=f"{v.category_label}"
                                         + (f" · {v.location}" if v.location else ""), state=v.state_label,
-                                        assignee=f"（{v.assignee_label}）" if v.assignee_label else "", due=due))
+                                        assignee=f"（{v.assignee_label}）" if v.assignee_label else "", due=due,
+                                        excerpt=svc.quote(v.summary, T.LIST_EXCERPT)))
     if len(views) > len(shown):
         lines.append(T.LIST_MORE.format(count=len(views) - len(shown)))
     ctx.reply("\n".join(lines))
@@ -345,6 +467,12 @@ async def _detail_text(ctx: Context, ticket: svc.Ticket) -> str:
         extra += T.DETAIL_SUPERVISED.format(at=svc.fmt_time(deps, ticket.supervised_at))
     if ticket.reopen_count:
         extra += T.DETAIL_REOPENED.format(count=ticket.reopen_count)
+    if ticket.reporter_address and not ticket.location:
+        extra += T.DETAIL_ADDRESS.format(address=ticket.reporter_address)
+    attachments = await talk.media_of(ctx.session, ticket.id)
+    if attachments:
+        kinds = "、".join(sorted({T.MEDIA_KIND_LABELS.get(m.kind, m.kind) for m in attachments}))
+        extra += T.DETAIL_MEDIA.format(count=len(attachments), kinds=kinds)
     deadlines = T.DETAIL_DEADLINES.format(first=svc.fmt_time(deps, ticket.first_response_due),
                                           resolve=svc.fmt_time(deps, ticket.resolve_due)) \
         if ticket.state in svc.OPEN_STATES else ""

@@ -92,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
     "duplicate_window_hours": 72,
     "confirm_days": 3,
     "quiet_hours": (22, 7),  # local hours: non-urgent notices to staff wait for the morning
+    "tell_reporters": True,  # reporters hear privately of the assignment and the assignee's progress
 }
 # Categories the property company answers for: what the complaint ranking counts.
 PROPERTY_CATEGORIES = frozenset({"property", "sanitation", "parking", "elevator", "greening"})
@@ -445,6 +446,7 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         record(deps, actor, duplicate, "reported", note=quote(text, 200),
                data={"count": duplicate.reporters_count, "group_id": group_id})
         result = IntakeResult(duplicate, "merged")
+        await _attach_waiting_media(deps, duplicate, reporter_id, group_id)
         if analysis.urgent and not duplicate.urgent:
             duplicate.urgent = True
             _set_deadlines(deps, duplicate, from_time=duplicate.created_at)
@@ -466,11 +468,15 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         first_response_due=now + first, resolve_due=now + resolve,
         created_by_person_id=actor.person_id, created_by_web=actor.web_user,
     )
+    from bot.services import ticket_talk
+
+    await ticket_talk.fill_reporter_address(deps, ticket, reporter_id)
     deps.session.add(ticket)
     await deps.session.flush()
     if reporter_id is not None:
         deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=reporter_id, group_id=group_id,
                                         message_id=message_id, text=text, reported_at=now))
+    await _attach_waiting_media(deps, ticket, reporter_id, group_id)
     record(deps, actor, ticket, "created", to_state=TicketState.NEW, note=ticket.channel,
            data={"explicit": explicit, "confidence": ticket.nlp_confidence, "reasons": ticket.nlp_reasons})
     if explicit and not predicted_issue and len(text) >= 4:
@@ -482,6 +488,13 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
     else:
         await _tell_secretaries_new(deps, actor, ticket, text, group_id)
     return result
+
+
+async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None) -> None:
+    from bot.services import ticket_talk
+
+    window = timedelta(minutes=getattr(deps.settings, "media_window_minutes", 10))
+    await ticket_talk.attach_waiting_media(deps, ticket, person_id, group_id, window)
 
 
 async def _reporter_where(deps: Deps, actor: Actor, group_id: int | None) -> tuple[str, str]:
@@ -497,7 +510,8 @@ async def _tell_secretaries_new(deps: Deps, actor: Actor, ticket: Ticket, text: 
     reporter, where = await _reporter_where(deps, actor, group_id)
     message = T.NEW_TICKET.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=reporter,
                                   where=where, text=quote(text, 200), due=fmt_time(deps, ticket.first_response_due),
-                                  num=num(ticket))
+                                  num=num(ticket), address=T.REPORTER_ADDRESS.format(address=ticket.reporter_address)
+                                  if ticket.reporter_address else "")
     _tell_many(deps, await secretaries(deps.session, deps.org, ticket.compound_id), message, ticket,
                skip=actor.person_id, not_before=after_quiet_hours(deps, ticket))
 
@@ -707,7 +721,8 @@ async def assign(deps: Deps, actor: Actor, ticket: Ticket, target: str, *, trans
             count=ticket.reporters_count, due=fmt_time(deps, ticket.resolve_due), num=num(ticket),
             extra=T.ASSIGNED_EXTRA.format(note=mask_pii(note[:MAX_NOTE])) if note else ""),
             ticket, priority=Priority.URGENT if ticket.urgent else Priority.REPLY)
-    if policy(deps, ticket.compound_id, "ack_mode") == "private" or ticket.channel == "private":
+    if (policy(deps, ticket.compound_id, "tell_reporters") or policy(deps, ticket.compound_id, "ack_mode") == "private"
+            or ticket.channel == "private"):
         message = T.REPORTER_ASSIGNED.format(code=ticket_code(deps.org, ticket), label=_public_label(assignee))
         _tell_many(deps, await reporter_ids(deps.session, ticket), message, ticket, skip=actor.person_id)
     return assignee
@@ -728,6 +743,11 @@ async def add_note(deps: Deps, actor: Actor, ticket: Ticket, note: str) -> None:
     if not actor.roles.has(RoleName.SECRETARY, ticket.compound_id):
         others += [p.id for p in await secretaries(deps.session, deps.org, ticket.compound_id)]
     _tell_many(deps, [o for o in others if o], message, ticket, skip=actor.person_id)
+    if is_assignee(actor, ticket) and policy(deps, ticket.compound_id, "tell_reporters"):
+        # The assignee's progress, not the branch's internal remarks, reaches the reporters.
+        _tell_many(deps, await reporter_ids(deps.session, ticket),
+                   T.REPORTER_PROGRESS.format(code=ticket_code(deps.org, ticket), note=mask_pii(note)), ticket,
+                   skip=actor.person_id)
 
 
 async def reporter_ids(session: AsyncSession, ticket: Ticket) -> list[int]:

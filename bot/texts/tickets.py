@@ -165,7 +165,7 @@ URGENT_ALERT = (
     "请立即处理！派单请回复“派单 {num} 物业/网格员/…”，处理完回复“办结 {num} 说明”。"
 )
 NEW_TICKET = (
-    "【新工单】{code} {what}\n反映人：{reporter}{where}\n原话：{text}\n"
+    "【新工单】{code} {what}\n反映人：{reporter}{where}\n{address}原话：{text}\n"
     "首次响应期限：{due}\n请回复：派单 {num} 物业｜网格员｜楼长｜业委会｜社区；议事 {num}；"
     "不是问题 {num}"
 )
@@ -178,7 +178,8 @@ TRANSFERRED_OK = "工单 {code} 已转给{label}，办结期限 {due}。"
 ASSIGN_NOBODY = "（{label}还没有登记联系人，请线下通知对方。）"
 ASSIGNED_TELL = (
     "【派单】{by}把工单 {code} 交给您办理：\n{what}\n原话：{text}\n反映人数：{count}\n{extra}"
-    "办结期限：{due}\n处理完请回复“办结 {num} 处理说明”；需他人办理可“转办 {num} 对象”。"
+    "办结期限：{due}\n有进展直接回复我即可（如“明天上午安排师傅去换”），会记入工单并告知反映人；"
+    "处理完请回复“办结 {num} 处理说明”；需他人办理可“转办 {num} 对象”。"
 )
 ASSIGNED_EXTRA = "说明：{note}\n"
 REPORTER_ASSIGNED = "您反映的问题（工单 {code}）已交给{label}办理，有进展会通知您。"
@@ -225,7 +226,8 @@ MY_ASSIGNED = "您承办的工单："
 MY_LINE = "· {code} {what} — {state}"
 LIST_HEADER = "{scope}未办结工单 {total} 件，超期 {overdue} 件："
 LIST_NONE = "{scope}目前没有未办结的工单。"
-LIST_LINE = "{flag}{code} {what} — {state}{assignee}{due}"
+LIST_LINE = "{flag}{code} {what} — {state}{assignee}{due}\n  “{excerpt}”"
+LIST_EXCERPT = 16  # characters of the report shown under each line of 工单
 LIST_MORE = "……另有{count}件，请在管理后台查看。"
 FLAG_SUPERVISED = "【督办】"
 FLAG_OVERDUE = "【超期】"
@@ -237,6 +239,8 @@ DETAIL = (
     "工单 {code}：{what}\n状态：{state}{assignee}\n反映人数：{count}{reporters}\n"
     "登记：{created}{channel}\n{deadlines}{extra}原话：{text}"
 )
+DETAIL_ADDRESS = "反映人住址：{address}（原话未写地点）\n"
+DETAIL_MEDIA = "附件：{count}个（{kinds}），在管理后台查看\n"
 DETAIL_DEADLINES = "首次响应期限：{first}；办结期限：{resolve}\n"
 DETAIL_RESOLUTION = "办结说明：{note}\n"
 DETAIL_SATISFACTION = "评价：{rating}\n"
@@ -287,3 +291,28 @@ URGENT_ESCALATED = (
     "【紧急·转报】以下紧急通知{minutes}分钟内未能送达{who}，请您立即处理或联系对方：\n{alert}"
 )
 URGENT_ESCALATED_NOBODY = "无人可转报"
+
+# ---------------------------------------------------------------- talk: roster address, quotes,
+# photos, recalls, assignees' plain replies
+REPORTER_ADDRESS = "反映人住址：{address}（原话未写地点）\n"
+ASK_LOCATION = "请问具体在哪栋楼、哪个位置？直接回复即可。"
+LOCATED_OK = "好的，已把位置“{location}”补充到工单 {short}。"
+QUOTE_NOTED = "已把您的补充记到工单 {short}，支部和办理人会看到。"
+QUOTE_REOPENED = "工单 {short} 已重新打开，已通知办理人继续处理。"
+QUOTE_TICKET_GONE = "工单 {code} 已撤销或合并，请直接描述问题重新反映。"
+FOLLOW_UP_TELL = "工单 {code} 有居民补充（{by}）：{note}"
+MEDIA_KIND_LABELS = {"image": "照片", "video": "视频", "file": "文件"}
+MEDIA_ATTACHED_TELL = "工单 {code} 收到反映人发来的{kind}，可在管理后台查看。"
+WITHDRAWN_OK = "您撤回了消息，工单 {code} 已撤销。如仍需反映，直接再说一遍即可。"
+WITHDRAWN_NOTE = "反映人撤回了消息"
+WITHDRAWN_TELL = "工单 {code}（{what}）的反映人撤回了消息，尚未处理，已自动撤销，不用再办理。"
+RECALLED_NOTE = "反映人撤回了消息（工单已在处理中，未撤销）"
+RECALLED_ACTED_TELL = (
+    "工单 {code}（{what}）的反映人撤回了原消息，但工单已在处理中，未自动撤销。"
+    "如确认不需要办理，请回复“不是问题 {num}”。"
+)
+ASSIGNEE_NOTED = "已记入工单 {code} 的进展，反映人会收到通知。"
+ASSIGNEE_WHICH = "您手上有{count}件工单，这条进展是哪一件的？回复编号即可：\n{lines}"
+ASSIGNEE_WHICH_LINE = "{num} {what}"
+ASSIGNEE_WHICH_BAD = "编号不在您办理的工单中，请回复其中一个编号：{nums}"
+REPORTER_PROGRESS = "您反映的问题（工单 {code}）有新进展：{note}"
