@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from bot import helpmenu as H
 from bot.context import Context
 from bot.invites import InviteError, redeem
 from bot.models import Event, Role
+from bot.models.tickets import OPEN_STATES, Ticket
 from bot.privacy import forget_person_chatter
 from bot.roles import STAFF_ROLES, role_label
 from bot.router import CommandTable, Router
@@ -16,20 +20,35 @@ router = Router("core")
 _CODE = re.compile(r"^(?:验证码|邀请码)?\s*([2-9A-Za-z]{6})$")
 
 
-@router.command("帮助", "help", "菜单", usage="帮助", summary="查看我能做什么")
-async def help_(ctx: Context, table: CommandTable) -> None:
-    compound = ctx.group_compound_id if ctx.in_group else None
-    lines = [T.HELP_HEADER]
-    for command in table.commands:
-        if not command.in_help:
-            continue
-        if command.where == "group" and not ctx.in_group or command.where == "private" and ctx.in_group:
-            continue
-        if command.roles is not None and not ctx.roles.has_any(command.roles, compound):
-            continue
-        lines.append(T.HELP_LINE.format(usage=command.usage, summary=command.summary))
-    lines.append(T.HELP_RESIDENT_TAIL)
-    ctx.reply("\n".join(lines))
+@router.command("帮助", "help", "菜单", usage="帮助 [主题]", summary="查看我能做什么")
+async def help_(ctx: Context, table: CommandTable, args: str) -> None:
+    viewer = H.Viewer(ctx.roles, ctx.group_compound_id if ctx.in_group else None, ctx.in_group,
+                      assignee=await _has_open_assignments(ctx))
+    topics = H.topics_for(table, viewer)
+    if args.strip():
+        topic = H.find_topic(args.split()[0])
+        if topic is None or topic not in topics:
+            ctx.reply(T.HELP_UNKNOWN_TOPIC.format(topic=args.strip()[:10], topics=_topic_list(topics)))
+            return
+        lines = [T.HELP_TOPIC_HEADER.format(topic=topic)]
+        lines += [T.HELP_LINE.format(usage=c.usage, summary=c.summary) for c in H.topic_commands(table, topic, viewer)]
+        ctx.reply("\n".join(lines))
+        return
+    lines = [T.HELP_HEADER, T.HELP_REPORT_LINE]
+    lines += [T.HELP_LINE.format(usage=c.usage, summary=c.summary) for c in H.everyday(table, viewer)]
+    lines.append(T.HELP_TOPICS.format(topics=_topic_list(topics)))
+    ctx.reply("\n".join(lines[:H.MAX_MENU_LINES]))
+
+
+def _topic_list(topics: list[str]) -> str:
+    return "、".join(f"帮助 {t}" for t in topics)
+
+
+async def _has_open_assignments(ctx: Context) -> bool:
+    """Someone a ticket was handed to (派单/转办) sees 备注/转办/办结 without a staff role."""
+    found = (await ctx.session.execute(select(Ticket.id).where(
+        Ticket.assignee_person_id == ctx.person_id, Ticket.state.in_(OPEN_STATES)).limit(1))).first()
+    return found is not None
 
 
 @router.command("隐私", "隐私说明", usage="隐私", summary="我保存什么、谁能看到、如何删除")

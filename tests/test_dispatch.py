@@ -50,8 +50,8 @@ async def test_help_in_group_lists_commands(h):
 
 
 async def test_help_shows_secretary_commands_only_to_secretaries(h):
-    await h.say("阳光花园业主1群", "张三", "帮助")
-    await h.say("阳光花园业主1群", "李书记", "帮助")
+    await h.say("阳光花园业主1群", "张三", "帮助 其他")
+    await h.say("阳光花园业主1群", "李书记", "帮助 其他")
     resident_help, secretary_help = h.texts_to("阳光花园业主1群")
     assert "绑定" not in resident_help
     assert "绑定" in secretary_help

@@ -24,7 +24,11 @@ PRIVACY_NOTICE = (
 
 HELP_HEADER = "您可以这样用我："
 HELP_RESIDENT_TAIL = "遇到问题直接在群里说，比如“3号楼2单元楼道灯坏了”，我会登记并转给支部。"
+HELP_REPORT_LINE = "· 有事直接在群里说，如“3号楼2单元楼道灯坏了”"
 HELP_LINE = "· {usage} — {summary}"
+HELP_TOPICS = "更多用法请发：{topics}"
+HELP_TOPIC_HEADER = "【{topic}】可以这样用："
+HELP_UNKNOWN_TOPIC = "没有“{topic}”的帮助。可以发：{topics}"
 
 NOT_ALLOWED = "抱歉，“{command}”需要{roles}身份才能使用。如需开通，请联系小区党支部书记。"
 USAGE = "格式不对。用法：{usage}"
