@@ -255,3 +255,38 @@ async def test_reporters_not_told_when_the_compound_turns_it_off(h):
     await set_setting(h, "阳光花园", tell_reporters=False)
     await h.dm("李书记", "派单 0001 物业")
     assert not any("已交给" in t for t in h.texts_to("张三"))
+
+
+# --------------------------------------------------------------------------- the dashboard
+async def test_dashboard_ticket_page_shows_the_photo_and_serves_it(h):
+    from bot.web.testing import WebKit
+
+    await h.say(G1, "张三", LIGHT)
+    await h.photo(G1, "张三", b"\xff\xd8\xff\xe0dashboard-photo")
+    t = await ticket(h)
+    async with WebKit(h) as w:
+        await w.add_user("li", "secretary", compounds=["阳光花园"], person="李书记", display_name="李书记")
+        await w.login("li")
+        page = await (await w.get(f"/dashboard/tickets/{t.id}")).text()
+        async with h.session() as s:
+            [media] = (await s.execute(select(TicketMedia))).scalars().all()
+        url = f"/dashboard/tickets/{t.id}/media/{media.id}"
+        assert f'src="{url}"' in page
+        response = await w.get(url)
+        assert response.status == 200 and await response.read() == b"\xff\xd8\xff\xe0dashboard-photo"
+
+
+async def test_dashboard_does_not_serve_a_photo_under_another_ticket(h):
+    from bot.web.testing import WebKit
+
+    await h.say(G1, "张三", LIGHT)
+    await h.photo(G1, "张三")
+    await h.say(G1, "李四", "5号楼门口垃圾桶满了好几天没人清理，臭气熏天")
+    other = await ticket(h, 2)
+    async with WebKit(h) as w:
+        await w.add_user("li", "secretary", compounds=["阳光花园"], person="李书记", display_name="李书记")
+        await w.login("li")
+        async with h.session() as s:
+            [media] = (await s.execute(select(TicketMedia))).scalars().all()
+        response = await w.get(f"/dashboard/tickets/{other.id}/media/{media.id}")
+        assert response.status == 404

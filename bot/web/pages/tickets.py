@@ -52,6 +52,18 @@ async def ticket_page(request: web.Request) -> web.Response:
     })
 
 
+@routes.get(r"/tickets/{ticket_id:\d+}/media/{media_id:\d+}")
+async def ticket_media(request: web.Request) -> web.StreamResponse:
+    """A photo/video a resident sent with the report (same scope check as the ticket page)."""
+    user = principal(request)
+    async with db(request) as session:
+        ticket = await V.visible_ticket(session, user, int(request.match_info["ticket_id"]))
+        path, mime = await V.ticket_media_file(session, bot(request).settings, ticket,
+                                               int(request.match_info["media_id"]))
+    return web.FileResponse(path, headers={"Content-Type": mime, "X-Content-Type-Options": "nosniff",
+                                           "Cache-Control": "private, max-age=3600"})
+
+
 @routes.post(r"/tickets/{ticket_id:\d+}/{action}")
 async def act(request: web.Request) -> web.Response:
     user = principal(request)

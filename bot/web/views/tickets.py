@@ -19,6 +19,7 @@ from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
+from bot.services import ticket_talk
 from bot.services import tickets as S
 from bot.texts import tickets as TT
 from bot.texts import web as T
@@ -158,7 +159,26 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
                     "starts_at": d.starts_at, "place": d.place} for a, d in agenda],
         "merge_targets": [(t.id, S.ticket_code(deps.org, t), S.quote(t.text, 30)) for t in others],
         "assignee_name": names.get(ticket.assignee_person_id or 0),
+        "reporter_address": ticket.reporter_address if not ticket.location else None,
+        "media": [{"id": m.id, "kind": m.kind, "kind_label": TT.MEDIA_KIND_LABELS.get(m.kind, m.kind),
+                   "mime": m.mime, "size": m.size, "at": m.created_at,
+                   "url": f"/dashboard/tickets/{ticket.id}/media/{m.id}"}
+                  for m in await ticket_talk.media_of(session, ticket.id)],
     }
+
+
+async def ticket_media_file(session: AsyncSession, settings: Any, ticket: Ticket, media_id: int) -> tuple[Any, str]:
+    """The file of one of the ticket's photos/videos (404 when it is not this ticket's or gone)."""
+    from bot import media as store
+    from bot.models.tickets import TicketMedia
+
+    row = await session.get(TicketMedia, media_id)
+    if row is None or row.ticket_id != ticket.id:
+        raise not_found()
+    path = store.resolve(settings.media_dir, row.path)
+    if path is None or not path.exists():
+        raise not_found()
+    return path, row.mime or "application/octet-stream"
 
 
 async def _topic(session: AsyncSession, group_id: int) -> str:
@@ -174,6 +194,8 @@ def detail_json(detail: dict[str, Any]) -> dict[str, Any]:
         "reporters": [_json_row(r) for r in detail["reports"]],
         "timeline": [_json_row(asdict(i)) for i in detail["timeline"]],
         "agenda": [_json_row(a) for a in detail["agenda"]],
+        "reporter_address": detail["reporter_address"],
+        "media": [_json_row(m) for m in detail["media"]],
     }
 
 
