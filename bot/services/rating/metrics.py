@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Identity, Role, RoleName
@@ -54,8 +54,11 @@ class Period:
 
 
 class _TicketRow:
-    __slots__ = ("id", "compound_id", "state", "category", "assignee_kind", "created_at", "first_response_at",
-                 "first_response_due", "resolve_due", "resolved_at", "closed_at", "reopen_count")
+    """A ticket as the rating needs it: deadlines are compared in SQL, so the rows carry
+    flags, not datetimes (31,000 rows of a district's quarter load in a fraction of the time)."""
+
+    __slots__ = ("id", "compound_id", "state", "category", "assignee_kind", "response_due", "response_ok",
+                 "resolve_due", "resolve_ok", "overdue", "property_late")
 
     def __init__(self, row) -> None:  # noqa: ANN001
         for name, value in zip(self.__slots__, row):
@@ -63,11 +66,25 @@ class _TicketRow:
 
 
 async def _tickets(session: AsyncSession, p: Period, compounds: Sequence[int] | None) -> list[_TicketRow]:
-    cols = [getattr(Ticket, name) for name in _TicketRow.__slots__]
-    query = select(*cols).where(Ticket.created_at >= p.start, Ticket.created_at < p.end,
-                                Ticket.state.not_in(NOT_COUNTED))
+    cutoff = p.cutoff
+    t = Ticket
+    responded_ok = and_(t.first_response_at.is_not(None), t.first_response_at <= t.first_response_due)
+    resolved_ok = and_(t.resolved_at.is_not(None), t.resolved_at <= t.resolve_due)
+    late = and_(t.resolve_due.is_not(None), t.resolve_due <= cutoff,
+                or_(t.resolved_at.is_(None), t.resolved_at > t.resolve_due))
+    query = select(
+        t.id, t.compound_id, t.state, t.category, t.assignee_kind,
+        # a deadline counts once it has passed, or once it was met early
+        and_(t.first_response_due.is_not(None), or_(t.first_response_at.is_not(None),
+                                                      t.first_response_due <= cutoff)),
+        responded_ok,
+        and_(t.resolve_due.is_not(None), or_(t.resolved_at.is_not(None), t.resolve_due <= cutoff)),
+        resolved_ok,
+        or_(t.reopen_count > 0, late),
+        and_(t.assignee_kind == "property", late),
+    ).where(t.created_at >= p.start, t.created_at < p.end, t.state.not_in(NOT_COUNTED))
     if compounds is not None:
-        query = query.where(Ticket.compound_id.in_(list(compounds)))
+        query = query.where(t.compound_id.in_(list(compounds)))
     return [_TicketRow(r) for r in (await session.execute(query)).all()]
 
 
@@ -117,40 +134,29 @@ def _per(by_compound: dict[int, list[_TicketRow]], fn, p: Period) -> dict[int, M
     return {cid: fn(rows, p) for cid, rows in by_compound.items()}
 
 
-def _first_response(rows: Iterable[_TicketRow], p: Period) -> Measure:
-    due = [t for t in rows if t.first_response_due is not None
-           and (t.first_response_at is not None or t.first_response_due <= p.cutoff)]
-    good = [t.id for t in due if t.first_response_at is not None and t.first_response_at <= t.first_response_due]
-    return _share(good, [t.id for t in due], "tickets", miss_key="late",
-                  misses=[t.id for t in due if t.id not in set(good)])
+def _first_response(rows: Iterable[_TicketRow], p: Period) -> Measure:  # noqa: ARG001
+    due = [t for t in rows if t.response_due]
+    return _share([t.id for t in due if t.response_ok], [t.id for t in due], "tickets", miss_key="late",
+                  misses=[t.id for t in due if not t.response_ok])
 
 
-def _resolved_on_time(rows: Iterable[_TicketRow], p: Period) -> Measure:
-    due = [t for t in rows if t.resolve_due is not None and (t.resolved_at is not None or t.resolve_due <= p.cutoff)]
-    good = [t.id for t in due if t.resolved_at is not None and t.resolved_at <= t.resolve_due]
-    return _share(good, [t.id for t in due], "tickets", miss_key="late",
-                  misses=[t.id for t in due if t.id not in set(good)])
+def _resolved_on_time(rows: Iterable[_TicketRow], p: Period) -> Measure:  # noqa: ARG001
+    due = [t for t in rows if t.resolve_due]
+    return _share([t.id for t in due if t.resolve_ok], [t.id for t in due], "tickets", miss_key="late",
+                  misses=[t.id for t in due if not t.resolve_ok])
 
 
-def _was_overdue(t: _TicketRow, p: Period) -> bool:
-    if t.reopen_count:
-        return True
-    if t.resolve_due is None or t.resolve_due > p.cutoff:
-        return False
-    return t.resolved_at is None or t.resolved_at > t.resolve_due
-
-
-def _overdue_closed(rows: Iterable[_TicketRow], p: Period) -> Measure:
-    bad = [t for t in rows if _was_overdue(t, p)]
+def _overdue_closed(rows: Iterable[_TicketRow], p: Period) -> Measure:  # noqa: ARG001
+    """Tickets that went past their deadline or were reopened: closed (or resolved) since?"""
+    bad = [t for t in rows if t.overdue]
     done = [t.id for t in bad if t.state in ("resolved", "closed")]
     return _share(done, [t.id for t in bad], "tickets", miss_key="open",
                   misses=[t.id for t in bad if t.state not in ("resolved", "closed")])
 
 
-def _property_overdue(rows: Iterable[_TicketRow], p: Period) -> Measure:
-    late = [t.id for t in rows if t.assignee_kind == "property" and t.resolve_due is not None
-            and t.resolve_due <= p.cutoff and (t.resolved_at is None or t.resolved_at > t.resolve_due)]
-    return Measure(float(len(late)), f"{len(late)} 件", {"tickets": sorted(late)})
+def _property_overdue(rows: Iterable[_TicketRow], p: Period) -> Measure:  # noqa: ARG001
+    late = sorted(t.id for t in rows if t.property_late)
+    return Measure(float(len(late)), f"{len(late)} 件", {"tickets": late})
 
 
 def _satisfaction(rows: list[tuple[int, str]]) -> Measure:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from bot.models import Priority, Role, RoleName
 from bot.models.rating import CompoundRating, RatingRun, RunStatus
@@ -87,18 +87,24 @@ async def compute_run(deps: Deps, standard: Standard, period: str, actor: Actor)
             CompoundRating.run_id == run.id))).scalars()}
         run.computed_at, run.standard_name, run.standard_version = now, standard.name, standard.version
         add_event(deps, actor, RUN_SUBJECT, run.id, "recomputed", from_state=run.status, to_state=run.status)
+    # Bulk statements, not one ORM object per compound: a district's run writes 1,100 rows.
+    fresh, changed = [], []
     for scored in await score_period(deps, standard, period):
         r = scored.result
+        values = {"branch_score": r.branch_score, "property_score": r.property_score, "total": r.total,
+                  "computed_stars": r.stars, "vetoes": r.vetoes, "aspects": r.aspects, "items": r.items,
+                  "property_detail": r.property_detail}
         row = kept.get(scored.compound_id)
+        if row is None or row.adjustment_reason is None:
+            values |= {"stars": r.stars, "klass": r.klass}
         if row is None:
-            row = CompoundRating(run_id=run.id, compound_id=scored.compound_id)
-            deps.session.add(row)
-        adjusted = row.adjustment_reason is not None
-        row.branch_score, row.property_score, row.total = r.branch_score, r.property_score, r.total
-        row.computed_stars = r.stars
-        if not adjusted:
-            row.stars, row.klass = r.stars, r.klass
-        row.vetoes, row.aspects, row.items, row.property_detail = r.vetoes, r.aspects, r.items, r.property_detail
+            fresh.append(values | {"run_id": run.id, "compound_id": scored.compound_id})
+        else:
+            changed.append(values | {"id": row.id})
+    if fresh:
+        await deps.session.execute(insert(CompoundRating), fresh)
+    if changed:
+        await deps.session.execute(update(CompoundRating), changed)
     await deps.session.flush()
     return run
 
