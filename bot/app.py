@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import db
+from bot.accounts import AccountLeases
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatch import Dispatcher
@@ -31,6 +33,8 @@ from bot.transports.base import (
 from handlers import all_routers
 
 log = logging.getLogger(__name__)
+
+SEND_FINISH_SECONDS = 30.0  # a clean stop waits this long for a transport call in flight
 
 # Feature modules contribute services (named objects handlers can ask for) at import time;
 # a factory may also set ``app.scheduler``.
@@ -65,6 +69,8 @@ class BotApp:
         self._tasks: list[asyncio.Task] = []
         self.origin = new_origin()  # names this process's writes in cross-process wake-ups
         self.wakeups = Wakeups(self, self.origin)
+        self.leases: AccountLeases | None = None  # which of its accounts this process serves now
+        self._started: set[str] = set()  # accounts whose transport (event stream) is started
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self, *, prepare: bool = True, recover: bool = True) -> None:
@@ -92,9 +98,20 @@ class BotApp:
         self.scheduler = Scheduler(self)
         self.dispatcher = Dispatcher(self.sessions, self.outbox, self.clock, self.settings, self.org,
                                      self.table, self.services)
-        self.sender = OutboxSender(self.sessions, self.outbox, self.transports, self.clock, self.rng)
-        await self.sender.recover()
-        recovered = await self.dispatcher.recover(self.transports) if recover else 0
+        from schedules.runner import new_holder_id
+
+        accounts = self.settings.accounts
+        self.leases = AccountLeases(self.sessions, self.clock, new_holder_id(), list(self.transports),
+                                    timedelta(seconds=accounts.lease_seconds),
+                                    force=self.engine.dialect.name != "postgresql")
+        self.sender = OutboxSender(self.sessions, self.outbox, self.transports, self.clock, self.rng,
+                                   leases=self.leases)
+        # A command-line tool (recover=False) serves no account: it takes no lease, settles no
+        # send and processes no message. A standby takes leases only in its lease loop.
+        if recover and not accounts.standby:
+            await self.leases.renew()
+        await self.sender.recover(self.leases.held)
+        recovered = await self.dispatcher.recover(sorted(self.leases.held)) if recover else 0
         if recovered:
             log.info("processed %s messages stored before the last stop but never acted on", recovered)
 
@@ -129,14 +146,53 @@ class BotApp:
         """Start transports, the outbox sender and the schedules (production)."""
         if self.sessions is None:
             await self.open()
-        assert self.sender is not None
-        for transport in self.transports.values():
-            await transport.start(self)
+        assert self.sender is not None and self.leases is not None
+        # Only the lease holder connects an account's event stream; the others wait for the lease.
+        for account in sorted(self.leases.held):
+            await self.transports[account].start(self)
+            self._started.add(account)
+        if waiting := [a for a in self.transports if a not in self.leases.held]:
+            log.info("accounts %s: served by another process; standing by for their lease", ", ".join(waiting))
+        self._tasks.append(asyncio.create_task(self._hold_accounts_forever(), name="account-leases"))
         await self.wakeups.start()
         self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox-sender"))
         self._tasks.append(asyncio.create_task(self._flush_chatter_forever(), name="chatter-status"))
         if self.scheduler is not None:
             await self.scheduler.start()
+
+    async def _hold_accounts_forever(self) -> None:
+        """Renew this process's account leases; take over an account whose holder stopped
+        renewing (start its event stream: the gateway replays what nobody acknowledged), and
+        let go of one another process took (it was judged dead: stop serving it)."""
+        while True:
+            await asyncio.sleep(self.settings.accounts.tick_seconds)
+            try:
+                gained, lost = await self.leases.renew()
+                for account in sorted(lost):
+                    await self._let_go(account)
+                for account in sorted(gained):
+                    await self._take_over(account)
+            except Exception:  # a database hiccup: try again next tick (the lease has slack)
+                log.exception("could not renew the account leases")
+
+    async def _take_over(self, account: str) -> None:
+        """Newly serving ``account``: settle its sends a dead holder left in flight, act on its
+        messages stored but never acted on, then connect its event stream."""
+        await self.sender.recover([account])
+        recovered = await self.dispatcher.recover([account])
+        if account not in self._started:
+            await self.transports[account].start(self)
+            self._started.add(account)
+        log.warning("account %s taken over by this process (%s stored messages recovered)", account, recovered)
+        self.outbox.notify()
+
+    async def _let_go(self, account: str) -> None:
+        if account in self._started:
+            self._started.discard(account)
+            try:
+                await self.transports[account].stop()
+            except Exception:
+                log.exception("transport %s did not stop cleanly", account)
 
     async def _flush_chatter_forever(self) -> None:
         while True:
@@ -155,6 +211,10 @@ class BotApp:
             await self._flush_chatter()
         if self.sender is not None:
             self.sender.stop()
+            # A send in flight finishes and is recorded: a clean stop leaves no row uncertain.
+            if not await self.sender.wait_send_finished(SEND_FINISH_SECONDS):
+                log.warning("a send was still in flight after %s s at stop; its row may be left uncertain",
+                            SEND_FINISH_SECONDS)
         if self.scheduler is not None:
             await self.scheduler.stop()
         for task in self._tasks:
@@ -171,6 +231,12 @@ class BotApp:
                 await transport.stop()
             except Exception:
                 log.exception("transport %s did not stop cleanly", transport.account)
+        self._started.clear()
+        if self.leases is not None:
+            try:  # after the transports: a standby connects only once this one is gone
+                await self.leases.release()
+            except Exception:
+                log.exception("could not hand the account leases back; they expire on their own")
         if self.engine is not None and self._owns_engine:
             await self.engine.dispose()
 

@@ -14,10 +14,12 @@ import random
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable, Mapping, Sequence
+from typing import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.accounts import AccountLeases, live_accounts
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
@@ -43,6 +45,7 @@ BROADCAST_MAX_AGE = timedelta(hours=24)     # notices, digests, reminders: yeste
 URGENT_ESCALATE_AFTER = timedelta(minutes=5)  # urgent texts never expire; undelivered ones go up a level
 URGENT_RETRY_CAP_SECONDS = 600.0            # urgent rows retry forever, at least every 10 minutes
 ESCALATION_SWEEP_SECONDS = 30.0
+ADDRESS_BATCH = 1000  # rows addressed per pass (a 3,000-group notice takes three passes)
 
 # Rows that were handed to the transport: they count against the limits (they may have gone out).
 ATTEMPTED = (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
@@ -194,8 +197,12 @@ class OutboxSender:
         transports: Mapping[str, Transport],
         clock: Clock,
         rng: random.Random | None = None,
+        leases: AccountLeases | None = None,
     ) -> None:
         self.sessions = sessions
+        # Which accounts this process serves (holds the lease of); None: all its transports
+        # (a sender built alone, as in unit tests and benches, serves everything it has).
+        self.leases = leases
         self.outbox = outbox
         self.settings = outbox.settings
         self.transports = transports
@@ -208,16 +215,26 @@ class OutboxSender:
         self._offline_since: dict[str, datetime] = {}
         self._offline_logged: set[str] = set()
         self._next_sweep: datetime | None = None
+        # Set while no transport call is in flight: a clean stop waits for it (no row left uncertain).
+        self._send_idle = asyncio.Event()
+        self._send_idle.set()
+
+    def serving(self) -> list[str]:
+        """Accounts this process sends for now: those it holds the lease of."""
+        if self.leases is None:
+            return list(self.transports)
+        return [a for a in self.transports if a in self.leases.held]
 
     def limiter(self, account: str) -> AccountLimiter:
         if account not in self.limiters:
             self.limiters[account] = AccountLimiter(self.settings, self.rng)
         return self.limiters[account]
 
-    async def recover(self) -> None:
-        """After a restart: settle sends a crash left in flight, then rebuild the limits (daily
-        count, each group's last minute, spacing, a rate-limit pause) from the database."""
-        await self._settle_in_flight()
+    async def recover(self, accounts: Iterable[str] | None = None) -> None:
+        """After a restart or a lease taken over: settle the sends a crash left in flight on
+        ``accounts`` (default: those served now; never another process's), then rebuild the
+        limits (daily count, each group's last minute, spacing, a rate-limit pause)."""
+        await self._settle_in_flight(self.serving() if accounts is None else list(accounts))
         now = self.clock.now()
         today = self.clock.local(now).date()
         start = datetime.combine(today, datetime.min.time(), tzinfo=self.clock.tz)
@@ -250,11 +267,14 @@ class OutboxSender:
     async def drain(self) -> int:
         """Send everything sendable now (sleeping through short spacing); return how many."""
         async with self._lock:
+            if self.leases is not None:
+                await self.leases.renew_if_due()
             await self._sweep_undelivered_urgent()
+            await self.address()
             sent = 0
             while not self._stopping:
                 progressed = False
-                for account in list(self.transports):
+                for account in self.serving():
                     n = await self._send_next(account)
                     sent += n
                     progressed = progressed or n > 0
@@ -276,7 +296,7 @@ class OutboxSender:
                 log.exception("outbox drain failed")
             wait = await self._shortest_wait()
             timeout = 30.0 if wait is None else max(0.2, min(wait, 30.0))
-            if any(not self._online(a, self.clock.now()) for a in self.transports):
+            if any(not self._online(a, self.clock.now()) for a in self.serving()):
                 timeout = min(timeout, OFFLINE_POLL_SECONDS)  # notice the reconnect promptly
             try:
                 await asyncio.wait_for(self.outbox.wakeup.wait(), timeout)
@@ -286,6 +306,15 @@ class OutboxSender:
     def stop(self) -> None:
         self._stopping = True
         self.outbox.notify()
+
+    async def wait_send_finished(self, timeout: float) -> bool:
+        """After ``stop``: wait for a transport call in flight to return and be recorded, so a
+        clean stop never leaves a row ``uncertain``. False when it did not finish in time."""
+        try:
+            await asyncio.wait_for(self._send_idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
     # ----------------------------------------------------------------- connection
     def _online(self, account: str, now: datetime) -> bool:
@@ -317,7 +346,7 @@ class OutboxSender:
                    OutboxMessage.priority, OutboxMessage.created_at, OutboxMessage.not_before)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                (OutboxMessage.account == account) | OutboxMessage.account.is_(None),
+                OutboxMessage.account == account,  # addressed when queued (``address``): only our own
                 (OutboxMessage.not_before.is_(None)) | (OutboxMessage.not_before <= now),
             )
             .order_by(OutboxMessage.priority, OutboxMessage.id)
@@ -334,6 +363,8 @@ class OutboxSender:
         sent = 0
         async with self.sessions() as session:
             for candidate in await self._candidates(session, account, now):
+                if self._stopping:
+                    break
                 now = self.clock.now()
                 if lim.account_wait(now, self.clock.local(now).date()) > 0:
                     break
@@ -345,10 +376,16 @@ class OutboxSender:
                 if lim.group_wait(candidate.group_id, now) > 0:
                     continue  # this group had its share this minute; others may go
                 address, owner = await self._resolve(session, candidate)
+                if candidate.person_id is not None and address is None:
+                    # The person has no identity on this account (any more): another account
+                    # may reach them. Never failed here: the row goes back to be addressed again.
+                    await self._unaddress(session, candidate.id, account)
+                    continue
                 if owner is not None and owner != account:
-                    continue  # another account serves this group or person
-                # Claim and mark in flight in one committed step before the transport call: another
-                # account's sender cannot take it too, and a crash during the call is visible.
+                    continue  # the group moved to another account: ``address`` follows it
+                # Claim and mark in flight in one committed step before the transport call: only a
+                # row still pending and still ours; another process cannot take it too, and a crash
+                # during the call is visible.
                 if not await self._mark_in_flight(session, candidate.id, account, now):
                     continue
                 row = await session.get(OutboxMessage, candidate.id)
@@ -374,20 +411,42 @@ class OutboxSender:
             .order_by(Identity.last_seen_at.desc())
         )).scalars().all()
         for ident in identities:
-            if ident.account in self.transports:
-                if row.account and ident.account != row.account:
-                    continue
+            if ident.account == row.account:
                 return Address("person", ident.platform_id), ident.account
         return None, None
 
     async def _mark_in_flight(self, session: AsyncSession, row_id: int, account: str, now: datetime) -> bool:
+        """The claim: pending and addressed to ``account``, or nothing. On PostgreSQL the row is
+        locked with SKIP LOCKED first, so a second claimer moves on instead of waiting."""
+        mine = (OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.account == account)
+        target = OutboxMessage.id == row_id
+        if session.bind.dialect.name == "postgresql":
+            target = OutboxMessage.id.in_(select(OutboxMessage.id).where(*mine).with_for_update(skip_locked=True))
         result = await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(account=account, status=OutboxStatus.SENDING, attempted_at=now)
+            update(OutboxMessage).where(target, *mine)
+            .values(status=OutboxStatus.SENDING, attempted_at=now)
         )
         await session.commit()
         return result.rowcount == 1
+
+    async def _unaddress(self, session: AsyncSession, row_id: int, account: str) -> None:
+        await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.account == account,
+        ).values(account=None, error=T.NOT_ON_ACCOUNT.format(account=account)))
+        await session.commit()
+        log.info("outbox row %s: the person has no identity on %s; addressed again", row_id, account)
+
+    async def address(self) -> None:
+        """Give each pending row without a (live) account the account that will send it."""
+        async with self.sessions() as session:
+            live = set(self.serving())
+            if self.leases is not None:
+                live |= await live_accounts(session, self.clock)
+            while await address_pending(session, sorted(live)) >= ADDRESS_BATCH:
+                await session.commit()
+            await session.commit()
 
     async def _mention_ids(self, session: AsyncSession, row: OutboxMessage, account: str) -> list[str]:
         if not row.mention_person_ids:
@@ -401,6 +460,14 @@ class OutboxSender:
         return list(found)
 
     async def _deliver(self, session, row, account, address, lim) -> int:  # noqa: ANN001
+        """One transport call and its outcome recorded; a clean stop waits for both."""
+        self._send_idle.clear()
+        try:
+            return await self._deliver_once(session, row, account, address, lim)
+        finally:
+            self._send_idle.set()
+
+    async def _deliver_once(self, session, row, account, address, lim) -> int:  # noqa: ANN001
         transport = self.transports[account]
         mentions = await self._mention_ids(session, row, account)
         now = self.clock.now()
@@ -438,6 +505,8 @@ class OutboxSender:
         row.attempts += 1
         if had_pause:
             await self._save_pause(session, account, lim)
+        if row.ref_kind in SENT_HOOKS:
+            await SENT_HOOKS[row.ref_kind](session, row)
         await session.commit()
         return 1
 
@@ -458,6 +527,8 @@ class OutboxSender:
     async def _fail(self, session: AsyncSession, row: OutboxMessage, reason: str, *, attempt: bool = True) -> None:
         row.status, row.error = OutboxStatus.FAILED, reason
         row.attempts += int(attempt)
+        if row.ref_kind in FAILED_HOOKS:
+            await FAILED_HOOKS[row.ref_kind](session, row)
         await session.commit()
         log.warning("outbox row %s (%s) failed: %s", row.id, recipient_kind(row.group_id, row.priority), reason)
 
@@ -491,11 +562,14 @@ class OutboxSender:
                 group.active = False
         await self._fail(session, row, reason)
 
-    async def _settle_in_flight(self) -> None:
-        """Rows left "sending" by an unclean stop may or may not have reached the platform.
-        Urgent texts go again, marked as a repeat (at least once); the rest are not resent
-        (at most once) and are left for the operator as "uncertain"."""
-        mine = list(self.transports)
+    async def _settle_in_flight(self, mine: list[str]) -> None:
+        """Rows of ``mine`` (accounts this process has just taken the lease of) left "sending"
+        by an unclean stop may or may not have reached the platform. Urgent texts go again,
+        marked as a repeat (at least once); the rest are not resent (at most once) and are left
+        for the operator as "uncertain". Another process's accounts are never touched: their
+        rows in flight are its own sends, going on now."""
+        if not mine:
+            return
         async with self.sessions() as session:
             rows = (await session.execute(select(OutboxMessage).where(
                 OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.account.in_(mine)))).scalars().all()
@@ -547,37 +621,97 @@ class OutboxSender:
         """Seconds until some pending row could go, or None when nothing is pending on a
         connected account."""
         now = self.clock.now()
-        online = [a for a in self.transports if self._online(a, now)]
+        online = [a for a in self.serving() if self._online(a, now)]
         if not online:
             return None
-        # The account that will serve each row: its own, its group's, or its person's. Counting
-        # an idle account that cannot send a row would make the drain spin without waiting.
-        person_account = (select(Identity.account).where(
-            Identity.person_id == OutboxMessage.person_id, Identity.active.is_(True),
-            Identity.account.in_(list(self.transports))).order_by(Identity.last_seen_at.desc())
-            .limit(1).scalar_subquery())
-        owner = func.coalesce(OutboxMessage.account, ChatGroup.account, person_account)
+        # Only rows addressed to an account this process serves: another account's rows must
+        # not make this drain spin (nor wake this process: it sleeps until told).
         async with self.sessions() as session:
             rows = (await session.execute(
-                select(owner, OutboxMessage.group_id, OutboxMessage.not_before)
-                .outerjoin(ChatGroup, ChatGroup.id == OutboxMessage.group_id)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                select(OutboxMessage.account, OutboxMessage.group_id, OutboxMessage.not_before)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.account.in_(online))
                 .order_by(OutboxMessage.priority, OutboxMessage.id).limit(200)
             )).all()
-        if not rows:
-            return None
         waits = []
         for account, group_id, not_before in rows:
-            accounts: Iterable[str] = [account] if account in self.transports else online
-            for acc in accounts:
-                if acc not in online:
-                    continue
-                lim = self.limiter(acc)
-                w = max(lim.account_wait(now, self.clock.local(now).date()), lim.group_wait(group_id, now))
-                if not_before and not_before > now:
-                    w = max(w, (not_before - now).total_seconds())
-                waits.append(w)
+            lim = self.limiter(account)
+            w = max(lim.account_wait(now, self.clock.local(now).date()), lim.group_wait(group_id, now))
+            if not_before and not_before > now:
+                w = max(w, (not_before - now).total_seconds())
+            waits.append(w)
         return min(waits) if waits else None
+
+
+# ref_kind → coroutine(session, row) run in the transaction that records a row as sent (a digest
+# records "sent" only then). Services register theirs at import time.
+SENT_HOOKS: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[None]]] = {}
+FAILED_HOOKS: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[None]]] = {}  # same, on failing
+
+_PENDING = OutboxMessage.status == OutboxStatus.PENDING
+
+
+async def address_pending(session: AsyncSession, live: Sequence[str]) -> int:
+    """Address pending rows to the account that will send them (the caller commits):
+
+    - a group row: the account of the group's serving row (``bot.rooms``); a row whose group no
+      account serves any more fails ("群已失效");
+    - a person row without an account, or whose account is not ``live`` (no process holds its
+      lease): the live account on which the person has an active identity, the one they last
+      spoke through first. With none, the row waits, pending, with the reason in ``error``;
+      it is addressed as soon as a live account can reach them (an account's lease taken, an
+      identity linked or seen), never failed for it. A person with no active identity on any
+      account at all fails ("未关联微信身份"): nothing could ever send it.
+
+    Rows are looked for first and written only when something changes: every write to the
+    outbox wakes the other processes, and an empty write each drain would wake them forever.
+    Conditional updates: processes addressing at once write the same answer or nothing."""
+    changed = 0
+    serving = (select(ChatGroup.account).where(ChatGroup.id == OutboxMessage.group_id, ChatGroup.active.is_(True))
+               .scalar_subquery())
+    group = (_PENDING, OutboxMessage.group_id.is_not(None))
+    groups = (await session.execute(select(OutboxMessage.id, serving).where(
+        *group, or_(serving.is_(None), OutboxMessage.account.is_(None), OutboxMessage.account != serving))
+        .limit(ADDRESS_BATCH))).all()
+    if moving := [row_id for row_id, account in groups if account is not None]:
+        moved = await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(moving), *group, serving.is_not(None),
+        ).values(account=serving).execution_options(synchronize_session=False))
+        changed += moved.rowcount or 0
+    if gone_ids := [row_id for row_id, account in groups if account is None]:
+        gone = await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(gone_ids), *group, serving.is_(None),
+        ).values(status=OutboxStatus.FAILED, error=T.NO_ADDRESS).execution_options(synchronize_session=False))
+        if gone.rowcount:
+            log.warning("%s outbox rows failed: %s (no account serves their group)", gone.rowcount, T.NO_ADDRESS)
+    best = (select(Identity.account).where(
+        Identity.person_id == OutboxMessage.person_id, Identity.active.is_(True), Identity.account.in_(list(live)))
+        .order_by(Identity.last_seen_at.desc().nulls_last(), Identity.id.desc()).limit(1).scalar_subquery())
+    person = (_PENDING, OutboxMessage.person_id.is_not(None),
+              or_(OutboxMessage.account.is_(None), OutboxMessage.account.not_in(list(live))))
+    waiting = or_(OutboxMessage.error.is_(None), OutboxMessage.error != T.NO_LIVE_ACCOUNT)
+    known = (select(func.count()).select_from(Identity).where(
+        Identity.person_id == OutboxMessage.person_id, Identity.active.is_(True)).scalar_subquery())
+    people = (await session.execute(select(OutboxMessage.id, best, known).where(
+        *person, or_(best.is_not(None), waiting)).limit(ADDRESS_BATCH))).all()
+    if reachable := [row_id for row_id, account, _ in people if account is not None]:
+        readdressed = await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(reachable), *person, best.is_not(None),
+        ).values(account=best, error=None).execution_options(synchronize_session=False))
+        changed += readdressed.rowcount or 0
+    if unreachable := [row_id for row_id, account, n in people if account is None and n]:
+        await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(unreachable), *person, best.is_(None), waiting,
+        ).values(error=T.NO_LIVE_ACCOUNT).execution_options(synchronize_session=False))
+        changed += len(unreachable)
+    if nowhere := [row_id for row_id, account, n in people if account is None and not n]:
+        # No chat identity at all: nobody could send it, and saying so beats waiting forever.
+        failed = await session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(nowhere), *person, known == 0,
+        ).values(status=OutboxStatus.FAILED, error=T.NO_ADDRESS).execution_options(synchronize_session=False))
+        if failed.rowcount:
+            log.warning("%s outbox rows to people without any chat identity failed: %s", failed.rowcount, T.NO_ADDRESS)
+        changed += len(nowhere)
+    return changed
 
 
 async def fail_pending_for_group(session: AsyncSession, group_id: int, reason: str) -> int:

@@ -20,3 +20,16 @@ class AccountPause(Base):
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
     paused_until: Mapped[datetime]
     pause_count: Mapped[int] = mapped_column(default=0)  # consecutive pauses: the next one doubles
+
+
+class AccountLease(Base):
+    """Which process serves an account now: only the holder connects the account's event stream
+    and sends its outbox rows. Renewed every ``accounts.tick_seconds`` and timed on the database's
+    clock (like the schedules lease); a standby takes it once it lapses. A live lease also tells
+    every process which accounts can reach a person right now (``bot.accounts``)."""
+
+    __tablename__ = "account_leases"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

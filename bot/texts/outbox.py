@@ -13,3 +13,5 @@ UNCERTAIN_AFTER_CRASH = "发送中途程序异常退出，可能已发出也可�
 EXPIRED_GROUP_REPLY = "群内回复超过{hours}小时仍未发出，已过时，不再发送"
 EXPIRED_BROADCAST = "群发消息超过{hours}小时仍未发出，已过时，不再发送"
 UNDELIVERED_URGENT = "紧急通知{minutes}分钟内未能送达"
+NO_LIVE_ACCOUNT = "等待可用账号：此人所在的微信账号当前都无进程服务，账号上线或此人换号发言后自动发出"
+NOT_ON_ACCOUNT = "此人在账号 {account} 上没有微信身份，已改由其他账号发送"
