@@ -89,8 +89,6 @@ async def run(args: argparse.Namespace) -> None:
     overrides = {"outbox": {"daily_cap": 100_000}}
     if args.jitter is not None:
         overrides["outbox"]["jitter_seconds"] = args.jitter
-    if args.notice_batch is not None:
-        notice_service.BATCH_SIZE = args.notice_batch
     settings = Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
                                         "org_file": None, **overrides})
     clock = ArrivalClock(START)
@@ -158,8 +156,7 @@ async def run(args: argparse.Namespace) -> None:
     mean_gap = o.min_interval_seconds + o.jitter_seconds / 2
     print(f"groups {len(recipients)}, accounts {len(accounts)}, sent {len(sent)}, not sent {len(notice_rows) - len(sent)}")
     print(f"limits: min interval {o.min_interval_seconds} s + jitter 0-{o.jitter_seconds} s, "
-          f"{o.group_per_minute}/group/min; notice batch {notice_service.BATCH_SIZE} per "
-          f"{notice_service.BATCH_GAP.total_seconds():.0f} s")
+          f"{o.group_per_minute}/group/min")
     print(f"makespan {makespan / 60:.1f} min (target <= 15; bound at the mean gap "
           f"{len(recipients) * mean_gap / len(accounts) / 60:.1f} min, at the minimum gap "
           f"{len(recipients) * o.min_interval_seconds / len(accounts) / 60:.1f} min)")
@@ -181,7 +178,6 @@ def main() -> None:
     parser.add_argument("--reply-every", type=float, default=2.0, help="simulated seconds between resident replies")
     parser.add_argument("--minutes", type=float, default=15.0, help="how long residents keep writing")
     parser.add_argument("--jitter", type=float, default=None, help="override outbox.jitter_seconds")
-    parser.add_argument("--notice-batch", type=int, default=None, help="override notices.BATCH_SIZE")
     asyncio.run(run(parser.parse_args()))
 
 

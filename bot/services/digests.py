@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Person, PropertyProject, Priority, Role, RoleName
+from bot.models import OutboxMessage, Person, PropertyProject, Priority, Role, RoleName
 from bot.models.schedules import DigestRun
+from bot.outbox import FAILED_HOOKS, SENT_HOOKS
 from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketReporter, TicketState
 from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.privacy import mask_pii
@@ -333,7 +334,7 @@ async def _done_today(session: AsyncSession, kind: str, period: str) -> set[int]
 
 async def _last_covered(session: AsyncSession, kind: str, scope_ids: Sequence[int]) -> dict[int, datetime]:
     rows = (await session.execute(select(DigestRun.scope_id, func.max(DigestRun.covered_to)).where(
-        DigestRun.kind == kind, DigestRun.status == "sent", DigestRun.scope_id.in_(list(scope_ids)))
+        DigestRun.kind == kind, DigestRun.status.in_(COVERED), DigestRun.scope_id.in_(list(scope_ids)))
         .group_by(DigestRun.scope_id))).all()
     return {sid: at for sid, at in rows if at is not None}
 
@@ -351,19 +352,42 @@ def _insert(session: AsyncSession):  # noqa: ANN202
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
-async def _claim_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
+async def _claim_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[int, int]:
     """Insert the digest rows first, in one statement: a second process or a rerun finds them
-    and sends nothing. Returns the scope ids that were claimed now."""
+    and sends nothing. Returns {scope id: run id} of those claimed now."""
     if not rows:
-        return set()
+        return {}
     keys = set().union(*rows)
     rows = [{k: row.get(k) for k in keys} for row in rows]  # one shape for a multi-row INSERT
-    claimed: set[int] = set()
+    claimed: dict[int, int] = {}
     for start in range(0, len(rows), 500):  # stay under the database's bound-parameter limits
         stmt = (_insert(session)(DigestRun).values(rows[start:start + 500])
-                .on_conflict_do_nothing(index_elements=["kind", "scope_id", "period"]).returning(DigestRun.scope_id))
-        claimed.update((await session.execute(stmt)).scalars())
+                .on_conflict_do_nothing(index_elements=["kind", "scope_id", "period"])
+                .returning(DigestRun.scope_id, DigestRun.id))
+        claimed.update({scope_id: run_id for scope_id, run_id in (await session.execute(stmt)).all()})
     return claimed
+
+
+# A digest run is "queued" with its outbox rows and becomes "sent" only when one of them was
+# sent (``sent_at`` then); "failed" when one failed and none was sent. The outbox tells us.
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+COVERED = (QUEUED, SENT)  # the next digest counts from the last one that went or will go out
+RUN_REF = "digest_run"
+
+
+async def _run_sent(session: AsyncSession, row: OutboxMessage) -> None:
+    await session.execute(update(DigestRun).where(
+        DigestRun.id == row.ref_id, DigestRun.status.in_((QUEUED, FAILED)),
+    ).values(status=SENT, sent_at=row.sent_at).execution_options(synchronize_session=False))
+
+
+async def _run_failed(session: AsyncSession, row: OutboxMessage) -> None:
+    await session.execute(update(DigestRun).where(DigestRun.id == row.ref_id, DigestRun.status == QUEUED)
+                          .values(status=FAILED).execution_options(synchronize_session=False))
+
+
+SENT_HOOKS[RUN_REF] = _run_sent
+FAILED_HOOKS[RUN_REF] = _run_failed
 
 
 @dataclass
@@ -411,19 +435,19 @@ async def send_daily_digests(deps: Deps, skip: Iterable[int] = (), not_before: d
         f = figures.get(cid) or DailyFigures(cid, last.get(cid, now - FIRST_DIGEST_LOOKBACK))
         people = recipients.get(cid, [])
         rows.append(dict(kind="daily", scope_id=cid, period=period, due_at=due_at[cid], covered_from=f.since,
-                         covered_to=now, sent_at=now, status="sent" if people else "no_recipient",
+                         covered_to=now, status=QUEUED if people else "no_recipient",
                          recipients=len(people), data=f.summary()))
         texts[cid] = f
     duty = await duty_groups(session, ids)
-    for cid in sorted(await _claim_runs(session, rows)):
+    for cid, run_id in sorted((await _claim_runs(session, rows)).items()):
         text = render_daily(deps, texts[cid], now)
         for person_id in recipients.get(cid, []):
             deps.outbox.enqueue(session, text, person_id=person_id, priority=Priority.BROADCAST,
-                                ref=("digest_daily", cid))
+                                ref=(RUN_REF, run_id))
             result.sent += 1
         for group_id in duty.get(cid, []):
             deps.outbox.enqueue(session, text, group_id=group_id, priority=Priority.BROADCAST,
-                                ref=("digest_daily", cid))
+                                ref=(RUN_REF, run_id))
             result.sent += 1
     return result
 
@@ -564,15 +588,16 @@ async def send_weekly_digests(deps: Deps, due: datetime) -> int:
     for community_id in sorted(compounds_of):
         people = staff.get(community_id, [])
         rows = [figures.get(cid) or WeekFigures(cid) for cid in sorted(compounds_of[community_id])]
-        if not await _claim_runs(session, [dict(
-                kind="weekly", scope_id=community_id, period=period, due_at=due, covered_from=start, covered_to=end,
-                sent_at=now, status="sent" if people else "no_recipient", recipients=len(people),
-                data={"new": sum(r.new for r in rows), "overdue": sum(r.overdue for r in rows)})]):
+        claimed = await _claim_runs(session, [dict(
+            kind="weekly", scope_id=community_id, period=period, due_at=due, covered_from=start, covered_to=end,
+            status=QUEUED if people else "no_recipient", recipients=len(people),
+            data={"new": sum(r.new for r in rows), "overdue": sum(r.overdue for r in rows)})])
+        if not claimed:
             continue
         text = mask_pii(render_weekly(deps, community_id, rows, start, end))
         for person_id in people:
             deps.outbox.enqueue(session, text, person_id=person_id, priority=Priority.BROADCAST,
-                                ref=("digest_weekly", community_id))
+                                ref=(RUN_REF, claimed[community_id]))
             sent += 1
     return sent
 

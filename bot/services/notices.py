@@ -31,11 +31,12 @@ DRAFT_TTL = timedelta(minutes=30)      # a preview waits this long for 确认
 MAX_AHEAD = timedelta(days=180)        # how far ahead a notice may be scheduled
 LATE_GRACE = timedelta(hours=2)        # a scheduled notice later than this is not sent (stale news)
 ACK_WINDOW = timedelta(days=3)         # 收到 replies count this long after sending
-# Large fan-outs go out in batches a minute apart, so replies to residents still get through
-# and one account never bursts (the outbox also spaces every send).
-BATCH_SIZE = 20
-BATCH_GAP = timedelta(minutes=1)
+# No stagger of our own: the outbox spaces every account's sends and puts replies before
+# broadcasts, so residents' answers still get through; a global stagger only made a district
+# notice (3,000 groups over 6 accounts) take 149 min instead of ~13 (bench/broadcast.py).
 REF_KIND = "notice_delivery"
+UNSETTLED = {OutboxStatus.PENDING, OutboxStatus.SENDING}
+NOT_DELIVERED = {OutboxStatus.FAILED, OutboxStatus.EXPIRED, OutboxStatus.UNCERTAIN}
 # Accounts (by name prefix) whose "sent" only hands a task over that a person still has to
 # confirm (WeCom customer-group sends): their transport's tracker settles those deliveries.
 deferred_account_prefixes: set[str] = set()
@@ -479,11 +480,10 @@ async def fan_out(deps: Deps, notice: Notice, *, actor: Actor | None = None) -> 
                   for r in recipients]
     deps.session.add_all(deliveries)
     await deps.session.flush()
-    for index, (recipient, delivery) in enumerate(zip(recipients, deliveries)):
-        not_before = now + (index // BATCH_SIZE) * BATCH_GAP if index >= BATCH_SIZE else None
+    for recipient, delivery in zip(recipients, deliveries):
         deps.outbox.enqueue(deps.session, text, group_id=recipient.group_id, person_id=recipient.person_id,
                             priority=Priority.BROADCAST, account=recipient.account,
-                            ref=(REF_KIND, delivery.id), not_before=not_before)
+                            ref=(REF_KIND, delivery.id))
     if not recipients:
         notice.settled_at = now
     _event(deps, actor, notice, "sent", before, note=f"{len(recipients)} deliveries")
@@ -560,13 +560,14 @@ async def sync_deliveries(deps: Deps, notice_ids: Iterable[int] | None = None) -
     touched: set[int] = set()
     for delivery_id, rows in per_delivery.items():
         statuses = {s for s, _, _ in rows}
-        if OutboxStatus.PENDING in statuses or delivery_id in deferred:
-            continue
+        if statuses & UNSETTLED or delivery_id in deferred:
+            continue  # still on its way (an in-flight row may yet be sent)
         delivery = await session.get(NoticeDelivery, delivery_id)
         assert delivery is not None
-        if OutboxStatus.FAILED in statuses:
+        if statuses & NOT_DELIVERED:
+            # Failed, expired unsent, or in doubt after a crash: not a delivery anyone can count on.
             delivery.status = DeliveryStatus.FAILED
-            delivery.error = next((e for s, e, _ in rows if s == OutboxStatus.FAILED and e), None) or T.UNKNOWN_ERROR
+            delivery.error = next((e for s, e, _ in rows if s in NOT_DELIVERED and e), None) or T.UNKNOWN_ERROR
         elif statuses == {OutboxStatus.CANCELLED}:
             delivery.status = DeliveryStatus.CANCELLED
         else:
