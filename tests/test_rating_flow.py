@@ -151,3 +151,14 @@ async def test_a_compounds_history_lists_its_ratings_per_period(h):
         await runs.compute_run(deps, std, "2026-Q4", SYSTEM)
         history = await runs.history(deps, h.bot.org.by_name["阳光花园"].id)
     assert [run.period for run, _ in history] == ["2026-Q3", "2026-Q4"]
+
+
+async def test_the_demo_helper_leaves_an_approved_quarter_with_property_forms(h):
+    from bot.services.rating.demo import rate_quarter
+
+    h.clock.set(datetime(2027, 1, 3, 10, 0).replace(tzinfo=h.clock.tz))
+    async with h.session() as session:
+        run = await rate_quarter(deps_of(h, session))
+        rows = await runs.ratings_of(deps_of(h, session), run)
+    assert (run.period, run.status) == ("2026-Q4", "approved")
+    assert len(rows) == 3 and all(r.property_detail["form"] is not None for r in rows)
