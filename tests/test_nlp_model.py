@@ -91,3 +91,16 @@ def test_the_bare_category_scorer_gives_the_scores_of_the_trained_feature_list()
         expected = analyzer.bundle.category.scores(analyzer.full_features(p))
         got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
         assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
+
+
+def test_packed_category_scores_equal_the_softmax_model_scores():
+    """The category scorer sums integer-packed weight vectors (one field per class): it must give
+    the model's own scores, for short messages and for a window full of distinct features."""
+    analyzer = nlp.default_analyzer()
+    model = analyzer.bundle.category
+    long_text = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(1200))  # ~1,200 distinct bigrams
+    for text in ["5号楼楼顶漏水，家里天花板都湿了", "车棚充电桩坏了", "早上好", long_text]:
+        p = analyzer.prepare(text)
+        ours = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
+        theirs = model.scores(analyzer.full_features(p))
+        assert max(abs(x - y) for x, y in zip(ours, theirs)) < 1e-9
