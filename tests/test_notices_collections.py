@@ -89,7 +89,7 @@ async def test_a_problem_report_is_not_taken_as_an_answer(h):
 
 async def test_explicit_signup_in_a_wrong_format_gets_the_format(h):
     await start(h)
-    await h.say("阳光花园业主1群", "张三", "报名 我家两口子")
+    await h.say("阳光花园业主1群", "张三", "报名 我家参加")
     assert "请按格式回复：楼号 单元 人数" in h.texts_to("阳光花园业主1群")[-1]
 
 

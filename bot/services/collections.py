@@ -133,8 +133,45 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@dataclass
+class Parsed:
+    """What one message gives for a collection's fields."""
+
+    values: dict[str, Any]   # field name -> value, only the fields found
+    missing: list[str]       # structured fields (楼号, 单元, 人数 …) not found
+    leftover: str            # the words no field took
+
+    def found_structured(self, fields: Sequence[str]) -> bool:
+        return any(field_kind(f) in STRUCTURED and f in self.values for f in fields)
+
+
+# Words around an answer that are not part of it ("我家4栋 1人", "报名，谢谢").
+_FILLER = re.compile(r"我家|我们家?|我|家里|家|共|一共|总共|报名|参加|谢谢|好的|收到|\+1|了|的|啦")
+PARTIAL_MAX_CHARS = 30
+
+
+def looks_like_answer(parsed: Parsed, fields: Sequence[str], text: str) -> bool:
+    """A short line of field values with nothing else in it ("4栋 1人", "2单元"): an answer even
+    when a part is missing. "3号楼电梯坏了" has words left over and is not one."""
+    if len(text.strip()) > PARTIAL_MAX_CHARS or not parsed.found_structured(fields):
+        return False
+    return len(_FILLER.sub("", parsed.leftover).replace(" ", "")) <= 1
+
+
 def parse_answer(fields: Sequence[str], text: str, sender_name: str = "") -> dict[str, Any] | None:
     """The values of ``fields`` found in ``text``, or None when a structured one is missing."""
+    parsed = parse_parts(fields, text, sender_name)
+    if parsed.missing:
+        return None
+    kinds = {name: field_kind(name) for name in fields}
+    if not (set(kinds.values()) & set(STRUCTURED)) and not any(
+            parsed.values.get(n) for n, k in kinds.items() if k == "text"):
+        return None
+    return parsed.values
+
+
+def parse_parts(fields: Sequence[str], text: str, sender_name: str = "") -> Parsed:
+    """Every value of ``fields`` that ``text`` gives, and which structured ones it lacks."""
     work = _norm(text)
     kinds = {name: field_kind(name) for name in fields}
     wanted = set(kinds.values())
@@ -170,25 +207,25 @@ def parse_answer(fields: Sequence[str], text: str, sender_name: str = "") -> dic
         if len(bare) == 1 and all(k in found for k in wanted & set(STRUCTURED) - {"count"}):
             found["count"] = bare[0]
             work = re.sub(r"(?<!\d)\d{1,2}(?!\d)", " ", work, count=1)
-    if any(k not in found for k in wanted & set(STRUCTURED)):
-        return None
+    missing = [name for name, kind in kinds.items() if kind in STRUCTURED and kind not in found]
     values: dict[str, Any] = {}
     leftover = re.sub(r"[\s,，.。;；、:：!！]+", " ", EXPLICIT_PREFIX.sub("", work)).strip()
+    unused = leftover
     for name, kind in kinds.items():
         if kind in ("building", "unit", "count"):
-            number = cn_number(str(found[kind]))
-            values[name] = number if kind == "count" else str(number)
+            if kind in found:
+                number = cn_number(str(found[kind]))
+                values[name] = number if kind == "count" else str(number)
         elif kind in ("room", "phone"):
-            values[name] = str(found[kind])
+            if kind in found:
+                values[name] = str(found[kind])
         elif kind == "name":
             values[name] = found.get("name") or sender_name
         else:
             m = re.search(re.escape(name) + r"\s*[:：]\s*(\S+)", _norm(text))
             values[name] = m.group(1) if m else leftover[:100]
             leftover = "" if not m else leftover
-    if not (wanted & set(STRUCTURED)) and not any(values[n] for n, k in kinds.items() if k == "text"):
-        return None
-    return values
+    return Parsed(values, missing, unused)
 
 
 def format_values(fields: Sequence[str], values: dict[str, Any]) -> str:
@@ -216,10 +253,18 @@ class AnswerResult:
     collection: Collection
     notice: Notice
     answer: CollectionAnswer | None
-    outcome: str  # "created" / "updated" / "format" / "closed"
+    outcome: str  # "created" / "updated" / "partial" / "format" / "closed"
+    missing: list[str] = field(default_factory=list)
+    roster_hint: str = ""  # "2单元": the missing part as the roster has it
 
     def reply(self, deps: Deps) -> str:
         c = self.collection
+        if self.outcome == "partial":
+            assert self.answer is not None
+            ask = (T.ANSWER_ASK_ROSTER.format(hint=self.roster_hint) if self.roster_hint
+                   else T.ANSWER_ASK.format(example=example(self.missing)))
+            return T.ANSWER_PARTIAL.format(title=c.title, values=format_values(c.fields, self.answer.values),
+                                           missing="、".join(self.missing), ask=ask)
         if self.outcome == "format":
             return T.ANSWER_FORMAT.format(title=c.title, fields=" ".join(c.fields), example=example(c.fields))
         if self.outcome == "closed":
@@ -299,6 +344,10 @@ async def answer(deps: Deps, person: Person, text: str, *, group_id: int | None,
         values = parse_answer(collection.fields, text, person.name)
         is_explicit = explicit or text.startswith(collection.title)
         if values is None:
+            parsed = parse_parts(collection.fields, text, person.name)
+            if looks_like_answer(parsed, collection.fields, text) or (
+                    is_explicit and parsed.found_structured(collection.fields)):
+                return await _store_partial(deps, collection, notice, person, group_id, parsed, text, message_id)
             if is_explicit and collection is candidates[0][0]:
                 return AnswerResult(collection, notice, None, "format")
             continue
@@ -308,15 +357,54 @@ async def answer(deps: Deps, person: Person, text: str, *, group_id: int | None,
     if candidates:
         return None
     for collection, notice in await _candidates(deps, person, group_id, open_now=False):
-        if parse_answer(collection.fields, text, person.name) is not None:
+        if looks_like_answer(parse_parts(collection.fields, text, person.name), collection.fields, text):
             return AnswerResult(collection, notice, None, "closed")
     return None
+
+
+_ROSTER_PLACE = {"building": ("building", "{}号楼"), "unit": ("unit", "{}单元"), "room": ("room_no", "{}")}
+
+
+def _roster_hint(person: Person, fields: Sequence[str], values: dict[str, Any], missing: Sequence[str]) -> str:
+    """The missing place parts as the roster has them ("2单元"), when what was given agrees."""
+    if not person.on_roster:
+        return ""
+    given = next((str(values[f]) for f in fields if field_kind(f) == "building" and f in values), None)
+    if given is not None and given != (person.building or ""):
+        return ""  # answering for another building: the roster says nothing about it
+    parts = []
+    for name in missing:
+        attribute, shape = _ROSTER_PLACE.get(field_kind(name), (None, ""))
+        value = getattr(person, attribute) if attribute else None
+        if not value:
+            return ""  # the roster knows only part of it: ask plainly
+        parts.append(shape.format(value))
+    return "".join(parts)
+
+
+async def _store_partial(deps: Deps, collection: Collection, notice: Notice, person: Person,
+                         group_id: int | None, parsed: Parsed, text: str, message_id: int | None) -> AnswerResult:
+    """Keep what a partial answer gives (merged into the person's earlier answer, so "2单元"
+    completes "4栋 1人"), and ask for the rest."""
+    existing = (await deps.session.execute(select(CollectionAnswer).where(
+        CollectionAnswer.collection_id == collection.id, CollectionAnswer.person_id == person.id))).scalar_one_or_none()
+    earlier = dict(existing.values) if existing is not None else {}
+    values = {**earlier, **{k: v for k, v in parsed.values.items() if k in parsed.values and
+                            (field_kind(k) in STRUCTURED or k not in earlier)}}
+    raw = f"{existing.raw_text} / {text}" if existing is not None else text
+    result = await _store(deps, collection, notice, person, group_id, values, raw, message_id)
+    missing = [f for f in collection.fields if field_kind(f) in STRUCTURED and f not in values]
+    if missing:
+        result.outcome = "partial"
+        result.missing = missing
+        result.roster_hint = _roster_hint(person, collection.fields, values, missing)
+    return result
 
 
 async def _store(deps: Deps, collection: Collection, notice: Notice, person: Person, group_id: int | None,
                  values: dict[str, Any], text: str, message_id: int | None) -> AnswerResult:
     now = deps.clock.now()
-    building = next((str(values[f]) for f in collection.fields if field_kind(f) == "building"), None)
+    building = next((str(values[f]) for f in collection.fields if field_kind(f) == "building" and f in values), None)
     existing = (await deps.session.execute(select(CollectionAnswer).where(
         CollectionAnswer.collection_id == collection.id, CollectionAnswer.person_id == person.id))).scalar_one_or_none()
     if existing is None:
