@@ -163,3 +163,10 @@ async def test_the_lists_page_shows_the_counted_tickets_and_exports_xlsx(w, h):
     data = await (await w.get("/dashboard/rating/lists?month=2026-11&format=xlsx")).read()
     rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert rows[1][1:3] == ("黑榜", "兰亭水岸项目")
+
+
+async def test_the_district_narrows_the_rating_page_to_one_street(w):
+    await computed(w)
+    page = await (await w.get("/dashboard/rating?period=2026-Q4&street=柳青街道")).text()
+    results = page.split('id="results"')[1]
+    assert ">沂龙湾润园</a>" in results and "阳光花园" not in results

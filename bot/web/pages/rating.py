@@ -33,9 +33,11 @@ async def rating_page(request: web.Request) -> web.Response:
     user, app = principal(request), bot(request)
     period = request.query.get("period") or None
     community_id = _int(request.query.get("community_id"))
+    street = request.query.get("street") or None
     async with db(request) as session:
         d = deps(request, session)
-        view = await V.overview(d, user, period, community_id)
+        view = await V.overview(d, user, period, community_id, street)
+        streets = V.street_options(user, d)
     if export_format(request):
         return export(request, V.run_table(view), f"评星{view.run.period if view.run else ''}")
     std = standard.for_settings(app.settings)
@@ -43,7 +45,8 @@ async def rating_page(request: web.Request) -> web.Response:
     roles = user.actor().roles
     return render(request, "rating.html", {
         "active": "rating", "v": view, "chart": chart, "std": std, "status": V.STATUS,
-        "communities": community_options(user, app.org), "label": periods.label,
+        "communities": community_options(user, app.org), "streets": streets, "street": street,
+        "label": periods.label,
         "current": periods.last_finished(app.clock.local(), std.period),
         "may_compute": roles.has("district_staff"), "may_review": roles.has_any(("community_staff", "district_staff")),
         "may_approve": roles.has("district_staff"),

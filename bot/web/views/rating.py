@@ -46,19 +46,29 @@ async def all_runs(deps: Deps) -> list[RatingRun]:
     return list((await deps.session.execute(select(RatingRun).order_by(RatingRun.starts_at.desc()))).scalars())
 
 
-def _in_scope(user: Principal, deps: Deps, compound_id: int, community_id: int | None) -> bool:
+def _in_scope(user: Principal, deps: Deps, compound_id: int, community_id: int | None,
+              street: str | None = None) -> bool:
     if not user.sees(compound_id):
+        return False
+    info = deps.org.compounds.get(compound_id)
+    if street and (info is None or info.street != street):
         return False
     return community_id is None or deps.org.community_of.get(compound_id) == community_id
 
 
-async def overview(deps: Deps, user: Principal, period: str | None, community_id: int | None) -> Overview:
+def street_options(user: Principal, deps: Deps) -> list[tuple[str, str]]:
+    names = sorted({info.street for cid, info in deps.org.compounds.items() if user.sees(cid)})
+    return [(n, n) for n in names]
+
+
+async def overview(deps: Deps, user: Principal, period: str | None, community_id: int | None,
+                   street: str | None = None) -> Overview:
     std = standard.for_settings(deps.settings)
     known = await all_runs(deps)
     run = next((r for r in known if r.period == period), None) if period else (known[0] if known else None)
     if run is None:
         return Overview(known, None, [], [], [], [], community_id)
-    rows = [r for r in await runs.ratings_of(deps, run) if _in_scope(user, deps, r.compound_id, community_id)]
+    rows = [r for r in await runs.ratings_of(deps, run) if _in_scope(user, deps, r.compound_id, community_id, street)]
     before = {}
     older = [r for r in known if r.starts_at < run.starts_at]
     if older:
