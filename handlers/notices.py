@@ -90,17 +90,26 @@ async def _compose(ctx: Context, args: str, *, send_at) -> None:  # noqa: ANN001
 
 
 def _answer_plan(ctx: Context, plan: N.NoticePlan) -> None:
+    """Previews, confirmations and receipts are the author's business: typed in a residents'
+    group they continue in the private chat, and the group hears nothing but the notice."""
     notice = plan.notice
     deps = ctx.deps
     common = dict(id=notice.id, count=len(plan.recipients), unit=plan.unit, targets=plan.targets_text())
     if plan.needs_confirm:
         when = T.PREVIEW_WHEN.format(when=N.fmt_time(deps, notice.send_at)) if notice.send_at else ""
-        ctx.reply(T.PREVIEW.format(**common, when=when, body=N.render(deps, notice, plan.collection),
-                                   minutes=int(N.DRAFT_TTL.total_seconds() // 60)))
+        _to_author(ctx, T.PREVIEW.format(**common, when=when, body=N.render(deps, notice, plan.collection),
+                                         minutes=int(N.DRAFT_TTL.total_seconds() // 60)))
     elif notice.status == NoticeStatus.SCHEDULED:
-        ctx.reply(T.SCHEDULED.format(**common, when=N.fmt_time(deps, notice.send_at)))
+        _to_author(ctx, T.SCHEDULED.format(**common, when=N.fmt_time(deps, notice.send_at)))
     elif not (ctx.in_group and [r.group_id for r in plan.recipients] == [ctx.group.id]):
-        ctx.reply(T.SENT_NOW.format(**common))  # (in the one target group the notice itself is the answer)
+        _to_author(ctx, T.SENT_NOW.format(**common))  # (in the one target group the notice itself is the answer)
+
+
+def _to_author(ctx: Context, text: str) -> None:
+    if ctx.in_group:
+        ctx.tell(ctx.person_id, text)
+    else:
+        ctx.reply(text)
 
 
 @router.text(order=5)
