@@ -3,7 +3,6 @@
 Validated with pydantic so a district's typo is a clear error at start, not a wrong rating."""
 from __future__ import annotations
 
-import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SAMPLE_STANDARD = Path(__file__).resolve().parents[2] / "sample" / "rating_standard.toml"
-ENV_VAR = "ZHIBU_RATING_STANDARD"
 
 # Metric names the computed items may use (bot.services.rating.metrics provides each).
 BRANCH_METRICS = frozenset({
@@ -201,6 +199,6 @@ def for_settings(settings) -> Standard:  # noqa: ANN001
 
 
 def load(path: str | Path | None = None) -> Standard:
-    """The district's standard (``path``, else $ZHIBU_RATING_STANDARD, else the shipped sample)."""
-    chosen = Path(path or os.environ.get(ENV_VAR) or SAMPLE_STANDARD)
+    """The district's standard (``path``: settings.rating_standard_file), else the shipped sample."""
+    chosen = Path(path or SAMPLE_STANDARD)
     return _load(str(chosen), chosen.stat().st_mtime)
