@@ -55,3 +55,24 @@ def test_a_standard_whose_complaint_rule_names_no_category_counts_only_assigned_
     assert complaints.matches(rule, "elevator", "property", "assigned")
     assert not complaints.matches(rule, "elevator", None, "new")
     assert not complaints.matches(rule, "elevator", "property", "merged")
+
+
+async def test_the_dashboard_shows_the_ranking_with_the_tickets_it_counted():
+    from bot.web.testing import WebKit
+
+    async with BotHarness(start=datetime(2026, 12, 2, 9, 0)) as h, WebKit(h) as w:
+        await report_six(h)
+        async with h.session() as session:
+            deps = Deps(session, h.clock, h.bot.outbox, h.bot.org, h.settings)
+            from bot.services.rankings import compute_ranking
+            await compute_ranking(deps, "2026-12")
+            await session.commit()
+            from bot.models.tickets import Ticket
+            from sqlalchemy import select
+            ids = list((await session.execute(select(Ticket.id))).scalars())
+        await w.add_user("han", "district_staff")
+        await w.login("han")
+        page = await (await w.get("/dashboard/rating/lists?month=2026-12")).text()
+        row = page.split('id="ranking"')[1].split("</tr>")[1]
+        assert "阳光花园项目" in row and "<td>6</td>" in row
+        assert all(f'href="/dashboard/tickets/{t}"' in row for t in ids) and len(ids) == 6

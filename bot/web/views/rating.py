@@ -159,6 +159,7 @@ class ListsView:
     black: list[dict[str, Any]]
     months: list[str]
     rule: str
+    ranking: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def lists_view(deps: Deps, user: Principal, month: str) -> ListsView:
@@ -180,8 +181,19 @@ async def lists_view(deps: Deps, user: Principal, month: str) -> ListsView:
                         "compound": deps.org.name_of(r.compound_id), "score": r.score, "complaints": r.complaints,
                         "reasons": r.reasons, "tickets": r.ticket_ids})
         return out
+    # The month's complaint ranking with the tickets it counted (the same rule as the lists).
+    from bot.services.rankings import month_bounds, stored_ranking
+    from bot.services.rating.complaints import counted_tickets
+
+    start, end = month_bounds(month, deps.clock.tz)
+    counted = await counted_tickets(deps.session, std.complaints, start, end)
+    ranking = [{"rank": r.rank, "project_id": r.project_id, "project": r.project_name, "company": r.company,
+                "compound": deps.org.name_of(r.compound_id), "complaints": r.complaints,
+                "months_running": r.months_running, "on_list": r.action is not None,
+                "tickets": counted.get(r.compound_id, [])}
+               for r in await stored_ranking(deps, month) if user.sees(r.compound_id)]
     return ListsView(month, rows(stored.red), rows(stored.black), months,
-                     std.complaints.describe(category_labels()))
+                     std.complaints.describe(category_labels()), ranking)
 
 
 async def project_history(deps: Deps, user: Principal, project_id: int) -> dict[str, Any]:
