@@ -1,0 +1,59 @@
+"""Delivery records tell the truth: a notice row that expired unsent is a failed delivery, and a
+clean stop lets a send in flight finish instead of leaving it in doubt."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.models import Identity, OutboxMessage, OutboxStatus, Priority
+from bot.models.notices import NoticeDelivery
+from bot.testing import BotHarness
+
+
+async def test_a_notice_row_that_expired_unsent_is_a_failed_delivery_with_its_reason(h):
+    h.transport.disconnect()  # the account is offline for longer than a broadcast stays fresh
+    await h.dm("李书记", "通知 明天停水")
+    await h.dm("李书记", "确认")
+    await h.advance(hours=25, step=timedelta(hours=1))
+    h.transport.reconnect()
+    await h.advance(minutes=2)
+    async with h.session() as session:
+        deliveries = (await session.execute(select(NoticeDelivery))).scalars().all()
+    assert deliveries and all(d.status == "failed" for d in deliveries)
+    assert all("已过时" in d.error for d in deliveries)
+
+
+async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it_sent():
+    async with BotHarness() as h:
+        entered, release, cancelled = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        send = h.transport.send_text
+
+        async def slow_send(to, text, mention_ids=()):  # noqa: ANN001, ANN202
+            entered.set()
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+            return await send(to, text, mention_ids)
+
+        h.transport.send_text = slow_send
+        await h.bot.start()
+        async with h.session() as session:
+            person_id = (await session.execute(select(Identity.person_id).where(
+                Identity.display_name == "李书记"))).scalars().first()
+            [row] = h.bot.outbox.enqueue(session, "您的工单已办结", person_id=person_id, priority=Priority.REPLY)
+            await session.commit()
+        h.bot.outbox.notify()
+        await asyncio.wait_for(entered.wait(), 10)
+        stopping = asyncio.create_task(h.bot.stop())
+        # The old stop cancelled the sender inside the transport call; give it the chance to.
+        await asyncio.wait([asyncio.create_task(cancelled.wait())], timeout=1.0)
+        release.set()
+        await stopping
+        assert not cancelled.is_set()
+        async with h.bot.sessions() as session:
+            status = (await session.execute(select(OutboxMessage.status).where(OutboxMessage.id == row.id))).scalar_one()
+        assert status == OutboxStatus.SENT
