@@ -19,6 +19,7 @@ from bot.router import Router
 from bot.services import ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
+from bot.services import civility
 from bot.services import ticket_talk as talk
 from bot.services import tickets as svc
 from bot.services.timeparse import TimeParseError, parse_when
@@ -143,6 +144,19 @@ async def _intake(ctx: Context, nlp: Any, text: str, compound_id: int, *, explic
 
 
 # --------------------------------------------------------------------------- plain text
+@router.text(order=1)
+async def civility_watch(ctx: Context) -> bool:
+    """Abuse or an escalating quarrel in a group: the group's party members are asked privately
+    to step in (opt-in per compound). Never consumes the message: it may also be a report."""
+    if not ctx.in_group or ctx.group_compound_id is None or not civility.enabled(ctx.deps, ctx.group_compound_id):
+        return False
+    from nlp.civility import assess
+
+    await civility.consider(ctx.deps, group_id=ctx.group_id, compound_id=ctx.group_compound_id,
+                            person_id=ctx.person_id, text=ctx.text, assess=assess)
+    return False
+
+
 @router.text(order=85)
 @answers_errors
 async def talk_about_ticket(ctx: Context, nlp: Any) -> bool:
