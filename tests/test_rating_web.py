@@ -170,3 +170,15 @@ async def test_the_district_narrows_the_rating_page_to_one_street(w):
     page = await (await w.get("/dashboard/rating?period=2026-Q4&street=柳青街道")).text()
     results = page.split('id="results"')[1]
     assert ">沂龙湾润园</a>" in results and "阳光花园" not in results
+
+
+async def test_the_api_gives_a_secretary_only_their_compounds_result_and_its_items(w, h):
+    await computed(w)
+    token = await w.token("li")
+    data = await (await w.api("GET", "/api/v1/rating?period=2026-Q4", token=token)).json()
+    assert [r["compound"] for r in data["items"]] == ["阳光花园"] and data["status"] == "draft"
+    cid = h.bot.org.by_name["阳光花园"].id
+    one = await (await w.api("GET", f"/api/v1/rating/compounds/{cid}?period=2026-Q4", token=token)).json()
+    assert {i["key"] for i in one["items"]} >= {"discussion_days", "hotline_change"} and one["live"] is False
+    other = h.bot.org.by_name["兰亭水岸"].id
+    assert (await w.api("GET", f"/api/v1/rating/compounds/{other}", token=token)).status == 403

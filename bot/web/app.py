@@ -24,7 +24,7 @@ from bot.web.render import STATIC, make_environment
 from bot.web.state import WEB, WebState
 
 PAGE_MODULES = ("home", "people", "admin", "tickets", "wishes", "notices", "stats", "outbox", "rating")
-API_MODULES = ("core", "tickets", "wishes", "notices", "stats", "outbox")
+API_MODULES = ("core", "tickets", "wishes", "notices", "stats", "outbox", "rating")
 MAX_UPLOAD = 20 * 1024 * 1024
 MISSING: dict[str, str] = {}  # module → why it could not be loaded (its service is not installed)
 log = logging.getLogger(__name__)
