@@ -254,3 +254,12 @@ class _Shim:
     def __init__(self, app: BotApp) -> None:
         self.bot, self.clock = app, app.clock
 
+
+
+async def test_the_last_finished_quarter_has_an_approved_star_rating(demo):
+    from bot.models.rating import RatingRun
+
+    app, _ = demo
+    async with app.sessions() as session:
+        runs = dict((await session.execute(select(RatingRun.period, RatingRun.status))).all())
+    assert runs.get("2026-Q3") == "approved", runs
