@@ -44,12 +44,23 @@ async def test_a_draft_is_reviewed_by_community_staff_then_approved_by_the_distr
         deps, run = await draft(h, session)
         chen, han = await actor(h, session, "陈社区"), await actor(h, session, "区办小韩")
         await runs.review(deps, chen, run)
+        await runs.review(deps, han, run)                  # 荣昌社区 has no staff: the district reviews it
         await runs.approve(deps, han, run)
         events = [(e.action, e.from_state, e.to_state, e.actor_person_id) for e in (await session.execute(
             select(Event).where(Event.subject_kind == "rating_run").order_by(Event.id))).scalars()]
     assert run.status == "approved"
-    assert events == [("computed", None, "draft", None), ("reviewed", "draft", "reviewed", chen.person_id),
+    assert events == [("computed", None, "draft", None), ("community_reviewed", None, None, chen.person_id),
+                      ("reviewed", "draft", "reviewed", han.person_id),
                       ("approved", "reviewed", "approved", han.person_id)]
+
+
+async def test_community_staff_review_only_their_communitys_compounds(h):
+    async with h.session() as session:
+        deps, run = await draft(h, session)
+        marked = await runs.review(deps, await actor(h, session, "陈社区"), run)
+        reviewed = {h.bot.org.name_of(r.compound_id): r.reviewed_by for r in await runs.ratings_of(deps, run)}
+    assert marked == 2 and run.status == "draft"
+    assert reviewed == {"阳光花园": "陈社区", "兰亭水岸": "陈社区", "沂龙湾润园": None}
 
 
 async def test_community_staff_cannot_approve_a_rating(h):
@@ -113,7 +124,7 @@ async def test_recomputing_a_draft_keeps_a_reasoned_adjustment(h):
 async def test_an_approved_run_is_not_recomputed(h):
     async with h.session() as session:
         deps, run = await draft(h, session)
-        await runs.review(deps, await actor(h, session, "陈社区"), run)
+        await runs.review(deps, await actor(h, session, "区办小韩"), run)
         await runs.approve(deps, await actor(h, session, "区办小韩"), run)
         with pytest.raises(ServiceError, match="已审定"):
             await runs.compute_run(deps, standard.for_settings(h.settings), PERIOD, SYSTEM)
@@ -122,8 +133,8 @@ async def test_an_approved_run_is_not_recomputed(h):
 async def test_published_results_reach_staff_and_each_secretary_with_what_would_raise_the_score(h):
     async with h.session() as session:
         deps, run = await draft(h, session)
-        await runs.review(deps, await actor(h, session, "陈社区"), run)
         han = await actor(h, session, "区办小韩")
+        await runs.review(deps, han, run)
         await runs.approve(deps, han, run)
         await runs.publish(deps, standard.for_settings(h.settings), run, han)
         await session.commit()

@@ -49,6 +49,8 @@ def upgrade() -> None:
     sa.Column('property_detail', sa.JSON(), nullable=False),
     sa.Column('adjusted_by', sa.String(length=64), nullable=True),
     sa.Column('adjustment_reason', sa.Text(), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=64), nullable=True),
+    sa.Column('reviewed_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], name=op.f('fk_compound_ratings_compound_id_compounds')),
     sa.ForeignKeyConstraint(['run_id'], ['rating_runs.id'], name=op.f('fk_compound_ratings_run_id_rating_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_compound_ratings')),

@@ -13,8 +13,8 @@ from bot.models.base import Base
 
 
 class RunStatus(StrEnum):
-    DRAFT = "draft"          # computed; community staff review it
-    REVIEWED = "reviewed"    # community staff looked at it; the district approves
+    DRAFT = "draft"          # computed; each community's staff review their compounds
+    REVIEWED = "reviewed"    # every compound reviewed (or the district reviewed the rest); the district approves
     APPROVED = "approved"    # final; published to staff
     PUBLISHED = "published"  # results sent to staff and secretaries
 
@@ -59,6 +59,8 @@ class CompoundRating(Base):
     property_detail: Mapped[dict] = mapped_column(default=dict)
     adjusted_by: Mapped[str | None] = mapped_column(String(64))
     adjustment_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))  # the community's reviewer
+    reviewed_at: Mapped[datetime | None]
 
 
 class EntryKind(StrEnum):

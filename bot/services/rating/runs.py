@@ -109,18 +109,30 @@ async def compute_run(deps: Deps, standard: Standard, period: str, actor: Actor)
     return run
 
 
-def _may_review(actor: Actor, deps: Deps) -> bool:
-    return actor.roles.has_any((RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF)) or actor.is_system
-
-
-async def review(deps: Deps, actor: Actor, run: RatingRun) -> RatingRun:
-    if not _may_review(actor, deps):
-        raise ServiceError(T.NO_RIGHT_REVIEW)
+async def review(deps: Deps, actor: Actor, run: RatingRun) -> int:
+    """Community staff review their community's compounds; district staff the rest. When every
+    compound is reviewed, the run is ready for approval. Returns how many compounds were marked."""
     if run.status != RunStatus.DRAFT:
         raise ServiceError(T.WRONG_STATUS.format(status=T.STATUS[run.status], action="审核"))
-    run.status, run.reviewed_at, run.reviewed_by = RunStatus.REVIEWED, deps.clock.now(), actor.web_user or actor.name
-    add_event(deps, actor, RUN_SUBJECT, run.id, "reviewed", from_state=RunStatus.DRAFT, to_state=RunStatus.REVIEWED)
-    return run
+    district = actor.roles.has(RoleName.DISTRICT_STAFF)
+    if not district and not actor.roles.has(RoleName.COMMUNITY_STAFF):
+        raise ServiceError(T.NO_RIGHT_REVIEW)
+    rows = await ratings_of(deps, run)
+    mine = [r for r in rows if r.reviewed_at is None
+            and (district or actor.roles.has(RoleName.COMMUNITY_STAFF, r.compound_id))]
+    now, who = deps.clock.now(), actor.web_user or actor.name
+    for row in mine:
+        row.reviewed_by, row.reviewed_at = who, now
+    communities = sorted({deps.org.community_of.get(r.compound_id) for r in mine} - {None})
+    left = sum(1 for r in rows if r.reviewed_at is None)
+    if left:
+        add_event(deps, actor, RUN_SUBJECT, run.id, "community_reviewed", data={
+            "compounds": [r.compound_id for r in mine], "communities": communities, "left": left})
+        return len(mine)
+    run.status, run.reviewed_at, run.reviewed_by = RunStatus.REVIEWED, now, who
+    add_event(deps, actor, RUN_SUBJECT, run.id, "reviewed", from_state=RunStatus.DRAFT, to_state=RunStatus.REVIEWED,
+              data={"compounds": [r.compound_id for r in mine], "communities": communities})
+    return len(mine)
 
 
 async def approve(deps: Deps, actor: Actor, run: RatingRun) -> RatingRun:

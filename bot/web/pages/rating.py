@@ -58,6 +58,7 @@ async def _run_action(request: web.Request, action: str) -> web.Response:
     form = await request.post()
     period = str(form.get("period", "")).strip()
     std = standard.for_settings(bot(request).settings)
+    marked = 0
     async with db(request) as session:
         d = deps(request, session)
         try:
@@ -72,7 +73,7 @@ async def _run_action(request: web.Request, action: str) -> web.Response:
                 if run is None:
                     raise invalid("period", "没有这一期的评星")
                 if action == "review":
-                    await runs.review(d, user.actor(), run)
+                    marked = await runs.review(d, user.actor(), run)
                 elif action == "approve":
                     await runs.approve(d, user.actor(), run)
                 else:
@@ -84,7 +85,8 @@ async def _run_action(request: web.Request, action: str) -> web.Response:
             return redirect(request, f"{BASE}?period={period}", str(exc), "err")
         await session.commit()
     bot(request).outbox.notify()
-    done = {"compute": "已计算评星草稿", "review": "已审核", "approve": "已审定", "publish": "已发布结果"}[action]
+    done = {"compute": "已计算评星草稿", "review": "已审核{marked}个小区", "approve": "已审定",
+            "publish": "已发布结果"}[action].format(marked=marked)
     return redirect(request, f"{BASE}?period={period}", f"{periods.label(period)}：{done}。")
 
 

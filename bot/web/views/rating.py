@@ -80,14 +80,17 @@ async def overview(deps: Deps, user: Principal, period: str | None, community_id
                       "community": info.community if info else "", "street": info.street if info else "",
                       "stars": r.stars, "stars_text": runs.stars_text(r.stars), "klass": r.klass, "total": r.total,
                       "branch": r.branch_score, "property": r.property_score, "computed_stars": r.computed_stars,
-                      "adjusted": r.adjustment_reason is not None, "before": before.get(r.compound_id)})
+                      "adjusted": r.adjustment_reason is not None, "before": before.get(r.compound_id),
+                      "reviewed_by": r.reviewed_by})
     counts = Counter(r.stars for r in rows)
     distribution = [(f"{s}星", counts.get(s, 0)) for s in range(5, -1, -1) if s > 0 or counts.get(0)]
     klass = Counter(r.klass for r in rows)
     classes = [(c.name, klass.get(c.name, 0), c.focus) for c in std.classes]
     movers = [row for row in table if row["before"] is not None and row["before"] != row["stars"]]
     movers.sort(key=lambda row: -abs(row["stars"] - row["before"]))
-    return Overview(known, run, table, distribution, classes, movers[:20], community_id)
+    everything = await runs.ratings_of(deps, run)
+    return Overview(known, run, table, distribution, classes, movers[:20], community_id,
+                    {"reviewed": sum(1 for r in everything if r.reviewed_at is not None), "all": len(everything)})
 
 
 def run_table(view: Overview) -> Table:
