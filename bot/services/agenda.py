@@ -8,23 +8,31 @@ each item with its four fixes — 定时间 (the day's time), 定议题 (topic),
   ``"place"``).
 - ``set_discussion_day(deps, actor, compound_id, when, place)`` — plan one by hand.
 - ``put_on_agenda(deps, actor, ticket, topic=None, scope=None, owner=None)`` — 议事 0042.
-- ``agenda_items(session, day_id)``; ``remind_tomorrow(deps)`` — the day-before reminder.
+- ``agenda_items(session, day_id)``; ``remind_tomorrow(deps)`` — the day-before reminder to
+  everyone under 范围 and 责任 and the residents who reported each item.
+- ``record_outcome(deps, actor, ticket, outcome, owner=None, due=None)`` — 议定: the item's
+  outcome, its owner (定责任) and deadline flow back to the ticket.
+- ``awaiting_meeting(now)`` — tickets waiting for their discussion day: their deadline is the
+  meeting, so the sweep does not escalate them before it.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, Priority
-from bot.models.tickets import AgendaItem, DiscussionDay, Ticket
+from bot.models import Event, Person, Priority, RoleName
+from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services import tickets as svc
+from bot.texts import agenda as TA
 from bot.texts import tickets as T
 
 DEFAULT_DAY = {"day": 15, "hour": 15, "minute": 0}
+DUE_TIME = time(18, 0)  # "期限 12月20日" means the end of that working day
 COMMITTEE_CATEGORIES = frozenset({"property", "parking", "greening", "dispute", "sanitation", "elevator"})
 
 _FIX = re.compile(r"(议题|范围|责任|定议题|定范围|定责任)\s*[:：]?\s*")
@@ -160,8 +168,11 @@ async def put_on_agenda(deps: Deps, actor: Actor, ticket: Ticket, *, topic: str 
     await deps.session.flush()
     svc._first_response(deps, actor, ticket)  # noqa: SLF001  (putting it on the agenda is the branch's response)
     when = svc.fmt_time(deps, day.starts_at)
+    due_before = ticket.resolve_due
+    ticket.resolve_due = day.starts_at  # the ticket waits for the meeting; the outcome sets the next deadline
     svc.record(deps, actor, ticket, "agenda", note=f"{when} {item.topic}",
-               data={"agenda_item": item.id, "day": day.id, "scope": item.scope, "owner": owner_label})
+               data={"agenda_item": item.id, "day": day.id, "scope": item.scope, "owner": owner_label,
+                     "due_before": due_before.isoformat() if due_before else None})
     if owner_id and owner_id != actor.person_id:
         svc.tell(deps, owner_id, T.AGENDA_TELL.format(code=code, when=when, place=_place(day), topic=item.topic),
                  ticket)
@@ -202,8 +213,45 @@ async def describe_next_day(deps: Deps, compound_id: int) -> str:
     return head + "\n" + (render_items(items) if items else T.DAY_EMPTY)
 
 
+def awaiting_meeting(now: datetime):  # noqa: ANN201
+    """Ids of tickets on the agenda of a discussion day still to come (a subquery)."""
+    return (select(AgendaItem.ticket_id)
+            .join(DiscussionDay, DiscussionDay.id == AgendaItem.discussion_day_id)
+            .where(AgendaItem.ticket_id.is_not(None), AgendaItem.state == "open",
+                   DiscussionDay.state == "planned", DiscussionDay.starts_at > now))
+
+
+# Scope labels (定范围) -> the role whose holders for the compound attend.
+_SCOPE_ROLES = {
+    T.SCOPE_SECRETARY: RoleName.SECRETARY, T.SCOPE_GRID: RoleName.GRID_WORKER,
+    T.SCOPE_PROPERTY: RoleName.PROPERTY_MANAGER, T.SCOPE_COMMITTEE: RoleName.OWNERS_COMMITTEE,
+    T.SCOPE_COMMUNITY: RoleName.COMMUNITY_STAFF, "社工": RoleName.SOCIAL_WORKER, "单元长": RoleName.UNIT_LEADER,
+}
+
+
+async def scope_people(deps: Deps, item: AgendaItem, ticket: Ticket | None) -> list[int]:
+    """Everyone under an item's 范围 and 责任 (not the reporters: they get their own words)."""
+    people: list[int] = []
+    for label in item.scope or []:
+        role = _SCOPE_ROLES.get(label)
+        if role is not None:
+            people += [p.id for p in await svc.people_with_role(deps.session, deps.org, role, item.compound_id)]
+        elif label == T.SCOPE_LEADER:
+            if ticket is not None and ticket.building:
+                people += [p.id for p in await svc.people_with_role(
+                    deps.session, deps.org, RoleName.BUILDING_LEADER, item.compound_id) if p.building == ticket.building]
+        elif label != T.SCOPE_REPORTERS:  # a person named in 范围
+            people += list((await deps.session.execute(select(Person.id).where(
+                Person.compound_id == item.compound_id, Person.name == label))).scalars())
+    if item.owner_person_id:
+        people.append(item.owner_person_id)
+    return list(dict.fromkeys(people))
+
+
 async def remind_tomorrow(deps: Deps) -> int:
-    """The day before a discussion day: the secretaries and item owners get the agenda."""
+    """The day before a discussion day: the secretaries get the whole agenda; everyone under an
+    item's 范围 and 责任 gets the items that concern them; the reporters hear when their problem
+    is discussed."""
     now = deps.clock.now()
     tomorrow = deps.clock.local(now).date() + timedelta(days=1)
     days = (await deps.session.execute(select(DiscussionDay).where(
@@ -217,13 +265,114 @@ async def remind_tomorrow(deps: Deps) -> int:
         day.reminded_at = now
         if not items:
             continue
-        text = T.DAY_REMIND.format(compound=deps.org.name_of(day.compound_id),
-                                   when=svc.fmt_time(deps, day.starts_at), place=_place(day),
-                                   items=render_items(items))
-        people = [p.id for p in await svc.secretaries(deps.session, deps.org, day.compound_id)]
-        people += [i.owner_person_id for i in items if i.owner_person_id]
-        for pid in dict.fromkeys(people):
+        compound, when, place = deps.org.name_of(day.compound_id), svc.fmt_time(deps, day.starts_at), _place(day)
+        text = T.DAY_REMIND.format(compound=compound, when=when, place=place, items=render_items(items))
+        secretaries = [p.id for p in await svc.secretaries(deps.session, deps.org, day.compound_id)]
+        for pid in secretaries:
             deps.outbox.enqueue(deps.session, text, person_id=pid, priority=Priority.BROADCAST,
                                 ref=("discussion_day", day.id))
+        concerned: dict[int, list[AgendaItem]] = {}
+        told_reporters: set[int] = set(secretaries)
+        for item in items:
+            ticket = await deps.session.get(Ticket, item.ticket_id) if item.ticket_id else None
+            for pid in await scope_people(deps, item, ticket):
+                if pid not in secretaries:
+                    concerned.setdefault(pid, []).append(item)
+            if ticket is None:
+                continue
+            for pid in await svc.reporter_ids(deps.session, ticket):
+                if pid in told_reporters or pid in concerned:
+                    continue
+                told_reporters.add(pid)
+                deps.outbox.enqueue(deps.session, TA.REMIND_REPORTER.format(
+                    code=svc.ticket_code(deps.org, ticket), excerpt=svc.quote(ticket.text, 30), when=when,
+                    place=place), person_id=pid, priority=Priority.BROADCAST, ref=("discussion_day", day.id))
+        for pid, mine in concerned.items():
+            deps.outbox.enqueue(deps.session, TA.REMIND_ITEMS.format(
+                compound=compound, when=when, place=place, items=render_items(mine)),
+                person_id=pid, priority=Priority.BROADCAST, ref=("discussion_day", day.id))
         count += 1
     return count
+
+
+# ---------------------------------------------------------------- the outcome (议定)
+_OUTCOME_FIX = re.compile(r"(结果|议定结果|责任|定责任|期限|截止)\s*[:：]?\s*")
+
+
+def parse_outcome(text: str) -> dict[str, str]:
+    """"结果 加装排水管 责任 物业 期限 12月20日" → {"outcome": …, "owner": …, "due": …}."""
+    keys = {"结果": "outcome", "议定结果": "outcome", "责任": "owner", "定责任": "owner", "期限": "due",
+            "截止": "due"}
+    parts = _OUTCOME_FIX.split(text.strip())
+    out = {"outcome": parts[0].strip()} if parts[0].strip() else {}
+    for word, value in zip(parts[1::2], parts[2::2]):
+        out[keys[word]] = value.strip()
+    return {k: v for k, v in out.items() if v}
+
+
+async def last_open_item(session: AsyncSession, ticket: Ticket) -> tuple[AgendaItem, DiscussionDay] | None:
+    row = (await session.execute(
+        select(AgendaItem, DiscussionDay).join(DiscussionDay, DiscussionDay.id == AgendaItem.discussion_day_id)
+        .where(AgendaItem.ticket_id == ticket.id, AgendaItem.state == "open")
+        .order_by(DiscussionDay.starts_at.desc(), AgendaItem.id.desc()).limit(1))).first()
+    return (row[0], row[1]) if row else None
+
+
+@dataclass
+class Outcome:
+    item: AgendaItem
+    owner: str
+    due: datetime
+    told: int
+
+
+async def record_outcome(deps: Deps, actor: Actor, ticket: Ticket, outcome: str, *, owner: str | None = None,
+                         due: datetime | None = None) -> Outcome:
+    """议定: the item is discussed; its owner (定责任) takes the ticket and its deadline is the
+    one agreed (else the usual span from now); everyone concerned and the reporters are told."""
+    svc.require_handler(deps, actor, ticket)
+    await svc.require_open(deps, ticket, "议定")
+    code = svc.ticket_code(deps.org, ticket)
+    found = await last_open_item(deps.session, ticket)
+    if found is None:
+        raise ServiceError(TA.OUTCOME_NO_ITEM.format(code=code, num=svc.num(ticket)))
+    item, day = found
+    now = deps.clock.now()
+    if due is not None and due <= now:
+        raise ServiceError(TA.OUTCOME_DUE_PAST)
+    if owner:
+        assignee = await svc.resolve_assignee(deps, ticket, owner)
+        item.owner_person_id, item.owner_label = assignee.person_id, assignee.label[:128]
+        before = ticket.state
+        ticket.assignee_kind, ticket.assignee_person_id, ticket.assignee_label = (
+            assignee.kind, assignee.person_id, assignee.label[:128])
+        ticket.state = TicketState.ASSIGNED
+        svc.record(deps, actor, ticket, "assigned", from_state=before, to_state=ticket.state,
+                   note=f"{assignee.label}（议事日议定）", data={"kind": assignee.kind, "person_id": assignee.person_id})
+    if due is None:
+        _, span = svc.deadlines_for(deps, ticket.compound_id, ticket.category, ticket.urgent)
+        due = now + span
+    ticket.resolve_due = due
+    ticket.resolve_escalated_at = None
+    item.state, item.outcome = "discussed", outcome.strip()[:1000]
+    if day.starts_at <= now:
+        day.state = "held"
+    owner_label = item.owner_label or "—"
+    due_text = svc.fmt_time(deps, due)
+    svc.record(deps, actor, ticket, "agenda_outcome", note=f"{svc.quote(item.outcome, 200)}；责任：{owner_label}；期限：{due_text}",
+               data={"agenda_item": item.id, "owner": owner_label, "due": due.isoformat()})
+    told = 0
+    for pid in await scope_people(deps, item, ticket):
+        if pid == actor.person_id:
+            continue
+        svc.tell(deps, pid, TA.OUTCOME_TELL.format(code=code, topic=svc.quote(item.topic, 40), outcome=item.outcome,
+                                                   owner=owner_label, due=due_text), ticket)
+        told += 1
+    public_owner = T.ASSIGNEE_KIND_LABELS.get(ticket.assignee_kind or "") or owner_label
+    for pid in await svc.reporter_ids(deps.session, ticket):
+        if pid == actor.person_id:
+            continue
+        svc.tell(deps, pid, TA.OUTCOME_REPORTER.format(code=code, outcome=item.outcome, owner=public_owner,
+                                                       due=due_text), ticket)
+        told += 1
+    return Outcome(item, owner_label, due, told)

@@ -1114,8 +1114,9 @@ async def escalate_overdue(deps: Deps, now: datetime | None = None) -> int:
     """The sweep: open tickets past their first-response or resolution deadline are escalated
     to the community committee, once per deadline. Returns how many escalations."""
     now = now or deps.clock.now()
+    from bot.services.agenda import awaiting_meeting  # (agenda imports this module) on the agenda: waits for the meeting
     rows = (await deps.session.execute(select(Ticket).where(
-        Ticket.state.in_(OPEN_STATES),
+        Ticket.state.in_(OPEN_STATES), Ticket.id.not_in(awaiting_meeting(now)),
         or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due <= now,
                  Ticket.response_escalated_at.is_(None)),
             and_(Ticket.resolve_due <= now, Ticket.resolve_escalated_at.is_(None))))
