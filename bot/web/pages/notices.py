@@ -106,12 +106,14 @@ async def detail(request: web.Request) -> web.Response:
         collection = await V.collection_of(d, notice)
         table = V.deliveries_table(d, info)
         body = N.render(d, notice, collection)
+        silent = await N.silent_people(d, user.actor(), notice.id) if notice.status == NoticeStatus.SENT else None
         await session.commit()
     if export_format(request):
         return export(request, table, f"通知{notice_id}发送情况")
     actor = user.actor()
     return render(request, "notice.html", {
         "active": "notices", "n": notice, "info": info, "t": table, "body": body, "collection": collection,
+        "silent": silent, "silent_groups": V.silent_groups(silent) if silent else [],
         "state": TN.STATE_LABELS.get(notice.status, notice.status), "is_author": N.is_author(notice, actor),
         "can_cancel": notice.status in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED) or (
             notice.status == NoticeStatus.SENT and info.counts.pending > 0),
@@ -157,6 +159,18 @@ async def confirm(request: web.Request) -> web.Response:
 @routes.post(r"/notices/{notice_id:\d+}/cancel")
 async def cancel(request: web.Request) -> web.Response:
     return await _act(request, _cancel)
+
+
+@routes.get(r"/notices/{notice_id:\d+}/silent")
+async def silent(request: web.Request) -> web.Response:
+    """The roster people who have not replied, as CSV or Excel (?format=xlsx)."""
+    user = principal(request)
+    notice_id = int(request.match_info["notice_id"])
+    async with db(request) as session:
+        d = deps(request, session)
+        notice = await V.visible_notice(d, user, notice_id)
+        table = V.silent_table(d, await N.silent_people(d, user.actor(), notice.id))
+    return export(request, table, f"通知{notice_id}{TN.EXPORT_SILENT_SHEET}")
 
 
 @routes.get(r"/notices/{notice_id:\d+}/answers.xlsx")

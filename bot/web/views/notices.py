@@ -197,6 +197,30 @@ def deliveries_table(deps: Deps, detail: N.NoticeDetail) -> Table:
     return Table("deliveries", DELIVERY_COLUMNS, rows, len(rows), 1, max(1, len(rows)))
 
 
+SILENT_COLUMNS = [
+    Column("compound", "小区"), Column("building", TN.EXPORT_SILENT_HEADERS[0]),
+    Column("unit", TN.EXPORT_SILENT_HEADERS[1]), Column("room", TN.EXPORT_SILENT_HEADERS[2]),
+    Column("name", TN.EXPORT_SILENT_HEADERS[3]),
+]
+
+
+def silent_table(deps: Deps, silent: N.Silent) -> Table:
+    """Roster people who have not replied, by building (names and rooms only, no phones)."""
+    rows = [{"person_id": p.id, "compound": deps.org.name_of(p.compound_id), "building": building or None,
+             "unit": p.unit, "room": p.room_no, "name": p.name}
+            for building, people in silent.by_building.items() for p in people]
+    return Table("silent", SILENT_COLUMNS, rows, len(rows), 1, max(1, len(rows)))
+
+
+def silent_groups(silent: N.Silent) -> list[tuple[str, list[str]]]:
+    """[("3号楼", ["李四 1单元201", …]), …] for the page."""
+    out = []
+    for building, people in silent.by_building.items():
+        label = TN.BUILDING_KEY.format(building=building) if building else TN.SILENT_NO_BUILDING
+        out.append((label, [f"{p.name} {N.person_place(p)}".strip() for p in people]))
+    return out
+
+
 async def collection_of(deps: Deps, notice: Notice):  # noqa: ANN201
     from bot.models.notices import Collection
 
