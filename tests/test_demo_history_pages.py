@@ -30,3 +30,10 @@ async def test_the_demo_login_sees_a_link_back_to_the_chat_page(h):
         other_home = await (await w.get("/dashboard/")).text()
     assert 'id="demo-chat-link"' in demo_home
     assert 'id="demo-chat-link"' not in other_home
+
+
+def test_demo_command_takes_empty_for_a_blank_start():
+    from bot.cli import build_parser
+
+    assert build_parser().parse_args(["demo", "--empty"]).empty is True
+    assert build_parser().parse_args(["demo"]).empty is False
