@@ -67,6 +67,7 @@ class Comparison:
     b: dict[str, float]
     interval: dict[str, tuple[float, float]]  # 95 % interval of a - b
     resamples: int
+    false_urgent: tuple[int, int] = (0, 0)  # urgent predictions on non-urgent examples, a and b
 
 
 def rows(items) -> list[Row]:
@@ -91,4 +92,5 @@ def paired_bootstrap(
     for k, values in diffs.items():
         values.sort()
         interval[k] = (values[int(0.025 * resamples)], values[min(resamples - 1, int(0.975 * resamples))])
-    return Comparison(a, b, interval, resamples)
+    false_urgent = tuple(sum(1 for g, p in zip(gold, pred) if p[2] and not g[2]) for pred in (pred_a, pred_b))
+    return Comparison(a, b, interval, resamples, false_urgent)

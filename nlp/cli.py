@@ -1,7 +1,7 @@
 """``zhibu nlp …`` subcommands (picked up by bot/cli.py through ``register_cli``).
 
     zhibu nlp analyze "4号楼门口积水好几天了"       # one message, as the bot sees it
-    zhibu nlp evaluate                                # held-out scores of the configured model
+    zhibu nlp evaluate [--baseline]                   # held-out scores of the configured model (vs the baseline)
     zhibu nlp retrain corrections.jsonl [--accept]    # corpus + corrections, report, swap if accepted
 
 No database is needed; the model and rules files come from the settings
@@ -45,6 +45,13 @@ async def cmd_evaluate(args: Any, settings: Any) -> int:
     from .paths import HELDOUT_DIR
 
     model, rules = _paths(args, settings)
+    if getattr(args, "baseline", False):
+        from .evaluate import compare_with_baseline
+        from .paths import HELDOUT_FORMAL_DIR
+
+        dirs = [Path(args.dir)] if args.dir else [HELDOUT_DIR, HELDOUT_FORMAL_DIR]
+        print(compare_with_baseline(Analyzer.load(model, rules), dirs))
+        return 0
     examples = read_dir(args.dir or HELDOUT_DIR)
     if not examples:
         print("没有留出集数据", file=sys.stderr)
@@ -91,6 +98,7 @@ def register_cli(sub: Any) -> None:
 
     evaluate = nlp.add_parser("evaluate", help="在留出集上评估当前模型")
     evaluate.add_argument("--dir", type=Path, default=None)
+    evaluate.add_argument("--baseline", action="store_true", help="与标准基线比较（需要 scikit-learn，开发用）")
     evaluate.set_defaults(settings_func=cmd_evaluate)
 
     retrain = nlp.add_parser("retrain", help="用支部的纠错样本重新训练并报告新旧模型指标")

@@ -67,8 +67,6 @@ def compare_with_baseline(analyzer: Analyzer, directories: Sequence[Path], *, re
         ours = rows([analyzer.analyze(ex.text) for ex in examples])
         theirs = baseline.predict([ex.text for ex in examples])
         comparison = paired_bootstrap(examples, ours, theirs, resamples=resamples)
-        false_urgent = tuple(sum(1 for ex, p in zip(examples, pred) if p[2] and not ex.urgent) for pred in (ours, theirs))
-        object.__setattr__(comparison, "false_urgent", false_urgent)
         out.append(render_comparison(directory.name, examples, comparison))
     return "\n\n".join(out)
 
