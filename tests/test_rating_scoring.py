@@ -197,3 +197,10 @@ def test_the_shipped_sample_standard_is_valid_and_marked_as_a_sample():
 def test_a_broken_standard_file_is_refused_with_the_reason(broken, message):
     with pytest.raises(ValidationError, match=message):
         S.parse(broken)
+
+
+def test_a_compound_with_no_12345_orders_at_all_gets_the_full_hotline_points():
+    from bot.services.rating.metrics import empty_measure
+
+    item = next(i for a in S.load(S.SAMPLE_STANDARD).aspects for i in a.items if i.metric == "hotline_change")
+    assert item_points(item, empty_measure("hotline_change").value) == item.points

@@ -322,7 +322,10 @@ async def _hotline(session: AsyncSession, p: Period, ids) -> dict[int, Measure]:
     out = {}
     for cid in set(now) | set(before):
         this, last = len(now.get(cid, [])), before.get(cid, 0)
-        change = (this - last) / last if last else (0.0 if this == 0 else 1.0)
+        if this == 0:
+            change = -1.0  # no orders at all: nothing left to reduce
+        else:
+            change = (this - last) / last if last else 1.0
         out[cid] = Measure(change, f"本期 {this} 件 / 上期 {last} 件", {"hotline_orders": sorted(now.get(cid, []))})
     return out
 
@@ -334,7 +337,7 @@ def empty_measure(metric: str) -> Measure:
     if metric == "staff_linked":
         return Measure(0.0, "0/2", {})
     if metric == "hotline_change":
-        return Measure(0.0, "本期 0 件 / 上期 0 件", {})
+        return Measure(-1.0, "本期 0 件 / 上期 0 件", {})
     return Measure(None, "无数据", {})
 
 

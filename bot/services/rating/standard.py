@@ -72,7 +72,6 @@ class Aspect(_Strict):
     key: str
     name: str
     max: float = Field(gt=0)
-    min: float = 0
     items: list[Item]
 
     @model_validator(mode="after")
