@@ -14,6 +14,7 @@ import importlib
 JOB_MODULES = (
     "schedules.maintenance",
     "schedules.notices_jobs",
+    "schedules.notices_reminders",
     "schedules.tickets_jobs",
     "schedules.wishes_jobs",
     "schedules.digests_jobs",

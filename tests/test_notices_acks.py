@@ -1,6 +1,7 @@
 """Acknowledgements as people write them, and who has not replied to a notice."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.services.acks import is_ack
@@ -107,3 +108,34 @@ async def test_residents_cannot_read_the_non_responders(h):
     await send_notice(h)
     await h.dm("张三", "通知详情 1 未回复")
     assert "王奶奶" not in h.texts_to("张三")[-1]
+
+
+STEP = timedelta(minutes=30)
+
+
+async def set_leader_reminder(h, hours: int) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from bot.models import Compound
+
+    async with h.session() as session:
+        compound = (await session.execute(select(Compound).where(Compound.name == "阳光花园"))).scalar_one()
+        compound.settings = {**(compound.settings or {}), "remind_leaders_after_hours": hours}
+        await session.commit()
+    await h.bot.refresh_org()
+
+
+async def test_leaders_are_reminded_by_themselves_when_the_compound_asks_for_it(h):
+    await set_leader_reminder(h, 4)
+    await send_notice(h)
+    await h.advance(hours=3, step=STEP)
+    assert not [t for t in h.texts_to("赵楼长") if t.startswith("【未回复提醒】")]
+    await h.advance(hours=8, step=STEP)
+    reminders = [t for t in h.texts_to("赵楼长") if t.startswith("【未回复提醒】")]
+    assert len(reminders) == 1 and "张三" in reminders[0]
+
+
+async def test_leaders_are_not_reminded_unless_the_compound_asks_for_it(h):
+    await send_notice(h)
+    await h.advance(hours=12, step=STEP)
+    assert not [t for t in h.texts_to("赵楼长") if t.startswith("【未回复提醒】")]

@@ -777,10 +777,14 @@ class Silent:
 async def silent_people(deps: Deps, actor: Actor, notice_id: int) -> Silent:
     """Per notice: roster residents, party members and building leaders of the compounds (and
     building) it reached who have not replied 收到 (for a collection: not answered)."""
+    return await silent_of(deps, await get_notice(deps, actor, notice_id))
+
+
+async def silent_of(deps: Deps, notice: Notice) -> Silent:
+    """``silent_people`` without the actor's check (schedules)."""
     from bot.models import Role
     from bot.models.notices import CollectionAnswer
 
-    notice = await get_notice(deps, actor, notice_id)
     session = deps.session
     rows = (await session.execute(select(NoticeDelivery.compound_id, ChatGroup.building)
                                   .outerjoin(ChatGroup, ChatGroup.id == NoticeDelivery.group_id)
@@ -846,7 +850,12 @@ async def remind_building_leaders(deps: Deps, actor: Actor, notice_id: int) -> t
     """Send each building leader the names in their building who have not replied.
 
     Returns (silent, "3号楼 赵楼长" lines reminded, buildings without a leader)."""
-    silent = await silent_people(deps, actor, notice_id)
+    return await remind_leaders_of(deps, actor, await get_notice(deps, actor, notice_id))
+
+
+async def remind_leaders_of(deps: Deps, actor: Actor | None, notice: Notice) -> tuple[Silent, list[str], list[str]]:
+    """``remind_building_leaders`` without the actor's check (schedules)."""
+    silent = await silent_of(deps, notice)
     leaders = await building_leaders(deps, silent.compound_ids, silent.by_building)
     reminded: list[str] = []
     orphans: list[str] = []
@@ -877,3 +886,28 @@ async def remind_building_leaders(deps: Deps, actor: Actor, notice_id: int) -> t
 def _one_line(text: str, limit: int) -> str:
     line = " ".join((text or "").split())
     return line if len(line) <= limit else line[:limit] + "…"
+
+
+# Compound setting: hours after sending when building leaders get their lists by themselves
+# (absent: only on request, 通知详情 N 提醒楼长).
+LEADER_REMINDER_SETTING = "remind_leaders_after_hours"
+
+
+async def remind_leaders_due(deps: Deps) -> int:
+    """Notices whose compound asks for it: once, N hours after sending, while 收到 still counts,
+    each building leader gets their building's non-responders."""
+    now = deps.clock.now()
+    reminded = select(Event.subject_id).where(Event.subject_kind == "notice", Event.action == "leaders_reminded")
+    notices = list((await deps.session.execute(select(Notice).where(
+        Notice.status == NoticeStatus.SENT, Notice.kind == "notice", Notice.compound_id.is_not(None),
+        Notice.ack_until >= now, Notice.id.not_in(reminded)).order_by(Notice.id))).scalars())
+    count = 0
+    for notice in notices:
+        hours = deps.org.setting(notice.compound_id, LEADER_REMINDER_SETTING)
+        if not isinstance(hours, (int, float)) or hours <= 0 or notice.sent_at is None:
+            continue
+        if notice.sent_at + timedelta(hours=hours) > now:
+            continue
+        await remind_leaders_of(deps, None, notice)
+        count += 1
+    return count
