@@ -20,6 +20,7 @@ from bot.router import Router
 from bot.services import ServiceError
 from bot.services import members as M
 from bot.services import posts as P
+from bot.services import wish_followup
 from bot.services import wishes as W
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.texts import core as TC
@@ -431,6 +432,21 @@ async def confirm(ctx: Context, args: str) -> None:
 # at order 5). Wishes take "确认 W12 …" always, and a bare "确认 [公开]" only from someone who has
 # a fulfilled wish waiting for their word.
 _CONFIRM = re.compile(r"^[#/＃]?\s*确认\s*(?:(?P<number>[WwＷｗ]\s*[0-9０-９]{1,9})(?![0-9０-９]))?\s*(?P<rest>.*)$", re.S)
+
+
+@router.text(order=9)
+async def wish_complaint(ctx: Context) -> bool:
+    """The wisher asking after their open wish ("轮椅的事怎么还没人来") is about that wish:
+    linked to it and passed to the branch and the helper, never a new ticket."""
+    if ctx.person_id is None or len(ctx.text) < 4:
+        return False
+    wish = await wish_followup.wish_complained_about(ctx.deps, ctx.person_id, ctx.compound_id, ctx.text)
+    if wish is None:
+        return False
+    await wish_followup.link_complaint(ctx.deps, wish, ctx.person_id, ctx.text)
+    ctx.keep_message()
+    ctx.reply(T.COMPLAINT_LINKED.format(number=wish.number, summary=wish.summary), mention=ctx.in_group)
+    return True
 
 
 @router.text(order=8)

@@ -40,6 +40,7 @@ from bot.services import Actor, Deps, ServiceError
 from bot.services.members import (
     MEMBER_ROLES, add_event, branch_staff, compound_groups, credit, person_of, point_value, reachable, tell,
 )
+from bot.services import wish_followup
 from bot.texts import wishes as T
 
 # May post a wish for someone who is not in WeChat (代发心愿).
@@ -458,6 +459,7 @@ async def add_progress(deps: Deps, actor: Actor, wish_id: int, text: str) -> Wis
     claimer = await person_of(deps, actor)
     await _tell_wisher(deps, wish, T.PROGRESS_TO_WISHER, T.PROGRESS_TO_POSTER, skip=actor.person_id,
                        helper=claimer.name if claimer else actor.name, note=mask_pii(text))
+    wish_followup.hold_for_appointment(deps, wish, text)
     return wish
 
 
@@ -609,9 +611,18 @@ async def give_up(deps: Deps, actor: Actor, wish_id: int, reason: str | None = N
     if not await _drop_claim(deps, actor, wish, claim_row, ClaimState.GAVE_UP, "gave_up", reason or None):
         raise ServiceError(T.NOT_YOUR_CLAIM.format(number=wish.number))
     claimer = await person_of(deps, actor)
-    await _tell_wisher(deps, wish, T.RELEASED_TO_WISHER, T.RELEASED_TO_POSTER, skip=actor.person_id,
+    await _tell_wisher(deps, wish, T.GAVE_UP_TO_WISHER, T.GAVE_UP_TO_POSTER, skip=actor.person_id,
                        helper=claimer.name if claimer else actor.name)
+    await _after_release(deps, wish, actor.person_id)
     return wish
+
+
+async def _after_release(deps: Deps, wish: Wish, helper_id: int | None) -> None:
+    """A wish back in the pool is offered again and, when it keeps falling through, the branch hears."""
+    wish.release_count = (wish.release_count or 0) + 1
+    wish.hold_until = None
+    await wish_followup.reoffer(deps, wish, exclude=[helper_id] if helper_id else [])
+    await wish_followup.escalate_if_falling_through(deps, wish)
 
 
 async def cancel(deps: Deps, actor: Actor, wish_id: int, reason: str | None = None) -> Wish:
@@ -646,6 +657,8 @@ class SweepResult:
     released: int = 0
     expired: int = 0
     confirm_reminders: int = 0
+    reoffered: int = 0
+    escalated: int = 0
 
 
 async def sweep(deps: Deps, actor: Actor) -> SweepResult:
@@ -660,16 +673,21 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
     for stale in await stale_claims(deps.session, now, shortest):
         remind_after = timedelta(days=_days(deps, stale.compound_id, "wish_remind_days", REMIND_DAYS))
         release_after = timedelta(days=_days(deps, stale.compound_id, "wish_release_days", RELEASE_DAYS))
-        idle = now - stale.last_progress_at
         wish = await deps.session.get(Wish, stale.wish_id)
         claim_row = await deps.session.get(WishClaim, stale.claim_id)
         assert wish is not None and claim_row is not None
+        if wish_followup.held(wish, now):
+            continue  # an appointment is set: no reminder, no release before it
+        # Idle time counts from the later of the last progress and the appointment day.
+        idle = now - max(stale.last_progress_at, wish.hold_until or stale.last_progress_at)
         if idle >= release_after:
             if await _drop_claim(deps, actor, wish, claim_row, ClaimState.RELEASED, "released",
                                  T.RELEASE_NOTE.format(days=release_after.days)):
                 tell(deps, stale.person_id, T.RELEASED_TO_CLAIMER.format(number=wish.number, summary=wish.summary,
                                                                          days=release_after.days), ref=("wish", wish.id))
-                await _tell_wisher(deps, wish, T.RELEASED_TO_WISHER, T.RELEASED_TO_POSTER, helper=stale.claimer)
+                await _tell_wisher(deps, wish, T.RELEASED_TO_WISHER, T.RELEASED_TO_POSTER, helper=stale.claimer,
+                                   days=str((now - stale.last_progress_at).days))
+                await _after_release(deps, wish, stale.person_id)
                 out.released += 1
         elif idle >= remind_after and (claim_row.reminded_at is None or claim_row.reminded_at < claim_row.last_progress_at):
             claim_row.reminded_at = now
@@ -677,6 +695,7 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
             tell(deps, stale.person_id, T.STALE_REMINDER.format(number=wish.number, summary=wish.summary,
                                                                 days=idle.days, left=left), ref=("wish", wish.id))
             out.reminded += 1
+    out.reoffered, out.escalated = await wish_followup.sweep_open(deps)
     expired = (await deps.session.execute(select(Wish).where(
         Wish.state == WishState.OPEN, Wish.claimer_count == 0, Wish.deadline.is_not(None), Wish.deadline < now))).scalars()
     for wish in list(expired):

@@ -149,8 +149,14 @@ NOT_DONE_TO_CLAIMER = "微心愿 {number}“{summary}”对方说还没办好：
 
 # ---------------------------------------------------------------- give up, release, cancel
 GIVE_UP_OK = "已放弃微心愿 {number}，它回到了待认领列表。谢谢您如实告诉我们。"
-RELEASED_TO_WISHER = "{wisher}您好，原来说好帮您办“{summary}”的{helper}这阵子抽不开身，我们正在另找人帮您，请放心。"
-RELEASED_TO_POSTER = "您替{wisher}发的心愿“{summary}”，{helper}暂时帮不了，已重新等人认领，我们会再找人。"
+# Say what happened, nothing more: the bot does not know why a helper went quiet.
+RELEASED_TO_WISHER = (
+    "{wisher}您好，认领您心愿“{summary}”的{helper}已经{days}天没有更新进展，心愿已重新开放，"
+    "我们正在另找人帮您，有人认领会告诉您。"
+)
+GAVE_UP_TO_WISHER = "{wisher}您好，{helper}告诉我们暂时帮不了您的心愿“{summary}”，心愿已重新开放，我们正在另找人帮您。"
+RELEASED_TO_POSTER = "您替{wisher}发的心愿“{summary}”，认领的{helper}已经{days}天没有更新进展，已重新开放，我们正在另找人。"
+GAVE_UP_TO_POSTER = "您替{wisher}发的心愿“{summary}”，{helper}表示暂时帮不了，已重新开放，我们正在另找人。"
 RELEASED_TO_CLAIMER = (
     "微心愿 {number}“{summary}”已经{days}天没有进展，已放回待认领列表，让其他党员来帮忙。"
     "如果您其实在办，可以重新发送“认领 {number}”。"
@@ -224,3 +230,13 @@ RECORD_DATES = "首次服务：{first}，最近一次：{last}"
 RECORD_NO_DATES = "还没有服务记录，发送“心愿”或“岗位”开始吧"
 RECORD_NO_POSTS = "暂无"
 RECORD_RULES = "积分规则：兑现一个微心愿（对方确认后）{wish}分；到岗服务一次{duty}分（每岗每天一次）。"
+
+# ---------------------------------------------------------------- wishes that don't fall through
+REOFFER_TO_MEMBER = "【微心愿·再次求助】{building}号楼的邻居有个心愿还没人帮：{line}\n能帮忙的话回复“认领 {number}”。"
+REOFFER_TO_GROUP = "【微心愿·再次求助】有位邻居的心愿还等着人帮：{line}\n党员、志愿者能帮忙的请私聊我“认领 {number}”。"
+FALLING_THROUGH_TO_STAFF = "【心愿待关注】微心愿 {number}“{summary}”{reason}，发布已{age}天，请支部安排人跟进。"
+FALLING_THROUGH_RELEASES = "已被认领后放回{count}次"
+FALLING_THROUGH_AGE = "{days}天无人认领"
+HOLD_NOTED = "（已记下约定日期，{date}前不会因为没有进展而放回。）"
+COMPLAINT_LINKED = "您说的是心愿 {number}“{summary}”吧？已转告支部和认领的党员，会尽快跟进。"
+COMPLAINT_TO_STAFF = "【心愿催办】{wisher}在群里说起微心愿 {number}“{summary}”（{state}）：{text}"
