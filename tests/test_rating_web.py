@@ -183,3 +183,23 @@ async def test_the_api_gives_a_secretary_only_their_compounds_result_and_its_ite
     assert {i["key"] for i in one["items"]} >= {"discussion_days", "hotline_change"} and one["live"] is False
     other = h.bot.org.by_name["兰亭水岸"].id
     assert (await w.api("GET", f"/api/v1/rating/compounds/{other}", token=token)).status == 403
+
+
+async def test_the_rating_page_lists_the_compounds_whose_stars_moved_since_the_last_period(w, h):
+    from bot.roles import Grant, Roles
+    from bot.services import Actor, Deps
+    from bot.services.rating import runs, standard
+    from schedules.context import SYSTEM
+
+    async with h.session() as session:
+        deps = Deps(session, h.clock, h.bot.outbox, h.bot.org, h.settings)
+        std = standard.for_settings(h.settings)
+        q3 = await runs.compute_run(deps, std, "2026-Q3", SYSTEM)
+        row = next(r for r in await runs.ratings_of(deps, q3) if r.compound_id == h.bot.org.by_name["阳光花园"].id)
+        district = Actor("区办", Roles([Grant("district_staff", None, None)], h.bot.org.community_of), web_user="han")
+        await runs.adjust(deps, district, std, row.id, 5, "上期示范点")
+        await runs.compute_run(deps, std, "2026-Q4", SYSTEM)
+        await session.commit()
+    page = await results(w, "han")
+    movers = page.split('id="movers"')[1].split("</ul>")[0]
+    assert "阳光花园</a> 5星 → " in movers and "兰亭水岸" not in movers
