@@ -86,3 +86,13 @@ async def test_outcome_for_a_ticket_not_on_the_agenda_says_so(h):
     await h.say(G1, "张三", LIFT)
     await h.dm("李书记", "议定 0001 结果 换主板")
     assert h.texts_to("李书记")[-1] == TA.OUTCOME_NO_ITEM.format(code="阳光花园-0001", num="0001")
+
+
+async def test_digest_shows_the_ticket_as_waiting_for_the_meeting_not_overdue(h):
+    from bot.texts import digests as TD
+
+    await on_agenda(h)
+    await h.advance(days=5, step=timedelta(hours=1))  # 12-06: its own 3-day deadline is past
+    digest = [t for t in h.texts_to("李书记") if "每日简报" in t][-1]
+    assert TD.DAILY_AGENDA.split("{")[0] + "1件" in digest and "（12月10日 15:00议事）" in digest
+    assert "超期" not in digest.split(TD.DAILY_AGENDA.split("{")[0])[0]

@@ -44,8 +44,11 @@ HAPPY = (Rating.SATISFIED, Rating.BASIC)
 
 # ---------------------------------------------------------------- shared query helpers
 def overdue_clause(now: datetime):  # noqa: ANN201
-    """Open and past a deadline: resolution, or first response while nobody responded."""
-    return and_(Ticket.state.in_(OPEN_STATES), or_(
+    """Open and past a deadline: resolution, or first response while nobody responded; a
+    ticket on the agenda of a discussion day still to come waits for the meeting."""
+    from bot.services.agenda import awaiting_meeting  # (agenda reaches the tickets service)
+
+    return and_(Ticket.state.in_(OPEN_STATES), Ticket.id.not_in(awaiting_meeting(now)), or_(
         Ticket.resolve_due < now,
         and_(Ticket.first_response_at.is_(None), Ticket.first_response_due < now)))
 
@@ -126,6 +129,8 @@ class DailyFigures:
     overdue_lines: list[TicketLine] = field(default_factory=list)
     urgent: int = 0
     urgent_lines: list[TicketLine] = field(default_factory=list)
+    agenda: int = 0  # waiting for the discussion day: not overdue before it
+    agenda_lines: list[TicketLine] = field(default_factory=list)
     resolved: int = 0
     ratings: dict[str, int] = field(default_factory=dict)
     wishes_open: int = 0
@@ -183,6 +188,12 @@ async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
     lines, totals = await _top_lines(session, urgent, compound_ids, Ticket.created_at, LINES_PER_SECTION)
     for cid, n in totals.items():
         fig(cid).urgent, fig(cid).urgent_lines = n, lines[cid]
+    from bot.services.agenda import awaiting_meeting  # (agenda reaches the tickets service)
+
+    on_agenda = and_(Ticket.state.in_(OPEN_STATES), Ticket.id.in_(awaiting_meeting(now)))
+    lines, totals = await _top_lines(session, on_agenda, compound_ids, Ticket.resolve_due, LINES_PER_SECTION)
+    for cid, n in totals.items():
+        fig(cid).agenda, fig(cid).agenda_lines = n, lines[cid]
     resolved = and_(Ticket.resolved_at >= since, Ticket.resolved_at < now)
     for cid, n in (await _grouped_counts(session, resolved, compound_ids)).items():
         fig(cid).resolved = n
@@ -259,6 +270,12 @@ def render_daily(deps: Deps, f: DailyFigures, now: datetime) -> str:
     if f.urgent:
         parts.append(T.DAILY_URGENT.format(count=f.urgent, lines=_ticket_lines(
             f.urgent_lines, f.urgent, lambda t: T.TICKET_STATE_EXTRA.format(state=STATE_LABELS.get(t.state, "")))))
+    if f.agenda:
+        from bot.services.tickets import fmt_time
+
+        parts.append(T.DAILY_AGENDA.format(count=f.agenda, lines=_ticket_lines(
+            f.agenda_lines, f.agenda, lambda t: T.TICKET_AGENDA_EXTRA.format(when=fmt_time(deps, t.due_at))
+            if t.due_at else "")))
     if f.resolved or f.rated:
         satisfaction = ""
         if f.rated:
