@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 from urllib.parse import quote
 
 from bot.transports import wechaty_compat
+from bot.transports.quotes import split_quote
 from bot.transports.base import (
     Address,
     ChatGone,
@@ -59,6 +60,8 @@ from bot.transports.base import (
     EventSink,
     Incoming,
     LoggedIn,
+    MediaRef,
+    MediaUnavailable,
     MemberInfo,
     MessageKind,
     RateLimited,
@@ -479,8 +482,38 @@ _KINDS = {
     MessageType.MESSAGE_TYPE_URL: MessageKind.LINK,
     MessageType.MESSAGE_TYPE_EMOTICON: MessageKind.EMOTICON,
     MessageType.MESSAGE_TYPE_MINI_PROGRAM: MessageKind.MINI_PROGRAM,
-    MessageType.MESSAGE_TYPE_RECALLED: MessageKind.SYSTEM,
+    MessageType.MESSAGE_TYPE_RECALLED: MessageKind.RECALL,  # its text is the recalled message's id
 }
+
+
+async def file_box_bytes(box: Any, max_bytes: int) -> bytes:
+    """A FileBox's content, refusing more than ``max_bytes`` (QR-code boxes carry no file)."""
+    import base64
+    import binascii
+
+    from wechaty_puppet.file_box.type import FileBoxType
+
+    kind = box.type()
+    if kind == FileBoxType.Base64:
+        encoded = box.base64 or ""
+        if len(encoded) * 3 // 4 > max_bytes + 3:
+            raise MediaUnavailable("too large")
+        try:
+            data = base64.b64decode(encoded)
+        except (binascii.Error, ValueError) as exc:
+            raise MediaUnavailable("bad base64") from exc
+    elif kind == FileBoxType.Url:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http, http.get(box.remoteUrl) as response:
+            if response.status != 200 or (response.content_length or 0) > max_bytes:
+                raise MediaUnavailable(f"HTTP {response.status}")
+            data = await response.content.read(max_bytes + 1)
+    else:
+        raise MediaUnavailable(f"no file in a {kind.name} box")
+    if len(data) > max_bytes:
+        raise MediaUnavailable("too large")
+    return data
 
 
 def message_kind(value: Any) -> MessageKind:
@@ -1047,6 +1080,9 @@ class WechatyTransport:
                 topic = fresh.topic if fresh is not None else None
         kind = message_kind(payload.type)
         text = (payload.text or "") if kind == MessageKind.TEXT else ""
+        quoted_text: str | None = None
+        if kind == MessageKind.TEXT:
+            text, quoted_text = split_quote(text)
         mention_ids = [m for m in (payload.mention_ids or []) if m]
         if room_id and kind == MessageKind.TEXT and mention_ids:
             with contextlib.suppress(Exception):  # the SDK's list; the raw ids if it fails
@@ -1072,8 +1108,26 @@ class WechatyTransport:
             mention_ids=tuple(m for m in mention_ids if m != session.self_id),
             is_self=is_self,
             sender_alias=sender_alias,
+            quoted_text=quoted_text,
+            media=(MediaRef(name=getattr(payload, "filename", "") or "")
+                   if kind in (MessageKind.IMAGE, MessageKind.VIDEO) else None),
+            recalled_message_id=(payload.text or "").strip() or None if kind == MessageKind.RECALL else None,
         )
         await self._sink.on_message(incoming)
+
+    async def fetch_media(self, incoming: Incoming, max_bytes: int) -> bytes:
+        """The photo/video of ``incoming`` through the gateway's FileBox (base64 or URL boxes)."""
+        session = self._session
+        if session is None:
+            raise MediaUnavailable("not connected")
+        try:
+            if incoming.kind == MessageKind.IMAGE:
+                box = await session.puppet.message_image(incoming.message_id, 3)  # 3: the full-size image
+            else:
+                box = await session.puppet.message_file(incoming.message_id)
+        except Exception as exc:  # the puppet refused (expired, unsupported): nothing to attach
+            raise MediaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return await file_box_bytes(box, max_bytes)
 
     async def _fresh_room(self, session: _Session, room_id: str) -> RoomPayload | None:
         """The room as the gateway has it now (the SDK's ``Room.ready`` never refreshes)."""
