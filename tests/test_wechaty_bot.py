@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,9 +132,7 @@ def transport_of(app: BotApp, account: str = "default") -> WechatyTransport:
 
 async def test_a_residents_room_message_gets_a_reply_in_the_room(sample_gateway, start_bot, tmp_path) -> None:
     gw = sample_gateway
-    started = time.monotonic()
     app = await start_bot(settings_for(tmp_path, gw))
-    assert time.monotonic() - started < 10
     since = len(gw.sent())
     gw.say("zhangsan", "@支部助手\u2005帮助", room="yg1", mention_bot=True)
     reply = await gw.wait_sent(lambda s: s["room_id"] == "room-yg-1", since=since)
@@ -221,33 +220,41 @@ async def test_room_events_through_the_gateway(gateway_factory, start_bot, tmp_p
 
 # ---------------------------------------------------------------------------- failures
 
-def run_zhibu(tmp: Path, env: dict[str, str], timeout: float = 60) -> tuple[int, str, float]:
+def run_zhibu(tmp: Path, env: dict[str, str], timeout: float = 300) -> tuple[int, str]:
+    """Run ``zhibu run`` to its end. ``timeout`` only guards against a hang (a loaded machine
+    may be slow): the tests assert what happened, never how long it took."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHATY_", "ZHIBU_"))}
     full_env.update(env, ZHIBU_WEB__PORT=str(free_port()), ZHIBU_CONFIG=str(tmp / "zhibu.toml"))
     (tmp / "zhibu.toml").write_text("", encoding="utf-8")
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
-    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def connect_retries_logged(output: str) -> int:
+    """How many failed connect attempts the transport logged before giving up."""
+    return len(re.findall(r"connect attempt \d+/\d+ failed", output))
 
 
 async def test_zhibu_run_with_a_wrong_token_exits_with_a_clear_error(gateway_factory, tmp_path) -> None:
     gw = gateway_factory(BOT_WORLD)
     env = operator_env(tmp_path, gw, WECHATY_PUPPET_SERVICE_TOKEN="not-the-token")
-    code, output, seconds = await asyncio.to_thread(run_zhibu, tmp_path, env)
+    code, output = await asyncio.to_thread(run_zhibu, tmp_path, env)
     assert code != 0, output
     assert "拒绝了令牌" in output and gw.endpoint in output
-    assert seconds < 20
+    assert "Traceback" not in output
+    assert connect_retries_logged(output) == 0  # a refused token is final: no retry
 
 
 async def test_zhibu_run_with_no_gateway_gives_up_after_bounded_retries(tmp_path) -> None:
     require_gateway()
     env = operator_env(tmp_path, None, WECHATY_PUPPET_SERVICE_ENDPOINT=f"127.0.0.1:{free_port()}",
                        WECHATY_PUPPET_SERVICE_TOKEN="t", ZHIBU_WECHATY__CONNECT_RETRIES="2")
-    code, output, seconds = await asyncio.to_thread(run_zhibu, tmp_path, env)
+    code, output = await asyncio.to_thread(run_zhibu, tmp_path, env)
     assert code != 0, output
     assert "无法连接微信网关" in output and "已尝试 2 次" in output
-    assert seconds < 20
+    assert "Traceback" not in output
+    assert connect_retries_logged(output) == 1  # attempt 1 failed and was retried once, then it gave up
 
 
 async def test_the_bot_resumes_after_the_gateway_restarts(gateway_factory, start_bot, tmp_path) -> None:

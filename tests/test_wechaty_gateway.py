@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -32,9 +31,7 @@ def make_transport(gw: Gateway, **kwargs) -> WechatyTransport:
 async def bot(gateway: Gateway):
     sink = Recorder()
     transport = make_transport(gateway)
-    started = time.monotonic()
     await transport.start(sink)
-    transport.start_seconds = time.monotonic() - started  # type: ignore[attr-defined]
     try:
         yield transport, sink
     finally:
@@ -49,7 +46,6 @@ async def test_login_over_grpc(gateway: Gateway, bot) -> None:
     assert set(rooms) == {"幸福小区1号楼"}  # not the room the bot is not in
     assert rooms["幸福小区1号楼"].member_count == 3
     assert rooms["幸福小区1号楼"].member_names == ("李阿姨", "王书记")
-    assert transport.start_seconds < 5  # type: ignore[attr-defined]
 
 
 async def test_room_message_mention_and_reply(gateway: Gateway, bot) -> None:
@@ -148,11 +144,11 @@ async def test_send_errors_from_the_gateway(gateway_factory) -> None:
 
 
 async def test_wrong_token_fails_fast_and_clearly(gateway: Gateway) -> None:
-    transport = make_transport(gateway, token="wrong-token")
-    started = time.monotonic()
+    # An hour between attempts: were a refused token retried, start() would not return (the
+    # wait_for only guards against that hang; nothing here depends on how fast the machine is).
+    transport = make_transport(gateway, token="wrong-token", connect_retries=5, retry_base=3600.0)
     with pytest.raises(WechatyStartError) as info:
-        await transport.start(Recorder())
-    assert time.monotonic() - started < 5
+        await asyncio.wait_for(transport.start(Recorder()), timeout=120)
     assert "拒绝了令牌" in str(info.value) and gateway.endpoint in str(info.value)
 
 
@@ -160,10 +156,8 @@ async def test_unreachable_gateway_fails_after_bounded_retries() -> None:
     port = free_port()
     transport = WechatyTransport("default", f"127.0.0.1:{port}", "t", qr_printer=None,
                                  connect_retries=3, retry_base=0.05)
-    started = time.monotonic()
     with pytest.raises(WechatyStartError) as info:
         await transport.start(Recorder())
-    assert time.monotonic() - started < 5
     assert "无法连接微信网关" in str(info.value) and "已尝试 3 次" in str(info.value)
 
 

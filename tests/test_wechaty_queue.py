@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import pytest
 
@@ -99,20 +98,23 @@ async def test_a_killed_gateway_is_reconnected_within_seconds_and_nothing_said_m
         gateway_factory) -> None:
     gw = gateway_factory(STANDARD_WORLD)
     sink = Recorder()
-    # A long first backoff: only the port probe can bring the bot back quickly.
-    transport = make_transport(gw, retry_base=10.0, retry_max=30.0, probe_interval=0.2)
+    # An hour's backoff: only the port probe can bring the bot back at all (the waits below
+    # only guard against a hang; the behaviour, not the machine's speed, is asserted).
+    transport = make_transport(gw, retry_base=3600.0, retry_max=3600.0, probe_interval=0.2)
     await transport.start(sink)
     try:
         gw.stop(hard=True)
         while transport.status.connected:
             await asyncio.sleep(0.05)
         gw.start()
-        back = time.monotonic()
         said = [gw.say("li", f"停电了 {i}", room="r1") for i in range(3)]
-        while not (transport.connected and transport.status.reconnects >= 1):
-            assert time.monotonic() - back < 5, "not reconnected within 5 s of the gateway's return"
-            await asyncio.sleep(0.05)
-        await sink.wait_for(Incoming, 3, timeout=10)
+
+        async def reconnected() -> None:
+            while not (transport.connected and transport.status.reconnects >= 1):
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(reconnected(), timeout=120)
+        await sink.wait_for(Incoming, 3, timeout=60)
         assert set(ids(sink)) == set(said)
     finally:
         await transport.stop()
