@@ -4,7 +4,7 @@ Pure and rule-based: a line is an ack when it is made only of acknowledgement wo
 numbers (with at most a short name next to them), thanks, particles, emoji and WeChat's
 bracket codes, with at least one real acknowledgement among them. Anything else left over
 ("快递", "没", "吗", a question mark) makes it chatter, so "收到快递了吗" and "没收到通知"
-stay out. Measured against the labelled lines in bot/data/acks.tsv (tests/test_acks_recogniser.py).
+stay out. Measured against the labelled lines in bot/data/acks.tsv (tests/test_notices_acks.py).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ MAX_LENGTH = 40  # a longer line says more than "got it"
 # What counts by itself. "1" is not here: residents use it for ratings and 接龙 too.
 _CORE = (
     r"(?:已经?|都|我|我们|我家|本人|全家)?(?:收到|收悉)(?:通知|啦|了|咯|嘞|哈|哦|噢)*"
-    r"|已阅|已读|阅|知道了?|知悉|明白了?|了解了?|懂了|get|roger|ok|okay|okk+"
+    r"|已阅|已读|阅|知道了?|知悉|明白了?|了解了?|懂了|get|roger|okay|okk+|ok"
 )
 # WeChat sends stickers typed from its panel as bracket codes; these mean "agreed / got it".
 _ACK_CODES = r"\[(?:强|OK|ok|抱拳|握手|好的|胜利|耶|拳头|ThumbsUp|Thumbs Up|OK手势|收到)\]"
@@ -30,7 +30,7 @@ _THANKS = (
     r"(?:谢谢|谢啦|谢了|多谢|感谢|thanks|thx)(?:支部|书记|社区|网格员?|物业|的?提醒|通知|您|你们?|大家|老师|领导)*"
     r"|(?:支部|书记|社区|网格员?|大家|您|你们?|领导)?辛苦(?:了|啦|支部|书记|社区|网格员?|大家|您|你们?)*"
 )
-_PARTICLES = r"好的|好嘞|好哒|好滴|好呀|好|嗯+|哦+|噢+|行|可以|没问题|了|啦|呀|啊|哈+|嘞|咯|哟|滴|的|呢|滴滴|明天?|马上"
+_PARTICLES = r"好的|好嘞|好哒|好滴|好呀|好|嗯+|哦+|噢+|行|可以|没问题|了|啦|呀|啊|哈+|嘞|咯|哟|滴|的|呢|马上"
 # A short name written next to a room number ("4-2-301张阿姨收到"), never an ack word itself.
 _NAME = (r"(?!收到|已收|收悉|已阅|已读|知道|明白|了解|谢谢|感谢|多谢|好的|辛苦)"
          r"[\u4e00-\u9fff]{2,3}(?=\s|$|[,.!。]|收到|已收到|已阅|\[|[\U0001F300-\U0001FAFF])")
