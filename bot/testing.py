@@ -209,7 +209,7 @@ class BotHarness:
         """``sender`` withdraws (撤回) their message ``message_id`` in ``group`` (``None``: privately)."""
         await self.deliver(Incoming(
             account=self.transport.account, message_id=f"recall-{message_id}",
-            sender_id=await self.person_id(sender), sender_name=sender, text="", sent_at=self.now,
+            sender_id=await self.person_id(sender), sender_name=sender, text=message_id, sent_at=self.now,
             chat_id=await self.group_id(group) if group else None, chat_topic=group,
             kind=MessageKind.RECALL, recalled_message_id=message_id,
         ))

@@ -23,7 +23,7 @@ from bot.services import civility
 from bot.services import ticket_talk as talk
 from bot.services import tickets as svc
 from bot.services.timeparse import TimeParseError, parse_when
-from bot.transports.base import MediaUnavailable, MessageKind
+from bot.transports.base import MediaRef, MediaUnavailable, MessageKind
 from bot.texts import core as TC
 from bot.texts import tickets as T
 
@@ -237,18 +237,23 @@ async def on_non_text(app: Any, ctx: Context) -> bool:
     if ctx.person_id is None or (ctx.in_group and ctx.group_compound_id is None):
         return False
     if incoming.kind == MessageKind.RECALL:
-        if not incoming.recalled_message_id:
+        # A recall run again from its stored row (retry, recovery) has only its text: the
+        # transports put the withdrawn message's id there too.
+        recalled = incoming.recalled_message_id or incoming.text.strip()
+        if not recalled:
             return False
         result = await talk.recall(ctx.deps, ctx.actor, account=incoming.account,
-                                   sender_platform_id=incoming.sender_id, recalled_id=incoming.recalled_message_id,
+                                   sender_platform_id=incoming.sender_id, recalled_id=recalled,
                                    media_dir=settings.media_dir)
         if result.outcome == "withdrawn" and result.ticket is not None:
             ctx.tell(ctx.person_id, T.WITHDRAWN_OK.format(code=svc.ticket_code(ctx.org, result.ticket)))
         return result.outcome in ("withdrawn", "told")
-    if incoming.media is None or ctx.compound_id is None:
+    if ctx.compound_id is None:
         return False
+    # Run again from its stored row, a photo has no media handle: the transport finds it by id.
+    media = incoming.media or MediaRef()
     max_bytes = settings.media_max_bytes
-    if incoming.media.size is not None and incoming.media.size > max_bytes:
+    if media.size is not None and media.size > max_bytes:
         return False
     fetch = getattr(app.transports.get(incoming.account), "fetch_media", None)
     if fetch is None:
@@ -263,7 +268,7 @@ async def on_non_text(app: Any, ctx: Context) -> bool:
         return False
     _row, ticket = await talk.take_media(
         ctx.deps, account=incoming.account, platform_message_id=incoming.message_id, message_id=ctx.message_id,
-        group_id=ctx.group_id, person_id=ctx.person_id, kind=str(incoming.kind), mime=incoming.media.mime,
+        group_id=ctx.group_id, person_id=ctx.person_id, kind=str(incoming.kind), mime=media.mime,
         data=data, media_dir=settings.media_dir, window=window)
     return ticket is not None
 

@@ -290,3 +290,38 @@ async def test_dashboard_does_not_serve_a_photo_under_another_ticket(h):
             [media] = (await s.execute(select(TicketMedia))).scalars().all()
         response = await w.get(f"/dashboard/tickets/{other.id}/media/{media.id}")
         assert response.status == 404
+
+
+async def test_photo_run_again_from_its_stored_row_is_attached(h):
+    from bot.models import InboundMessage
+
+    await h.say(G1, "张三", LIGHT)
+    photo = await h.photo(G1, "张三", b"late-bytes")
+    h.transport.media.pop(photo)  # first time round the platform could not hand it out
+    async with h.session() as s:
+        for row in (await s.execute(select(TicketMedia))).scalars():
+            await s.delete(row)
+        await s.commit()
+    h.transport.media[photo] = b"late-bytes"
+    async with h.session() as s:
+        row_id = (await s.execute(select(InboundMessage.id).where(
+            InboundMessage.platform_message_id == photo))).scalar_one()
+    await h.bot.dispatcher.retry(row_id)
+    async with h.session() as s:
+        [media] = (await s.execute(select(TicketMedia))).scalars().all()
+    assert media.ticket_id == (await ticket(h)).id
+
+
+async def test_recall_run_again_from_its_stored_row_still_withdraws(h):
+    from bot.models import InboundMessage
+
+    await h.say(G1, "张三", LIGHT, message_id="m-light")
+    await h.recall(G1, "张三", "m-light")
+    async with h.session() as s:
+        t = await s.get(Ticket, (await ticket(h)).id)
+        t.state = TicketState.NEW  # as if the first run had not happened
+        row_id = (await s.execute(select(InboundMessage.id).where(
+            InboundMessage.platform_message_id == "recall-m-light"))).scalar_one()
+        await s.commit()
+    await h.bot.dispatcher.retry(row_id)
+    assert (await ticket(h)).state == TicketState.REJECTED

@@ -1079,7 +1079,8 @@ class WechatyTransport:
                 fresh = await self._fresh_room(session, room_id)
                 topic = fresh.topic if fresh is not None else None
         kind = message_kind(payload.type)
-        text = (payload.text or "") if kind == MessageKind.TEXT else ""
+        # A recall's text is the withdrawn message's id: kept, so a stored recall can be run again.
+        text = (payload.text or "") if kind in (MessageKind.TEXT, MessageKind.RECALL) else ""
         quoted_text: str | None = None
         if kind == MessageKind.TEXT:
             text, quoted_text = split_quote(text)
