@@ -302,7 +302,6 @@ QUOTE_REOPENED = "工单 {short} 已重新打开，已通知办理人继续处�
 QUOTE_TICKET_GONE = "工单 {code} 已撤销或合并，请直接描述问题重新反映。"
 FOLLOW_UP_TELL = "工单 {code} 有居民补充（{by}）：{note}"
 MEDIA_KIND_LABELS = {"image": "照片", "video": "视频", "file": "文件"}
-MEDIA_ATTACHED_TELL = "工单 {code} 收到反映人发来的{kind}，可在管理后台查看。"
 WITHDRAWN_OK = "您撤回了消息，工单 {code} 已撤销。如仍需反映，直接再说一遍即可。"
 WITHDRAWN_NOTE = "反映人撤回了消息"
 WITHDRAWN_TELL = "工单 {code}（{what}）的反映人撤回了消息，尚未处理，已自动撤销，不用再办理。"

@@ -52,7 +52,6 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 from urllib.parse import quote
 
 from bot.transports import wechaty_compat
-from bot.transports.quotes import split_quote
 from bot.transports.base import (
     Address,
     ChatGone,
@@ -72,6 +71,7 @@ from bot.transports.base import (
     TransportError,
     TransportStatus,
 )
+from bot.transports.quotes import split_quote
 
 wechaty_compat.apply()
 
@@ -645,6 +645,7 @@ class WechatyTransport:
         puppet_factory: Callable[[], Puppet] | None = None,
         qr_printer: Callable[[str], None] | None = print_qr,
         member_concurrency: int = 16,
+        event_concurrency: int = 32,
     ) -> None:
         if puppet_factory is None:
             try:
@@ -672,6 +673,7 @@ class WechatyTransport:
         self._puppet_factory = puppet_factory
         self._qr_printer = qr_printer
         self._member_limit = asyncio.Semaphore(member_concurrency)
+        self.event_concurrency = max(1, event_concurrency)
         self._sink: EventSink | None = None
         self._session: _Session | None = None
         self._supervisor: asyncio.Task | None = None
@@ -953,20 +955,82 @@ class WechatyTransport:
         session.scanned.set()
 
     async def _work(self, session: _Session) -> None:
-        while True:
-            kind, payload, seq = await session.events.get()
-            try:
-                await self._handle(session, kind, payload)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                # Not acknowledged: the gateway replays it at the next connect (never lose a report).
-                log.exception("wechaty[%s]: failed to handle a %s event", self.account, kind)
-                continue
-            if seq is not None:
-                # Handled means stored (the sink returns once the message is durable).
-                session.acks.append(seq)
-                session.ack_wanted.set()
+        """Handle the gateway's events: messages concurrently (at most ``event_concurrency``
+        at once), each handed to the sink in the gateway's order; other events (login, room
+        changes) alone, after everything before them and before everything after them.
+
+        Handing over in order is what keeps one conversation in order: the dispatcher takes a
+        message's turn in its conversation synchronously when ``on_message`` is entered, so
+        only the fetching before that (payload, talker, room) runs out of order.
+        """
+        limit = asyncio.Semaphore(self.event_concurrency)
+        running: set[asyncio.Task] = set()
+        handed: asyncio.Future | None = None   # the previous message was handed to the sink
+        loop = asyncio.get_running_loop()
+
+        def done(task: asyncio.Task) -> None:
+            running.discard(task)
+            limit.release()
+
+        try:
+            while True:
+                kind, payload, seq = await session.events.get()
+                if kind != "message":
+                    if running:
+                        await asyncio.wait(set(running))
+                    await self._event(session, kind, payload, seq)
+                    continue
+                await limit.acquire()
+                mine = loop.create_future()
+                task = asyncio.create_task(self._message_event(session, payload.message_id, seq, handed, mine))
+                handed = mine
+                running.add(task)
+                task.add_done_callback(done)
+        finally:
+            await _cancel_and_wait(list(running))
+
+    async def _event(self, session: _Session, kind: str, payload: Any, seq: int | None) -> None:
+        try:
+            await self._handle(session, kind, payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            # Not acknowledged: the gateway replays it at the next connect (never lose a report).
+            log.exception("wechaty[%s]: failed to handle a %s event", self.account, kind)
+            return
+        self._acknowledge(session, seq)
+
+    async def _message_event(self, session: _Session, message_id: str, seq: int | None,
+                             before: asyncio.Future | None, handed: asyncio.Future) -> None:
+        assert self._sink is not None
+        try:
+            incoming = await self._incoming(session, message_id)
+            if before is not None:
+                await asyncio.shield(before)
+            # Set before entering the sink: the next message resumes only after this one's
+            # on_message ran up to its first suspension (its turn taken).
+            handed.set_result(None)
+            if incoming is not None:
+                await self._sink.on_message(incoming)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("wechaty[%s]: failed to handle a message event", self.account)
+            return  # not acknowledged: replayed at the next connect
+        finally:
+            if not handed.done():
+                # Failed or cancelled: the next message still waits for the one before this.
+                if before is None or before.done():
+                    handed.set_result(None)
+                else:
+                    before.add_done_callback(lambda _f: handed.done() or handed.set_result(None))
+        self._acknowledge(session, seq)
+
+    def _acknowledge(self, session: _Session, seq: int | None) -> None:
+        if seq is not None:
+            # Handled means stored (the sink returns once the message is durable).
+            session.acks.append(seq)
+            session.ack_wanted.set()
 
     async def _ack_loop(self, session: _Session) -> None:
         """Acknowledge handled events in batches; a lost ack only means a replay the
@@ -1055,12 +1119,18 @@ class WechatyTransport:
 
     async def _on_message(self, session: _Session, message_id: str) -> None:
         assert self._sink is not None
+        incoming = await self._incoming(session, message_id)
+        if incoming is not None:
+            await self._sink.on_message(incoming)
+
+    async def _incoming(self, session: _Session, message_id: str) -> Incoming | None:
+        """The gateway's message as an Incoming (None for the bot's own, unless delivered)."""
         payload: MessagePayload = await session.puppet.message_payload(message_id)
         talker_id = payload.from_id or ""
         is_self = bool(session.self_id) and talker_id == session.self_id
         if is_self and not self.deliver_self:
             log.debug("wechaty[%s]: ignoring the bot's own message %s", self.account, message_id)
-            return
+            return None
         message = session.bot.Message.load(message_id)
         message._payload = payload  # noqa: SLF001  (loaded above, tolerant of unknown talkers)
         talker = await self._contact(session, talker_id) if talker_id else None
@@ -1114,7 +1184,7 @@ class WechatyTransport:
                    if kind in (MessageKind.IMAGE, MessageKind.VIDEO) else None),
             recalled_message_id=(payload.text or "").strip() or None if kind == MessageKind.RECALL else None,
         )
-        await self._sink.on_message(incoming)
+        return incoming
 
     async def fetch_media(self, incoming: Incoming, max_bytes: int) -> bytes:
         """The photo/video of ``incoming`` through the gateway's FileBox (base64 or URL boxes)."""
