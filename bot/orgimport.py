@@ -435,3 +435,19 @@ async def _serving_elsewhere(session: AsyncSession, account: str, platform_id: s
     return (await session.execute(select(ChatGroup).where(
         ChatGroup.platform_id == platform_id, ChatGroup.account != account,
         ChatGroup.active.is_(True)))).scalars().first()
+
+
+def chunk_plan(plan: OrgPlan, size: int = 50) -> list[OrgPlan]:
+    """The compounds first, then people ``size`` at a time with the compounds their rows refer to
+    (applied in order in one transaction, so a long import can show progress between chunks)."""
+    chunks = [OrgPlan(plan.district, account=plan.account, compounds=dict(plan.compounds), people=[])]
+    first_of_community: dict[str, str] = {}
+    for spec in plan.compounds.values():
+        first_of_community.setdefault(spec.community, spec.name)
+    for start in range(0, len(plan.people), size):
+        people = plan.people[start:start + size]
+        names = {p.compound for p in people if p.compound}
+        names |= {first_of_community[c] for p in people for _, c in p.roles if c in first_of_community}
+        chunks.append(OrgPlan(plan.district, account=plan.account,
+                              compounds={n: plan.compounds[n] for n in names}, people=people))
+    return chunks

@@ -100,12 +100,11 @@ async def apply_plan_with_progress(session: Any, plan: Any, now: Any, *, account
                                    file: IO[str] | None = None) -> Any:
     """``bot.orgimport.apply_plan`` in the dashboard import's chunks (compounds first, then 50
     people at a time) in the caller's one transaction, moving a bar per person."""
-    from bot.orgimport import ImportResult, apply_plan
-    from bot.web.imports import _chunks
+    from bot.orgimport import ImportResult, apply_plan, chunk_plan
 
     total = ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=0, roles=0)
     with progress(len(plan.people) + 1, desc, unit="人", file=file) as bar:
-        for chunk in _chunks(plan):
+        for chunk in chunk_plan(plan):
             result = await apply_plan(session, chunk, now, account=account)
             total.groups = total.groups or result.groups
             total.roles += result.roles

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from bot.models import District
-from bot.orgimport import OrgImportError, OrgPlan, apply_plan, choose_account, parse_file
+from bot.orgimport import OrgImportError, OrgPlan, apply_plan, choose_account, chunk_plan, parse_file
 from bot.texts import web as T
 from bot.web.accounts import audit
 from bot.web.principal import Principal
@@ -99,21 +99,6 @@ def scope_problems(plan: OrgPlan, user: Principal, app: "BotApp") -> list[Proble
     return problems
 
 
-def _chunks(plan: OrgPlan) -> list[OrgPlan]:
-    """The compounds first, then people in chunks with the compounds their rows refer to."""
-    chunks = [OrgPlan(plan.district, account=plan.account, compounds=dict(plan.compounds), people=[])]
-    first_of_community: dict[str, str] = {}
-    for spec in plan.compounds.values():
-        first_of_community.setdefault(spec.community, spec.name)
-    for start in range(0, len(plan.people), CHUNK):
-        people = plan.people[start:start + CHUNK]
-        names = {p.compound for p in people if p.compound}
-        names |= {first_of_community[c] for p in people for _, c in p.roles if c in first_of_community}
-        chunks.append(OrgPlan(plan.district, account=plan.account,
-                              compounds={n: plan.compounds[n] for n in names}, people=people))
-    return chunks
-
-
 async def _district_name(app: "BotApp") -> str:
     async with app.sessions() as session:
         name = (await session.execute(select(District.name).order_by(District.id))).scalars().first()
@@ -143,7 +128,7 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
         job.problems = [problem_of(p, str(path), job.filename) for p in exc.problems]
         job.status = "failed"
         return
-    chunks = _chunks(plan)
+    chunks = chunk_plan(plan, CHUNK)
     job.total = len(plan.people) + 1
     roles = groups = 0
     now = app.clock.now()
