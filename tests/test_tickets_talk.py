@@ -154,6 +154,15 @@ async def test_recalled_chatter_is_deleted_at_once(h):
     assert found == []
 
 
+async def test_recalled_message_the_bot_answered_keeps_its_record_but_loses_its_words(h):
+    await h.say(G1, "张三", "@支部助手 我家电话13812345678你记一下", message_id="m-hello", mention=True)
+    await h.recall(G1, "张三", "m-hello")
+    async with h.session() as s:
+        row = (await s.execute(select(InboundMessage).where(
+            InboundMessage.platform_message_id == "m-hello"))).scalar_one()
+    assert row.text == ""
+
+
 async def test_recall_of_someone_elses_message_does_nothing(h):
     await h.say(G1, "张三", LIGHT, message_id="m-light")
     await h.recall(G1, "李四", "m-light")

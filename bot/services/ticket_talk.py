@@ -299,4 +299,8 @@ async def recall(deps: Deps, actor: Actor, *, account: str, sender_platform_id: 
                                    .values(in_reply_to=None))
         await deps.session.execute(delete(InboundMessage).where(InboundMessage.id == row.id))
         return Recall("deleted")
-    return Recall("media" if media_rows else "none")
+    # A message something was done about (a command, an answered question): the record that it
+    # came stays, its words go — the sender took them back.
+    row.text = ""
+    row.truncated = False
+    return Recall("deleted")
