@@ -117,6 +117,16 @@ async def test_secretary_ticket_view_shows_the_photo(h):
     assert T.DETAIL_MEDIA.format(count=1, kinds="照片") in h.texts_to("李书记")[-1]
 
 
+async def test_unclaimed_photo_is_deleted_at_the_next_report_after_the_window(h):
+    await h.photo(G1, "李四", b"just-a-dog")
+    async with h.session() as s:
+        [media] = (await s.execute(select(TicketMedia))).scalars().all()
+    path = h.bot.settings.media_dir / media.path
+    await h.advance(minutes=h.bot.settings.media_window_minutes + 1)
+    await h.say(G1, "张三", LIGHT)
+    assert not path.exists()
+
+
 async def test_unclaimed_photo_is_deleted_after_the_window(h):
     await h.photo(G1, "李四", b"just-a-cat")
     async with h.session() as s:

@@ -495,6 +495,8 @@ async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | Non
 
     window = timedelta(minutes=getattr(deps.settings, "media_window_minutes", 10))
     await ticket_talk.attach_waiting_media(deps, ticket, person_id, group_id, window)
+    # Photos nobody's report claimed in time go here and at the next photo (no job needed).
+    await ticket_talk.purge_waiting_media(deps, deps.settings.media_dir, window)
 
 
 async def _reporter_where(deps: Deps, actor: Actor, group_id: int | None) -> tuple[str, str]:
