@@ -82,3 +82,11 @@ async def test_explicit_signup_with_only_a_head_count_is_kept_and_asked_for_the_
     [answer] = await answers(h)
     assert answer.values == {"人数": 2}
     assert "还差楼号、单元" in h.texts_to(GROUP)[-1]
+
+
+async def test_tally_says_how_many_answers_still_miss_a_part(h):
+    await start(h)
+    await h.say(GROUP, "张三", "4栋 1人")
+    await h.say(GROUP, "李四", "3号楼1单元 2人")
+    await h.dm("李书记", "统计 1")
+    assert T.TALLY_INCOMPLETE.format(count=1) in h.texts_to("李书记")[-1]

@@ -441,6 +441,7 @@ class Tally:
     totals: dict[str, int]
     silent_groups: list[str]
     closed: bool
+    incomplete: int = 0  # partial answers still missing a part (the person was asked for it)
 
 
 async def _collection_of(deps: Deps, actor: Actor, notice_id: int | None) -> tuple[Collection, Notice]:
@@ -494,7 +495,10 @@ async def _tally(deps: Deps, collection: Collection, notice: Notice) -> Tally:
 
     now = deps.clock.now()
     closed = collection.closed_at is not None or (collection.deadline is not None and collection.deadline <= now)
-    return Tally(collection, notice, len(answers), sorted(rows.values(), key=order), totals, silent, closed)
+    structured = [f for f in collection.fields if field_kind(f) in STRUCTURED]
+    incomplete = sum(1 for a in answers if any(f not in a.values for f in structured))
+    return Tally(collection, notice, len(answers), sorted(rows.values(), key=order), totals, silent, closed,
+                 incomplete)
 
 
 async def tally(deps: Deps, actor: Actor, notice_id: int | None = None) -> Tally:
@@ -516,6 +520,8 @@ def render_tally(deps: Deps, t: Tally) -> str:
     for row in t.rows:
         row_totals = "".join(T.TALLY_LINE_TOTAL.format(field=f, value=v) for f, v in row.totals.items())
         lines.append(T.TALLY_LINE.format(key=row.key, answers=row.answers, totals=row_totals))
+    if t.incomplete:
+        lines.append(T.TALLY_INCOMPLETE.format(count=t.incomplete))
     if t.silent_groups:
         names = "、".join(t.silent_groups[:15]) + (T.PREVIEW_MORE if len(t.silent_groups) > 15 else "")
         lines.append(T.TALLY_SILENT_GROUPS.format(groups=names))
