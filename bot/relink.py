@@ -416,6 +416,18 @@ async def _marker_loop(app: "BotApp", account: str, wakeup: asyncio.Event) -> No
             log.exception("marking contacts for account %s failed", account)
 
 
+async def _friend_ids(transport: Any) -> set[str] | None:
+    """The ids of the account's friends, or None when the transport cannot list them."""
+    contacts = getattr(transport, "contacts", None)
+    if contacts is None:
+        return None
+    try:
+        return {member.platform_id for member in await contacts()}
+    except Exception as exc:  # noqa: BLE001  (no list: set_alias still refuses non-friends)
+        log.debug("could not list the account's contacts: %r", exc)
+        return None
+
+
 async def mark_people(app: "BotApp", account: str, *, limit: int = MARK_BATCH) -> int:
     """Write markers for role holders / roster people on ``account`` who lack one. Returns how many."""
     transport = app.transports.get(account)
@@ -432,7 +444,12 @@ async def mark_people(app: "BotApp", account: str, *, limit: int = MARK_BATCH) -
         )).all()
     todo = [(ident.id, ident.platform_id, marker_for(person.name, person.id))
             for ident, person in rows
-            if parse_marker(ident.alias) != person.id and ident.platform_id not in failed][:limit]
+            if parse_marker(ident.alias) != person.id and ident.platform_id not in failed]
+    friends = await _friend_ids(transport)
+    if friends is not None:
+        # WeChat keeps remarks for friends only: a room member who is not one is not asked for.
+        todo = [item for item in todo if item[1] in friends]
+    todo = todo[:limit]
     done = 0
     for ident_id, platform_id, alias in todo:
         try:
@@ -441,7 +458,13 @@ async def mark_people(app: "BotApp", account: str, *, limit: int = MARK_BATCH) -
             if getattr(transport, "connected", True) is False:
                 break  # the connection dropped: the next login tries again
             failed.add(platform_id)  # not a friend, or the puppet cannot: do not retry this run
-            log.info("could not set the alias of %s: %s", platform_id, exc)
+            from bot.transports.wechaty import NotAFriend  # loaded already: it raised this
+
+            if isinstance(exc, NotAFriend):
+                # Expected (unfriended since the contact list was read): nothing to report.
+                log.debug("not marking %s: %s", platform_id, exc)
+            else:
+                log.info("could not set the alias of %s: %s", platform_id, exc)
             continue
         async with app.sessions() as session:
             ident = await session.get(Identity, ident_id)

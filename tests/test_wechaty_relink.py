@@ -1,6 +1,8 @@
 """Re-linking people and groups after a login (bot/relink.py), on the sample organisation."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -179,3 +181,49 @@ def test_guess_score() -> None:
     assert relink.guess_score(RoomInfo("x", "A群", 4, ("丁", "戊", "己")), group) is None
     assert relink.guess_score(RoomInfo("x", "B群", 4, ("甲", "乙", "丙")), group) == pytest.approx(2.0)
     assert relink.guess_score(RoomInfo("x", "B群", 40, ("甲", "乙", "丙")), group) is None
+
+
+class NotAFriendTransport:
+    """What the Wechaty transport does for a marker: friends only (contacts()), NotAFriend else."""
+
+    def __init__(self, fake, friends: set[str], refuse: set[str] = frozenset()) -> None:
+        self.fake, self.friends, self.refuse = fake, friends, refuse
+        self.asked: list[str] = []
+
+    async def contacts(self) -> list[MemberInfo]:
+        return [MemberInfo(platform_id, platform_id) for platform_id in sorted(self.friends)]
+
+    async def set_alias(self, contact_id: str, alias: str) -> None:
+        from bot.transports.wechaty import NotAFriend
+
+        self.asked.append(contact_id)
+        if contact_id not in self.friends or contact_id in self.refuse:
+            raise NotAFriend(f"{contact_id} is not a friend")
+        self.fake.aliases[contact_id] = alias
+
+
+async def identity_alias(h, platform_id: str) -> str | None:
+    async with h.session() as session:
+        return (await session.execute(select(Identity.alias).where(Identity.platform_id == platform_id))).scalar_one()
+
+
+async def test_markers_are_written_only_for_friends_and_a_refusal_is_quiet(h, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(relink, "MARK_SPACING_SECONDS", 0)
+    # 李书记 is a friend; 王书记 was one when the list was read but refuses now (unfriended since)
+    async with h.session() as session:
+        wang = (await session.execute(select(Identity.platform_id).join(Person, Person.id == Identity.person_id)
+                                      .where(Person.name != "李书记", Person.on_roster.is_(True))
+                                      .order_by(Identity.id))).scalars().first()
+    assert wang is not None
+    fake = NotAFriendTransport(h.transport, friends={"wxid_li_shuji", wang}, refuse={wang})
+    monkeypatch.setattr(h.transport, "contacts", fake.contacts, raising=False)
+    monkeypatch.setattr(h.transport, "set_alias", fake.set_alias)
+    with caplog.at_level("INFO", logger="bot.relink"):
+        marked = await relink.mark_people(h.bot, h.transport.account)
+    assert marked == 1
+    assert sorted(fake.asked) == sorted(["wxid_li_shuji", wang])  # nobody who is not a friend was asked
+    secretary = await person(h, "李书记")
+    assert await identity_alias(h, "wxid_li_shuji") == relink.marker_for("李书记", secretary.id)
+    assert relink.parse_marker(await identity_alias(h, wang)) is None  # refused: no marker recorded
+    assert [r for r in caplog.records if r.name == "bot.relink" and r.levelno >= logging.INFO
+            and wang in r.getMessage()] == []  # an expected refusal is not news in the log
