@@ -16,6 +16,7 @@ from bot.services import ServiceError
 from bot.services import collections as C
 from bot.services import notices as N
 from bot.services import visits as V
+from bot.services.ticket_talk import ticket_asking_location
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.texts import core as TC
 from bot.texts import notices as T
@@ -312,6 +313,8 @@ async def acknowledge(ctx: Context) -> bool:
 async def collection_answer(ctx: Context) -> bool:
     if not C.may_be_answer(ctx.text) or not await C.any_recent.get(ctx.deps):
         return False  # (before touching ctx.person: attaching it is the dearest part of chatter)
+    if await ticket_asking_location(ctx.deps, ctx.person_id, ctx.group_id) is not None:
+        return False  # the bot just asked this person "哪栋楼？": "4栋" answers that, not a 接龙
     result = await C.answer(ctx.deps, ctx.person, ctx.text, group_id=ctx.group_id,
                             message_id=ctx.message_id)
     if result is None:

@@ -90,3 +90,15 @@ async def test_tally_says_how_many_answers_still_miss_a_part(h):
     await h.say(GROUP, "李四", "3号楼1单元 2人")
     await h.dm("李书记", "统计 1")
     assert T.TALLY_INCOMPLETE.format(count=1) in h.texts_to("李书记")[-1]
+
+
+async def test_answer_to_the_tickets_where_question_is_not_taken_as_a_signup(h):
+    await start(h)
+    await h.say(GROUP, "路人甲", "楼道灯坏了好几天了，晚上黑漆漆的")  # not on the roster: the ack asks where
+    await h.say(GROUP, "路人甲", "4栋")
+    assert await answers(h) == []
+    async with h.session() as session:
+        from bot.models.tickets import Ticket
+
+        ticket = (await session.execute(select(Ticket))).scalar_one()
+    assert ticket.building == "4"
