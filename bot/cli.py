@@ -52,6 +52,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         await prepare_demo(settings, empty=args.empty)
     demo = args.command == "demo"
     web_chat = getattr(args, "web_chat", False)
+    if getattr(args, "standby", False):  # same as [accounts] standby = true
+        settings = settings.model_copy(update={"accounts": settings.accounts.model_copy(update={"standby": True})})
     if not demo and not web_chat and not settings.wechaty.all_accounts():
         # Serving the web chat on a production database by accident is how rosters leak.
         print(T.RUN_NO_GATEWAY, file=sys.stderr)
@@ -200,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="启动机器人（需要配置微信网关；本地演示用 zhibu demo）")
     run.add_argument("--web-chat", action="store_true",
                      help="同时提供本地网页聊天（需管理后台管理员登录）；未配置微信时也可启动")
+    run.add_argument("--standby", action="store_true",
+                     help="备用进程：同一网关、同一账号，等主进程失联（租约过期）后自动接管")
     run.set_defaults(settings_func=cmd_run)
     demo = sub.add_parser("demo", help="本地演示：SQLite + 网页聊天 http://127.0.0.1:8080")
     demo.add_argument("--empty", action="store_true", help="首次启动不生成六个月的示例历史（空白演示）")

@@ -89,6 +89,8 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) 
         url = f"http://{settings.web.host}:{settings.web.port}"
         accounts = ", ".join(app.transports)
         print(f"支部助手已启动（账号：{accounts}）。网页：{url}/  管理后台：{url}/dashboard/  按 Ctrl+C 停止。", flush=True)
+        if waiting := [a for a in app.transports if a not in app.leases.held]:
+            print(f"账号 {', '.join(waiting)} 正由其他进程服务：本进程待命，对方失联（租约过期）后自动接管。", flush=True)
         if demo:
             warn_if_demo_exposed(settings)  # again beside the address people copy
             password = await demo_login(app)

@@ -25,10 +25,10 @@ READY = "支部助手已启动"
 SHORT_LEASE = {"ZHIBU_ACCOUNTS__LEASE_SECONDS": "2", "ZHIBU_ACCOUNTS__TICK_SECONDS": "0.5"}
 
 
-def start_bot(workdir: Path, name: str, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+def start_bot(workdir: Path, name: str, env: dict[str, str], *flags: str) -> tuple[subprocess.Popen, Path]:
     log = workdir / f"{name}.out"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=workdir, stdout=out,
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *flags], cwd=workdir, stdout=out,
                                    stderr=subprocess.STDOUT, env=env, start_new_session=True)
     return process, log
 
@@ -69,8 +69,8 @@ async def test_a_killed_active_process_is_replaced_by_its_standby_with_no_inboun
         processes.append(active)
         await wait_for(lambda: _said(active_log, READY), "the active process to start")
         first_holder = await wait_for(holder, "the active process's lease")
-        standby, standby_log = start_bot(tmp_path, "standby", dict(
-            env, ZHIBU_WEB__PORT=str(free_port()), ZHIBU_ACCOUNTS__STANDBY="true"))
+        standby, standby_log = start_bot(tmp_path, "standby", dict(env, ZHIBU_WEB__PORT=str(free_port())),
+                                         "--standby")
         processes.append(standby)
         await wait_for(lambda: _said(standby_log, READY), "the standby to start")
 
