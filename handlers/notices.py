@@ -16,7 +16,7 @@ from bot.services import ServiceError
 from bot.services import collections as C
 from bot.services import notices as N
 from bot.services import visits as V
-from bot.services.ticket_talk import ticket_asking_location
+from bot.services.ticket_talk import open_assignments, ticket_asking_location
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.texts import core as TC
 from bot.texts import notices as T
@@ -301,7 +301,10 @@ async def acknowledge(ctx: Context) -> bool:
     """收到 after a notice: counted; in a group not answered (a group full of bot replies helps nobody)."""
     if not N.is_ack(ctx.text):
         return False
-    notice = await N.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id)
+    # A private 收到 from someone with open ticket assignments answers the assignment (the
+    # tickets' hooks take it), unless a notice was sent to them in person.
+    fallback = ctx.in_group or not await open_assignments(ctx.deps, ctx.person_id)
+    notice = await N.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id, compound_fallback=fallback)
     if notice is None:
         return False
     if not ctx.in_group:  # privately, silence would look like the bot did not understand

@@ -139,3 +139,13 @@ async def test_leaders_are_not_reminded_unless_the_compound_asks_for_it(h):
     await send_notice(h)
     await h.advance(hours=12, step=STEP)
     assert not [t for t in h.texts_to("赵楼长") if t.startswith("【未回复提醒】")]
+
+
+async def test_private_ack_from_an_assignee_is_left_to_the_assignment(h):
+    await h.say("阳光花园业主1群", "张三", "4号楼门口积水了，好几天了")
+    await h.dm("李书记", "派单 1 张党员")
+    await send_notice(h)
+    await h.dm("张党员", "收到")
+    assert not h.texts_to("张党员")[-1].startswith(T.ACK_PRIVATE.split("#")[0])
+    await h.dm("李书记", "通知详情 1")
+    assert "收到回复：0人" in h.texts_to("李书记")[-1]

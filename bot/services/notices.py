@@ -654,7 +654,8 @@ async def _query_any_ack_open(deps: Deps) -> bool:
 any_ack_open = CachedFlag(_query_any_ack_open)
 
 
-async def record_ack(deps: Deps, person_id: int, *, group_id: int | None) -> Notice | None:
+async def record_ack(deps: Deps, person_id: int, *, group_id: int | None,
+                     compound_fallback: bool = True) -> Notice | None:
     """A 收到 from ``person_id`` in ``group_id`` (None: privately): counted for the newest notice
     sent there whose acknowledgement window is open. None when no notice applies."""
     if not await any_ack_open.get(deps):
@@ -667,7 +668,7 @@ async def record_ack(deps: Deps, person_id: int, *, group_id: int | None) -> Not
         .order_by(NoticeDelivery.created_at.desc(), NoticeDelivery.id.desc()).limit(1))
     where = NoticeDelivery.group_id == group_id if group_id is not None else NoticeDelivery.person_id == person_id
     row = (await deps.session.execute(open_deliveries.where(where))).first()
-    if row is None and group_id is None:
+    if row is None and group_id is None and compound_fallback:
         # A private 收到 answers the notice that reached the groups of the person's compound
         # (and building): many residents reply to the bot rather than in the group.
         person = await deps.session.get(Person, person_id)
