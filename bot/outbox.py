@@ -61,6 +61,9 @@ class Outbox:
         self.clock = clock
         self.wakeup = asyncio.Event()
         self._enqueued = False  # rows written since the last wake-up
+        # Bumped by every enqueue and wake-up: a drain addresses new rows as they come, not
+        # only when it started (a reply queued during a long broadcast must not wait for its end).
+        self.generation = 0
 
     def enqueue(
         self,
@@ -92,10 +95,12 @@ class Outbox:
             session.add(row)
             rows.append(row)
         self._enqueued = True
+        self.generation += 1
         return rows
 
     def notify(self) -> None:
         self._enqueued = False
+        self.generation += 1
         self.wakeup.set()
 
     def notify_if_enqueued(self) -> None:
@@ -270,9 +275,13 @@ class OutboxSender:
             if self.leases is not None:
                 await self.leases.renew_if_due()
             await self._sweep_undelivered_urgent()
+            seen = self.outbox.generation
             await self.address()
             sent = 0
             while not self._stopping:
+                if self.outbox.generation != seen:  # rows queued meanwhile (here or elsewhere)
+                    seen = self.outbox.generation
+                    await self.address()
                 progressed = False
                 for account in self.serving():
                     n = await self._send_next(account)

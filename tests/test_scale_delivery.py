@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.models import Identity, OutboxMessage, OutboxStatus, Priority
+from bot.models import ChatGroup, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.notices import NoticeDelivery
 from bot.testing import BotHarness
 
@@ -57,3 +57,30 @@ async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it_sent():
         async with h.bot.sessions() as session:
             status = (await session.execute(select(OutboxMessage.status).where(OutboxMessage.id == row.id))).scalar_one()
         assert status == OutboxStatus.SENT
+
+
+async def test_a_reply_queued_during_a_long_broadcast_goes_out_before_the_broadcast_ends(h):
+    async with h.session() as session:
+        compound_id = h.bot.org.by_name["阳光花园"].id
+        for i in range(30):
+            session.add(ChatGroup(account="sim", platform_id=f"room-extra-{i}", topic=f"阳光花园楼栋群{i}",
+                                  compound_id=compound_id, first_seen_at=h.now))
+        await session.commit()
+    send, calls = h.transport.send_text, []
+
+    async def send_and_resident_writes(to, text, mention_ids=()):  # noqa: ANN001, ANN202
+        calls.append(text if to.kind == "group" else "")
+        if len(calls) == 5:  # mid-broadcast a resident's question gets its answer queued
+            async with h.session() as session:
+                group_id = (await session.execute(select(ChatGroup.id).where(
+                    ChatGroup.platform_id == "room-yg-1"))).scalar_one()
+                h.bot.outbox.enqueue(session, "答复：明天上午九点停水", group_id=group_id, priority=Priority.REPLY)
+                await session.commit()
+        return await send(to, text, mention_ids)
+
+    h.transport.send_text = send_and_resident_writes
+    await h.dm("李书记", "通知 明天停水")
+    await h.dm("李书记", "确认")
+    broadcast = [i for i, t in enumerate(calls) if "明天停水" in t and not t.startswith("答复")]
+    answer = calls.index("答复：明天上午九点停水")
+    assert len(broadcast) == 32 and answer < broadcast[-1]
