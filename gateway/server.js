@@ -24,6 +24,8 @@
  *   POST /room/remove {room, members, by?}
  *   POST /room/topic {room, topic, by?}
  *   POST /fail     {text, count?}       the next sends fail with this error text
+ *   POST /hold     {on}                 sends wait (not sent, not failed) until held off;
+ *                                       GET /held says how many wait (a send in flight)
  *   POST /logout, POST /login
  * With "id_style": "web" in the world every start invents new contact and room ids (as
  * web-protocol puppets do at each login); contact aliases (remarks) survive via --state.
@@ -87,6 +89,8 @@ class ZhibuMockPuppet extends PuppetMock {
     super(options)
     this.sent = []            // texts the bot sent, in order
     this.failures = []        // injected send errors
+    this.hold = null          // while set, sends wait on hold.released (a send stuck in flight)
+    this.heldSends = 0
     this.onAliasChange = () => {}
   }
 
@@ -97,6 +101,10 @@ class ZhibuMockPuppet extends PuppetMock {
   /** Stock PuppetMock returns no message id, which breaks Python's `say()`: return it. */
   async messageSendText (conversationId, text, mentionIdList) {
     if (!this.isLoggedIn) throw new Error('not logged in')
+    if (this.hold) {
+      this.heldSends += 1
+      try { await this.hold.released } finally { this.heldSends -= 1 }
+    }
     if (this.failures.length > 0) {
       const failure = this.failures[0]
       failure.count -= 1
@@ -326,6 +334,18 @@ function controlServer (ctx, queue) {
       r.topic(body.topic).by(body.by ? contact(body.by) : ctx.self)
       return { room_id: r.id }
     },
+    'POST /hold': body => {
+      if (body.on && !puppet.hold) {
+        let release
+        const released = new Promise(resolve => { release = resolve })
+        puppet.hold = { released, release }
+      } else if (!body.on && puppet.hold) {
+        puppet.hold.release()
+        puppet.hold = null
+      }
+      return { held: puppet.heldSends }
+    },
+    'GET /held': () => ({ held: puppet.heldSends }),
     'POST /fail': body => {
       puppet.failures.push({ text: body.text, count: Number(body.count || 1) })
       return { queued: puppet.failures.length }

@@ -239,6 +239,13 @@ class Gateway:
     def fail_sends(self, text: str, count: int = 1) -> None:
         self._call("/fail", {"text": text, "count": count})
 
+    def hold_sends(self, on: bool = True) -> None:
+        """While on, the bot's sends reach the gateway and wait there: neither sent nor failed."""
+        self._call("/hold", {"on": on})
+
+    def held_sends(self) -> int:
+        return self._call("/held")["held"]
+
     async def wait_sent(self, predicate: Callable[[dict[str, Any]], bool], *, since: int = 0,
                         timeout: float = 10.0) -> dict[str, Any]:
         """Wait until the bot sent a text matching ``predicate``; returns it."""
