@@ -201,8 +201,9 @@ async def _assignee_note(ctx: Context, ticket: svc.Ticket, text: str) -> None:
 
 @router.text(order=95)
 @answers_errors
-async def assignee_reply(ctx: Context) -> bool:
-    """A private plain message from someone with open assignments is progress on one of them."""
+async def assignee_reply(ctx: Context, nlp: Any) -> bool:
+    """A private plain message from someone with open assignments is progress on one of them
+    (unless it reports a problem somewhere else: that is a new report)."""
     if ctx.in_group or ctx.person_id is None:
         return False
     pending = await talk.pending_note(ctx.deps, ctx.person_id)
@@ -220,6 +221,10 @@ async def assignee_reply(ctx: Context) -> bool:
             return True
     assigned = await talk.open_assignments(ctx.deps, ctx.person_id)
     if not assigned or len(ctx.text) < 2:
+        return False
+    analysis = nlp.analyze(ctx.text[:svc.MAX_TEXT])
+    place = analysis.location.label() if analysis.is_issue and getattr(analysis, "location", None) else ""
+    if place and not any(t.location and (place in t.location or t.location in place) for t in assigned):
         return False
     ctx.keep_message()
     if len(assigned) == 1:

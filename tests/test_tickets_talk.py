@@ -241,6 +241,13 @@ async def test_assignees_plain_private_reply_becomes_a_progress_note(h):
         in h.texts_to("张三")
 
 
+async def test_assignee_reporting_a_problem_elsewhere_opens_a_new_ticket(h):
+    await h.say(G1, "张三", LIGHT)
+    await h.dm("李书记", "派单 0001 物业")
+    await h.dm("周经理", "6号楼地下车库有一处漏水挺严重的")
+    assert await ticket_count(h) == 2
+
+
 async def test_assignee_with_two_tickets_is_asked_which_and_the_number_files_the_note(h):
     await h.say(G1, "张三", LIGHT)
     await h.say(G1, "李四", "5号楼门口垃圾桶满了好几天没人清理，臭气熏天")
