@@ -181,6 +181,8 @@ async def check_outbox(session: AsyncSession, clock: Clock) -> list[Finding]:
                         oldest=clock.local(oldest).strftime("%m-%d %H:%M")))
     if report.undelivered_urgent:
         found.append(_f("error", T.OUTBOX_URGENT, count=report.undelivered_urgent))
+    if getattr(report, "no_live_account", 0):
+        found.append(_f("warn", T.OUTBOX_NO_ACCOUNT, count=report.no_live_account))
     for account, until in sorted(report.paused.items()):
         found.append(_f("warn", T.OUTBOX_PAUSED, account=account, until=clock.local(_aware(until)).strftime("%H:%M")))
     failed = [r for r in report.problems if r.status == OutboxStatus.FAILED]

@@ -756,6 +756,7 @@ class OutboxReport:
     problems: list[OutboxRow]        # failed, uncertain or expired since ``since``, newest first
     paused: dict[str, datetime]      # account → rate-limit pause end (current pauses only)
     undelivered_urgent: int          # urgent rows waiting longer than the escalation delay
+    no_live_account: int = 0         # person rows waiting for a live account that reaches them
 
 
 async def outbox_report(session: AsyncSession, now: datetime, *, since: datetime | None = None,
@@ -786,5 +787,7 @@ async def outbox_report(session: AsyncSession, now: datetime, *, since: datetime
         OutboxMessage.priority == Priority.URGENT,
         OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
         OutboxMessage.created_at <= now - URGENT_ESCALATE_AFTER))).scalar_one()
+    unserved = (await session.execute(select(func.count()).select_from(OutboxMessage).where(
+        _PENDING, OutboxMessage.error == T.NO_LIVE_ACCOUNT))).scalar_one()
     return OutboxReport(counts=counts, waiting=waiting, problems=problems, paused=paused,
-                        undelivered_urgent=late)
+                        undelivered_urgent=late, no_live_account=unserved)

@@ -84,3 +84,23 @@ async def test_a_reply_queued_during_a_long_broadcast_goes_out_before_the_broadc
     broadcast = [i for i, t in enumerate(calls) if "明天停水" in t and not t.startswith("答复")]
     answer = calls.index("答复：明天上午九点停水")
     assert len(broadcast) == 32 and answer < broadcast[-1]
+
+
+async def test_the_doctor_names_texts_waiting_for_an_account_that_no_process_serves(h):
+    from bot.doctor import check_outbox
+    from bot.models import Person
+
+    async with h.session() as session:  # she talks to the bot on the "west" account only
+        person = Person(name="西区居民", created_at=h.now, roles=[])
+        session.add(person)
+        await session.flush()
+        session.add(Identity(person_id=person.id, account="west", platform_id="wxid-west-1", display_name="西区居民",
+                             first_seen_at=h.now, last_seen_at=h.now))
+        h.bot.outbox.enqueue(session, "您反映的问题已办结", person_id=person.id)
+        await session.commit()
+    await h.drain()
+    async with h.session() as session:
+        status = (await session.execute(select(OutboxMessage.status))).scalar_one()
+        findings = await check_outbox(session, h.clock)
+    assert status == OutboxStatus.PENDING
+    assert any(f.level == "warn" and "等待可用账号" in f.zh for f in findings)

@@ -53,6 +53,8 @@ OUTBOX_FAILED = ("近7天{count}条消息发送失败（最近原因：{reason}�
                  "{count} sends failed in 7 days (latest reason: {reason}): see zhibu outbox status")
 OUTBOX_PAUSED = ("账号“{account}”因发送过于频繁暂停到 {until}：消息不会丢，到时自动继续",
                  "account {account!r} paused for rate limits until {until}: nothing is lost")
+OUTBOX_NO_ACCOUNT = ("{count}条私聊消息在等待可用账号：收件人所在的微信账号当前没有进程服务（检查该账号的进程或备用进程），账号上线后自动发出",
+                     "{count} private texts wait for a live account: no process serves the recipients' accounts; they go once one does")
 OUTBOX_URGENT = ("{count}条紧急提醒迟迟未送达：立即检查网关，并电话联系相关书记",
                  "{count} urgent alerts undelivered: check the gateway now and phone the secretaries")
 
