@@ -17,8 +17,8 @@ from .paths import DEFAULT_MODEL_PATH
 from .pii import find_pii
 from .rules import Rules
 from .tokenizer import Tokenizer
-from .types import Analysis, Location, PiiSpan
-from .urgent import NOT_URGENT, UrgentResult, detect, happening_now, situation
+from .types import NOT_URGENT, Analysis, Location, PiiSpan, UrgentResult
+from .urgent import detect, happening_now, situation
 
 CHATTER_NAMES = {
     "greeting": "问候",

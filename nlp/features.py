@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass, field
 from operator import add
 
-from .types import Location
-from .urgent import UrgentResult
+from .types import Location, UrgentResult
 
 _DIGIT_RUN = re.compile(r"\d+")
 _HAS_DIGIT = re.compile(r"\d")

@@ -65,3 +65,27 @@ class Analysis:
     urgent_kind: str | None = None
     truncated: bool = False
     category_confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class UrgentResult:
+    urgent: bool
+    kind: str | None = None
+    label: str | None = None
+    category: str | None = None
+    word: str | None = None
+    hits: tuple[tuple[str, str], ...] = ()  # (kind, matched text) before context checks
+    context: tuple[str, ...] = ()  # "resolved" / "not_real" / "present"
+
+    def features(self) -> list[str]:
+        if not self.hits:
+            return []
+        out = ["urg"]
+        out.extend(dict.fromkeys(f"urg:{k}" for k, _ in self.hits))
+        out.extend(f"urg_ctx:{c}" for c in self.context)
+        if self.urgent:
+            out.append("urg_rule")
+        return out
+
+
+NOT_URGENT = UrgentResult(False)

@@ -12,39 +12,15 @@ full of weak "now" words ("至今", "请立即"), which is why chronic needs the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .features import collect
 from .rules import Rules
+from .types import NOT_URGENT, UrgentResult
 
 NEGATION_WINDOW = 4
 _A_NOT_A = ("有没", "是不", "会不", "能不", "要不", "可不")
 """Question forms ("有没有人看到…", "是不是着火了") are not negations."""
 LONG_TEXT = 4000
 """Texts longer than this are scanned in overlapping windows so every regex stays linear."""
-
-
-@dataclass(frozen=True)
-class UrgentResult:
-    urgent: bool
-    kind: str | None = None
-    label: str | None = None
-    category: str | None = None
-    word: str | None = None
-    hits: tuple[tuple[str, str], ...] = ()  # (kind, matched text) before context checks
-    context: tuple[str, ...] = ()  # "resolved" / "not_real" / "present"
-
-    def features(self) -> list[str]:
-        if not self.hits:
-            return []
-        out = ["urg"]
-        out.extend(dict.fromkeys(f"urg:{k}" for k, _ in self.hits))
-        out.extend(f"urg_ctx:{c}" for c in self.context)
-        if self.urgent:
-            out.append("urg_rule")
-        return out
-
-
-NOT_URGENT = UrgentResult(False)
 
 
 def situation(text: str, rules: Rules) -> tuple[str, ...]:
@@ -99,7 +75,6 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
         # Most messages: no urgent word, no urgent regex whose literal was seen, nothing
         # beyond the scanned window -> nothing below could find a hit.
         return NOT_URGENT
-    from .features import collect
 
     found: list[tuple[str, str, int]] = []
     neg = rules.negation_re
