@@ -15,9 +15,9 @@ from bot.texts import web as T
 from bot.web import accounts, security
 from bot.web.errors import ApiError, translate
 from bot.web.principal import Principal, build_principal
-from bot.web.proxy import is_https
+from bot.web.proxy import client_ip, is_https
 from bot.web.render import redirect, render
-from bot.web.state import ANON_CSRF, PRINCIPAL, SESSION_TOKEN, bot, client_ip, db, state
+from bot.web.state import ANON_CSRF, PRINCIPAL, SESSION_TOKEN, bot, db, state
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from typing import Iterable
 
 from aiohttp import web
 
+from bot.web.state import bot
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 log = logging.getLogger(__name__)
 _warned: set[str] = set()  # peers already reported as sending X-Forwarded-For untrusted
@@ -36,8 +38,6 @@ def _trusted(address: str, networks: Iterable[Network]) -> bool:
 
 
 def _proxies(request: web.Request) -> tuple[Network, ...]:
-    from bot.web.state import bot
-
     return _networks(tuple(bot(request).settings.web.trusted_proxies))
 
 
@@ -55,6 +55,7 @@ def client_address(peer: str | None, forwarded_for: str | None, networks: Iterab
 
 
 def client_ip(request: web.Request) -> str:
+    """The client's address: X-Forwarded-For only from trusted proxies."""
     forwarded, networks = request.headers.get("X-Forwarded-For"), _proxies(request)
     peer = request.remote or "?"
     if forwarded and peer not in _warned and not _trusted(peer, networks) and _trusted(peer, _LOCAL):

@@ -57,10 +57,3 @@ def db(request: web.Request) -> AsyncSession:
 def deps(request: web.Request, session: AsyncSession) -> Deps:
     app = bot(request)
     return Deps(session, app.clock, app.outbox, app.org, app.settings)
-
-
-def client_ip(request: web.Request) -> str:
-    """The client's address (see ``bot.web.proxy``: X-Forwarded-For only from trusted proxies)."""
-    from bot.web.proxy import client_ip as proxied
-
-    return proxied(request)
