@@ -178,20 +178,11 @@ def build(path: Path, compounds: int, tickets: int, seed: int = 7) -> None:
           f"(+ reporters, wishes: {time.perf_counter() - t1:.1f} s)")
 
 
-class _Clock:
-    tz = TZ
-
-    def now(self) -> datetime:
-        return NOW
-
-    def local(self, moment: datetime | None = None) -> datetime:
-        return (moment or NOW).astimezone(TZ)
-
-
 async def measure(path: Path) -> dict:
     from sqlalchemy import select
 
     from bot import db
+    from bot.clock import FakeClock
     from bot.config import OutboxSettings, Settings
     from bot.orgdir import OrgDirectory
     from bot.outbox import Outbox
@@ -200,7 +191,7 @@ async def measure(path: Path) -> dict:
 
     engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
     sessions = db.session_factory(engine)
-    clock = _Clock()
+    clock = FakeClock(NOW)
     org = OrgDirectory()
     settings = Settings()
     outbox = Outbox(OutboxSettings(), clock)
