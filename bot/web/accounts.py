@@ -4,7 +4,6 @@ Shared by the dashboard, the JSON API and ``zhibu user …``.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -233,11 +232,7 @@ async def authenticate(session: AsyncSession, now: datetime, username: str, pass
     user_key, ip_key = _user_key(username, ip), f"ip:{(ip or '?')[:64]}"
     await check_throttle(session, now, user_key, ip_key)
     user = await get_user(session, username) if username else None
-    stored = user.password_hash if user else None
-    if passwords is not None:
-        ok = await passwords.verify(stored, password or "")
-    else:
-        ok = await asyncio.to_thread(security.verify_password, stored, password or "")
+    ok = await security.verify_off_loop(user.password_hash if user else None, password or "", passwords)
     if not ok or user is None:
         session.add_all([LoginFailure(key=user_key, at=now), LoginFailure(key=ip_key, at=now)])
         await session.execute(delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW))

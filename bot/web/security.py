@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import hmac
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
@@ -77,6 +77,13 @@ async def hash_off_loop(password: str, worker: PasswordWorker | None = None) -> 
     if worker is not None:
         return await worker.hash(password)
     return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_off_loop(stored_hash: str | None, password: str, worker: PasswordWorker | None = None) -> bool:
+    """``verify_password`` in a thread (the web's bounded worker when given)."""
+    if worker is not None:
+        return await worker.verify(stored_hash, password)
+    return await asyncio.to_thread(verify_password, stored_hash, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:
