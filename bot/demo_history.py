@@ -133,15 +133,17 @@ async def prepare_demo(settings: Settings, *, empty: bool = False, show_progress
 
 
 async def generate_history(settings: Settings, *, until: datetime | None = None, days: int = DAYS,
-                           seed: int = SEED, progress: Any = None) -> HistorySummary:
+                           seed: int = SEED, progress: Any = None, inline_sqlite: bool = True) -> HistorySummary:
     """Run the sample district from ``until - days`` to ``until`` (default: now) on ``settings``'
-    database, which must be empty or hold only the sample organisation."""
+    database, which must be empty or hold only the sample organisation. On SQLite the statements
+    run in the event loop's thread (``bot.inline_sqlite``; ``inline_sqlite=False``: through
+    aiosqlite's worker thread as in serving, for the benchmark's comparison)."""
     from bot.clock import SystemClock
 
     clock_tz = SystemClock(settings.timezone)
     end = (until or clock_tz.now()).astimezone(clock_tz.tz)
     start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    writer = _History(settings, start, end, random.Random(seed), progress)
+    writer = _History(settings, start, end, random.Random(seed), progress, inline_sqlite)
     started = time.perf_counter()
     with _quiet():
         await writer.open()
@@ -156,7 +158,7 @@ async def generate_history(settings: Settings, *, until: datetime | None = None,
 # ---------------------------------------------------------------------------- the run
 class _History:
     def __init__(self, settings: Settings, start: datetime, end: datetime, rng: random.Random,
-                 progress: Any) -> None:
+                 progress: Any, inline_sqlite: bool = True) -> None:
         outbox = {**settings.outbox.model_dump(), **FAST_OUTBOX}
         self.settings = settings.model_copy(update={
             "org_file": settings.org_file or SAMPLE_ORG,
@@ -166,7 +168,9 @@ class _History:
         self.transport = FakeTransport(account=ACCOUNT, now=self.clock.now)
         self.summary = HistorySummary(since=start, until=end)
         self.progress = progress
+        self.inline_sqlite = inline_sqlite
         self.app: Any = None
+        self.engine: Any = None  # SQLite: statements inline (bot.inline_sqlite); else the app's own
         self._queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -183,7 +187,12 @@ class _History:
         from bot.app import BotApp
         from bot.orgimport import apply_plan, parse_file
 
-        self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng)
+        if self.inline_sqlite and self.settings.database_url.startswith("sqlite"):
+            from bot.inline_sqlite import create_inline_engine
+
+            self.engine = create_inline_engine(self.settings.database_url)
+        self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng,
+                          engine=self.engine)
         await self.app.open()  # loads the sample organisation into the empty database
         async with self.app.sessions() as session:
             await apply_plan(session, parse_file(EXTRA_ORG), self.clock.now(), account=ACCOUNT)
@@ -193,8 +202,12 @@ class _History:
         await self._load_directory()
 
     async def close(self) -> None:
-        if self.app is not None:
-            await self.app.stop()
+        try:
+            if self.app is not None:
+                await self.app.stop()
+        finally:
+            if self.engine is not None:
+                await self.engine.dispose()
 
     async def _load_directory(self) -> None:
         from bot.models import Building, ChatGroup, Compound, Identity, Person

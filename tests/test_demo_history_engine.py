@@ -1,0 +1,46 @@
+"""The engine the demo history is generated on (bot/inline_sqlite.py): SQLite statements run in
+the event loop's thread, without fsync, and a lock conflict fails at once (busy_timeout 0)."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.inline_sqlite import create_inline_engine
+
+def _url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}"
+
+
+@pytest.mark.asyncio
+async def test_statements_run_without_a_worker_thread(tmp_path):
+    engine = create_inline_engine(_url(tmp_path))
+    threads = set(threading.enumerate())
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1), (2)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT sum(n) FROM t"))).scalar_one() == 3
+            assert set(threading.enumerate()) == threads
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_connections_skip_fsync_and_do_not_wait_for_locks(tmp_path):
+    engine = create_inline_engine(_url(tmp_path))
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 0
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 0
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+def test_only_sqlite_urls_are_accepted():
+    with pytest.raises(ValueError):
+        create_inline_engine("postgresql+asyncpg://zhibu@localhost/zhibu")
