@@ -24,8 +24,12 @@ def _ascii(value: Any) -> str:
 async def record_dead_letter(engine: AsyncEngine, values: dict[str, Any], raw_text: str | None,
                              error: BaseException, now: datetime) -> None:
     """Keep a message whose row could not be stored; raises if even this fails."""
-    log.warning("inbound message %s of account %s could not be stored, set aside as a dead letter: %s",
-                _ascii(values.get("platform_message_id")), _ascii(values.get("account")), error)
+    # First line only: the driver's full text lists the statement's parameters, the resident's
+    # message among them (phone numbers and all); that text belongs in the row, not in a log.
+    reason = str(error).splitlines()[0] if str(error) else ""
+    log.warning("inbound message %s of account %s could not be stored, set aside as a dead letter: %s: %s",
+                _ascii(values.get("platform_message_id")), _ascii(values.get("account")),
+                type(error).__name__, reason)
     row = dict(
         account=_ascii(values.get("account")), platform_message_id=_ascii(values.get("platform_message_id")),
         chat_platform_id=_ascii(values.get("chat_platform_id")),

@@ -127,6 +127,16 @@ async def test_a_dead_lettered_message_is_logged_at_warning(h, caplog):
     assert any(r.levelno == logging.WARNING and "dead letter" in r.getMessage() for r in caplog.records)
 
 
+async def test_a_dead_letters_log_line_does_not_carry_the_messages_text(h, caplog):
+    # The driver's error lists the statement's parameters, the resident's text among them;
+    # the text is kept in the dead letter row, a log line must not repeat it (phone numbers).
+    await refuse_text_in_database(h, "毒13812345678")
+    with caplog.at_level(logging.WARNING, logger="bot.deadletters"):
+        await h.say(GROUP, "张三", "毒13812345678")
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.deadletters"]
+    assert lines and not any("13812345678" in line for line in lines)
+
+
 # ------------------------------------------------------------------ 2. stored messages survive any downtime
 async def test_an_urgent_report_stored_before_a_long_stop_still_becomes_a_ticket(h):
     await stored_but_never_processed(h, incoming(h, "crash-1", ELEVATOR))
