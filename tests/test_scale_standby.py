@@ -2,6 +2,8 @@
 nothing of that account until it holds the account's lease (PostgreSQL)."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -30,3 +32,34 @@ async def test_a_second_process_for_a_served_account_leaves_its_sends_in_flight_
             assert second.leases.held == set()  # the lease is live: it waits for it
         finally:
             await second.stop()
+
+
+async def wait_until(predicate, limit: float = 30.0) -> None:  # noqa: ANN001
+    """Bounded wait on a condition (the leases run on the database's real clock)."""
+    for _ in range(int(limit / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_a_process_that_lost_its_lease_disconnects_and_the_standby_serves_the_account(pg_url):
+    short = {"accounts": {"lease_seconds": 1, "tick_seconds": 0.25}}
+    async with BotHarness(database_url=pg_url, account="east", settings=short) as h:
+        await h.bot.start()
+        hung = next(t for t in h.bot._tasks if t.get_name() == "account-leases")
+        hung.cancel()  # the process hangs: it stops renewing, its transport stays connected
+        standby_transport = FakeTransport(account="east", now=h.clock.now)
+        standby = BotApp(h.settings.model_copy(update={"accounts": h.settings.accounts.model_copy(
+            update={"standby": True})}), transports=[standby_transport], clock=h.clock)
+        await standby.open()
+        await standby.start()
+        try:
+            assert standby_transport.sink is None  # waits while the lease is live
+            await wait_until(lambda: standby.leases.held == {"east"})
+            assert standby_transport.sink is standby  # took over: its event stream is connected
+            h.bot._tasks.append(asyncio.create_task(h.bot._hold_accounts_forever()))  # it wakes up
+            await wait_until(lambda: h.transport.sink is None)
+            assert h.bot.sender.serving() == []
+        finally:
+            await standby.stop()
