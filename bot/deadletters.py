@@ -12,13 +12,9 @@ from bot.models.deadletters import DeadLetter
 
 log = logging.getLogger(__name__)
 
-# The raw text is kept as its repr, cut here (a dead letter is for inspection, not replay).
+# Fields are kept as their ascii() repr, storable in every database whatever they hold; the
+# raw text is cut here (a dead letter is for inspection, not replay).
 TEXT_REPR_LIMIT = 20_000
-
-
-def _ascii(value: Any) -> str:
-    """Escaped form of anything: pure ASCII, storable in every database."""
-    return ascii(value)
 
 
 async def record_dead_letter(engine: AsyncEngine, values: dict[str, Any], raw_text: str | None,
@@ -28,15 +24,15 @@ async def record_dead_letter(engine: AsyncEngine, values: dict[str, Any], raw_te
     # message among them (phone numbers and all); that text belongs in the row, not in a log.
     reason = str(error).splitlines()[0] if str(error) else ""
     log.warning("inbound message %s of account %s could not be stored, set aside as a dead letter: %s: %s",
-                _ascii(values.get("platform_message_id")), _ascii(values.get("account")),
+                ascii(values.get("platform_message_id")), ascii(values.get("account")),
                 type(error).__name__, reason)
     row = dict(
-        account=_ascii(values.get("account")), platform_message_id=_ascii(values.get("platform_message_id")),
-        chat_platform_id=_ascii(values.get("chat_platform_id")),
-        sender_platform_id=_ascii(values.get("sender_platform_id")),
+        account=ascii(values.get("account")), platform_message_id=ascii(values.get("platform_message_id")),
+        chat_platform_id=ascii(values.get("chat_platform_id")),
+        sender_platform_id=ascii(values.get("sender_platform_id")),
         kind=str(values.get("kind", ""))[:16].encode("ascii", "replace").decode(),
-        text_repr=_ascii(raw_text if raw_text is not None else values.get("text"))[:TEXT_REPR_LIMIT],
-        error=_ascii(f"{type(error).__name__}: {error}")[:4000], sent_at=values.get("sent_at"), failed_at=now,
+        text_repr=ascii(raw_text if raw_text is not None else values.get("text"))[:TEXT_REPR_LIMIT],
+        error=ascii(f"{type(error).__name__}: {error}")[:4000], sent_at=values.get("sent_at"), failed_at=now,
     )
     async with engine.begin() as conn:
         await conn.execute(DeadLetter.__table__.insert(), [row])
