@@ -87,7 +87,7 @@ async def cmd_db_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_import_org(args: argparse.Namespace, app: Any) -> int:
-    from bot.orgimport import OrgImportError, choose_account, groups_elsewhere, parse_file
+    from bot.orgimport import OrgImportError, apply_plan_with_progress, choose_account, groups_elsewhere, parse_file
 
     configured = [a.name for a in app.settings.wechaty.all_accounts()]
     try:
@@ -98,8 +98,6 @@ async def cmd_import_org(args: argparse.Namespace, app: Any) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    from bot.progress import apply_plan_with_progress
-
     async with app.sessions() as session:
         result = await apply_plan_with_progress(session, plan, app.clock.now(), account=account)
         await session.commit()

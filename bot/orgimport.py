@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Awaitable, Callable
 
 import yaml
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from bot.models import (
     Branch, Building, ChatGroup, Community, Compound, District, Identity, Person, PropertyProject,
     Role, RoleName, Street,
 )
+from bot.progress import progress
 from bot.texts.core import ROLE_LABELS
 
 ROLE_BY_LABEL = {label: code for code, label in ROLE_LABELS.items()} | {
@@ -451,3 +452,30 @@ def chunk_plan(plan: OrgPlan, size: int = 50) -> list[OrgPlan]:
         chunks.append(OrgPlan(plan.district, account=plan.account,
                               compounds={n: plan.compounds[n] for n in names}, people=people))
     return chunks
+
+
+async def apply_in_chunks(session: AsyncSession, plan: OrgPlan, now: datetime, *, account: str, size: int = 50,
+                          advance: Callable[[int], Awaitable[None]] | None = None) -> ImportResult:
+    """``apply_plan`` chunk by chunk (``chunk_plan``) in the caller's one transaction; after each
+    chunk ``advance`` is told how many people (1 for the compounds) it covered."""
+    total = ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=0, roles=0)
+    for chunk in chunk_plan(plan, size):
+        result = await apply_plan(session, chunk, now, account=account)
+        total.groups = total.groups or result.groups
+        total.roles += result.roles
+        for other, count in result.moved.items():
+            total.moved[other] = total.moved.get(other, 0) + count
+        total.served_elsewhere += [s for s in result.served_elsewhere if s not in total.served_elsewhere]
+        if advance is not None:
+            await advance(len(chunk.people) or 1)
+    return total
+
+
+async def apply_plan_with_progress(session: AsyncSession, plan: OrgPlan, now: datetime, *, account: str,
+                                   desc: str = "正在导入名册", file: IO[str] | None = None) -> ImportResult:
+    """``apply_in_chunks`` moving a command-line bar per person."""
+    with progress(len(plan.people) + 1, desc, unit="人", file=file) as bar:
+        async def advance(n: int) -> None:
+            bar.update(n)
+
+        return await apply_in_chunks(session, plan, now, account=account, advance=advance)

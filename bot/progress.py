@@ -94,22 +94,3 @@ def _is_terminal(stream: Any) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # a closed stream
         return False
-
-
-async def apply_plan_with_progress(session: Any, plan: Any, now: Any, *, account: str, desc: str = "正在导入名册",
-                                   file: IO[str] | None = None) -> Any:
-    """``bot.orgimport.apply_plan`` in the dashboard import's chunks (compounds first, then 50
-    people at a time) in the caller's one transaction, moving a bar per person."""
-    from bot.orgimport import ImportResult, apply_plan, chunk_plan
-
-    total = ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=0, roles=0)
-    with progress(len(plan.people) + 1, desc, unit="人", file=file) as bar:
-        for chunk in chunk_plan(plan):
-            result = await apply_plan(session, chunk, now, account=account)
-            total.groups = total.groups or result.groups
-            total.roles += result.roles
-            for other, count in result.moved.items():
-                total.moved[other] = total.moved.get(other, 0) + count
-            total.served_elsewhere += [s for s in result.served_elsewhere if s not in total.served_elsewhere]
-            bar.update(len(chunk.people) or 1)
-    return total

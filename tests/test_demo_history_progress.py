@@ -9,8 +9,8 @@ from pathlib import Path
 from bot import db
 from bot.cli import main
 from bot.config import SAMPLE_ORG
-from bot.orgimport import parse_file
-from bot.progress import apply_plan_with_progress, progress
+from bot.orgimport import apply_plan_with_progress, parse_file
+from bot.progress import progress
 
 
 class Terminal(io.StringIO):

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from bot.models import District
-from bot.orgimport import OrgImportError, OrgPlan, apply_plan, choose_account, chunk_plan, parse_file
+from bot.orgimport import OrgImportError, OrgPlan, apply_in_chunks, choose_account, parse_file
 from bot.texts import web as T
 from bot.web.accounts import audit
 from bot.web.principal import Principal
@@ -128,20 +128,18 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
         job.problems = [problem_of(p, str(path), job.filename) for p in exc.problems]
         job.status = "failed"
         return
-    chunks = chunk_plan(plan, CHUNK)
     job.total = len(plan.people) + 1
-    roles = groups = 0
     now = app.clock.now()
+
+    async def advance(n: int) -> None:
+        job.done += n
+        await asyncio.sleep(0)  # let the progress poll in
+
     async with app.sessions() as session:
         try:
-            for chunk in chunks:
-                result = await apply_plan(session, chunk, now, account=account)
-                roles += result.roles
-                groups = groups or result.groups
-                job.done += len(chunk.people) or 1
-                await asyncio.sleep(0)  # let the progress poll in
-            job.result = {"compounds": len(plan.compounds), "people": len(plan.people), "groups": groups,
-                          "roles": roles}
+            result = await apply_in_chunks(session, plan, now, account=account, size=CHUNK, advance=advance)
+            job.result = {"compounds": result.compounds, "people": result.people, "groups": result.groups,
+                          "roles": result.roles}
             audit(session, now, user.username, "roster", 0, "imported", note=job.filename, data=job.result)
             await session.commit()
         except Exception as exc:  # noqa: BLE001  (a database error: nothing was written)
