@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from bot.context import Context
-from bot.models.rating import CompoundRating, PropertyReview, RatingRun, RunStatus
+from bot.models import PropertyProject
 from bot.roles import STAFF_ROLES
 from bot.router import Router
 from bot.services.rating import entries as E
@@ -55,11 +53,7 @@ async def standing(ctx: Context, args: str) -> None:
     advice = runs.advice_lines(r.items + r.property_detail.get("objective", []))
     if advice:
         text += T.STANDING_ADVICE.format(lines="".join(T.RESULT_ADVICE_LINE.format(line=a) for a in advice))
-    last = (await ctx.session.execute(select(RatingRun.period, CompoundRating.stars, CompoundRating.klass).join(
-        CompoundRating, CompoundRating.run_id == RatingRun.id).where(
-        CompoundRating.compound_id == cid, RatingRun.period != period,
-        RatingRun.status.in_([RunStatus.APPROVED, RunStatus.PUBLISHED])).order_by(RatingRun.starts_at.desc())
-        .limit(1))).first()
+    last = await runs.last_result(ctx.deps, cid, other_than=period)
     if last is not None:
         text += T.STANDING_LAST.format(period=periods.label(last[0]), stars=runs.stars_text(last[1]), klass=last[2])
     ctx.reply(text)
@@ -95,8 +89,6 @@ async def property_form(ctx: Context, args: str) -> None:
 
 
 async def _project_name(ctx: Context, project_id: int) -> str:
-    from bot.models import PropertyProject
-
     project = await ctx.session.get(PropertyProject, project_id)
     return project.name if project else ""
 
@@ -107,8 +99,7 @@ async def _show_form(ctx: Context, cid: int, period: str, std) -> None:  # noqa:
         ctx.reply(T.NO_PROJECT)
         return
     form = std.property.form
-    current = (await ctx.session.execute(select(PropertyReview).where(
-        PropertyReview.project_id == project_id, PropertyReview.period == period))).scalar_one_or_none()
+    current = await E.review_of(ctx.deps, project_id, period)
     current_text = ""
     if current is not None:
         current_text = T.FORM_CURRENT.format(scores=" ".join(f"{current.scores.get(i.key, 0):g}" for i in form),

@@ -109,8 +109,7 @@ async def submit_review(deps: Deps, actor: Actor, standard: Standard, compound_i
         raise ServiceError(T.NO_PROJECT)
     total = form_total(standard, scores)
     clean = {i.key: float(scores[i.key]) for i in standard.property.form}
-    review = (await deps.session.execute(select(PropertyReview).where(
-        PropertyReview.project_id == project_id, PropertyReview.period == period))).scalar_one_or_none()
+    review = await review_of(deps, project_id, period)
     before = review.form_score if review else None
     if review is None:
         review = PropertyReview(project_id=project_id, compound_id=compound_id, period=period, scores=clean,
@@ -126,6 +125,12 @@ async def submit_review(deps: Deps, actor: Actor, standard: Standard, compound_i
               from_state=None if before is None else f"{before:g}", to_state=f"{total:g}",
               note=note, data={"period": period, "scores": clean})
     return review
+
+
+async def review_of(deps: Deps, project_id: int, period: str) -> PropertyReview | None:
+    """The project's form for the period, if submitted."""
+    return (await deps.session.execute(select(PropertyReview).where(
+        PropertyReview.project_id == project_id, PropertyReview.period == period))).scalar_one_or_none()
 
 
 async def reviews_for(deps: Deps, period: str) -> dict[int, PropertyReview]:

@@ -184,6 +184,16 @@ async def history(deps: Deps, compound_id: int) -> list[tuple[RatingRun, Compoun
     return [(run, row) for run, row in rows]
 
 
+async def last_result(deps: Deps, compound_id: int, other_than: str) -> tuple[str, int, str] | None:
+    """(period, stars, class) of the compound's latest approved or published rating of another period."""
+    row = (await deps.session.execute(select(RatingRun.period, CompoundRating.stars, CompoundRating.klass).join(
+        CompoundRating, CompoundRating.run_id == RatingRun.id).where(
+        CompoundRating.compound_id == compound_id, RatingRun.period != other_than,
+        RatingRun.status.in_([RunStatus.APPROVED, RunStatus.PUBLISHED])).order_by(RatingRun.starts_at.desc())
+        .limit(1))).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 def advice_lines(items: list[dict], limit: int = 5) -> list[str]:
     """What would raise the score most: the items furthest below their maximum, with advice."""
     gaps = sorted((i for i in items if i.get("advice")), key=lambda i: -(i["max"] - i["points"]))
