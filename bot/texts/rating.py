@@ -67,3 +67,20 @@ REASON_RED = "评分{score:g}≥{min:g}且投诉{complaints}件≤{max}"
 REASON_LOW_SCORE = "评分{score:g}<{max:g}"
 REASON_COMPLAINTS = "投诉{complaints}件≥{min}"
 REASON_RANKING = "连续{months}个月进入投诉前30名"
+
+# ---------------------------------------------------------------- dashboard pages
+WEB_PICK_PERIOD = "请选择评定期"
+WEB_NO_RUN = "没有这一期的评星"
+WEB_RUN_DONE = {"compute": "已计算评星草稿", "review": "已审核{marked}个小区", "approve": "已审定",
+                "publish": "已发布结果"}
+WEB_RUN_FLASH = "{period}：{done}。"
+WEB_ADJUSTED = "已调整星级，理由已记入操作记录。"
+WEB_BAD_DATE = "日期格式应为 2026-12-31"
+WEB_BAD_MONTH = "月份格式应为 2026-11"
+WEB_ENTRY_INCOMPLETE = "请选择类别并填写事项"
+WEB_ENTRY_ADDED = "已录入。"
+WEB_ENTRY_CLOSED = "已整改销号。"
+WEB_FORM_SCORE_MISSING = "请填写“{name}”的分数"
+WEB_FORM_SAVED = "物业评议已保存。"
+WEB_EXPORT_NAME = "评星{period}"
+WEB_DISTRIBUTION = "星级分布"

@@ -13,6 +13,7 @@ from bot.services.rankings import previous_month
 from bot.services.rating import entries as E
 from bot.services.rating import lists as L
 from bot.services.rating import periods, runs, standard
+from bot.texts import rating as T
 from bot.web import charts
 from bot.web.errors import forbidden, invalid
 from bot.web.pages.common import community_options, export, export_format
@@ -39,9 +40,10 @@ async def rating_page(request: web.Request) -> web.Response:
         view = await V.overview(d, user, period, community_id, street)
         streets = V.street_options(user, d)
     if export_format(request):
-        return export(request, V.run_table(view), f"评星{view.run.period if view.run else ''}")
+        return export(request, V.run_table(view), T.WEB_EXPORT_NAME.format(period=view.run.period if view.run else ""))
     std = standard.for_settings(app.settings)
-    chart = charts.columns(view.distribution, "星级分布", unit="个") if view.rows else charts.empty("星级分布")
+    chart = (charts.columns(view.distribution, T.WEB_DISTRIBUTION, unit="个") if view.rows
+             else charts.empty(T.WEB_DISTRIBUTION))
     roles = user.actor().roles
     return render(request, "rating.html", {
         "active": "rating", "v": view, "chart": chart, "std": std, "status": V.STATUS,
@@ -66,12 +68,12 @@ async def _run_action(request: web.Request, action: str) -> web.Response:
                 if not user.actor().roles.has("district_staff"):
                     raise forbidden()
                 if not period:
-                    raise invalid("period", "请选择评定期")
+                    raise invalid("period", T.WEB_PICK_PERIOD)
                 await runs.compute_run(d, std, period, user.actor())
             else:
                 run = await runs.run_for(d, period)
                 if run is None:
-                    raise invalid("period", "没有这一期的评星")
+                    raise invalid("period", T.WEB_NO_RUN)
                 if action == "review":
                     marked = await runs.review(d, user.actor(), run)
                 elif action == "approve":
@@ -85,9 +87,8 @@ async def _run_action(request: web.Request, action: str) -> web.Response:
             return redirect(request, f"{BASE}?period={period}", str(exc), "err")
         await session.commit()
     bot(request).outbox.notify()
-    done = {"compute": "已计算评星草稿", "review": "已审核{marked}个小区", "approve": "已审定",
-            "publish": "已发布结果"}[action].format(marked=marked)
-    return redirect(request, f"{BASE}?period={period}", f"{periods.label(period)}：{done}。")
+    done = T.WEB_RUN_DONE[action].format(marked=marked)
+    return redirect(request, f"{BASE}?period={period}", T.WEB_RUN_FLASH.format(period=periods.label(period), done=done))
 
 
 @routes.post("/rating/run")
@@ -142,14 +143,14 @@ async def adjust(request: web.Request) -> web.Response:
             await session.rollback()
             return redirect(request, _back(cid), str(exc), "err")
         await session.commit()
-    return redirect(request, _back(cid), "已调整星级，理由已记入操作记录。")
+    return redirect(request, _back(cid), T.WEB_ADJUSTED)
 
 
 def _date(value: str) -> datetime | None:
     try:
         return datetime.strptime(value.strip(), "%Y-%m-%d") if value.strip() else None
     except ValueError:
-        raise invalid("date", "日期格式应为 2026-12-31") from None
+        raise invalid("date", T.WEB_BAD_DATE) from None
 
 
 @routes.post(r"/rating/compounds/{compound_id:\d+}/entries")
@@ -162,7 +163,7 @@ async def add_entry(request: web.Request) -> web.Response:
     kind = str(form.get("kind", ""))
     title = str(form.get("title", "")).strip()
     if kind not in {k.value for k in EntryKind} or not title:
-        raise invalid("title", "请选择类别并填写事项")
+        raise invalid("title", T.WEB_ENTRY_INCOMPLETE)
     occurred = _date(str(form.get("occurred_on", "")))
     deadline = _date(str(form.get("deadline", "")))
     tz = app.clock.tz
@@ -179,7 +180,7 @@ async def add_entry(request: web.Request) -> web.Response:
             await session.rollback()
             return redirect(request, _back(cid), str(exc), "err")
         await session.commit()
-    return redirect(request, _back(cid), "已录入。")
+    return redirect(request, _back(cid), T.WEB_ENTRY_ADDED)
 
 
 @routes.post(r"/rating/entries/{entry_id:\d+}/close")
@@ -194,7 +195,7 @@ async def close_entry(request: web.Request) -> web.Response:
             return redirect(request, BASE, str(exc), "err")
         cid = entry.compound_id
         await session.commit()
-    return redirect(request, _back(cid), "已整改销号。")
+    return redirect(request, _back(cid), T.WEB_ENTRY_CLOSED)
 
 
 @routes.post(r"/rating/compounds/{compound_id:\d+}/property")
@@ -210,7 +211,7 @@ async def property_form(request: web.Request) -> web.Response:
         try:
             scores[item.key] = float(str(form.get(item.key, "")))
         except ValueError:
-            raise invalid(item.key, f"请填写“{item.name}”的分数") from None
+            raise invalid(item.key, T.WEB_FORM_SCORE_MISSING.format(name=item.name)) from None
     period = periods.period_of(app.clock.local(), std.period)
     async with db(request) as session:
         try:
@@ -220,7 +221,7 @@ async def property_form(request: web.Request) -> web.Response:
             await session.rollback()
             return redirect(request, _back(cid), str(exc), "err")
         await session.commit()
-    return redirect(request, _back(cid), "物业评议已保存。")
+    return redirect(request, _back(cid), T.WEB_FORM_SAVED)
 
 
 @routes.get("/rating/lists")
@@ -228,7 +229,7 @@ async def lists_page(request: web.Request) -> web.Response:
     user, app = principal(request), bot(request)
     month = request.query.get("month") or previous_month(app.clock.local())
     if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
-        raise invalid("month", "月份格式应为 2026-11")
+        raise invalid("month", T.WEB_BAD_MONTH)
     async with db(request) as session:
         d = deps(request, session)
         if export_format(request) == "xlsx":
