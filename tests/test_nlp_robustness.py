@@ -1,9 +1,8 @@
 """Bad input gives a valid Analysis, never an exception, in bounded time."""
-import time
-
 import pytest
 
 import nlp
+from nlp.normalize import MAX_MODEL_CHARS
 
 
 @pytest.mark.parametrize(
@@ -47,10 +46,15 @@ def test_full_width_and_zero_width_characters_are_normalised():
 
 
 def test_very_long_message_is_bounded_and_still_finds_urgent_words():
+    # Bounded by construction, not by a stopwatch (a timed assert flakes on a loaded machine;
+    # bench/nlp.py measures speed): word segmentation, the costly step, sees only the model's window.
+    analyzer = nlp.Analyzer.load()
+    segmented: list[int] = []
+    tokens = analyzer.tokenizer.tokens
+    analyzer.tokenizer.tokens = lambda text: segmented.append(len(text)) or tokens(text)
     text = "今天天气不错，大家出去走走。" * 7000 + "楼道里有很大的煤气味，快来人"
-    start = time.perf_counter()
-    a = nlp.analyze(text)
-    assert time.perf_counter() - start < 1.0
+    a = analyzer.analyze(text)
+    assert segmented and max(segmented) <= MAX_MODEL_CHARS
     assert a.urgent and a.truncated
     assert any(r.startswith("截断:") for r in a.reasons)
 
