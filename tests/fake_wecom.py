@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bot.app import BotApp
@@ -88,6 +89,15 @@ class FakeWecom:
         if path == "/cgi-bin/externalcontact/remind_groupmsg_send":
             return {"errcode": 0, "errmsg": "ok"}
         return {"errcode": 404, "errmsg": f"no such fake endpoint {path}"}
+
+
+@pytest.fixture
+async def fake():  # noqa: ANN201
+    """A started FakeWecom, stopped after the test (test modules import this fixture)."""
+    server = FakeWecom()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 class WecomHarness(BotHarness):

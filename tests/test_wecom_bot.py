@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.invites import create_invite
 from bot.models import Identity, InboundMessage, Person
 from bot.models.messages import OutboxMessage, OutboxStatus
-from fake_wecom import AES_KEY, TOKEN, FakeWecom, WecomHarness
+from fake_wecom import AES_KEY, TOKEN, FakeWecom, WecomHarness, fake  # noqa: F401  (fake: the server fixture)
 
 # WeCom's published test vector (a self-built app's callback: receive id = CorpID).
 CORP_ID = "wx5823bf96d3bd56c7"
@@ -18,14 +18,6 @@ VECTOR = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestam
           "nonce": "263014780",
           "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="}
 BOT = {"name": "staff", "token": TOKEN, "encoding_aes_key": AES_KEY}
-
-
-@pytest.fixture
-async def fake():
-    server = FakeWecom()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

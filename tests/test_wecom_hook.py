@@ -10,18 +10,10 @@ from sqlalchemy import select
 from bot.models import ChatGroup
 from bot.models.messages import OutboxMessage, OutboxStatus, Priority
 from bot.transports.wecom.hook import split_utf8
-from fake_wecom import HOOK_KEY, FakeWecom, WecomHarness
+from fake_wecom import HOOK_KEY, FakeWecom, WecomHarness, fake  # noqa: F401  (fake: the server fixture)
 
 ACCOUNT = "wecom-hook:duty"
 HOOK = {"name": "duty", "key": HOOK_KEY, "topic": "阳光花园值班群", "compound": "阳光花园"}
-
-
-@pytest.fixture
-async def fake():
-    server = FakeWecom()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

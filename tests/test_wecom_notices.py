@@ -10,20 +10,12 @@ from sqlalchemy import select
 from bot.models import Event
 from bot.models.notices import DeliveryStatus, Notice, NoticeDelivery
 from bot.transports.wecom.customer import GroupSendTracker
-from fake_wecom import FakeWecom, WecomHarness
+from fake_wecom import WecomHarness, fake  # noqa: F401  (fake: the server fixture)
 
 CHAT = "wrCustomer01"
 CUSTOMER = {"corp_id": "ww-corp", "customer_contact": {
     "secret": "cc-secret", "sender": "WangQunZhu",
     "groups": [{"chat_id": CHAT, "topic": "阳光花园业主群（企业微信）", "compound": "阳光花园"}]}}
-
-
-@pytest.fixture
-async def fake():
-    server = FakeWecom()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
