@@ -1,20 +1,28 @@
 """Demo history benchmark: how long ``zhibu demo``'s first start spends generating the sample
 district's six months (bot/demo_history.py), and what it made.
 
-    python bench/demo_history.py [--days 182] [--db PATH]
+    python bench/demo_history.py [--days 182] [--db PATH] [--compare] [--serve]
 
 Prints wall-clock and CPU seconds (CPU is the figure to compare on a shared machine: the wall
 clock includes waiting for other processes), where the time went (chat messages through the
 dispatcher, scheduler ticks, service calls, the rest), the counts, and the peak RSS.
+``--compare``: first with SQLite statements on aiosqlite's worker thread (as before the
+generator had its own engine), then inline (``bot.inline_sqlite``, what ``zhibu demo`` does).
+``--serve``: instead, ``zhibu demo`` end to end on a fresh database: seconds from starting the
+process until its web page answers.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,26 +46,36 @@ def _timed(cpu: dict[str, list[float]], name: str, func):  # noqa: ANN001, ANN20
     return wrapper
 
 
-async def main(days: int, path: Path) -> None:
-    import bot.demo_history as DH
-    from bot.config import Settings
+_cpu: dict[str, list[float]] = {}
 
-    cpu: dict[str, list[float]] = {}
-    DH._History._deliver = _timed(cpu, "chat messages", DH._History._deliver)
-    DH._History._tick = _timed(cpu, "scheduler ticks", DH._History._tick)
-    DH._History.open = _timed(cpu, "schema + sample org", DH._History.open)
+
+def _instrument() -> None:
+    import bot.demo_history as DH
+
+    DH._History._deliver = _timed(_cpu, "chat messages", DH._History._deliver)
+    DH._History._tick = _timed(_cpu, "scheduler ticks", DH._History._tick)
+    DH._History.open = _timed(_cpu, "schema + sample org", DH._History.open)
     for name in ("_service_ticket_action", "_service_step"):
         original = getattr(DH._History, name)
 
         def make(original=original):  # noqa: ANN001, ANN202
             def factory(self, *args):  # noqa: ANN001, ANN002, ANN202
-                return _timed(cpu, "service calls (other compounds)", original(self, *args))
+                return _timed(_cpu, "service calls (other compounds)", original(self, *args))
             return factory
         setattr(DH._History, name, make())
+
+
+async def main(days: int, path: Path, *, inline_sqlite: bool = True) -> None:
+    import bot.demo_history as DH
+    from bot.config import Settings
+
+    cpu = _cpu
+    cpu.clear()
     settings = Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{path}"})
     wall, started = time.perf_counter(), time.process_time()
-    summary = await DH.generate_history(settings, until=UNTIL, days=days)
+    summary = await DH.generate_history(settings, until=UNTIL, days=days, inline_sqlite=inline_sqlite)
     total_cpu, total_wall = time.process_time() - started, time.perf_counter() - wall
+    print(f"-- SQLite statements {'inline' if inline_sqlite else 'on the aiosqlite worker thread'}")
     print(summary.line())
     print(f"wall {total_wall:.1f} s, CPU {total_cpu:.1f} s")
     accounted = 0.0
@@ -69,10 +87,49 @@ async def main(days: int, path: Path) -> None:
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
+def serve(directory: Path) -> None:
+    """``zhibu demo``'s first start, timed until its web page answers."""
+    with socket.socket() as probe:  # a free port, so a running demo is not disturbed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'demo.db'}",
+           "ZHIBU_WEB__PORT": str(port), "ZHIBU_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    log_path = directory / "demo.log"  # a file, not a pipe: a full pipe would stall the process
+    started, cpu_before = time.perf_counter(), os.times()
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=directory, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"zhibu demo exited ({process.returncode}):\n{log_path.read_text()}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.2)  # polling a port: nothing to wait on
+        wall = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    cpu = sum(os.times()[2:4]) - sum(cpu_before[2:4])
+    lines = [line for line in log_path.read_text().splitlines() if line.startswith("示例历史")]
+    print(lines[0] if lines else "(no history line)")
+    print(f"zhibu demo, first start: serving after {wall:.1f} s wall ({cpu:.1f} s CPU of the whole process)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=182)
     parser.add_argument("--db", type=Path)
+    parser.add_argument("--compare", action="store_true", help="worker-thread SQLite first, then inline")
+    parser.add_argument("--serve", action="store_true", help="time zhibu demo's first start end to end")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="zhibu-bench-demo-") as tmp:
-        asyncio.run(main(args.days, args.db or Path(tmp) / "demo.db"))
+        if args.serve:
+            serve(Path(tmp))
+        else:
+            _instrument()
+            for n, inline in enumerate((False, True) if args.compare else (True,)):
+                path = args.db if args.db and not args.compare else Path(tmp) / f"demo{n}.db"
+                asyncio.run(main(args.days, path, inline_sqlite=inline))
