@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy import func, select
@@ -18,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot import db
 from bot.clock import Clock, SystemClock
 from bot.config import LOOPBACK_HOSTS, Settings
+from bot.deadletters import dead_letter_count
 from bot.models import ChatGroup, Compound, InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, Person
 from bot.models.web import WebUser
-from bot.privacy import mask_pii
+from bot.outbox import OutboxRow, outbox_report
 from bot.texts import doctor as T
 from bot.transports.gateway_probe import GatewayProbe, probe_gateway
 
@@ -137,54 +137,22 @@ async def check_groups(session: AsyncSession, settings: Settings, probes: dict[s
 
 
 # ---------------------------------------------------------------- outbox and inbound
-async def delivery_report(session: AsyncSession, now: datetime) -> Any:
-    """bot.outbox's report (waiting and failed sends with reasons); a plain query where it is absent."""
-    try:
-        from bot.outbox import outbox_report
-    except ImportError:
-        outbox_report = None
-    if outbox_report is not None:
-        return await outbox_report(session, now)
-    since = now - timedelta(days=7)
-    counts = dict((await session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
-
-    def rows(result) -> list[Any]:  # noqa: ANN001
-        return [SimpleNamespace(id=r.id, status=r.status, account=r.account, group_id=r.group_id,
-                                person_id=r.person_id, created_at=r.created_at, attempts=r.attempts,
-                                reason=r.error, preview=mask_pii(r.text[:60])) for r in result.scalars()]
-
-    waiting = rows(await session.execute(select(OutboxMessage).where(
-        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
-        .order_by(OutboxMessage.priority, OutboxMessage.id).limit(50)))
-    problems = rows(await session.execute(select(OutboxMessage).where(
-        OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.UNCERTAIN, OutboxStatus.EXPIRED)),
-        OutboxMessage.created_at >= since).order_by(OutboxMessage.id.desc()).limit(50)))
-    return SimpleNamespace(counts=counts, waiting=waiting, problems=problems, paused={}, undelivered_urgent=0)
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 async def check_outbox(session: AsyncSession, clock: Clock) -> list[Finding]:
     now = clock.now()
-    report = await delivery_report(session, now)
+    report = await outbox_report(session, now)
     found: list[Finding] = []
     waiting = sum(report.counts.get(s, 0) for s in (OutboxStatus.PENDING, OutboxStatus.SENDING))
-    late = [r for r in report.waiting if _aware(r.created_at) <= now - BACKLOG_AFTER]
+    late = [r for r in report.waiting if r.created_at <= now - BACKLOG_AFTER]
     if late:
-        oldest = min(_aware(r.created_at) for r in late)
+        oldest = min(r.created_at for r in late)
         found.append(_f("error", T.OUTBOX_BACKLOG, count=len(late), minutes=int(BACKLOG_AFTER.total_seconds() // 60),
                         oldest=clock.local(oldest).strftime("%m-%d %H:%M")))
     if report.undelivered_urgent:
         found.append(_f("error", T.OUTBOX_URGENT, count=report.undelivered_urgent))
-    if getattr(report, "no_live_account", 0):
+    if report.no_live_account:
         found.append(_f("warn", T.OUTBOX_NO_ACCOUNT, count=report.no_live_account))
     for account, until in sorted(report.paused.items()):
-        found.append(_f("warn", T.OUTBOX_PAUSED, account=account, until=clock.local(_aware(until)).strftime("%H:%M")))
+        found.append(_f("warn", T.OUTBOX_PAUSED, account=account, until=clock.local(until).strftime("%H:%M")))
     failed = [r for r in report.problems if r.status == OutboxStatus.FAILED]
     if failed:
         found.append(_f("warn", T.OUTBOX_FAILED, count=len(failed), reason=failed[0].reason or T.NO_REASON))
@@ -196,20 +164,6 @@ async def check_outbox(session: AsyncSession, clock: Clock) -> list[Finding]:
 async def failed_inbound_count(session: AsyncSession) -> int:
     return (await session.execute(select(func.count()).select_from(InboundMessage)
                                   .where(InboundMessage.status == InboundStatus.FAILED))).scalar_one()
-
-
-async def dead_letter_count(session: AsyncSession) -> int | None:
-    """Messages the database refused even alone (kept aside by the dispatcher); None where this
-    installation has no such table yet."""
-    try:
-        from bot.models.deadletters import DeadLetter
-    except ImportError:
-        return None
-    try:
-        return (await session.execute(select(func.count()).select_from(DeadLetter))).scalar_one()
-    except Exception:  # noqa: BLE001 (a database from before the table: nothing kept aside there)
-        await session.rollback()
-        return None
 
 
 async def check_inbound(session: AsyncSession) -> list[Finding]:
@@ -279,7 +233,7 @@ def summary(findings: list[Finding]) -> str:
 
 # ---------------------------------------------------------------- zhibu outbox status
 async def outbox_status_lines(session: AsyncSession, clock: Clock) -> list[str]:
-    report = await delivery_report(session, clock.now())
+    report = await outbox_report(session, clock.now())
     group_ids = {r.group_id for r in report.waiting + report.problems if r.group_id}
     person_ids = {r.person_id for r in report.waiting + report.problems if r.person_id}
     topics = dict((await session.execute(select(ChatGroup.id, ChatGroup.topic)
@@ -287,15 +241,15 @@ async def outbox_status_lines(session: AsyncSession, clock: Clock) -> list[str]:
     names = dict((await session.execute(select(Person.id, Person.name)
                                         .where(Person.id.in_(person_ids)))).all()) if person_ids else {}
 
-    def row(r: Any) -> str:
+    def row(r: OutboxRow) -> str:
         to = f"群“{topics.get(r.group_id, r.group_id)}”" if r.group_id else f"{names.get(r.person_id, r.person_id)}（私聊）"
         return T.STATUS_ROW.format(id=r.id, status=r.status, account=r.account or "—", to=to, attempts=r.attempts,
-                                   created=clock.local(_aware(r.created_at)).strftime("%m-%d %H:%M"),
+                                   created=clock.local(r.created_at).strftime("%m-%d %H:%M"),
                                    reason=r.reason or T.NO_REASON, preview=r.preview)
 
     lines = [T.STATUS_COUNTS.format(counts="，".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "—")]
     for account, until in sorted(report.paused.items()):
-        lines.append(T.STATUS_PAUSED.format(account=account, until=clock.local(_aware(until)).strftime("%m-%d %H:%M")))
+        lines.append(T.STATUS_PAUSED.format(account=account, until=clock.local(until).strftime("%m-%d %H:%M")))
     lines.append(T.STATUS_WAITING.format(count=len(report.waiting)))
     lines += [row(r) for r in report.waiting] or [T.STATUS_NONE]
     lines.append(T.STATUS_PROBLEMS.format(count=len(report.problems)))
