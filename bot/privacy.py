@@ -20,6 +20,12 @@ def mask_pii(text: str) -> str:
     return nlp_mask(text)
 
 
+
+def masked_preview(text: str, limit: int = 60) -> str:
+    """The first ``limit`` characters, masked. Masked before the cut: a number the cut ends
+    inside is no longer a whole number the masker recognises, and its digits would show."""
+    return mask_pii(text)[:limit]
+
 # Statuses whose messages nothing refers to: purged after the retention period.
 PURGEABLE = (InboundStatus.CHATTER, InboundStatus.IGNORED, InboundStatus.STALE)
 

@@ -256,6 +256,16 @@ async def test_outbox_page_lists_failed_and_waiting_sends_with_the_reason(w, h):
     assert "阳光花园业主1群" in failed and "阳光花园业主2群" not in failed
 
 
+async def test_outbox_preview_shows_no_digits_of_a_phone_number_cut_at_its_end(w, h):
+    # A private text is stored unmasked (its recipient may need the number); its preview is
+    # masked, and 52 characters before the number put the 60-character cut inside it.
+    h.transport.disconnect()
+    await _enqueue(h, "请联系物业" * 10 + "电话" + "13812345678", person="张三")
+    items = (await (await w.api("GET", "/api/v1/outbox", token=await w.token("li"))).json())["items"]
+    [preview] = [i["preview"] for i in items if "请联系物业电话" in i["preview"]]
+    assert "13812345" not in preview
+
+
 async def test_outbox_lists_only_the_users_compounds_groups_and_people(w, h):
     h.transport.gone.update({"room-yg-1", "room-lt-1"})
     await _enqueue(h, "阳光的群消息", group="阳光花园业主1群")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChatGroup, OutboxMessage, Person
 from bot.orgdir import OrgDirectory
-from bot.privacy import mask_pii
+from bot.privacy import masked_preview
 from bot.web.principal import Principal
 from bot.web.tables import Column, PageQuery, Table
 from bot.web.views.org import compound_filter
@@ -67,6 +67,6 @@ async def outbox_table(session: AsyncSession, org: OrgDirectory, user: Principal
             "recipient": recipient or ("群" if msg.group_id is not None else "?"),
             "compound_id": compound_id, "compound": org.name_of(compound_id) if compound_id else "",
             "attempts": msg.attempts, "error": msg.error or "", "created_at": msg.created_at,
-            "not_before": msg.not_before, "preview": mask_pii(msg.text[:60]),
+            "not_before": msg.not_before, "preview": masked_preview(msg.text),
         })
     return Table("outbox", OUTBOX_COLUMNS, rows, total, query.page, query.per_page)
