@@ -48,7 +48,7 @@ async def test_zhibu_run_against_a_non_gateway_exits_non_zero_saying_so(tmp_path
     env = operator_env(tmp_path, None, WECHATY_PUPPET_SERVICE_ENDPOINT=f"127.0.0.1:{port}",
                        WECHATY_PUPPET_SERVICE_TOKEN="t0ken")
     try:
-        code, output, _ = await asyncio.to_thread(run_zhibu, tmp_path, env)
+        code, output = await asyncio.to_thread(run_zhibu, tmp_path, env)
     finally:
         server.close()
     assert code != 0, output
