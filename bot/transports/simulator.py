@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from bot.texts import simulator as T
 from bot.transports.base import Address, EventSink, Incoming, MemberInfo, RoomInfo
+from bot.web.auth import principal_from_session
 
 log = logging.getLogger(__name__)
 PAGE = Path(__file__).with_name("simulator_page.html")
@@ -129,10 +130,6 @@ class SimulatorTransport:
         """Demo: anyone who reaches the (loopback) page by address. Otherwise: a dashboard administrator."""
         if not self.require_login:
             return _addressed_directly(request)
-        try:
-            from bot.web.auth import principal_from_session
-        except ImportError:  # no dashboard, no way to log in: nobody
-            return False
         try:
             user = await principal_from_session(request)
         except KeyError:  # the dashboard is not mounted on this server
