@@ -179,3 +179,15 @@ async def test_fresh_install_after_the_digest_time_starts_with_tomorrows(h):
     assert not any("每日简报" in s.text for s in h.sent)
     await h.advance(hours=23, step=timedelta(minutes=30))
     assert len(digests_to(h, "李书记")) == 1
+
+
+async def test_digest_lists_open_wishes_with_number_and_age():
+    async with BotHarness(start=START) as h:
+        async with h.session() as session:
+            t0 = local(h, 2026, 11, 22, 8, 0)  # 9 days before the digest
+            session.add(Wish(compound_id=h.bot.org.by_name["阳光花园"].id, summary="帮忙修轮椅", state="open",
+                             created_at=t0, updated_at=t0))
+            await session.commit()
+        await h.advance(hours=1, minutes=31)
+        digest = digests_to(h, "李书记")[0]
+        assert "\n· W1 帮忙修轮椅（等了9天）" in digest

@@ -26,6 +26,7 @@ from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.privacy import mask_pii
 from bot.services import Deps
 from bot.services.duty import duty_groups
+from bot.services.wish_followup import open_wish_lines
 from bot.services.wishes import REMIND_DAYS as STALE_CLAIM_DAYS  # the claimer was reminded: the branch should know
 from bot.texts import digests as T
 
@@ -134,6 +135,7 @@ class DailyFigures:
     resolved: int = 0
     ratings: dict[str, int] = field(default_factory=dict)
     wishes_open: int = 0
+    open_wish_lines: list = field(default_factory=list)  # wish_followup.OpenWishLine, oldest first
     stale_claims: int = 0
     stale_lines: list[WishLine] = field(default_factory=list)
 
@@ -209,6 +211,8 @@ async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
         Wish.state == WishState.OPEN, _in(Wish.compound_id, compound_ids)).group_by(Wish.compound_id))).all()
     for cid, n in wish_rows:
         fig(cid).wishes_open = n
+        # Number and age let the secretary name the wish that has waited longest (one query per such compound).
+        fig(cid).open_wish_lines = await open_wish_lines(session, cid, now, limit=LINES_PER_SECTION)
     stale = and_(WishClaim.state == ClaimState.ACTIVE,
                  WishClaim.last_progress_at < now - timedelta(days=STALE_CLAIM_DAYS),
                  Wish.state.in_([WishState.OPEN, WishState.CLAIMED]))
@@ -295,7 +299,11 @@ def render_daily(deps: Deps, f: DailyFigures, now: datetime) -> str:
             if f.stale_claims > len(f.stale_lines):
                 lines += T.MORE_LINES.format(count=f.stale_claims - len(f.stale_lines))
             stale = T.DAILY_STALE.format(days=STALE_CLAIM_DAYS, count=f.stale_claims, lines=lines)
-        parts.append(T.DAILY_WISHES.format(open=f.wishes_open, stale=stale))
+        waiting = "".join(T.OPEN_WISH_LINE.format(number=w.number, summary=_summary(w.summary), days=w.age_days)
+                          for w in f.open_wish_lines)
+        if waiting and f.wishes_open > len(f.open_wish_lines):
+            waiting += T.MORE_LINES.format(count=f.wishes_open - len(f.open_wish_lines))
+        parts.append(T.DAILY_WISHES.format(open=f.wishes_open, lines=waiting, stale=stale))
     parts.append(T.DAILY_TAIL)
     # Tickets quote residents: no phone or ID number leaves in a digest, even privately.
     return mask_pii("\n".join(parts))
