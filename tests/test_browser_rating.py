@@ -3,50 +3,28 @@ staff would) and approves a quarter; the star chart and the compound's items ren
 secretary fills the property form. Screenshots go to tests/screenshots/."""
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from bot.testing import BotHarness
-from bot.web.testing import PASSWORD, WebKit
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-PHONE = {"width": 390, "height": 844}
+from bot.web.testing import WebKit
+from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, _login, _require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser():
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("the playwright package is not installed")
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} not found")
-        pytest.skip(f"{CHROMIUM} not found")
+    _require_chromium()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
-
-
-async def _login(page, base: str, user: str) -> None:  # noqa: ANN001
-    await page.goto(f"{base}/dashboard/")
-    await page.fill("input[name=username]", user)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 async def test_a_quarter_is_computed_reviewed_approved_and_drilled_down_in_the_browser(browser):
