@@ -197,8 +197,9 @@ class Gateway:
 
     def say(self, sender: str, text: str, *, room: str | None = None, to: str | None = None,
             mentions: list[str] | None = None, mention_bot: bool = False, mention_list: bool = True,
-            age_seconds: float = 0, deliveries: int = 1) -> str:
-        """``sender`` (a contact key) says ``text`` in ``room`` (a room key) or privately to the bot."""
+            age_seconds: float = 0, deliveries: int = 1, type: int | None = None) -> str:  # noqa: A002
+        """``sender`` (a contact key) says ``text`` in ``room`` (a room key) or privately to the bot;
+        ``type`` is a puppet message type (image, recall, …; text when omitted)."""
         body: dict[str, Any] = {"from": sender, "text": text, "mentions": mentions or [],
                                 "mention_bot": mention_bot, "mention_list": mention_list,
                                 "age_seconds": age_seconds, "deliveries": deliveries}
@@ -206,6 +207,8 @@ class Gateway:
             body["room"] = room
         if to:
             body["to"] = to
+        if type is not None:
+            body["type"] = type
         return self._call("/say", body)["message_id"]
 
     def queue(self) -> list[dict[str, Any]]:

@@ -31,11 +31,6 @@ async def bot(gateway: Gateway):
         await transport.stop()
 
 
-def say_typed(gateway: Gateway, sender: str, text: str, kind: int, room: str) -> str:
-    # The control channel takes a message type; Gateway.say does not expose it (yet).
-    return gateway._call("/say", {"from": sender, "text": text, "room": room, "type": kind})["message_id"]
-
-
 async def test_quote_arrives_as_reply_and_quoted_text(gateway: Gateway, bot) -> None:
     _transport, sink = bot
     gateway.say("li", f"「支部助手：收到，已转支部处理：工单 #0001（物业服务）。」\n{RULE}\n还没修好", room="r1")
@@ -47,7 +42,7 @@ async def test_recall_names_the_withdrawn_message(gateway: Gateway, bot) -> None
     _transport, sink = bot
     first = gateway.say("li", "楼道灯坏了", room="r1")
     await sink.wait_for(Incoming, timeout=5)
-    say_typed(gateway, "li", first, TS_RECALLED, "r1")
+    gateway.say("li", first, room="r1", type=TS_RECALLED)
     msgs = await sink.wait_for(Incoming, count=2, timeout=5)
     recall = msgs[-1]
     assert recall.kind == MessageKind.RECALL and recall.recalled_message_id == first
@@ -55,7 +50,7 @@ async def test_recall_names_the_withdrawn_message(gateway: Gateway, bot) -> None
 
 async def test_image_arrives_with_a_media_handle_and_a_box_without_file_is_refused(gateway: Gateway, bot) -> None:
     transport, sink = bot
-    say_typed(gateway, "li", "", TS_IMAGE, "r1")
+    gateway.say("li", "", room="r1", type=TS_IMAGE)
     [msg] = await sink.wait_for(Incoming, timeout=5)
     assert msg.kind == MessageKind.IMAGE and msg.media is not None
     with pytest.raises(MediaUnavailable):
