@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +24,7 @@ from bot.models import ChatGroup, Compound, Event, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.orgimport import apply_plan, parse_file
 from bot.rooms import settle_room
+from bot.storable import storable_name, storable_room
 from bot.outbox import Outbox, OutboxSender, fail_pending_for_group
 from bot.router import CommandTable
 from bot.texts import core as T
@@ -255,6 +257,7 @@ class BotApp:
         from bot.relink import relink_after_login
 
         self.bot_ids[event.account] = event.self_id
+        event = replace(event, rooms=tuple(storable_room(room) for room in event.rooms))
         self.dispatcher.cache.clear()  # ids may have changed: resolve everyone afresh
         async with self.sessions() as session:
             await relink_after_login(self, session, event)
@@ -269,6 +272,7 @@ class BotApp:
         await sync_groups(session, event, self.clock.now())
 
     async def on_room_joined(self, event: RoomJoined) -> None:
+        event = replace(event, room=storable_room(event.room))
         now = self.clock.now()
         async with self.sessions() as session:
             group = (await session.execute(select(ChatGroup).where(
@@ -321,7 +325,7 @@ class BotApp:
         async with self.sessions() as session:
             await session.execute(update(ChatGroup).where(
                 ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id,
-            ).values(topic=event.new_topic))
+            ).values(topic=storable_name(event.new_topic, 128)))
             await session.commit()
 
     # ------------------------------------------------------------------ maintenance

@@ -52,6 +52,8 @@ class WechatySettings(_Section):
     login_timeout_seconds: float = Field(60, gt=0)
     connect_retries: int = Field(5, ge=1)
     bot_name: str = "支部助手"
+    # Messages of different conversations handled at once per account (each conversation stays in order).
+    event_concurrency: int = Field(32, ge=1)
 
     def all_accounts(self) -> list[WechatyAccount]:
         found = list(self.accounts)

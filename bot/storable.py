@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
+
+from bot.transports.base import RoomInfo
 
 # NUL, and UTF-16 surrogates that did not pair up into a character (Python keeps them as
 # code points; no database driver can encode them).
@@ -48,3 +51,11 @@ def storable_id(value: str | None, limit: int) -> str | None:
 def storable_name(value: str | None, limit: int) -> str:
     """A display name cut to its column (names are not keys: a plain cut is enough)."""
     return storable_text(value)[:limit]
+
+
+def storable_room(room: RoomInfo) -> RoomInfo:
+    """A room as a login or join event reported it, made storable like a message: its topic
+    and member names reach the database too (a topic with NUL failed the whole login sync)."""
+    return replace(room, platform_id=storable_id(room.platform_id, 128) or "",
+                   topic=storable_name(room.topic, 128),
+                   member_names=tuple(storable_name(name, 64) for name in room.member_names))

@@ -302,3 +302,20 @@ async def test_a_deletion_request_leaves_a_report_still_waiting_to_be_acted_on(h
     await h.dm("张三", "删除我的信息")
     await h.restart()
     assert await count(h, Ticket) == 1
+
+
+async def test_a_room_topic_and_member_names_with_unstorable_characters_do_not_break_the_login_sync(h):
+    """Rooms arrive with login and join events, not only with messages: a topic carrying a lone
+    surrogate (or NUL) and an over-long name must not fail the sync that records every room."""
+    from bot.models import ChatGroup
+    from bot.transports.base import RoomInfo
+
+    bad = RoomInfo(platform_id="room-odd-1", topic="坏\ud800群" + "名" * 300, member_count=2,
+                   member_names=("张\x00三", "李" * 200))
+    await h.login([bad])
+    await h.bot_joins("又一\ud83d群", room_id="room-odd-2")
+    async with h.session() as session:
+        topics = {g.platform_id: g.topic for g in (await session.execute(
+            select(ChatGroup).where(ChatGroup.platform_id.in_(["room-odd-1", "room-odd-2"])))).scalars()}
+    assert topics["room-odd-1"].startswith("坏\ufffd群") and len(topics["room-odd-1"]) == 128
+    assert topics["room-odd-2"] == "又一\ufffd群"

@@ -1493,6 +1493,7 @@ def build_wechaty_transports(settings: "Settings", *, required: bool = True,
         bot_name=config.bot_name,
         login_timeout=config.login_timeout_seconds,
         connect_retries=config.connect_retries,
+        event_concurrency=config.event_concurrency,
     )
     options.update(overrides)
     return [WechatyTransport(a.name, a.endpoint, a.token, **options) for a in accounts]
