@@ -68,7 +68,8 @@ async def overview(deps: Deps, user: Principal, period: str | None, community_id
     run = next((r for r in known if r.period == period), None) if period else (known[0] if known else None)
     if run is None:
         return Overview(known, None, [], [], [], [], community_id)
-    rows = [r for r in await runs.ratings_of(deps, run) if _in_scope(user, deps, r.compound_id, community_id, street)]
+    everything = await runs.ratings_of(deps, run)
+    rows = [r for r in everything if _in_scope(user, deps, r.compound_id, community_id, street)]
     before = {}
     older = [r for r in known if r.starts_at < run.starts_at]
     if older:
@@ -88,7 +89,6 @@ async def overview(deps: Deps, user: Principal, period: str | None, community_id
     classes = [(c.name, klass.get(c.name, 0), c.focus) for c in std.classes]
     movers = [row for row in table if row["before"] is not None and row["before"] != row["stars"]]
     movers.sort(key=lambda row: -abs(row["stars"] - row["before"]))
-    everything = await runs.ratings_of(deps, run)
     return Overview(known, run, table, distribution, classes, movers[:20], community_id,
                     {"reviewed": sum(1 for r in everything if r.reviewed_at is not None), "all": len(everything)})
 
