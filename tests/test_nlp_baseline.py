@@ -51,6 +51,7 @@ def test_the_baseline_trains_on_corpus_lines_and_predicts_all_three_fields():
         Example("路灯不亮", True, "roads", False), Example("门口积水", True, "roads", False),
         Example("早上好", False, "none", False), Example("谢谢物业", False, "none", False),
     ]
-    (is_issue, category, urgent), = Baseline(train).predict(["电梯又坏了"])
-    assert isinstance(is_issue, bool) and isinstance(urgent, bool)
-    assert category in {"elevator", "roads", "none"}
+    # Each text shares its words with one class only: any working baseline gets all three right
+    # (the old check, "one of the three classes", held for any output).
+    assert Baseline(train).predict(["电梯又坏了", "早上好呀", "路灯又不亮了"]) == [
+        (True, "elevator", False), (False, "none", False), (True, "roads", False)]
