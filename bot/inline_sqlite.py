@@ -22,7 +22,8 @@ from bot import db
 
 
 class _InlineConnection(aiosqlite.Connection):
-    """aiosqlite's connection proxy without its worker thread."""
+    """aiosqlite's connection proxy without its worker thread. It overrides aiosqlite's internal
+    ``_execute``/``_connect`` (0.20-0.22); tests/test_demo_history_engine.py notices a change."""
 
     async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if not self._running or self._connection is None:
