@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import media as store
 from bot.models import ChatGroup, InboundMessage, OutboxMessage
-from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
+from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketMedia, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
@@ -169,9 +170,6 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
 
 async def ticket_media_file(session: AsyncSession, settings: Any, ticket: Ticket, media_id: int) -> tuple[Any, str]:
     """The file of one of the ticket's photos/videos (404 when it is not this ticket's or gone)."""
-    from bot import media as store
-    from bot.models.tickets import TicketMedia
-
     row = await session.get(TicketMedia, media_id)
     if row is None or row.ticket_id != ticket.id:
         raise not_found()
