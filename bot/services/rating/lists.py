@@ -101,7 +101,7 @@ async def project_history(deps: Deps, project_id: int) -> list[PropertyListEntry
         PropertyListEntry.project_id == project_id).order_by(PropertyListEntry.month))).scalars())
 
 
-async def _projects(deps: Deps) -> dict[int, PropertyProject]:
+async def projects_by_id(deps: Deps) -> dict[int, PropertyProject]:
     return {p.id: p for p in (await deps.session.execute(select(PropertyProject))).scalars()}
 
 
@@ -128,7 +128,7 @@ def render(deps: Deps, lists: Lists, projects: dict[int, PropertyProject], commu
 async def publish(deps: Deps, standard: Standard, lists: Lists) -> int:
     """District staff get the whole lists, community staff their community's; with
     ``notify_groups`` each red-listed compound's groups get a one-line thank-you."""
-    projects = await _projects(deps)
+    projects = await projects_by_id(deps)
     district, community = await staff_recipients(deps)
     ref = (SUBJECT, int(lists.month.replace("-", "")))
     sent = 0
@@ -160,7 +160,7 @@ async def export_xlsx(deps: Deps, lists: Lists, compound_ids: set[int] | None = 
     """The month's lists as XLSX (every cell through safe_row: names come from people)."""
     from openpyxl import Workbook
 
-    projects = await _projects(deps)
+    projects = await projects_by_id(deps)
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title(f"{lists.month}红黑榜")

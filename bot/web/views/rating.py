@@ -14,7 +14,10 @@ from bot.models.rating import CompoundRating, RatingRun
 from bot.services import Deps
 from bot.services.rating import entries as E
 from bot.services.rating import lists as L
+from bot.services.rankings import month_bounds, stored_ranking
 from bot.services.rating import periods, runs, standard
+from bot.services.rating.complaints import counted_tickets
+from bot.services.tickets import category_labels
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
 from bot.web.tables import Column, Table
@@ -166,11 +169,9 @@ class ListsView:
 
 
 async def lists_view(deps: Deps, user: Principal, month: str) -> ListsView:
-    from bot.services.tickets import category_labels
-
     std = standard.for_settings(deps.settings)
     stored = await L.stored_lists(deps, month)
-    projects = {p.id: p for p in (await deps.session.execute(select(PropertyProject))).scalars()}
+    projects = await L.projects_by_id(deps)
     months = sorted({m for (m,) in (await deps.session.execute(
         select(L.PropertyListEntry.month).distinct())).all()}, reverse=True)
 
@@ -185,9 +186,6 @@ async def lists_view(deps: Deps, user: Principal, month: str) -> ListsView:
                         "reasons": r.reasons, "tickets": r.ticket_ids})
         return out
     # The month's complaint ranking with the tickets it counted (the same rule as the lists).
-    from bot.services.rankings import month_bounds, stored_ranking
-    from bot.services.rating.complaints import counted_tickets
-
     start, end = month_bounds(month, deps.clock.tz)
     counted = await counted_tickets(deps.session, std.complaints, start, end)
     ranking = [{"rank": r.rank, "project_id": r.project_id, "project": r.project_name, "company": r.company,
