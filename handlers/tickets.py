@@ -458,13 +458,13 @@ async def tickets(ctx: Context, args: str) -> None:
     now = ctx.clock.now()
     lines = [T.LIST_HEADER.format(scope=scope, total=len(views), overdue=sum(v.overdue for v in views))]
     shown = views[:20]
+    meetings = await svc.meeting_times(ctx.session, [v.id for v in shown], now)
     for v in shown:
         flag = (T.FLAG_SUPERVISED if v.supervised else "") + (T.FLAG_OVERDUE if v.overdue else "") \
             + (T.FLAG_URGENT if v.urgent else "")
-        due = ""
-        if v.resolve_due is not None:
-            due = T.DUE_OVERDUE.format(ago=svc.fmt_span(now - v.resolve_due)) if v.resolve_due <= now \
-                else T.DUE_LEFT.format(left=svc.fmt_span(v.resolve_due - now))
+        due = svc.due_text(ctx.deps, urgent=v.urgent, first_response_at=v.first_response_at,
+                           first_response_due=v.first_response_due, resolve_due=v.resolve_due,
+                           meeting=meetings.get(v.id), now=now)
         code = v.code if len(compounds) > 1 else f"#{v.number:04d}"
         lines.append(T.LIST_LINE.format(flag=flag, code=code, what=f"{v.category_label}"
                                         + (f" · {v.location}" if v.location else ""), state=v.state_label,
@@ -473,6 +473,20 @@ async def tickets(ctx: Context, args: str) -> None:
     if len(views) > len(shown):
         lines.append(T.LIST_MORE.format(count=len(views) - len(shown)))
     ctx.reply("\n".join(lines))
+
+
+async def _detail_deadlines(ctx: Context, ticket: svc.Ticket) -> str:
+    deps, now = ctx.deps, ctx.clock.now()
+    meeting = (await svc.meeting_times(ctx.session, [ticket.id], now)).get(ticket.id)
+    due = svc.due_text(deps, urgent=ticket.urgent, first_response_at=ticket.first_response_at,
+                       first_response_due=ticket.first_response_due, resolve_due=ticket.resolve_due,
+                       meeting=meeting, now=now)
+    if meeting is not None:
+        return T.DETAIL_DEADLINE_WAITING.format(waiting=due.removeprefix(T.DUE_SEP))
+    if ticket.urgent and ticket.first_response_at is None:
+        return T.DETAIL_DEADLINE_RESPOND.format(first=svc.fmt_time(deps, ticket.first_response_due), due=due)
+    return T.DETAIL_DEADLINES.format(first=svc.fmt_time(deps, ticket.first_response_due),
+                                     resolve=svc.fmt_time(deps, ticket.resolve_due))
 
 
 async def _detail_text(ctx: Context, ticket: svc.Ticket) -> str:
@@ -497,9 +511,7 @@ async def _detail_text(ctx: Context, ticket: svc.Ticket) -> str:
     if attachments:
         kinds = "、".join(sorted({T.MEDIA_KIND_LABELS.get(m.kind, m.kind) for m in attachments}))
         extra += T.DETAIL_MEDIA.format(count=len(attachments), kinds=kinds)
-    deadlines = T.DETAIL_DEADLINES.format(first=svc.fmt_time(deps, ticket.first_response_due),
-                                          resolve=svc.fmt_time(deps, ticket.resolve_due)) \
-        if ticket.state in svc.OPEN_STATES else ""
+    deadlines = await _detail_deadlines(ctx, ticket) if ticket.state in svc.OPEN_STATES else ""
     text = T.DETAIL.format(
         code=svc.ticket_code(ctx.org, ticket), what=svc.what(ticket) + ("（紧急）" if ticket.urgent else ""),
         state=T.STATE_LABELS.get(ticket.state, ticket.state),
@@ -626,7 +638,8 @@ async def agenda(ctx: Context, args: str) -> None:
     fixes = A.parse_four_fixes(rest)
     item, day = await A.put_on_agenda(ctx.deps, ctx.actor, ticket, topic=fixes.get("topic"),
                                       scope=fixes.get("scope"), owner=fixes.get("owner"))
-    ctx.reply(T.AGENDA_OK.format(code=svc.ticket_code(ctx.org, ticket), compound=ctx.org.name_of(ticket.compound_id),
+    ctx.reply(T.AGENDA_OK.format(code=svc.ticket_code(ctx.org, ticket), num=svc.num(ticket),
+                                 compound=ctx.org.name_of(ticket.compound_id),
                                  when=svc.fmt_time(ctx.deps, day.starts_at),
                                  place=T.PLACE.format(place=day.place) if day.place else "", topic=item.topic,
                                  scope="、".join(item.scope), owner=item.owner_label or "—"))

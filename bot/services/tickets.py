@@ -1178,6 +1178,7 @@ class TicketView:
     satisfaction: str | None
     hotline_order_no: str | None
     channel: str
+    first_response_at: datetime | None = None
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
@@ -1201,7 +1202,44 @@ def ticket_view(deps: Deps, ticket: Ticket) -> TicketView:
         resolved_at=ticket.resolved_at, closed_at=ticket.closed_at,
         overdue=is_overdue(ticket, deps.clock.now()), supervised=ticket.supervised,
         reopen_count=ticket.reopen_count, satisfaction=ticket.satisfaction,
-        hotline_order_no=ticket.hotline_order_no, channel=ticket.channel)
+        hotline_order_no=ticket.hotline_order_no, channel=ticket.channel,
+        first_response_at=ticket.first_response_at)
+
+
+async def meeting_times(session: AsyncSession, ticket_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
+    """Ticket id → start of the discussion day it waits for (tickets on a coming day's agenda)."""
+    from bot.models.tickets import AgendaItem, DiscussionDay
+
+    if not ticket_ids:
+        return {}
+    rows = await session.execute(
+        select(AgendaItem.ticket_id, DiscussionDay.starts_at)
+        .join(DiscussionDay, DiscussionDay.id == AgendaItem.discussion_day_id)
+        .where(AgendaItem.ticket_id.in_(list(ticket_ids)), AgendaItem.state == "open",
+               DiscussionDay.state == "planned", DiscussionDay.starts_at > now))
+    return {ticket_id: starts_at for ticket_id, starts_at in rows}
+
+
+def due_text(deps: Deps, *, urgent: bool, first_response_at: datetime | None, first_response_due: datetime | None,
+             resolve_due: datetime | None, meeting: datetime | None, now: datetime) -> str:
+    """The deadline that matters now, as people read it: the meeting for an agenda ticket; for an
+    urgent ticket nobody answered, the first response in minutes (its 24-hour resolve deadline would
+    read as leisurely); else the resolve deadline."""
+    from bot.texts import agenda as TA
+
+    if meeting is not None:
+        return T.DUE_SEP + TA.WAITING.format(when=fmt_time(deps, meeting))
+    if urgent and first_response_at is None and first_response_due is not None:
+        if first_response_due <= now:
+            return T.DUE_RESPONSE_OVERDUE.format(ago=fmt_span(now - first_response_due))
+        # "within N minutes": round up, so 28.5 minutes left reads 29 (still true), never 28.
+        left = -(-(first_response_due - now) // timedelta(minutes=1))
+        return T.DUE_RESPOND.format(left=fmt_span(timedelta(minutes=left)))
+    if resolve_due is None:
+        return ""
+    if resolve_due <= now:
+        return T.DUE_OVERDUE.format(ago=fmt_span(now - resolve_due))
+    return T.DUE_LEFT.format(left=fmt_span(resolve_due - now))
 
 
 def visible_compounds(deps: Deps, actor: Actor) -> list[int]:

@@ -234,6 +234,9 @@ FLAG_OVERDUE = "【超期】"
 FLAG_URGENT = "【紧急】"
 DUE_OVERDUE = "，已超期{ago}"
 DUE_LEFT = "，{left}后到期"
+DUE_SEP = "，"
+DUE_RESPOND = "，{left}内须响应"  # an urgent ticket nobody has answered yet
+DUE_RESPONSE_OVERDUE = "，响应已超时{ago}"
 
 DETAIL = (
     "工单 {code}：{what}\n状态：{state}{assignee}\n反映人数：{count}{reporters}\n"
@@ -242,6 +245,8 @@ DETAIL = (
 DETAIL_ADDRESS = "反映人住址：{address}（原话未写地点）\n"
 DETAIL_MEDIA = "附件：{count}个（{kinds}），在管理后台查看\n"
 DETAIL_DEADLINES = "首次响应期限：{first}；办结期限：{resolve}\n"
+DETAIL_DEADLINE_RESPOND = "首次响应期限：{first}{due}（响应后再定办结期限）\n"
+DETAIL_DEADLINE_WAITING = "期限：{waiting}（议事日议定后再定办结期限）\n"
 DETAIL_RESOLUTION = "办结说明：{note}\n"
 DETAIL_SATISFACTION = "评价：{rating}\n"
 DETAIL_HOTLINE = "12345工单号：{order_no}\n"
@@ -256,7 +261,8 @@ CHANNEL_LABELS = {"group": "（群聊）", "private": "（私聊）", "web": "�
 # ---------------------------------------------------------------- agenda
 AGENDA_OK = (
     "已把工单 {code} 列入{compound}小区议事日：\n"
-    "定时间：{when}{place}\n定议题：{topic}\n定范围：{scope}\n定责任：{owner}"
+    "定时间：{when}{place}\n定议题：{topic}\n定范围：{scope}\n定责任：{owner}\n"
+    "议事后发“议定 {num} 结果 …”记下议定结果，责任人和反映人会收到通知。"
 )
 AGENDA_ALREADY = "工单 {code} 已在 {when} 的议事日议程中。"
 AGENDA_TELL = "【议事】工单 {code} 已列入 {when}{place} 的小区议事日，议题：{topic}。您负责跟进（定责任）。"
@@ -267,7 +273,10 @@ DAY_ITEM = "{index}. {topic}（范围：{scope}；责任：{owner}）"
 DAY_SET = "已设定{compound}小区议事日：{when}{place}。"
 DAY_BAD_TIME = "时间不对。用法：{usage}"
 DAY_PAST = "议事日要在将来，请写以后的时间。"
-DAY_REMIND = "【明天议事】{compound}小区议事日 {when}{place}，议程：\n{items}"
+DAY_REMIND = (
+    "【明天议事】{compound}小区议事日 {when}{place}，议程：\n{items}\n"
+    "议事后对每项发“议定 工单编号 结果 …”记下议定结果。"
+)
 PLACE = "，地点：{place}"
 SCOPE_SECRETARY = "支部书记"
 SCOPE_GRID = "网格员"
