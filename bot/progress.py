@@ -12,8 +12,7 @@ The wording follows the dashboard's roster import ("正在导入…… done / to
 from __future__ import annotations
 
 import sys
-import time
-from typing import IO, Any, Iterable, Iterator, TypeVar
+from typing import IO, Any, Iterator, TypeVar
 
 from tqdm import tqdm
 
@@ -29,9 +28,6 @@ class Progress:
                  summary_file: IO[str] | None = None) -> None:
         self.file = file if file is not None else sys.stderr
         self.summary_file = summary_file if summary_file is not None else sys.stdout
-        self.started = time.monotonic()
-        self.done = 0
-        self.total = total
         self._summary: str | None = None
         # tqdm's own check (disable=None) would still draw on a pipe when the stream has no
         # isatty; ours is explicit: only an interactive terminal gets a bar.
@@ -39,19 +35,8 @@ class Progress:
                          bar_format=BAR_FORMAT if total else "{desc}：{n_fmt}{unit}（{elapsed}）",
                          dynamic_ncols=True, leave=True, mininterval=0.2)  # the final count stays on screen
 
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
     def update(self, n: int = 1) -> None:
-        self.done += n
         self._bar.update(n)
-
-    def set_total(self, total: int) -> None:
-        """The amount became known only after the work started (a file was read)."""
-        self.total = total
-        self._bar.total = total
-        self._bar.refresh()
 
     def summary(self, line: str) -> None:
         """The line printed when the work ends (after the bar is gone)."""
@@ -73,14 +58,6 @@ class Progress:
 def progress(total: int | None, desc: str, *, unit: str = "项", file: IO[str] | None = None,
              summary_file: IO[str] | None = None) -> Progress:
     return Progress(total, desc, unit=unit, file=file, summary_file=summary_file)
-
-
-def track(items: Iterable[T], bar: Progress | None) -> Iterator[T]:
-    """Iterate ``items``, moving ``bar`` (if any) by one per item."""
-    for item in items:
-        yield item
-        if bar is not None:
-            bar.update()
 
 
 def chunked(items: list[T], size: int) -> Iterator[list[T]]:
