@@ -33,11 +33,6 @@ def period_of(local: datetime, kind: str) -> str:
     return f"{y:04d}-{m:02d}"
 
 
-def months_of(period: str) -> list[str]:
-    year, first, n = _first_month(period)
-    return [shift_month(f"{year:04d}-{first:02d}", i) for i in range(n)]
-
-
 def bounds(period: str, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
     year, first, n = _first_month(period)
     start = datetime(year, first, 1, tzinfo=tz)
