@@ -17,6 +17,7 @@ from bot.models import Priority, RoleName
 from bot.roles import HANDLING_ROLES
 from bot.router import Router
 from bot.services import ServiceError
+from bot.services import acks
 from bot.services import agenda as A
 from bot.services import hotline as H
 from bot.services import civility
@@ -199,6 +200,22 @@ async def _assignee_note(ctx: Context, ticket: svc.Ticket, text: str) -> None:
     ctx.reply(T.ASSIGNEE_NOTED.format(code=svc.ticket_code(ctx.org, ticket)))
 
 
+def _agrees(text: str) -> bool:
+    """收到, 收到👍 — or, in answer to an assignment, 好的 / 行 / 没问题 alone, which agree as much
+    (the recogniser wants a real 收到 because in a group those words answer anything)."""
+    text = text.strip()
+    return bool(text) and (acks.is_ack(text) or acks.is_ack("收到 " + text))
+
+
+async def _assignee_ack(ctx: Context, assigned: list[svc.Ticket]) -> None:
+    ctx.keep_message()
+    taken = [t for t in assigned if await svc.acknowledge_assignment(ctx.deps, ctx.actor, t)]
+    if taken:
+        ctx.reply(T.ASSIGNEE_ACKED.format(codes="、".join(svc.num(t) for t in taken)))
+    else:
+        ctx.reply(T.ASSIGNEE_ACKED_AGAIN)
+
+
 @router.text(order=95)
 @answers_errors
 async def assignee_reply(ctx: Context, nlp: Any) -> bool:
@@ -220,6 +237,9 @@ async def assignee_reply(ctx: Context, nlp: Any) -> bool:
             await _assignee_note(ctx, chosen, pending.note or "")
             return True
     assigned = await talk.open_assignments(ctx.deps, ctx.person_id)
+    if assigned and _agrees(ctx.text):
+        await _assignee_ack(ctx, assigned)
+        return True
     if not assigned or len(ctx.text) < 2:
         return False
     analysis = nlp.analyze(ctx.text[:svc.MAX_TEXT])

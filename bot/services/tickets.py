@@ -752,6 +752,24 @@ async def add_note(deps: Deps, actor: Actor, ticket: Ticket, note: str) -> None:
                    skip=actor.person_id)
 
 
+async def acknowledge_assignment(deps: Deps, actor: Actor, ticket: Ticket) -> bool:
+    """The assignee's bare 收到 to an assignment: their first response, recorded once per
+    assignment; not a progress note. Reporters hear "已有人接单" at most once per ticket (and only
+    if the compound tells reporters). False when this assignment was already acknowledged."""
+    events = list((await deps.session.execute(select(Event.action, Event.actor_person_id).where(
+        Event.subject_kind == SUBJECT, Event.subject_id == ticket.id,
+        Event.action.in_(("assigned", "transferred", "acknowledged"))).order_by(Event.id))).all())
+    if events and events[-1] == ("acknowledged", actor.person_id):
+        return False
+    if ticket.first_response_at is None:
+        ticket.first_response_at = deps.clock.now()  # the assignee answering is a response, handler or not
+    record(deps, actor, ticket, "acknowledged")
+    if not any(action == "acknowledged" for action, _ in events) and policy(deps, ticket.compound_id, "tell_reporters"):
+        _tell_many(deps, await reporter_ids(deps.session, ticket),
+                   T.REPORTER_TAKEN.format(code=ticket_code(deps.org, ticket)), ticket, skip=actor.person_id)
+    return True
+
+
 async def reporter_ids(session: AsyncSession, ticket: Ticket) -> list[int]:
     return list((await session.execute(select(TicketReporter.person_id).where(
         TicketReporter.ticket_id == ticket.id).order_by(TicketReporter.reported_at, TicketReporter.id))).scalars())

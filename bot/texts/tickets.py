@@ -58,6 +58,7 @@ EVENT_LABELS = {
     "assigned": "派单",
     "transferred": "转办",
     "noted": "备注",
+    "acknowledged": "接单",
     "agenda": "列入议事",
     "recategorized": "改类",
     "resolved": "办结",
@@ -324,6 +325,9 @@ ASSIGNEE_WHICH = "您手上有{count}件工单，这条进展是哪一件的？�
 ASSIGNEE_WHICH_LINE = "{num} {what}"
 ASSIGNEE_WHICH_BAD = "编号不在您办理的工单中，请回复其中一个编号：{nums}"
 REPORTER_PROGRESS = "您反映的问题（工单 {code}）有新进展：{note}"
+REPORTER_TAKEN = "您反映的问题（工单 {code}）已有人接单。"
+ASSIGNEE_ACKED = "好的，已记下您接单：工单 {codes}。有进展直接回复我，反映人会收到通知。"
+ASSIGNEE_ACKED_AGAIN = "好的。有进展直接回复我，反映人会收到通知。"
 
 # ---------------------------------------------------------------- civility nudge (劝导), private only
 CIVILITY_ABUSIVE = (
