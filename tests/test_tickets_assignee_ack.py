@@ -77,3 +77,15 @@ async def test_assignee_ack_with_words_after_it_is_still_a_progress_note(h):
     await h.dm("周经理", "收到，明天上午安排电工师傅去换")
     assert h.texts_to("周经理")[-1] == T.ASSIGNEE_NOTED.format(code=CODE)
     assert await ticket_events(h, "acknowledged") == []
+
+
+async def test_assignees_ack_is_the_first_response_when_nobody_answered_before(h):
+    await assigned(h)
+    async with h.session() as s:  # as if the assignment came without a response (e.g. from the dashboard's system user)
+        row = (await s.execute(select(Ticket).where(Ticket.number == 1))).scalars().first()
+        row.first_response_at = None
+        await s.commit()
+    await h.dm("周经理", "收到")
+    async with h.session() as s:
+        row = (await s.execute(select(Ticket).where(Ticket.number == 1))).scalars().first()
+        assert row.first_response_at is not None
