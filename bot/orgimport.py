@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Awaitable, Callable
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
@@ -321,8 +321,6 @@ def choose_account(configured: list[str], requested: str | None, plan: OrgPlan) 
 
 async def groups_elsewhere(session: AsyncSession, account: str) -> dict[str, int]:
     """Bound groups that live on other accounts: the operator should know the import lands apart."""
-    from sqlalchemy import func
-
     rows = (await session.execute(
         select(ChatGroup.account, func.count()).where(ChatGroup.account != account, ChatGroup.active.is_(True),
                                                       ChatGroup.compound_id.is_not(None))
