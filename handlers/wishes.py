@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from bot import timefmt
 from bot.context import Context
 from bot.models import Person
 from bot.privacy import mask_pii
@@ -323,14 +324,14 @@ async def _show_wish(ctx: Context, number: int) -> None:
     public = T.DETAIL.format(
         line=W.public_line(wish, ctx.clock), state=W.STATE_LABELS[wish.state],
         helpers=T.DETAIL_HELPERS.format(names="、".join(names.values())) if names else "",
-        date=ctx.clock.local(wish.created_at).strftime("%m-%d %H:%M"))
+        date=timefmt.moment(ctx.clock.local(wish.created_at)))
     if not await W.can_see_private(ctx.session, ctx.actor, wish):
         ctx.reply(public)
         return
     lines = [public, W.private_block(wish), T.DETAIL_TIMELINE]
     for at, action, who, note in await W.timeline(ctx.session, wish.id):
         lines.append(T.DETAIL_TIMELINE_LINE.format(
-            at=ctx.clock.local(at).strftime("%m-%d %H:%M"), who=who or "", what=T.TIMELINE_ACTIONS.get(action, action),
+            at=timefmt.moment(ctx.clock.local(at)), who=who or "", what=T.TIMELINE_ACTIONS.get(action, action),
             note=f"：{note}" if note and action in ("progress", "done", "not_done", "gave_up", "cancelled") else ""))
     private = "\n".join(lines)
     if ctx.in_group:

@@ -9,6 +9,7 @@ from bot.models import Compound
 from bot.models.schedules import DigestRun
 from bot.models.tickets import Ticket, TicketReporter
 from bot.models.wishes import Wish, WishClaim
+from bot import timefmt
 from bot.testing import BotHarness
 
 START = datetime(2026, 12, 1, 7, 0)
@@ -85,7 +86,7 @@ async def test_second_digest_counts_only_tickets_since_the_first():
         await add_ticket(h, number=6, text="新的问题：东门道闸坏了", created=local(h, 2026, 12, 1, 12, 0))
         await h.advance(days=1, step=timedelta(minutes=30))
         second = digests_to(h, "李书记")[-1]
-        assert "新报事1件（12-01 08:30以来）" in second and "东门道闸" in second
+        assert f"新报事1件（{timefmt.moment(local(h, 2026, 12, 1, 8, 30))}以来）" in second and "东门道闸" in second
 
 
 async def test_compound_digest_time_override():
@@ -137,7 +138,7 @@ async def test_digest_shows_open_wishes_and_stale_claims():
         await h.advance(hours=1, minutes=31)
         digest = digests_to(h, "李书记")[0]
         assert "微心愿：待认领1个" in digest
-        assert "认领超过3天未兑现1个" in digest and "陪老人去医院复查（张党员认领于11-27）" in digest
+        assert "认领超过3天未兑现1个" in digest and f"陪老人去医院复查（张党员认领于{timefmt.day(t0)}）" in digest
 
 
 async def test_satisfaction_is_reported_with_unsatisfied_ones():
@@ -167,7 +168,7 @@ async def test_weekly_digest_to_community_staff_compares_weeks():
         await add_ticket(h, "沂龙湾润园", number=1, text="别的社区", created=local(h, 2026, 12, 3, 9, 0))
         await h.advance(hours=13, minutes=5, step=timedelta(minutes=5))
         [weekly] = [t for t in h.texts_to("陈社区") if "周报" in t]
-        assert weekly.startswith("【兰新社区周报】11-30—12-06")
+        assert weekly.startswith("【兰新社区周报】11月30日—12月6日")
         assert "本周新报事3件（上周1件，增加2件）" in weekly and "超期1件" in weekly
         assert "超期最多：阳光花园1件" in weekly
         assert "· 阳光花园：2/0/3/1（较上周+1）" in weekly and "· 兰亭水岸：1/0/1/0（较上周+1）" in weekly

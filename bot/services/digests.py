@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.models import OutboxMessage, Person, PropertyProject, Priority, Role, RoleName
 from bot.models.schedules import DigestRun
 from bot.outbox import FAILED_HOOKS, SENT_HOOKS
@@ -251,7 +252,7 @@ def _ticket_lines(lines: Iterable[TicketLine], total: int, extra) -> str:  # noq
 def render_daily(deps: Deps, f: DailyFigures, now: datetime) -> str:
     local = deps.clock.local(now)
     since = deps.clock.local(f.since)
-    since_text = since.strftime("%m-%d %H:%M") if since.date() != local.date() else since.strftime("%H:%M")
+    since_text = timefmt.moment(since) if since.date() != local.date() else since.strftime("%H:%M")
     parts = [T.DAILY_HEADER.format(compound=deps.org.name_of(f.compound_id), date=local.strftime("%Y-%m-%d"))]
     if f.empty:
         parts.append(T.DAILY_ALL_CLEAR)
@@ -294,7 +295,7 @@ def render_daily(deps: Deps, f: DailyFigures, now: datetime) -> str:
         stale = ""
         if f.stale_claims:
             lines = "".join(T.WISH_LINE.format(id=f"W{w.id}", summary=_summary(w.summary), who=w.claimer,
-                                               when=deps.clock.local(w.claimed_at).strftime("%m-%d"))
+                                               when=timefmt.day(deps.clock.local(w.claimed_at)))
                             for w in f.stale_lines)
             if f.stale_claims > len(f.stale_lines):
                 lines += T.MORE_LINES.format(count=f.stale_claims - len(f.stale_lines))
@@ -551,8 +552,8 @@ def _trend(delta: int) -> str:
 def render_weekly(deps: Deps, community_id: int, figures: list[WeekFigures], start: datetime, end: datetime) -> str:
     name = deps.org.communities.get(community_id, "社区")
     last_day = deps.clock.local(end - timedelta(seconds=1))
-    lines = [T.WEEKLY_HEADER.format(community=name, start=deps.clock.local(start).strftime("%m-%d"),
-                                    end=last_day.strftime("%m-%d"))]
+    lines = [T.WEEKLY_HEADER.format(community=name, start=timefmt.day(deps.clock.local(start)),
+                                    end=timefmt.day(last_day))]
     total = WeekFigures(0)
     for f in figures:
         for attr in ("new", "prev_new", "resolved", "open", "overdue", "happy", "rated",

@@ -56,6 +56,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.models import ChatGroup, Event, Person, Priority, PropertyProject, Role, RoleName
 from bot.models.tickets import (
     ACTIVE_STATES, OPEN_STATES, NlpCorrection, Rating, Ticket, TicketCounter, TicketReporter,
@@ -180,8 +181,7 @@ def quote(text: str, limit: int = QUOTE) -> str:
 def fmt_time(deps: Deps, moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    local = deps.clock.local(moment)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return timefmt.moment(deps.clock.local(moment))
 
 
 def fmt_span(delta: timedelta) -> str:

@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.models import Event, Person, RoleName
 from bot.models.members import PointKind
 from bot.models.wishes import ACTIVE_WISH_STATES, ClaimState, Wish, WishClaim, WishProgress, WishState
@@ -227,7 +228,7 @@ def public_line(wish: Wish, clock) -> str:  # noqa: ANN001
     if wish.category:
         extras.append(wish.category)
     if wish.deadline:
-        extras.append(T.DEADLINE_SHORT.format(date=clock.local(wish.deadline).strftime("%m-%d")))
+        extras.append(T.DEADLINE_SHORT.format(date=timefmt.day(clock.local(wish.deadline))))
     if wish.max_claimers > 1:
         extras.append(T.TEAM_SHORT.format(have=wish.claimer_count, want=wish.max_claimers))
     tail = f"（{'，'.join(extras)}）" if extras else ""

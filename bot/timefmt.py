@@ -1,0 +1,17 @@
+"""The one way people read times from the bot: "12月5日 18:00", or "12月5日" for a day.
+
+Callers pass a local time (``deps.clock.local(moment)``); no year, no leading zeros, the
+way people write dates in WeChat ("12-05" reads like a room number)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def day(value: date | datetime) -> str:
+    """12月5日."""
+    return f"{value.month}月{value.day}日"
+
+
+def moment(value: datetime) -> str:
+    """12月5日 18:00."""
+    return f"{day(value)} {value:%H:%M}"
