@@ -17,12 +17,18 @@ log = logging.getLogger(__name__)
 TEXT_REPR_LIMIT = 20_000
 
 
+def loggable_reason(error: BaseException) -> str:
+    """A database error's first line only: the driver's full text lists the statement's
+    parameters, residents' messages among them (phone numbers and all): those belong in a
+    row staff can inspect, never in a log line."""
+    text = str(error)
+    return text.splitlines()[0][:200] if text else ""
+
+
 async def record_dead_letter(engine: AsyncEngine, values: dict[str, Any], raw_text: str | None,
                              error: BaseException, now: datetime) -> None:
     """Keep a message whose row could not be stored; raises if even this fails."""
-    # First line only: the driver's full text lists the statement's parameters, the resident's
-    # message among them (phone numbers and all); that text belongs in the row, not in a log.
-    reason = str(error).splitlines()[0] if str(error) else ""
+    reason = loggable_reason(error)
     log.warning("inbound message %s of account %s could not be stored, set aside as a dead letter: %s: %s",
                 ascii(values.get("platform_message_id")), ascii(values.get("account")),
                 type(error).__name__, reason)

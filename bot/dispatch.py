@@ -16,7 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
-from bot.deadletters import record_dead_letter
+from bot.deadletters import loggable_reason, record_dead_letter
 from bot.identity import ContextCache, context_changed, group_for, has_writes, person_for
 from bot.models import ChatGroup, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
@@ -182,7 +182,7 @@ class Dispatcher:
                 # One bad row fails the shared statement: store them one by one, so that only
                 # the bad one is set aside and its neighbours are stored and handled.
                 log.warning("%s arriving messages could not be stored together (%s: %s); storing them one by one",
-                            len(firsts), type(exc).__name__, str(exc)[:200])
+                            len(firsts), type(exc).__name__, loggable_reason(exc))
                 rows = []
                 for key, values in firsts.items():
                     try:

@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.limits import AccountPause
-from bot.privacy import mask_pii
+from bot.privacy import mask_pii, masked_preview
 from bot.texts import outbox as T
 from bot.textsplit import split_text
 from bot.transports.base import Address, ChatGone, NotConnected, RateLimited, Transport, TransportError
@@ -768,7 +768,7 @@ async def outbox_report(session: AsyncSession, now: datetime, *, since: datetime
 
     def rows(query) -> list[OutboxRow]:  # noqa: ANN001
         return [OutboxRow(r.id, r.status, recipient_kind(r.group_id, r.priority), r.account, r.group_id,
-                          r.person_id, r.created_at, r.attempts, r.error, mask_pii(r.text[:60]))
+                          r.person_id, r.created_at, r.attempts, r.error, masked_preview(r.text))
                 for r in query]
 
     columns = (OutboxMessage.id, OutboxMessage.status, OutboxMessage.group_id, OutboxMessage.priority,

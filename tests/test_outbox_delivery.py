@@ -294,3 +294,15 @@ async def test_limits_and_in_flight_rows_are_rebuilt_from_postgres(pg_url):
         assert h.sent == []  # the pause holds across the restart; the repeat waits behind it
         await h.advance(minutes=11)
         assert sorted(s.text for s in h.sent) == ["被限速", "（重发）紧急"]
+
+
+async def test_outbox_report_preview_shows_no_digits_of_a_phone_number_cut_at_its_end(h):
+    """Previews are masked before they are cut: a number the cut ends inside would no longer be
+    recognised as a number, and its first digits would show to whoever reads the report."""
+    h.transport.disconnect()
+    person = "张三"
+    await enqueue(h, "请联系" + "。" * 52 + "13812345678", person=person)
+    async with h.session() as s:
+        report = await outbox_report(s, h.now)
+    [row] = [r for r in report.waiting if r.person_id is not None]
+    assert "1381" not in row.preview  # masked as 138****5678 before the cut, never its raw digits
