@@ -15,3 +15,8 @@ def day(value: date | datetime) -> str:
 def moment(value: datetime) -> str:
     """12月5日 18:00."""
     return f"{day(value)} {value:%H:%M}"
+
+
+def moment_near(value: datetime, today: date) -> str:
+    """12月5日 18:00, with the year in front when it is not this year's (2025年12月5日 18:00)."""
+    return moment(value) if value.year == today.year else f"{value.year}年{moment(value)}"

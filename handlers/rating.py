@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from bot import timefmt
 from bot.context import Context
 from bot.models import PropertyProject
 from bot.roles import STAFF_ROLES
@@ -40,7 +41,7 @@ async def standing(ctx: Context, args: str) -> None:
     [scored] = await runs.score_period(ctx.deps, std, period, [cid])
     r = scored.result
     text = T.STANDING_HEADER.format(compound=ctx.org.name_of(cid), period=periods.label(period),
-                                    now=ctx.clock.local().strftime("%m月%d日"))
+                                    now=timefmt.day(ctx.clock.local()))
     text += "\n" + T.STANDING_TOTAL.format(
         stars=runs.stars_text(r.stars), klass=r.klass, total=r.total, branch=r.branch_score,
         property=T.PROPERTY_NONE if r.property_score is None else f"{r.property_score:g}分",

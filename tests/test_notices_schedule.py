@@ -62,7 +62,7 @@ async def test_cancelled_scheduled_notice_is_never_sent(h):
 
 async def test_scheduled_broadcast_is_previewed_then_scheduled_on_confirm(h):
     await h.dm("李书记", "定时 明天 8:00 通知 明天起垃圾分类")
-    assert "定时 12-02 08:00" in h.texts_to("李书记")[-1]
+    assert "定时 12月2日 08:00" in h.texts_to("李书记")[-1]
     await h.dm("李书记", "确认")
     assert "已定时" in h.texts_to("李书记")[-1]
     assert await status_of(h) == "scheduled"
@@ -92,7 +92,7 @@ async def test_notice_list_shows_pending_and_sent(h):
     await h.dm("孙书记", "定时 12-03 10:00 通知 周三消杀")
     await h.dm("孙书记", "通知列表")
     listing = h.texts_to("孙书记")[-1]
-    assert "#2 [已定时 12-03 10:00]" in listing
+    assert "#2 [已定时 12月3日 10:00]" in listing
     assert "#1 [已发送" in listing and "送达1/1" in listing
     assert listing.index("#2") < listing.index("#1")
 

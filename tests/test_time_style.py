@@ -24,3 +24,17 @@ def test_moment_and_day_have_no_leading_zeros():
 
     assert timefmt.moment(datetime(2026, 12, 5, 8, 0)) == "12月5日 08:00"
     assert timefmt.day(datetime(2026, 3, 1)) == "3月1日"
+
+
+def test_a_time_in_another_year_carries_its_year_in_the_common_style():
+    from datetime import date, datetime
+
+    from bot import timefmt
+
+    assert timefmt.moment_near(datetime(2026, 12, 5, 18, 0), date(2026, 12, 1)) == "12月5日 18:00"
+    assert timefmt.moment_near(datetime(2027, 1, 3, 9, 30), date(2026, 12, 30)) == "2027年1月3日 09:30"
+
+
+async def test_a_scheduled_notice_preview_reads_its_time_in_the_common_style(h):
+    await h.dm("李书记", "定时 明天 8:00 通知 明天起垃圾分类")
+    assert "12月2日 08:00" in h.texts_to("李书记")[-1] and "12-02" not in h.texts_to("李书记")[-1]

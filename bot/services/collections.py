@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import and_, func, or_, select
 
+from bot import timefmt
 from bot.models import ChatGroup, InboundMessage, Person, Priority
 from bot.models.notices import Collection, CollectionAnswer, Notice, NoticeDelivery, NoticeStatus
 from bot.privacy import mask_pii
@@ -90,7 +91,7 @@ def parse_spec(text: str, now_local: datetime) -> CollectionSpec:
     if len(fields) > MAX_FIELDS:
         raise ServiceError(T.COLLECTION_TOO_MANY_FIELDS.format(limit=MAX_FIELDS))
     if deadline is not None and deadline <= now_local:
-        when = deadline.astimezone(now_local.tzinfo).strftime("%m-%d %H:%M")
+        when = timefmt.moment(deadline.astimezone(now_local.tzinfo))
         raise ServiceError(T.COLLECTION_DEADLINE_PAST.format(when=when))
     return CollectionSpec(title=title, fields=tuple(f[:16] for f in fields), deadline=deadline,
                           description=description.strip())
@@ -553,7 +554,7 @@ async def export_xlsx(deps: Deps, actor: Actor, notice_id: int) -> bytes:
     sheet.append(safe_row(fixed[:2] + list(collection.fields) + fixed[2:]))
     for index, a in enumerate(answers, 1):
         source = topics.get(a.group_id, "") if a.group_id else T.EXPORT_PRIVATE
-        when = deps.clock.local(a.updated_at).strftime("%Y-%m-%d %H:%M")
+        when = timefmt.moment_near(deps.clock.local(a.updated_at), deps.clock.local().date())
         sheet.append(safe_row([index, a.person_name] + [a.values.get(f, "") for f in collection.fields]
                               + [source, when, a.revisions, a.raw_text]))
     t = await _tally(deps, collection, notice)

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot import timefmt
 from bot.models import (
     Building, ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Person, Priority, RoleName,
 )
@@ -280,10 +281,7 @@ def check_send_at(deps: Deps, send_at: datetime | None) -> None:
 def fmt_time(deps: Deps, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    local = deps.clock.local(moment)
-    if local.year != deps.clock.local().year:
-        return local.strftime("%Y-%m-%d %H:%M")
-    return local.strftime("%m-%d %H:%M")
+    return timefmt.moment_near(deps.clock.local(moment), deps.clock.local().date())
 
 
 async def create_notice(deps: Deps, actor: Actor, text: str, target: Target, *,
