@@ -1,4 +1,5 @@
-"""web: login throttling and hardening
+"""web hardening: no schema change (throttling and proxies need none); an empty step kept so
+the revision chain that later steps name stays as it was when they were written
 
 Revision ID: 0006
 Revises: 0005
