@@ -36,6 +36,8 @@ async def bot(gateway: Gateway):
         yield transport, sink
     finally:
         await transport.stop()
+    # The module shares one gateway: nothing a test handled may be replayed to the next one.
+    await gateway.wait_queue(lambda pending: not pending, timeout=5)
 
 
 async def test_login_over_grpc(gateway: Gateway, bot) -> None:
@@ -91,6 +93,29 @@ async def test_old_and_duplicate_messages_are_delivered_as_they_are(gateway: Gat
     assert first.message_id == second.message_id
     age = (datetime.now(timezone.utc) - first.sent_at).total_seconds()
     assert 3590 < age < 3700
+
+
+async def test_graceful_stop_acknowledges_every_handled_event(gateway: Gateway, monkeypatch) -> None:
+    from bot.transports import wechaty as module
+    sent_ack = module.ZhibuPuppetService.ack
+    slow = asyncio.Event()
+
+    async def ack(self, seqs):  # a loaded machine: the batch acknowledgement is still on its way
+        if slow.is_set():
+            await asyncio.sleep(30)
+        await sent_ack(self, seqs)
+
+    monkeypatch.setattr(module.ZhibuPuppetService, "ack", ack)
+    sink = Recorder()
+    transport = make_transport(gateway)
+    await transport.start(sink)
+    slow.set()
+    gateway.say("li", "停机前的消息", room="r1")
+    await sink.wait_for(Incoming, timeout=5)
+    await sink.settle()
+    slow.clear()
+    await transport.stop()
+    assert gateway.queue() == []
 
 
 async def test_alias_survives_in_the_gateway(gateway: Gateway, bot) -> None:

@@ -841,6 +841,7 @@ class WechatyTransport:
 
     async def _close_session(self, session: _Session) -> None:
         await _cancel_and_wait([session.run_task, session.worker, session.acker])
+        await self._flush_acks(session)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(session.puppet.stop(), timeout=5)
 
@@ -1048,9 +1049,24 @@ class WechatyTransport:
                 async with asyncio.timeout(10):
                     await ack(seqs)
             except asyncio.CancelledError:
+                session.acks = seqs + session.acks  # flushed by _close_session
                 raise
             except Exception as exc:  # noqa: BLE001
                 log.debug("wechaty[%s]: acknowledging %d events failed: %r", self.account, len(seqs), exc)
+
+    async def _flush_acks(self, session: _Session) -> None:
+        """Acknowledge what was handled before the session closes, so a graceful stop or
+        restart does not make the gateway replay events already stored (harmless, since the
+        dispatcher deduplicates, but it costs a reconnect's worth of work)."""
+        ack = getattr(session.puppet, "ack", None)
+        seqs, session.acks = session.acks, []
+        if not seqs or ack is None:
+            return
+        try:
+            async with asyncio.timeout(2):
+                await ack(seqs)
+        except Exception as exc:  # noqa: BLE001  (a dropped connection: replayed later)
+            log.debug("wechaty[%s]: final acknowledgement of %d events failed: %r", self.account, len(seqs), exc)
 
     async def _handle(self, session: _Session, kind: str, payload: Any) -> None:
         if kind == "login":
