@@ -16,6 +16,7 @@ from bot.services import ServiceError
 from bot.services import members as M
 from bot.texts import core as TC
 from bot.texts import members as T
+from nlp.buildings import building_label
 
 router = Router("members")
 
@@ -204,7 +205,7 @@ async def roster(ctx: Context, args: str) -> None:
         return
     rows = await M.list_members(ctx.deps, ctx.actor, compound_id, building=home.building if home else None,
                                 role="party_member" if only_party else None)
-    compound = ctx.org.name_of(compound_id) + (f"{home.building}号楼" if home else "")
+    compound = ctx.org.name_of(compound_id) + (building_label(home.building) if home else "")
     what = T.ROSTER_PARTY if only_party else T.ROSTER_ALL
     if not rows:
         ctx.reply(T.ROSTER_EMPTY.format(compound=compound, what=what))
@@ -214,7 +215,7 @@ async def roster(ctx: Context, args: str) -> None:
     for row in rows:
         if row.building != current:
             current = row.building
-            lines.append(T.ROSTER_BUILDING.format(building=f"{row.building}号楼") if row.building
+            lines.append(T.ROSTER_BUILDING.format(building=building_label(row.building)) if row.building
                          else T.ROSTER_NO_BUILDING)
         labels = [role_label(r) for r in row.roles if not (only_party and r == "party_member")]
         lines.append("  " + T.ROSTER_PERSON.format(

@@ -150,6 +150,13 @@ async def test_roster_lists_members_by_building(h):
     assert "私聊" in h.texts_to(G)[-1]
 
 
+@pytest.mark.parametrize("building", ["4#楼", "4#", "四号楼", "4栋"])
+async def test_roster_accepts_every_building_form(h, building):
+    await h.dm("李书记", f"成员 {building}")
+    roster = h.texts_to("李书记")[-1]
+    assert "赵楼长" in roster and "张党员" not in roster
+
+
 async def test_member_chooses_whether_to_be_named(h):
     await h.dm("张党员", "不公开")
     async with h.session() as session:

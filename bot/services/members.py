@@ -41,6 +41,7 @@ from bot.orgdir import OrgDirectory
 from bot.roles import STAFF_ROLES, role_label
 from bot.services import Actor, Deps, ServiceError
 from bot.texts import members as T
+from nlp.buildings import Home, find_home
 
 # Who may claim wishes and hold volunteer posts.
 MEMBER_ROLES = frozenset({RoleName.PARTY_MEMBER, RoleName.VOLUNTEER})
@@ -75,12 +76,6 @@ def role_from_word(word: str) -> str | None:
 
 
 # ------------------------------------------------------------------ small shared helpers
-_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_HOME = re.compile(
-    r"(?P<b>\d{1,3})\s*(?:号楼|栋|幢)(?:\s*(?P<u>\d{1,2})\s*单元)?(?:\s*(?P<r>\d{2,4})\s*(?:室|号|户)?)?"
-    r"|(?P<b2>\d{1,3})-(?P<u2>\d{1,2})-(?P<r2>\d{2,4})")
-
-
 def normalize(text: str) -> str:
     """Full-width digits, letters and punctuation to ASCII (Ｗ１２ → W12), trimmed: for words and ids."""
     return unicodedata.normalize("NFKC", text or "").strip()
@@ -94,53 +89,10 @@ def ascii_digits(text: str) -> str:
     return (text or "").translate(_FULLWIDTH)
 
 
-def _cn_digits(text: str) -> str:
-    """三号楼二单元 → 3号楼2单元 (small numbers only)."""
-    def one(m: re.Match) -> str:
-        chars = m.group(1)
-        if chars == "十":
-            return "10"
-        if chars.startswith("十"):
-            return str(10 + _CN.get(chars[1:], 0))
-        if chars.endswith("十"):
-            return str(_CN[chars[0]] * 10)
-        if "十" in chars:
-            tens, ones = chars.split("十", 1)
-            return str(_CN[tens] * 10 + _CN.get(ones, 0))
-        return str(_CN[chars[0]])
-    return re.sub(r"([一二两三四五六七八九十]{1,3})(?=号楼|栋|幢|单元)", one, text)
-
-
-@dataclass(frozen=True)
-class Home:
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    text: str = ""  # the matched text, e.g. "3号楼2单元501"
-
-    def label(self) -> str:
-        parts = []
-        if self.building:
-            parts.append(f"{self.building}号楼")
-        if self.unit:
-            parts.append(f"{self.unit}单元")
-        if self.room:
-            parts.append(self.room)
-        return "".join(parts)
-
-
 def parse_home(text: str) -> tuple[Home | None, str]:
-    """The first "3号楼2单元501" / "3栋" / "3-2-501" in ``text``, and the text without it."""
-    text = _cn_digits(ascii_digits(text))
-    m = _HOME.search(text)
-    if not m:
-        return None, text
-    if m.group("b2"):
-        home = Home(m.group("b2"), m.group("u2"), m.group("r2"), m.group(0))
-    else:
-        home = Home(m.group("b"), m.group("u"), m.group("r"), m.group(0))
-    rest = (text[:m.start()] + " " + text[m.end():]).strip()
-    return home, re.sub(r"\s{2,}", " ", rest)
+    """The first "3号楼2单元501" / "3#楼" / "B座" / "3-2-501" in ``text``, and the text without it
+    (the one building grammar, nlp/buildings.py)."""
+    return find_home(text)
 
 
 def parse_number(text: str, prefix: str) -> int | None:
