@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import ChatGroup, Event
@@ -83,6 +84,12 @@ async def test_building_notice_without_a_building_group_goes_to_its_people(h):
     assert any("电梯检修" in t for t in h.texts_to("张党员"))
     assert not any("电梯检修" in t for t in h.texts_to("张三"))  # 4号楼
     assert group_texts(h, "阳光花园业主1群") == []
+
+
+@pytest.mark.parametrize("building", ["3#楼", "3#", "三号楼", "3座"])
+async def test_building_notice_target_accepts_every_building_form(h, building):
+    await h.dm("李书记", f"通知 {building} 明天上午电梯检修")
+    assert "2个人" in h.texts_to("李书记")[-1]
 
 
 async def test_building_notice_goes_to_the_building_group_when_there_is_one(h):

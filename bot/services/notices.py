@@ -24,8 +24,8 @@ from bot.roles import STAFF_ROLES
 from bot.services import Actor, Deps, ServiceError, acks
 from bot.services.duty import is_duty_group
 from bot.services.gate import CachedFlag
-from bot.services.timeparse import cn_number
 from bot.texts import notices as T
+from nlp.buildings import building_label, building_of
 
 MAX_CHARS = 1500                       # one notice; the outbox splits long texts anyway
 DRAFT_TTL = timedelta(minutes=30)      # a preview waits this long for 确认
@@ -42,7 +42,6 @@ NOT_DELIVERED = {OutboxStatus.FAILED, OutboxStatus.EXPIRED, OutboxStatus.UNCERTA
 # confirm (WeCom customer-group sends): their transport's tracker settles those deliveries.
 deferred_account_prefixes: set[str] = set()
 
-_BUILDING = re.compile(r"^(\d{1,3}|[一二三四五六七八九十]{1,3})\s*(?:号楼|号|栋|幢|#楼|#)$")
 _SPLIT = re.compile(r"^(\S+?)(?:[\s:：,，]+|$)(.*)$", re.S)
 
 
@@ -78,15 +77,6 @@ class Composed:
     target: Target
     body: str
     collection: Any = None  # bot.services.collections.CollectionSpec
-
-
-def building_number(token: str) -> str | None:
-    """"3号楼" / "3栋" / "三号楼" → "3"."""
-    m = _BUILDING.match(token.strip())
-    if not m:
-        return None
-    number = cn_number(m.group(1))
-    return str(number) if number else None
 
 
 def _district_staff(actor: Actor) -> bool:
@@ -129,7 +119,7 @@ def compound_target(deps: Deps, actor: Actor, compound_id: int, building: str | 
     if not can_send_to(deps, actor, compound_id):
         raise ServiceError(T.NOT_YOUR_COMPOUND.format(compound=name))
     if building:
-        return Target("building", f"{name} {building}号楼", (compound_id,), building=building)
+        return Target("building", f"{name} {building_label(building)}", (compound_id,), building=building)
     return Target("compound", name, (compound_id,))
 
 
@@ -162,7 +152,7 @@ async def parse_scope(deps: Deps, actor: Actor, args: str, compound_id: int | No
             scope_word = "district"
         elif token in ("全社区", "本社区") and scope_word is None:
             scope_word = "community"
-        elif building is None and (number := building_number(token)):
+        elif building is None and (number := building_of(token)):
             building = number
         elif compound is None and token in deps.org.by_name:
             compound = deps.org.by_name[token].id
@@ -200,7 +190,7 @@ async def _check_building(deps: Deps, compound_id: int, building: str) -> None:
     if known and building not in known:
         ordered = sorted(known, key=lambda b: (len(b), b))
         raise ServiceError(T.UNKNOWN_BUILDING.format(compound=deps.org.name_of(compound_id), building=building,
-                                                     known="、".join(f"{b}号楼" for b in ordered)))
+                                                     known="、".join(building_label(b) for b in ordered)))
 
 
 async def resolve_recipients(deps: Deps, target: dict[str, Any]) -> list[Recipient]:

@@ -22,6 +22,7 @@ from bot.texts import notices as TN
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
 from bot.web.tables import Column, Table
+from nlp.buildings import building_of
 
 NOTICE_COLUMNS = [
     Column("id", "编号", "number"), Column("status_label", "状态"), Column("scope_label", "范围"),
@@ -53,7 +54,7 @@ class NoticeForm(BaseModel):
     def _building(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        number = N.building_number(value if not value.isdigit() else f"{value}号楼")
+        number = building_of(value if not value.isdigit() else f"{value}号楼")
         if number is None:
             raise ValueError("楼号应为数字，如 3")
         return number
