@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.clock import Clock
+
 
 def day(value: date | datetime) -> str:
     """12月5日."""
@@ -20,3 +22,11 @@ def moment(value: datetime) -> str:
 def moment_near(value: datetime, today: date) -> str:
     """12月5日 18:00, with the year in front when it is not this year's (2025年12月5日 18:00)."""
     return moment(value) if value.year == today.year else f"{value.year}年{moment(value)}"
+
+
+def stored(clock: Clock, value: datetime | None) -> str:
+    """A stored (UTC) moment as people read it in district time: 12月5日 18:00, the year only
+    when it is not this year's; "" for none."""
+    if value is None:
+        return ""
+    return moment_near(clock.local(value), clock.local().date())
