@@ -3,7 +3,7 @@ writing, on a simulated clock (runs in about a minute of real time, not 15).
 
     python bench/broadcast.py [--groups 3000] [--accounts 6] [--reply-every 2] [--jitter S]
 
-The notice goes through the real ``notices.fan_out`` and the real ``OutboxSender`` with the
+The notice goes through the real ``notice_delivery.fan_out`` and the real ``OutboxSender`` with the
 default limits (``OutboxSettings``); each account has a fake transport. A resident's reply (a
 group text at reply priority, as the dispatcher queues it) arrives every ``--reply-every``
 simulated seconds in a random group. Prints:
@@ -38,7 +38,7 @@ from bot.models import ChatGroup, OutboxMessage, OutboxStatus, Priority  # noqa:
 from bot.models.notices import Notice  # noqa: E402
 from bot.orgimport import CompoundSpec, OrgPlan, PersonSpec, apply_plan  # noqa: E402
 from bot.services import Deps  # noqa: E402
-from bot.services import notices as notice_service  # noqa: E402
+from bot.services import notice_delivery  # noqa: E402
 from bot.transports.fake import FakeTransport  # noqa: E402
 
 START = datetime(2026, 12, 1, 9, 0)
@@ -127,7 +127,7 @@ async def run(args: argparse.Namespace) -> None:
         s.add(notice)
         await s.flush()
         deps = Deps(session=s, clock=clock, outbox=app.outbox, org=app.org, settings=settings)
-        recipients = await notice_service.fan_out(deps, notice)
+        recipients = await notice_delivery.fan_out(deps, notice)
         await s.commit()
     started, wall = clock.now(), time.perf_counter()
 
@@ -136,7 +136,7 @@ async def run(args: argparse.Namespace) -> None:
         await sender.drain()
         async with app.sessions() as s:
             left = (await s.execute(select(OutboxMessage.id).where(
-                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.ref_kind == notice_service.REF_KIND)
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.ref_kind == notice_delivery.REF_KIND)
                 .limit(1))).first()
         if left is None:
             break
@@ -146,7 +146,7 @@ async def run(args: argparse.Namespace) -> None:
 
     async with app.sessions() as s:
         notice_rows = (await s.execute(select(OutboxMessage.sent_at, OutboxMessage.status).where(
-            OutboxMessage.ref_kind == notice_service.REF_KIND))).all()
+            OutboxMessage.ref_kind == notice_delivery.REF_KIND))).all()
         reply_rows = (await s.execute(select(OutboxMessage.created_at, OutboxMessage.sent_at).where(
             OutboxMessage.id.in_(replies)))).all()
     sent = [t for t, st in notice_rows if st == OutboxStatus.SENT]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 
+from bot import timefmt
 from bot.context import Context
-from bot.models.notices import NoticeStatus
+from bot.models.notices import Notice, NoticeStatus
 from bot.roles import STAFF_ROLES
 from bot.router import Router
 from bot.services import ServiceError
 from bot.services import collections as C
+from bot.services import notice_delivery as ND
+from bot.services import notice_targets as NT
 from bot.services import notices as N
 from bot.services import visits as V
 from bot.services.ticket_talk import open_assignments, ticket_asking_location
@@ -42,7 +45,7 @@ def _group_compound(ctx: Context) -> int | None:
 # ---------------------------------------------------------------- publishing
 @router.command("通知", "发通知", usage="通知 内容", summary="向本小区各群发通知", in_help=False)
 async def notice(ctx: Context, args: str) -> None:
-    if not N.is_notice_staff(ctx.actor):
+    if not NT.is_notice_staff(ctx.actor):
         if not ctx.in_group:  # in a group, "通知：…" from a resident or the property is just chat
             ctx.reply(T.NOT_STAFF)
         return
@@ -73,7 +76,7 @@ async def _compose(ctx: Context, args: str, *, send_at) -> None:  # noqa: ANN001
         return
     deps, actor = ctx.deps, ctx.actor
     try:
-        target, rest = await N.parse_scope(deps, actor, args, _group_compound(ctx))
+        target, rest = await NT.parse_scope(deps, actor, args, _group_compound(ctx))
         spec = None
         m = _COLLECT.match(rest)
         if m:
@@ -97,11 +100,11 @@ def _answer_plan(ctx: Context, plan: N.NoticePlan) -> None:
     deps = ctx.deps
     common = dict(id=notice.id, count=len(plan.recipients), unit=plan.unit, targets=plan.targets_text())
     if plan.needs_confirm:
-        when = T.PREVIEW_WHEN.format(when=N.fmt_time(deps, notice.send_at)) if notice.send_at else ""
-        _to_author(ctx, T.PREVIEW.format(**common, when=when, body=N.render(deps, notice, plan.collection),
+        when = T.PREVIEW_WHEN.format(when=timefmt.stored(deps.clock, notice.send_at)) if notice.send_at else ""
+        _to_author(ctx, T.PREVIEW.format(**common, when=when, body=ND.render(deps, notice, plan.collection),
                                          minutes=int(N.DRAFT_TTL.total_seconds() // 60)))
     elif notice.status == NoticeStatus.SCHEDULED:
-        _to_author(ctx, T.SCHEDULED.format(**common, when=N.fmt_time(deps, notice.send_at)))
+        _to_author(ctx, T.SCHEDULED.format(**common, when=timefmt.stored(deps.clock, notice.send_at)))
     elif not (ctx.in_group and [r.group_id for r in plan.recipients] == [ctx.group.id]):
         _to_author(ctx, T.SENT_NOW.format(**common))  # (in the one target group the notice itself is the answer)
 
@@ -117,15 +120,15 @@ def _to_author(ctx: Context, text: str) -> None:
 async def confirm(ctx: Context) -> bool:
     """确认 / 确认 N: send the sender's previewed notice. Anything else is not ours."""
     m = _CONFIRM.match(ctx.text)
-    if not m or not N.is_notice_staff(ctx.actor):
+    if not m or not NT.is_notice_staff(ctx.actor):
         return False
     notice_id = int(m.group(1)) if m.group(1) else None
     deps = ctx.deps
     if notice_id is None and await N.latest_draft(deps, ctx.actor) is None:
         return False
     if notice_id is not None:
-        found = await deps.session.get(N.Notice, notice_id)
-        if found is None or not N.is_author(found, ctx.actor):
+        found = await deps.session.get(Notice, notice_id)
+        if found is None or not NT.is_author(found, ctx.actor):
             return False
     await _confirm(ctx, notice_id)
     return True
@@ -181,7 +184,7 @@ async def list_(ctx: Context) -> None:
             extra = T.LIST_EXTRA_SENT.format(sent=line.counts.sent, total=line.counts.total, acks=line.acks)
         if line.answers is not None:
             extra += T.LIST_EXTRA_COLLECTION.format(answers=line.answers)
-        out.append(T.LIST_LINE.format(id=n.id, state=f"{state} {N.fmt_time(deps, when)}", scope=n.scope_label,
+        out.append(T.LIST_LINE.format(id=n.id, state=f"{state} {timefmt.stored(deps.clock, when)}", scope=n.scope_label,
                                       preview=_preview(n.text), extra=extra))
     ctx.reply("\n".join(out))
 
@@ -221,7 +224,7 @@ async def detail(ctx: Context, args: str) -> None:
     n = d.notice
     silent_hint = ""
     if n.status == NoticeStatus.SENT:
-        silent = await N.silent_people(deps, ctx.actor, notice_id)
+        silent = await ND.silent_people(deps, ctx.actor, notice_id)
         if silent.count:
             silent_hint = T.DETAIL_SILENT_HINT.format(count=silent.count, id=n.id)
     group_lines = [T.DETAIL_GROUP_ACK_LINE.format(label=x.label, status=T.DELIVERY_LABELS.get(x.status, x.status),
@@ -233,8 +236,8 @@ async def detail(ctx: Context, args: str) -> None:
         failures += T.DETAIL_MORE_FAILURES.format(count=len(failed_rest) - 20)
     ctx.reply(T.DETAIL.format(
         id=n.id, state=T.STATE_LABELS.get(n.status, n.status), scope=n.scope_label, author=n.author_name,
-        created=N.fmt_time(deps, n.created_at),
-        when=T.DETAIL_WHEN.format(when=N.fmt_time(deps, n.send_at)) if n.send_at else "",
+        created=timefmt.stored(deps.clock, n.created_at),
+        when=T.DETAIL_WHEN.format(when=timefmt.stored(deps.clock, n.send_at)) if n.send_at else "",
         preview=_preview(n.text, 60), sent=d.counts.sent, failed=d.counts.failed, pending=d.counts.pending,
         cancelled=T.DETAIL_CANCELLED.format(count=d.counts.cancelled) if d.counts.cancelled else "",
         acks=d.acks, per_group=T.DETAIL_GROUP_ACKS.format(lines="\n".join(group_lines)) if group_lines else "",
@@ -246,7 +249,7 @@ MAX_NAMES_PER_BUILDING = 30  # a phone screen; the dashboard and the export have
 
 async def _silent(ctx: Context, notice_id: int) -> None:
     try:
-        silent = await N.silent_people(ctx.deps, ctx.actor, notice_id)
+        silent = await ND.silent_people(ctx.deps, ctx.actor, notice_id)
     except ServiceError as exc:
         ctx.reply(str(exc))
         return
@@ -257,7 +260,7 @@ async def _silent(ctx: Context, notice_id: int) -> None:
     lines = [T.SILENT_HEADER.format(id=notice_id, preview=preview, count=silent.count, expected=silent.expected,
                                     replied=silent.expected - silent.count)]
     for building, people in silent.by_building.items():
-        names = "、".join(f"{p.name}{N.person_place(p)}" for p in people[:MAX_NAMES_PER_BUILDING])
+        names = "、".join(f"{p.name}{ND.person_place(p)}" for p in people[:MAX_NAMES_PER_BUILDING])
         if len(people) > MAX_NAMES_PER_BUILDING:
             names += T.SILENT_MORE.format(count=len(people))
         label = T.BUILDING_KEY.format(building=building) if building else T.SILENT_NO_BUILDING
@@ -268,7 +271,7 @@ async def _silent(ctx: Context, notice_id: int) -> None:
 
 async def _remind_leaders(ctx: Context, notice_id: int) -> None:
     try:
-        _, reminded, orphans = await N.remind_building_leaders(ctx.deps, ctx.actor, notice_id)
+        _, reminded, orphans = await ND.remind_building_leaders(ctx.deps, ctx.actor, notice_id)
     except ServiceError as exc:
         ctx.reply(str(exc))
         return
@@ -299,12 +302,12 @@ async def tally(ctx: Context, args: str) -> None:
 @router.text(order=6)
 async def acknowledge(ctx: Context) -> bool:
     """收到 after a notice: counted; in a group not answered (a group full of bot replies helps nobody)."""
-    if not N.is_ack(ctx.text):
+    if not ND.is_ack(ctx.text):
         return False
     # A private 收到 from someone with open ticket assignments answers the assignment (the
     # tickets' hooks take it), unless a notice was sent to them in person.
     fallback = ctx.in_group or not await open_assignments(ctx.deps, ctx.person_id)
-    notice = await N.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id, compound_fallback=fallback)
+    notice = await ND.record_ack(ctx.deps, ctx.person_id, group_id=ctx.group_id, compound_fallback=fallback)
     if notice is None:
         return False
     if not ctx.in_group:  # privately, silence would look like the bot did not understand
@@ -425,6 +428,6 @@ async def visit_list(ctx: Context, args: str) -> None:
         if t.kind != current:
             current = t.kind
             lines.append(TV.LIST_KIND.format(kind=TV.KIND_LABELS.get(t.kind, t.kind)))
-        last = TV.LIST_LAST.format(when=N.fmt_time(ctx.deps, t.last_visited_at)) if t.last_visited_at else ""
+        last = TV.LIST_LAST.format(when=timefmt.stored(ctx.deps.clock, t.last_visited_at)) if t.last_visited_at else ""
         lines.append(TV.LIST_LINE.format(id=t.id, label=t.label, note=f"（{t.note}）" if t.note else "", last=last))
     ctx.reply("\n".join(lines))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.services import notices
+from bot.services import notice_delivery
 from schedules.context import job_deps
 from schedules.registry import every
 
@@ -16,4 +16,4 @@ async def leader_reminders(app, now: datetime) -> None:  # noqa: ANN001
     if not SPEAKS_FROM <= app.clock.local(now).hour < SPEAKS_UNTIL:
         return
     async with job_deps(app) as deps:
-        await notices.remind_leaders_due(deps)
+        await notice_delivery.remind_leaders_due(deps)

@@ -20,7 +20,7 @@ from bot.models.notices import Collection, CollectionAnswer, Notice, NoticeDeliv
 from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
 from bot.services.gate import CachedFlag
-from bot.services.notices import fmt_time, get_notice
+from bot.services.notice_targets import get_notice
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.spreadsheet import safe_row, sheet_title
 from bot.texts import notices as T
@@ -114,7 +114,7 @@ def example(fields: Sequence[str]) -> str:
 
 
 def render_request(deps: Deps, collection: Collection, description: str) -> str:
-    deadline = T.COLLECTION_DEADLINE.format(when=fmt_time(deps, collection.deadline)) if collection.deadline else ""
+    deadline = T.COLLECTION_DEADLINE.format(when=timefmt.stored(deps.clock, collection.deadline)) if collection.deadline else ""
     body = f"{description}\n" if description and description != collection.title else ""
     return T.COLLECTION_BODY.format(title=collection.title, description=body, fields=" ".join(collection.fields),
                                     example=example(collection.fields), deadline=deadline)
@@ -269,7 +269,7 @@ class AnswerResult:
         if self.outcome == "format":
             return T.ANSWER_FORMAT.format(title=c.title, fields=" ".join(c.fields), example=example(c.fields))
         if self.outcome == "closed":
-            return T.ANSWER_CLOSED.format(title=c.title, when=fmt_time(deps, c.closed_at or c.deadline),
+            return T.ANSWER_CLOSED.format(title=c.title, when=timefmt.stored(deps.clock, c.closed_at or c.deadline),
                                           author=self.notice.author_name or "发布人")
         assert self.answer is not None
         text = T.ANSWER_OK if self.outcome == "created" else T.ANSWER_UPDATED
@@ -513,7 +513,7 @@ def render_tally(deps: Deps, t: Tally) -> str:
     if t.closed:
         state = T.TALLY_CLOSED
     elif c.deadline:
-        state = T.TALLY_OPEN.format(when=fmt_time(deps, c.deadline))
+        state = T.TALLY_OPEN.format(when=timefmt.stored(deps.clock, c.deadline))
     else:
         state = T.TALLY_OPEN_NO_DEADLINE
     totals = "".join(T.TALLY_TOTAL.format(field=f, value=v) for f, v in t.totals.items())
@@ -554,7 +554,7 @@ async def export_xlsx(deps: Deps, actor: Actor, notice_id: int) -> bytes:
     sheet.append(safe_row(fixed[:2] + list(collection.fields) + fixed[2:]))
     for index, a in enumerate(answers, 1):
         source = topics.get(a.group_id, "") if a.group_id else T.EXPORT_PRIVATE
-        when = timefmt.moment_near(deps.clock.local(a.updated_at), deps.clock.local().date())
+        when = timefmt.stored(deps.clock, a.updated_at)
         sheet.append(safe_row([index, a.person_name] + [a.values.get(f, "") for f in collection.fields]
                               + [source, when, a.revisions, a.raw_text]))
     t = await _tally(deps, collection, notice)
@@ -595,7 +595,7 @@ async def remind_due(deps: Deps) -> int:
         silent = list((await deps.session.execute(select(NoticeDelivery).where(
             NoticeDelivery.notice_id == notice.id, NoticeDelivery.group_id.is_not(None),
             NoticeDelivery.status != "failed", NoticeDelivery.group_id.not_in(answered)))).scalars())
-        text = T.REMINDER.format(title=collection.title, when=fmt_time(deps, collection.deadline),
+        text = T.REMINDER.format(title=collection.title, when=timefmt.stored(deps.clock, collection.deadline),
                                  fields=" ".join(collection.fields), example=example(collection.fields))
         for delivery in silent:
             delivery.reminded_at = now

@@ -23,7 +23,7 @@ from sqlalchemy import and_, select
 from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.notices import DeliveryStatus, Notice, NoticeDelivery
 from bot.services import Deps
-from bot.services import notices as notice_service
+from bot.services import notice_delivery
 from bot.texts import wecom as T
 from bot.transports.base import Address, ChatGone, EventSink, MemberInfo, RateLimited, RoomInfo, TransportError
 from bot.transports.wecom.aibot import user_platform_id
@@ -43,7 +43,7 @@ SUBJECT = "notice_delivery"
 
 # The delivery of a notice through this account is settled by the tracker, not by the outbox
 # row being sent (that only means the task was created).
-notice_service.deferred_account_prefixes.add(ACCOUNT_PREFIX)
+notice_delivery.deferred_account_prefixes.add(ACCOUNT_PREFIX)
 
 
 class CustomerGroupTransport:
@@ -146,7 +146,7 @@ class GroupSendTracker:
             rows = (await session.execute(
                 select(NoticeDelivery, OutboxMessage.account, OutboxMessage.platform_message_id,
                        OutboxMessage.sent_at, ChatGroup.platform_id)
-                .join(OutboxMessage, and_(OutboxMessage.ref_kind == notice_service.REF_KIND,
+                .join(OutboxMessage, and_(OutboxMessage.ref_kind == notice_delivery.REF_KIND,
                                           OutboxMessage.ref_id == NoticeDelivery.id))
                 .join(ChatGroup, ChatGroup.id == NoticeDelivery.group_id)
                 .where(NoticeDelivery.status == DeliveryStatus.PENDING, OutboxMessage.status == OutboxStatus.SENT,
@@ -246,4 +246,4 @@ class GroupSendTracker:
         if settled:
             app = self.app
             deps = Deps(session, app.clock, app.outbox, app.org, app.settings)
-            await notice_service.report_settled(deps, settled)
+            await notice_delivery.report_settled(deps, settled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.services import notice_delivery as ND
 from bot.services import notices as N
 from bot.web.api import api, path_int
 from bot.web.api.core import Paged
@@ -92,7 +93,7 @@ async def _detail(request: web.Request, notice_id: int) -> dict:
         collection = await V.collection_of(d, notice)
         line = N.NoticeLine(notice, info.counts, info.acks, None)
         out = _json_row(V.notice_row(d, line))
-        out["rendered"] = N.render(d, notice, collection)
+        out["rendered"] = ND.render(d, notice, collection)
         out["deliveries"] = [_json_row(r) for r in V.deliveries_table(d, info).rows]
         await session.commit()
     return out

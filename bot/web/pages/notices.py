@@ -5,9 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import timefmt
 from bot.models.notices import NoticeStatus
 from bot.services import ServiceError
 from bot.services import collections as C
+from bot.services import notice_delivery as ND
+from bot.services import notice_targets as NT
 from bot.services import notices as N
 from bot.texts import notices as TN
 from bot.web.errors import ApiError, from_validation, json_response, parse, translate
@@ -105,8 +108,8 @@ async def detail(request: web.Request) -> web.Response:
         info = await N.notice_detail(d, user.actor(), notice.id)
         collection = await V.collection_of(d, notice)
         table = V.deliveries_table(d, info)
-        body = N.render(d, notice, collection)
-        silent = await N.silent_people(d, user.actor(), notice.id) if notice.status == NoticeStatus.SENT else None
+        body = ND.render(d, notice, collection)
+        silent = await ND.silent_people(d, user.actor(), notice.id) if notice.status == NoticeStatus.SENT else None
         await session.commit()
     if export_format(request):
         return export(request, table, f"通知{notice_id}发送情况")
@@ -114,7 +117,7 @@ async def detail(request: web.Request) -> web.Response:
     return render(request, "notice.html", {
         "active": "notices", "n": notice, "info": info, "t": table, "body": body, "collection": collection,
         "silent": silent, "silent_groups": V.silent_groups(silent) if silent else [],
-        "state": TN.STATE_LABELS.get(notice.status, notice.status), "is_author": N.is_author(notice, actor),
+        "state": TN.STATE_LABELS.get(notice.status, notice.status), "is_author": NT.is_author(notice, actor),
         "can_cancel": notice.status in (NoticeStatus.DRAFT, NoticeStatus.SCHEDULED) or (
             notice.status == NoticeStatus.SENT and info.counts.pending > 0),
     })
@@ -139,7 +142,7 @@ async def _act(request: web.Request, action) -> web.Response:  # noqa: ANN001
 async def _confirm(d, actor, notice_id: int) -> str:  # noqa: ANN001
     plan = await N.confirm_notice(d, actor, notice_id)
     if plan.notice.status == NoticeStatus.SCHEDULED:
-        return TN.SCHEDULED.format(id=notice_id, when=N.fmt_time(d, plan.notice.send_at), count=len(plan.recipients),
+        return TN.SCHEDULED.format(id=notice_id, when=timefmt.stored(d.clock, plan.notice.send_at), count=len(plan.recipients),
                                    unit=plan.unit, targets=plan.targets_text()).split("如需取消")[0]
     return f"通知#{notice_id}已提交发送：{len(plan.recipients)}个{plan.unit}。"
 
@@ -169,7 +172,7 @@ async def silent(request: web.Request) -> web.Response:
     async with db(request) as session:
         d = deps(request, session)
         notice = await V.visible_notice(d, user, notice_id)
-        table = V.silent_table(d, await N.silent_people(d, user.actor(), notice.id))
+        table = V.silent_table(d, await ND.silent_people(d, user.actor(), notice.id))
     return export(request, table, f"通知{notice_id}{TN.EXPORT_SILENT_SHEET}")
 
 

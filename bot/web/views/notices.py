@@ -13,10 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
+from bot import timefmt
 from bot.clock import Clock
 from bot.models.notices import Notice
 from bot.services import Actor, Deps, ServiceError
 from bot.services import collections as C
+from bot.services import notice_delivery as ND
+from bot.services import notice_targets as NT
 from bot.services import notices as N
 from bot.texts import notices as TN
 from bot.web.errors import forbidden, not_found
@@ -86,22 +89,22 @@ def check_scope(user: Principal, form: NoticeForm) -> None:
         raise forbidden()
 
 
-async def target_for(deps: Deps, actor: Actor, form: NoticeForm) -> N.Target:
+async def target_for(deps: Deps, actor: Actor, form: NoticeForm) -> NT.Target:
     if form.scope == "district":
-        return N.district_target(deps, actor)
+        return NT.district_target(deps, actor)
     if form.scope == "community":
         if form.community_id is None:
             raise ServiceError(TN.NOT_COMMUNITY)
-        return N.community_target(deps, actor, [form.community_id])
+        return NT.community_target(deps, actor, [form.community_id])
     if form.compound_id is None or form.compound_id not in deps.org.compounds:
         raise ServiceError(TN.NO_COMPOUND)
     if form.scope == "building":
         if not form.building:
             raise ServiceError(TN.BUILDING_NEEDS_ONE_COMPOUND)
         # The chat command's own words, so the building is checked by the same rule.
-        target, _ = await N.parse_scope(deps, actor, f"{form.building}号楼", form.compound_id)
+        target, _ = await NT.parse_scope(deps, actor, f"{form.building}号楼", form.compound_id)
         return target
-    return N.compound_target(deps, actor, form.compound_id)
+    return NT.compound_target(deps, actor, form.compound_id)
 
 
 def collection_spec(deps: Deps, form: NoticeForm) -> C.CollectionSpec | None:
@@ -110,7 +113,7 @@ def collection_spec(deps: Deps, form: NoticeForm) -> C.CollectionSpec | None:
     spec = C.parse_spec(f"{form.collection_title or ''}：{form.collection_fields or ''}", deps.clock.local())
     deadline = aware(deps.clock, form.collection_deadline)
     if deadline is not None and deadline <= deps.clock.now():
-        raise ServiceError(TN.COLLECTION_DEADLINE_PAST.format(when=N.fmt_time(deps, deadline)))
+        raise ServiceError(TN.COLLECTION_DEADLINE_PAST.format(when=timefmt.stored(deps.clock, deadline)))
     return dataclasses.replace(spec, deadline=deadline, description=form.text)
 
 
@@ -128,7 +131,7 @@ async def preview(deps: Deps, user: Principal, form: NoticeForm) -> dict:
     """How many groups (or people) the chosen target reaches now; nothing is written."""
     check_scope(user, form)
     target = await target_for(deps, user.actor(), form)
-    recipients = await N.resolve_recipients(deps, target.as_json())
+    recipients = await NT.resolve_recipients(deps, target.as_json())
     unit = TN.UNIT_PERSON if recipients and recipients[0].group_id is None else TN.UNIT_GROUP
     names = "、".join(r.label for r in recipients[:5]) + (TN.PREVIEW_MORE if len(recipients) > 5 else "")
     summary = f"将发送到 {len(recipients)} 个{unit}" + (f"：{names}" if names else "（没有可发送的群）")
@@ -205,7 +208,7 @@ SILENT_COLUMNS = [
 ]
 
 
-def silent_table(deps: Deps, silent: N.Silent) -> Table:
+def silent_table(deps: Deps, silent: ND.Silent) -> Table:
     """Roster people who have not replied, by building (names and rooms only, no phones)."""
     rows = [{"person_id": p.id, "compound": deps.org.name_of(p.compound_id), "building": building or None,
              "unit": p.unit, "room": p.room_no, "name": p.name}
@@ -213,12 +216,12 @@ def silent_table(deps: Deps, silent: N.Silent) -> Table:
     return Table("silent", SILENT_COLUMNS, rows, len(rows), 1, max(1, len(rows)))
 
 
-def silent_groups(silent: N.Silent) -> list[tuple[str, list[str]]]:
+def silent_groups(silent: ND.Silent) -> list[tuple[str, list[str]]]:
     """[("3号楼", ["李四 1单元201", …]), …] for the page."""
     out = []
     for building, people in silent.by_building.items():
         label = TN.BUILDING_KEY.format(building=building) if building else TN.SILENT_NO_BUILDING
-        out.append((label, [f"{p.name} {N.person_place(p)}".strip() for p in people]))
+        out.append((label, [f"{p.name} {ND.person_place(p)}".strip() for p in people]))
     return out
 
 
