@@ -717,14 +717,14 @@ class _History:
     # ------------------------------------------------------------------ the other compounds
     def _service_ticket_action(self, compound: str) -> Callable[[], Awaitable[None]]:
         async def act() -> None:
-            from bot.services import tickets as svc
+            from bot.services.tickets import intake
 
             cat = self.rng.choices(["property", "sanitation", "parking", "elevator"], weights=(6, 2, 2, 1))[0]
             text, _, _ = S.report(self.rng, cat, self.buildings[compound])
             async with self._deps() as (deps, actors):
                 resident = actors[compound]["residents"][self.rng.randrange(len(actors[compound]["residents"]))]
                 analysis = _analyze(text)
-                result = await svc.report(deps, resident, text, compound_id=self.compound_ids[compound],
+                result = await intake.report(deps, resident, text, compound_id=self.compound_ids[compound],
                                           analysis=analysis, channel="private")
                 ticket_id = result.ticket.id
                 created = result.outcome == "created"
@@ -741,16 +741,16 @@ class _History:
         async def act() -> None:
             from bot.models.tickets import Ticket, TicketReporter
             from bot.services import ServiceError
-            from bot.services import tickets as svc
+            from bot.services.tickets import resolution, workflow
 
             async with self._deps() as (deps, actors):
                 ticket = await deps.session.get(Ticket, ticket_id)
                 secretary = actors[DISTRICT_HANDLER]
                 try:
                     if step == "assign" and ticket.state == "new":
-                        await svc.assign(deps, secretary, ticket, "物业")
+                        await workflow.assign(deps, secretary, ticket, "物业")
                     elif step == "resolve" and ticket.state == "assigned":
-                        await svc.resolve(deps, secretary, ticket, self.rng.choice(
+                        await resolution.resolve(deps, secretary, ticket, self.rng.choice(
                             S.RESOLUTIONS.get(ticket.category) or S.RESOLUTIONS["property"]))
                         if self.rng.random() < 0.8:
                             self.later(2, 48, self._service_step(compound, ticket_id, "rate"))
@@ -760,7 +760,7 @@ class _History:
                         reporter = next((a for a in actors[compound]["residents"] if a.person_id == row.person_id), None)
                         if reporter is not None:
                             rating = self.rng.choices(["satisfied", "basic", "unsatisfied"], weights=(6, 3, 1))[0]
-                            await svc.rate(deps, reporter, ticket, rating)
+                            await resolution.rate(deps, reporter, ticket, rating)
                             if rating == "unsatisfied":
                                 self.later(30, 90, self._service_step(compound, ticket_id, "resolve"))
                 except ServiceError as exc:

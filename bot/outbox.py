@@ -615,7 +615,7 @@ class OutboxSender:
                 row.escalated_at = now
                 told: list[str] = []
                 if row.ref_kind == "ticket" and row.ref_id is not None:
-                    from bot.services.tickets import escalate_undelivered_alert  # noqa: PLC0415  (services import the outbox)
+                    from bot.services.tickets.announce import escalate_undelivered_alert  # noqa: PLC0415  (services import the outbox)
 
                     told = await escalate_undelivered_alert(session, self.outbox, self.clock, row, minutes)
                 session.add(Event(subject_kind="outbox", subject_id=row.id, action="urgent_undelivered", at=now,

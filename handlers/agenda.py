@@ -8,6 +8,7 @@ from bot.context import Context
 from bot.roles import HANDLING_ROLES
 from bot.router import Router
 from bot.services import agenda as A
+from bot.services.tickets import naming
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.texts import agenda as TA
 from bot.texts import core as TC
@@ -39,5 +40,5 @@ async def outcome(ctx: Context, args: str) -> None:
             return
     result = await A.record_outcome(ctx.deps, ctx.actor, ticket, fixes["outcome"], owner=fixes.get("owner"), due=due)
     ctx.keep_message()
-    ctx.reply(TA.OUTCOME_OK.format(code=A.svc.ticket_code(ctx.org, ticket), outcome=result.item.outcome,
-                                   owner=result.owner, due=A.svc.fmt_time(ctx.deps, result.due), count=result.told))
+    ctx.reply(TA.OUTCOME_OK.format(code=naming.ticket_code(ctx.org, ticket), outcome=result.item.outcome,
+                                   owner=result.owner, due=naming.fmt_time(ctx.deps, result.due), count=result.told))

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.services import agenda as A
-from bot.services import tickets as svc
+from bot.services.tickets import sweeps
 from schedules.context import job_deps
 from schedules.registry import daily, every
 
@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 async def sweep(app, now: datetime) -> None:  # noqa: ANN001
     """Every 5 minutes: the urgent first-response deadline is 30 minutes, so this is precise enough."""
     async with job_deps(app) as deps:
-        escalated = await svc.escalate_overdue(deps, deps.clock.now())
-        closed = await svc.close_unconfirmed(deps, deps.clock.now())
+        escalated = await sweeps.escalate_overdue(deps, deps.clock.now())
+        closed = await sweeps.close_unconfirmed(deps, deps.clock.now())
     if escalated or closed:
         log.info("tickets sweep: %d escalated, %d auto-closed", escalated, closed)
         app.outbox.notify()

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Event, Person, Priority, RoleName
 from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
 from bot.services import Actor, Deps, ServiceError
-from bot.services import tickets as svc
+from bot.services.tickets import events, naming, notify, people, policy, rights, workflow
 from bot.texts import agenda as TA
 from bot.texts import tickets as T
 
@@ -86,7 +86,7 @@ async def next_discussion_day(deps: Deps, compound_id: int, *, create: bool = Tr
 
 async def set_discussion_day(deps: Deps, actor: Actor, compound_id: int, when: datetime,
                              place: str | None = None) -> DiscussionDay:
-    if not svc.can_handle(actor, compound_id):
+    if not rights.can_handle(actor, compound_id):
         raise ServiceError(T.NO_RIGHT_HANDLE.format(compound=deps.org.name_of(compound_id)))
     if when <= deps.clock.now():
         raise ServiceError(T.DAY_PAST)
@@ -100,14 +100,14 @@ async def set_discussion_day(deps: Deps, actor: Actor, compound_id: int, when: d
     await deps.session.flush()
     deps.session.add(Event(subject_kind="discussion_day", subject_id=day.id, action="planned", at=deps.clock.now(),
                            actor_person_id=actor.person_id, actor_web_user=actor.web_user,
-                           to_state=svc.fmt_time(deps, when), note=day.place))
+                           to_state=naming.fmt_time(deps, when), note=day.place))
     return day
 
 
 def default_scope(ticket: Ticket) -> list[str]:
     """Who attends: the branch and grid always; the parties the problem concerns."""
     scope = [T.SCOPE_SECRETARY, T.SCOPE_GRID]
-    if ticket.category in svc.PROPERTY_CATEGORIES or ticket.assignee_kind == "property":
+    if ticket.category in policy.PROPERTY_CATEGORIES or ticket.assignee_kind == "property":
         scope.append(T.SCOPE_PROPERTY)
     if ticket.category in COMMITTEE_CATEGORIES:
         scope.append(T.SCOPE_COMMITTEE)
@@ -149,39 +149,39 @@ async def open_item_for(session: AsyncSession, ticket: Ticket, now: datetime) ->
 async def put_on_agenda(deps: Deps, actor: Actor, ticket: Ticket, *, topic: str | None = None,
                         scope: str | None = None, owner: str | None = None) -> tuple[AgendaItem, DiscussionDay]:
     """议事: the ticket goes on the next discussion day with its four fixes."""
-    svc.require_handler(deps, actor, ticket)
-    await svc.require_open(deps, ticket, "议事")
+    rights.require_handler(deps, actor, ticket)
+    await rights.require_open(deps, ticket, "议事")
     now = deps.clock.now()
-    code = svc.ticket_code(deps.org, ticket)
+    code = naming.ticket_code(deps.org, ticket)
     existing = await open_item_for(deps.session, ticket, now)
     if existing is not None:
-        raise ServiceError(T.AGENDA_ALREADY.format(code=code, when=svc.fmt_time(deps, existing[1].starts_at)))
+        raise ServiceError(T.AGENDA_ALREADY.format(code=code, when=naming.fmt_time(deps, existing[1].starts_at)))
     day = await next_discussion_day(deps, ticket.compound_id)
     assert day is not None
     owner_id, owner_label = await _owner(deps, actor, ticket, owner)
     item = AgendaItem(
         discussion_day_id=day.id, compound_id=ticket.compound_id, ticket_id=ticket.id,
-        topic=(topic or f"{svc.quote(ticket.text, 40)}（{svc.what(ticket)}）")[:500],
+        topic=(topic or f"{naming.quote(ticket.text, 40)}（{naming.what(ticket)}）")[:500],
         scope=parse_scope(scope) if scope else default_scope(ticket), owner_person_id=owner_id,
         owner_label=owner_label, created_at=now, created_by_person_id=actor.person_id)
     deps.session.add(item)
     await deps.session.flush()
-    svc._first_response(deps, actor, ticket)  # noqa: SLF001  (putting it on the agenda is the branch's response)
-    when = svc.fmt_time(deps, day.starts_at)
+    workflow.first_response(deps, actor, ticket)  # putting it on the agenda is the branch's response
+    when = naming.fmt_time(deps, day.starts_at)
     due_before = ticket.resolve_due
     ticket.resolve_due = day.starts_at  # the ticket waits for the meeting; the outcome sets the next deadline
-    svc.record(deps, actor, ticket, "agenda", note=f"{when} {item.topic}",
+    events.record(deps, actor, ticket, "agenda", note=f"{when} {item.topic}",
                data={"agenda_item": item.id, "day": day.id, "scope": item.scope, "owner": owner_label,
                      "due_before": due_before.isoformat() if due_before else None})
     if owner_id and owner_id != actor.person_id:
-        svc.tell(deps, owner_id, T.AGENDA_TELL.format(code=code, when=when, place=_place(day), topic=item.topic),
+        notify.tell(deps, owner_id, T.AGENDA_TELL.format(code=code, when=when, place=_place(day), topic=item.topic),
                  ticket)
     return item, day
 
 
 async def _owner(deps: Deps, actor: Actor, ticket: Ticket, owner: str | None) -> tuple[int | None, str]:
     if owner:
-        assignee = await svc.resolve_assignee(deps, ticket, owner)
+        assignee = await workflow.resolve_assignee(deps, ticket, owner)
         return assignee.person_id, assignee.label
     if ticket.assignee_label:
         return ticket.assignee_person_id, ticket.assignee_label
@@ -208,7 +208,7 @@ async def describe_next_day(deps: Deps, compound_id: int) -> str:
     if day is None:
         return T.DAY_NONE.format(compound=compound, usage=T.DISCUSSION_DAY_USAGE)
     items = await agenda_items(deps.session, day.id)
-    head = T.DAY_HEADER.format(compound=compound, when=svc.fmt_time(deps, day.starts_at), place=_place(day),
+    head = T.DAY_HEADER.format(compound=compound, when=naming.fmt_time(deps, day.starts_at), place=_place(day),
                                count=len(items))
     return head + "\n" + (render_items(items) if items else T.DAY_EMPTY)
 
@@ -231,21 +231,21 @@ _SCOPE_ROLES = {
 
 async def scope_people(deps: Deps, item: AgendaItem, ticket: Ticket | None) -> list[int]:
     """Everyone under an item's 范围 and 责任 (not the reporters: they get their own words)."""
-    people: list[int] = []
+    ids: list[int] = []
     for label in item.scope or []:
         role = _SCOPE_ROLES.get(label)
         if role is not None:
-            people += [p.id for p in await svc.people_with_role(deps.session, deps.org, role, item.compound_id)]
+            ids += [p.id for p in await people.people_with_role(deps.session, deps.org, role, item.compound_id)]
         elif label == T.SCOPE_LEADER:
             if ticket is not None and ticket.building:
-                people += [p.id for p in await svc.people_with_role(
+                ids += [p.id for p in await people.people_with_role(
                     deps.session, deps.org, RoleName.BUILDING_LEADER, item.compound_id) if p.building == ticket.building]
         elif label != T.SCOPE_REPORTERS:  # a person named in 范围
-            people += list((await deps.session.execute(select(Person.id).where(
+            ids += list((await deps.session.execute(select(Person.id).where(
                 Person.compound_id == item.compound_id, Person.name == label))).scalars())
     if item.owner_person_id:
-        people.append(item.owner_person_id)
-    return list(dict.fromkeys(people))
+        ids.append(item.owner_person_id)
+    return list(dict.fromkeys(ids))
 
 
 async def remind_tomorrow(deps: Deps) -> int:
@@ -265,9 +265,9 @@ async def remind_tomorrow(deps: Deps) -> int:
         day.reminded_at = now
         if not items:
             continue
-        compound, when, place = deps.org.name_of(day.compound_id), svc.fmt_time(deps, day.starts_at), _place(day)
+        compound, when, place = deps.org.name_of(day.compound_id), naming.fmt_time(deps, day.starts_at), _place(day)
         text = T.DAY_REMIND.format(compound=compound, when=when, place=place, items=render_items(items))
-        secretaries = [p.id for p in await svc.secretaries(deps.session, deps.org, day.compound_id)]
+        secretaries = [p.id for p in await people.secretaries(deps.session, deps.org, day.compound_id)]
         for pid in secretaries:
             deps.outbox.enqueue(deps.session, text, person_id=pid, priority=Priority.BROADCAST,
                                 ref=("discussion_day", day.id))
@@ -280,12 +280,12 @@ async def remind_tomorrow(deps: Deps) -> int:
                     concerned.setdefault(pid, []).append(item)
             if ticket is None:
                 continue
-            for pid in await svc.reporter_ids(deps.session, ticket):
+            for pid in await people.reporter_ids(deps.session, ticket):
                 if pid in told_reporters or pid in concerned:
                     continue
                 told_reporters.add(pid)
                 deps.outbox.enqueue(deps.session, TA.REMIND_REPORTER.format(
-                    code=svc.ticket_code(deps.org, ticket), excerpt=svc.quote(ticket.text, 30), when=when,
+                    code=naming.ticket_code(deps.org, ticket), excerpt=naming.quote(ticket.text, 30), when=when,
                     place=place), person_id=pid, priority=Priority.BROADCAST, ref=("discussion_day", day.id))
         for pid, mine in concerned.items():
             deps.outbox.enqueue(deps.session, TA.REMIND_ITEMS.format(
@@ -330,27 +330,27 @@ async def record_outcome(deps: Deps, actor: Actor, ticket: Ticket, outcome: str,
                          due: datetime | None = None) -> Outcome:
     """议定: the item is discussed; its owner (定责任) takes the ticket and its deadline is the
     one agreed (else the usual span from now); everyone concerned and the reporters are told."""
-    svc.require_handler(deps, actor, ticket)
-    await svc.require_open(deps, ticket, "议定")
-    code = svc.ticket_code(deps.org, ticket)
+    rights.require_handler(deps, actor, ticket)
+    await rights.require_open(deps, ticket, "议定")
+    code = naming.ticket_code(deps.org, ticket)
     found = await last_open_item(deps.session, ticket)
     if found is None:
-        raise ServiceError(TA.OUTCOME_NO_ITEM.format(code=code, num=svc.num(ticket)))
+        raise ServiceError(TA.OUTCOME_NO_ITEM.format(code=code, num=naming.num(ticket)))
     item, day = found
     now = deps.clock.now()
     if due is not None and due <= now:
         raise ServiceError(TA.OUTCOME_DUE_PAST)
     if owner:
-        assignee = await svc.resolve_assignee(deps, ticket, owner)
+        assignee = await workflow.resolve_assignee(deps, ticket, owner)
         item.owner_person_id, item.owner_label = assignee.person_id, assignee.label[:128]
         before = ticket.state
         ticket.assignee_kind, ticket.assignee_person_id, ticket.assignee_label = (
             assignee.kind, assignee.person_id, assignee.label[:128])
         ticket.state = TicketState.ASSIGNED
-        svc.record(deps, actor, ticket, "assigned", from_state=before, to_state=ticket.state,
+        events.record(deps, actor, ticket, "assigned", from_state=before, to_state=ticket.state,
                    note=f"{assignee.label}（议事日议定）", data={"kind": assignee.kind, "person_id": assignee.person_id})
     if due is None:
-        _, span = svc.deadlines_for(deps, ticket.compound_id, ticket.category, ticket.urgent)
+        _, span = policy.deadlines_for(deps, ticket.compound_id, ticket.category, ticket.urgent)
         due = now + span
     ticket.resolve_due = due
     ticket.resolve_escalated_at = None
@@ -358,21 +358,21 @@ async def record_outcome(deps: Deps, actor: Actor, ticket: Ticket, outcome: str,
     if day.starts_at <= now:
         day.state = "held"
     owner_label = item.owner_label or "—"
-    due_text = svc.fmt_time(deps, due)
-    svc.record(deps, actor, ticket, "agenda_outcome", note=f"{svc.quote(item.outcome, 200)}；责任：{owner_label}；期限：{due_text}",
+    due_text = naming.fmt_time(deps, due)
+    events.record(deps, actor, ticket, "agenda_outcome", note=f"{naming.quote(item.outcome, 200)}；责任：{owner_label}；期限：{due_text}",
                data={"agenda_item": item.id, "owner": owner_label, "due": due.isoformat()})
     told = 0
     for pid in await scope_people(deps, item, ticket):
         if pid == actor.person_id:
             continue
-        svc.tell(deps, pid, TA.OUTCOME_TELL.format(code=code, topic=svc.quote(item.topic, 40), outcome=item.outcome,
+        notify.tell(deps, pid, TA.OUTCOME_TELL.format(code=code, topic=naming.quote(item.topic, 40), outcome=item.outcome,
                                                    owner=owner_label, due=due_text), ticket)
         told += 1
     public_owner = T.ASSIGNEE_KIND_LABELS.get(ticket.assignee_kind or "") or owner_label
-    for pid in await svc.reporter_ids(deps.session, ticket):
+    for pid in await people.reporter_ids(deps.session, ticket):
         if pid == actor.person_id:
             continue
-        svc.tell(deps, pid, TA.OUTCOME_REPORTER.format(code=code, outcome=item.outcome, owner=public_owner,
+        notify.tell(deps, pid, TA.OUTCOME_REPORTER.format(code=code, outcome=item.outcome, owner=public_owner,
                                                        due=due_text), ticket)
         told += 1
     return Outcome(item, owner_label, due, told)

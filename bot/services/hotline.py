@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.tickets import HotlineOrder, Ticket
 from bot.services import Actor, Deps, ServiceError
-from bot.services import tickets as svc
+from bot.services.tickets import events, naming, policy, rights, stats
 from bot.texts import tickets as T
 
 ORDER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{3,39}$")
@@ -69,30 +69,30 @@ class HotlineImportResult:
 # --------------------------------------------------------------------------- link
 async def link_hotline(deps: Deps, actor: Actor, ticket: Ticket, order_no: str) -> HotlineOrder:
     """The ticket was also reported to 12345: keep the order number, count the order."""
-    svc.require_handler(deps, actor, ticket)
+    rights.require_handler(deps, actor, ticket)
     order_no = order_no.strip()
     if not ORDER_NO.match(order_no):
         raise ServiceError(T.HOTLINE_BAD_NO)
     now = deps.clock.now()
     order = (await deps.session.execute(select(HotlineOrder).where(HotlineOrder.order_no == order_no))).scalars().first()
     if order is not None and order.compound_id not in (None, ticket.compound_id) \
-            and not svc.can_handle(actor, order.compound_id):
+            and not rights.can_handle(actor, order.compound_id):
         # Another compound's order: linking it would pull it into this ticket's count and page.
         raise ServiceError(T.NO_RIGHT_HANDLE.format(compound=deps.org.name_of(order.compound_id)))
     if order is not None and order.ticket_id not in (None, ticket.id):
         other = await deps.session.get(Ticket, order.ticket_id)
-        raise ServiceError(T.HOTLINE_TAKEN.format(order_no=order_no, code=svc.ticket_code(deps.org, other)
+        raise ServiceError(T.HOTLINE_TAKEN.format(order_no=order_no, code=naming.ticket_code(deps.org, other)
                                                   if other else order.ticket_id))
     if order is None:
         order = HotlineOrder(order_no=order_no, compound_id=ticket.compound_id, received_at=now,
-                             category=svc.category_label(ticket.category), content=ticket.text[:2000],
+                             category=policy.category_label(ticket.category), content=ticket.text[:2000],
                              address=ticket.location or None, source="linked", imported_at=now)
         deps.session.add(order)
     order.ticket_id = ticket.id
     order.compound_id = order.compound_id or ticket.compound_id
     previous = ticket.hotline_order_no
     ticket.hotline_order_no = order_no
-    svc.record(deps, actor, ticket, "hotline_linked", from_state=previous, to_state=order_no, note=order_no)
+    events.record(deps, actor, ticket, "hotline_linked", from_state=previous, to_state=order_no, note=order_no)
     await deps.session.flush()
     return order
 
@@ -237,7 +237,7 @@ async def current_compounds(session: AsyncSession, order_nos: list[str]) -> dict
 
 async def hotline_counts(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
     """Compound id → 12345 orders received in the local calendar month "YYYY-MM"."""
-    start, end = svc.month_bounds(month, tz)
+    start, end = stats.month_bounds(month, tz)
     rows = (await session.execute(select(HotlineOrder.compound_id, func.count()).where(
         HotlineOrder.compound_id.is_not(None), HotlineOrder.received_at >= start, HotlineOrder.received_at < end)
         .group_by(HotlineOrder.compound_id))).all()

@@ -1,9 +1,8 @@
-"""Tickets as people talk in WeChat: quotes (引用) of the bot's ticket messages, photos and
-videos posted around a report, recalls (撤回), the reporter's roster address when a report
-names no place, and assignees answering in plain words.
+"""Tickets as people talk in WeChat: quotes (引用) of the bot's ticket messages, recalls (撤回),
+the answer to "哪栋楼？", and assignees answering in plain words.
 
-The ticket rules themselves stay in ``bot.services.tickets``; this module decides which
-ticket a message belongs to and hands it on.
+The ticket rules themselves stay in the ``bot.services.tickets`` package (photos and videos
+in ``tickets.media``); this module decides which ticket a message belongs to and hands it on.
 """
 from __future__ import annotations
 
@@ -13,14 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
-from bot import media as store
-from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage, Person
+from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage
 from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketReporter, TicketState
 from bot.privacy import PURGEABLE, mask_pii
 from bot.services import Actor, Deps, ServiceError
-from bot.services import tickets as svc
+from bot.services.tickets import events, intake, lookup, media, naming, notify, people, policy, resolution
 from bot.texts import tickets as T
 
 # A quote reopens a ticket in these states ("还没修好" after 办结 or after closing).
@@ -30,23 +28,6 @@ LOCATION_ASK_WINDOW = timedelta(minutes=30)
 NOTE_CHOICE_WINDOW = timedelta(minutes=30)
 # Ticket references as the bot writes them: "工单 #0042", "工单 阳光花园-0042".
 _CODE_IN_TEXT = re.compile(r"工单\s*(?:(?P<compound>[^\s#＃（(，,：:]+?)-)?[#＃]?(?P<number>\d{4,6})")
-
-
-# --------------------------------------------------------------------------- roster address
-def roster_address(person: Person | None) -> str | None:
-    """The reporter's building and unit from the roster ("4号楼2单元"); None when unknown."""
-    if person is None or not person.building:
-        return None
-    return f"{person.building}号楼" + (f"{person.unit}单元" if person.unit else "")
-
-
-async def fill_reporter_address(deps: Deps, ticket: Ticket, person_id: int | None) -> None:
-    """A new ticket whose text names no place carries the reporter's roster address."""
-    if ticket.location or person_id is None:
-        return
-    person = await deps.session.get(Person, person_id)
-    if person is not None and person.compound_id == ticket.compound_id:
-        ticket.reporter_address = roster_address(person)
 
 
 def needs_location(ticket: Ticket) -> bool:
@@ -69,8 +50,8 @@ def set_location(deps: Deps, actor: Actor, ticket: Ticket, location: Any) -> str
     label = (location.label() if hasattr(location, "label") else str(location))[:128]
     ticket.location = label
     ticket.building = getattr(location, "building", None) or ticket.building
-    ticket.location_parts = svc._location_parts(location)
-    svc.record(deps, actor, ticket, "located", note=label)
+    ticket.location_parts = intake.location_parts(location)
+    events.record(deps, actor, ticket, "located", note=label)
     return label
 
 
@@ -83,7 +64,7 @@ async def quoted_ticket(deps: Deps, *, quoted_message_id: str | None, quoted_tex
     if quoted_message_id:
         ref_id = (await deps.session.execute(
             select(OutboxMessage.ref_id).where(OutboxMessage.platform_message_id == quoted_message_id,
-                                               OutboxMessage.ref_kind == svc.SUBJECT)
+                                               OutboxMessage.ref_kind == policy.SUBJECT)
             .limit(1))).scalar_one_or_none()
         if ref_id is not None:
             ticket = await deps.session.get(Ticket, ref_id)
@@ -92,7 +73,7 @@ async def quoted_ticket(deps: Deps, *, quoted_message_id: str | None, quoted_tex
         if match is not None:
             ref = (f"{match['compound']}-" if match["compound"] else "") + match["number"]
             try:
-                ticket = await svc.find_ticket(deps, ref, compound_ids)
+                ticket = await lookup.find_ticket(deps, ref, compound_ids)
             except ServiceError:
                 ticket = None
     seen = 0
@@ -115,23 +96,23 @@ async def follow_up(deps: Deps, actor: Actor, ticket: Ticket, text: str, *, grou
     """A resident's words on an existing ticket ("还没修好"): reopen it when it was resolved or
     closed, else add them to it; the handlers hear either way."""
     if ticket.state not in (*ACTIVE_STATES, *REOPENABLE):
-        raise ServiceError(T.QUOTE_TICKET_GONE.format(code=svc.ticket_code(deps.org, ticket)))
-    text = text.strip()[:svc.MAX_NOTE]
+        raise ServiceError(T.QUOTE_TICKET_GONE.format(code=naming.ticket_code(deps.org, ticket)))
+    text = text.strip()[:policy.MAX_NOTE]
     now = deps.clock.now()
-    if actor.person_id is not None and await svc._reporter_row(deps.session, ticket.id, actor.person_id) is None:
+    if actor.person_id is not None and await people.reporter_row(deps.session, ticket.id, actor.person_id) is None:
         deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=actor.person_id, group_id=group_id,
                                         message_id=message_id, text=text, reported_at=now))
         ticket.reporters_count += 1
     if ticket.state in REOPENABLE:
         ticket.closed_at = None
         ticket.satisfaction = None
-        await svc.reopen(deps, actor, ticket, text)
+        await resolution.reopen(deps, actor, ticket, text)
         return FollowUp(ticket, True)
-    svc.record(deps, actor, ticket, "followed_up", note=text, data={"group_id": group_id})
-    message = T.FOLLOW_UP_TELL.format(code=svc.ticket_code(deps.org, ticket), by=actor.name, note=mask_pii(text))
-    people = [ticket.assignee_person_id] if ticket.assignee_person_id else []
-    people += [p.id for p in await svc.secretaries(deps.session, deps.org, ticket.compound_id)]
-    svc._tell_many(deps, [p for p in people if p], message, ticket, skip=actor.person_id)
+    events.record(deps, actor, ticket, "followed_up", note=text, data={"group_id": group_id})
+    message = T.FOLLOW_UP_TELL.format(code=naming.ticket_code(deps.org, ticket), by=actor.name, note=mask_pii(text))
+    told = [ticket.assignee_person_id] if ticket.assignee_person_id else []
+    told += [p.id for p in await people.secretaries(deps.session, deps.org, ticket.compound_id)]
+    notify.tell_many(deps, [p for p in told if p], message, ticket, skip=actor.person_id)
     return FollowUp(ticket, False)
 
 
@@ -145,7 +126,7 @@ async def open_assignments(deps: Deps, person_id: int) -> list[Ticket]:
 def ask_which(deps: Deps, actor: Actor, tickets: Sequence[Ticket], text: str) -> None:
     """Remember the note until the assignee says which ticket (an Event, so a restart keeps it)."""
     deps.session.add(Event(subject_kind="person", subject_id=actor.person_id or 0, action="note_pending",
-                           at=deps.clock.now(), actor_person_id=actor.person_id, note=text[:svc.MAX_NOTE],
+                           at=deps.clock.now(), actor_person_id=actor.person_id, note=text[:policy.MAX_NOTE],
                            data={"ticket_ids": [t.id for t in tickets]}))
 
 
@@ -167,85 +148,12 @@ def pending_done(event: Event, ticket_id: int | None) -> None:
 async def tell_reporters(deps: Deps, actor: Actor, ticket: Ticket, text: str) -> list[int]:
     """Reporters hear of their ticket's assignment and progress (compound setting
     ``tell_reporters``, on by default), privately: never a group post per note."""
-    if not svc.policy(deps, ticket.compound_id, "tell_reporters", True):
+    if not policy.policy(deps, ticket.compound_id, "tell_reporters", True):
         return []
-    return svc._tell_many(deps, await svc.reporter_ids(deps.session, ticket), text, ticket, skip=actor.person_id)
+    return notify.tell_many(deps, await people.reporter_ids(deps.session, ticket), text, ticket, skip=actor.person_id)
 
 
 # --------------------------------------------------------------------------- photos & videos
-async def recent_ticket_of(deps: Deps, person_id: int, group_id: int | None, window: timedelta) -> Ticket | None:
-    """The ticket this person reported (or joined) in this chat within ``window``."""
-    since = deps.clock.now() - window
-    where_group = TicketReporter.group_id.is_(None) if group_id is None else TicketReporter.group_id == group_id
-    return (await deps.session.execute(
-        select(Ticket).join(TicketReporter, TicketReporter.ticket_id == Ticket.id).where(
-            TicketReporter.person_id == person_id, where_group, TicketReporter.reported_at >= since,
-            Ticket.state.in_(ACTIVE_STATES))
-        .order_by(TicketReporter.reported_at.desc()).limit(1))).scalars().first()
-
-
-async def take_media(deps: Deps, *, account: str, platform_message_id: str, message_id: int | None,
-                     group_id: int | None, person_id: int, kind: str, mime: str, data: bytes,
-                     media_dir: Path, window: timedelta) -> tuple[TicketMedia, Ticket | None]:
-    """Store a photo/video; attach it to the sender's report of the last ``window`` in this chat,
-    or keep it waiting for the report they are about to write."""
-    now = deps.clock.now()
-    path = store.save(media_dir, data, at=now, mime=mime)
-    ticket = await recent_ticket_of(deps, person_id, group_id, window)
-    row = TicketMedia(ticket_id=ticket.id if ticket else None, account=account,
-                      platform_message_id=platform_message_id, message_id=message_id, group_id=group_id,
-                      person_id=person_id, kind=kind, mime=mime[:64], size=len(data), path=path, created_at=now)
-    deps.session.add(row)
-    await deps.session.flush()
-    if ticket is not None:
-        svc.record(deps, svc.SYSTEM, ticket, "media_added", note=T.MEDIA_KIND_LABELS.get(kind, kind),
-                   data={"media_id": row.id})
-    return row, ticket
-
-
-async def attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None,
-                               window: timedelta) -> int:
-    """Photos the reporter posted just before the report join the ticket."""
-    if person_id is None:
-        return 0
-    since = deps.clock.now() - window
-    where_group = TicketMedia.group_id.is_(None) if group_id is None else TicketMedia.group_id == group_id
-    rows = list((await deps.session.execute(select(TicketMedia).where(
-        TicketMedia.ticket_id.is_(None), TicketMedia.person_id == person_id, where_group,
-        TicketMedia.created_at >= since))).scalars())
-    for row in rows:
-        row.ticket_id = ticket.id
-        svc.record(deps, svc.SYSTEM, ticket, "media_added", note=T.MEDIA_KIND_LABELS.get(row.kind, row.kind),
-                   data={"media_id": row.id})
-    return len(rows)
-
-
-async def purge_waiting_media(deps: Deps, media_dir: Path, window: timedelta) -> int:
-    """Photos no report claimed within the window are not kept (they were just chatter)."""
-    cutoff = deps.clock.now() - window
-    rows = list((await deps.session.execute(select(TicketMedia).where(
-        TicketMedia.ticket_id.is_(None), TicketMedia.created_at < cutoff))).scalars())
-    for row in rows:
-        await _drop_media(deps, row, media_dir)
-    return len(rows)
-
-
-async def _drop_media(deps: Deps, row: TicketMedia, media_dir: Path) -> None:
-    path = row.path
-    await deps.session.delete(row)
-    await deps.session.flush()
-    # Content-addressed: the same photo may be attached elsewhere too.
-    others = (await deps.session.execute(select(func.count()).select_from(TicketMedia).where(
-        TicketMedia.path == path))).scalar_one()
-    if not others:
-        store.delete(media_dir, path)
-
-
-async def media_of(session: Any, ticket_id: int) -> list[TicketMedia]:
-    return list((await session.execute(select(TicketMedia).where(TicketMedia.ticket_id == ticket_id)
-                                        .order_by(TicketMedia.created_at, TicketMedia.id))).scalars())
-
-
 # --------------------------------------------------------------------------- recalls
 @dataclass
 class Recall:
@@ -273,26 +181,26 @@ async def recall(deps: Deps, actor: Actor, *, account: str, sender_platform_id: 
         if media_row.ticket_id is not None:
             ticket = await deps.session.get(Ticket, media_row.ticket_id)
             if ticket is not None:
-                svc.record(deps, actor, ticket, "media_recalled", data={"media_id": media_row.id})
-        await _drop_media(deps, media_row, media_dir)
+                events.record(deps, actor, ticket, "media_recalled", data={"media_id": media_row.id})
+        await media.drop_media(deps, media_row, media_dir)
     if row is None:
         return Recall("media" if media_rows else "none")
     ticket = (await deps.session.execute(select(Ticket).where(Ticket.source_message_id == row.id))).scalars().first()
     if ticket is not None:
-        code = svc.ticket_code(deps.org, ticket)
-        secretaries = await svc.secretaries(deps.session, deps.org, ticket.compound_id)
+        code = naming.ticket_code(deps.org, ticket)
+        secretaries = await people.secretaries(deps.session, deps.org, ticket.compound_id)
         if untouched(ticket):
             before = ticket.state
             ticket.state = TicketState.REJECTED
             ticket.closed_at = deps.clock.now()
-            svc.record(deps, actor, ticket, "withdrawn", from_state=before, to_state=ticket.state,
+            events.record(deps, actor, ticket, "withdrawn", from_state=before, to_state=ticket.state,
                        note=T.WITHDRAWN_NOTE)
-            svc._tell_many(deps, secretaries, T.WITHDRAWN_TELL.format(code=code, what=svc.what(ticket)), ticket,
+            notify.tell_many(deps, secretaries, T.WITHDRAWN_TELL.format(code=code, what=naming.what(ticket)), ticket,
                            skip=actor.person_id)
             return Recall("withdrawn", ticket)
-        svc.record(deps, actor, ticket, "recalled", note=T.RECALLED_NOTE)
-        svc._tell_many(deps, secretaries, T.RECALLED_ACTED_TELL.format(
-            code=code, what=svc.what(ticket), num=svc.num(ticket)), ticket, skip=actor.person_id)
+        events.record(deps, actor, ticket, "recalled", note=T.RECALLED_NOTE)
+        notify.tell_many(deps, secretaries, T.RECALLED_ACTED_TELL.format(
+            code=code, what=naming.what(ticket), num=naming.num(ticket)), ticket, skip=actor.person_id)
         return Recall("told", ticket)
     if not row.keep and row.status in (*PURGEABLE, InboundStatus.RECEIVED):
         await deps.session.execute(update(OutboxMessage).where(OutboxMessage.in_reply_to == row.id)

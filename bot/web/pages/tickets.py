@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.services import ServiceError
-from bot.services import tickets as S
+from bot.services.tickets import policy
 from bot.texts import tickets as TT
 from bot.web.errors import from_validation, not_found
 from bot.web.pages.common import compound_options, export, export_format, form_dict, page_query
@@ -34,7 +34,7 @@ async def board(request: web.Request) -> web.Response:
         return export(request, table, "工单")
     return render(request, "tickets.html", {
         "active": "tickets", "t": table, "f": query, "states": STATE_OPTIONS,
-        "categories": list(S.category_labels().items()), "compounds": compound_options(user, app.org),
+        "categories": list(policy.category_labels().items()), "compounds": compound_options(user, app.org),
     })
 
 
@@ -47,7 +47,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     actor = user.actor()
     return render(request, "ticket.html", {
         "active": "tickets", "d": detail, "v": detail["view"], "kinds": list(V.KIND_WORDS.items()),
-        "categories": list(S.category_labels().items()),
+        "categories": list(policy.category_labels().items()),
         "can_supervise": actor.roles.has_any(("community_staff", "district_staff"), ticket.compound_id),
     })
 

@@ -35,9 +35,9 @@ async def figures(session: AsyncSession, app: "BotApp", user: Principal) -> dict
     deps = Deps(session, app.clock, app.outbox, app.org, app.settings)
     ids = None if user.is_district else sorted(user.compound_ids or [])
     try:  # each area shows up once its service is installed
-        from bot.services import tickets as S
+        from bot.services.tickets import queries
 
-        views = await S.list_tickets(deps, user.actor(), compound_ids=ids, limit=5000)
+        views = await queries.list_tickets(deps, user.actor(), compound_ids=ids, limit=5000)
         out["tickets"] = {"open": len(views), "overdue": sum(v.overdue for v in views),
                           "urgent": sum(v.urgent for v in views), "supervised": sum(v.supervised for v in views),
                           "new": sum(v.state == "new" for v in views)}

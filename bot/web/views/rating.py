@@ -17,7 +17,7 @@ from bot.services.rating import lists as L
 from bot.services.rankings import month_bounds, stored_ranking
 from bot.services.rating import periods, runs, standard
 from bot.services.rating.complaints import counted_tickets
-from bot.services.tickets import category_labels
+from bot.services.tickets.policy import category_labels
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
 from bot.web.tables import Column, Table

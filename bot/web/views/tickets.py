@@ -16,12 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import media as store
 from bot.models import ChatGroup, InboundMessage, OutboxMessage
-from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketMedia, TicketState
+from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, AgendaItem, DiscussionDay, Ticket, TicketMedia, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
-from bot.services import ticket_talk
-from bot.services import tickets as S
+from bot.services.tickets import lookup, media, naming, people, policy, queries, resolution, rights, supervision, workflow
 from bot.texts import tickets as TT
 from bot.texts import web as T
 from bot.web.errors import forbidden, not_found
@@ -38,7 +37,7 @@ TICKET_COLUMNS = [
     Column("satisfaction_label", "满意度"), Column("hotline_order_no", "12345工单号"),
 ]
 STATE_FILTERS = {
-    "open": list(S.OPEN_STATES), "active": list(S.ACTIVE_STATES), "all": None,
+    "open": list(OPEN_STATES), "active": list(ACTIVE_STATES), "all": None,
     **{s.value: [s.value] for s in TicketState},
 }
 # The chat word for each kind of assignee (the service parses the same words).
@@ -59,7 +58,7 @@ class TicketQuery(PageQuery):
     q: str | None = Field(None, max_length=40, description="内容或位置包含")
 
 
-def view_row(view: S.TicketView) -> dict[str, Any]:
+def view_row(view: queries.TicketView) -> dict[str, Any]:
     row = asdict(view)
     row["satisfaction_label"] = TT.RATING_LABELS.get(view.satisfaction, "") if view.satisfaction else ""
     return row
@@ -68,14 +67,14 @@ def view_row(view: S.TicketView) -> dict[str, Any]:
 async def tickets_table(deps: Deps, user: Principal, query: TicketQuery, *, export: bool = False) -> Table:
     if query.compound_id is not None and not user.sees(query.compound_id):
         raise forbidden()
-    if query.category and query.category not in S.category_labels():
+    if query.category and query.category not in policy.category_labels():
         from bot.web.errors import invalid
 
-        raise invalid("category", T.INVALID_FIELD.format(field="category", reason="、".join(S.category_labels())))
+        raise invalid("category", T.INVALID_FIELD.format(field="category", reason="、".join(policy.category_labels())))
     tz = deps.clock.tz
     since = datetime.combine(query.since, time.min, tzinfo=tz) if query.since else None
     until = datetime.combine(query.until, time.max, tzinfo=tz) if query.until else None
-    views = await S.list_tickets(
+    views = await queries.list_tickets(
         deps, user.actor(), compound_ids=[query.compound_id] if query.compound_id else None,
         states=STATE_FILTERS[query.state], overdue_only=query.overdue, supervised_only=query.supervised,
         category=query.category, since=since, until=until, limit=5000)
@@ -113,9 +112,9 @@ class TimelineItem:
 async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
     """Everything the ticket page shows: the view, reports, timeline, agenda, merge targets."""
     session = deps.session
-    view = S.ticket_view(deps, ticket)
-    reporter_rows = await S.reporters(session, ticket)
-    names = await S.person_names(session, [r.person_id for r in reporter_rows] + [ticket.assignee_person_id])
+    view = queries.ticket_view(deps, ticket)
+    reporter_rows = await people.reporters(session, ticket)
+    names = await people.person_names(session, [r.person_id for r in reporter_rows] + [ticket.assignee_person_id])
     group_ids = {r.group_id for r in reporter_rows if r.group_id} | ({ticket.group_id} - {None})
     topics = dict((await session.execute(select(ChatGroup.id, ChatGroup.topic).where(
         ChatGroup.id.in_(group_ids)))).all())
@@ -129,7 +128,7 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
     items: list[TimelineItem] = []
     for r in reports:
         items.append(TimelineItem(r["reported_at"], "message", f"{r['name']}（{r['group']}）", r["name"], r["text"]))
-    for e in await S.ticket_timeline(deps, ticket):
+    for e in await queries.ticket_timeline(deps, ticket):
         if e.action in ("created", "reported"):
             items.append(TimelineItem(e.at, "event", e.label, e.actor, None, e.to_state))
             continue
@@ -138,8 +137,8 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
             note = TT.RATING_LABELS.get(e.to_state or "", e.to_state) + (f"：{e.note}" if e.note else "")
         items.append(TimelineItem(e.at, "event", e.label, e.actor, note, e.to_state))
     sent = (await session.execute(select(OutboxMessage).where(
-        OutboxMessage.ref_kind == S.SUBJECT, OutboxMessage.ref_id == ticket.id).order_by(OutboxMessage.id))).scalars().all()
-    to_people = await S.person_names(session, [m.person_id for m in sent])
+        OutboxMessage.ref_kind == policy.SUBJECT, OutboxMessage.ref_id == ticket.id).order_by(OutboxMessage.id))).scalars().all()
+    to_people = await people.person_names(session, [m.person_id for m in sent])
     for m in sent:
         if m.group_id:
             where = topics.get(m.group_id) or await _topic(session, m.group_id)
@@ -151,20 +150,20 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
         DiscussionDay, DiscussionDay.id == AgendaItem.discussion_day_id).where(AgendaItem.ticket_id == ticket.id)
         .order_by(AgendaItem.id))).all()
     others = (await session.execute(select(Ticket).where(
-        Ticket.compound_id == ticket.compound_id, Ticket.state.in_(list(S.OPEN_STATES)), Ticket.id != ticket.id)
+        Ticket.compound_id == ticket.compound_id, Ticket.state.in_(list(OPEN_STATES)), Ticket.id != ticket.id)
         .order_by(Ticket.id.desc()).limit(50))).scalars().all()
     return {
         "view": view, "row": view_row(view), "text": ticket.text, "resolution": ticket.resolution,
         "source_text": source.text if source is not None else None, "reports": reports, "timeline": items,
         "agenda": [{"topic": a.topic, "scope": a.scope, "owner": a.owner_label, "state": a.state,
                     "starts_at": d.starts_at, "place": d.place} for a, d in agenda],
-        "merge_targets": [(t.id, S.ticket_code(deps.org, t), S.quote(t.text, 30)) for t in others],
+        "merge_targets": [(t.id, naming.ticket_code(deps.org, t), naming.quote(t.text, 30)) for t in others],
         "assignee_name": names.get(ticket.assignee_person_id or 0),
         "reporter_address": ticket.reporter_address if not ticket.location else None,
         "media": [{"id": m.id, "kind": m.kind, "kind_label": TT.MEDIA_KIND_LABELS.get(m.kind, m.kind),
                    "mime": m.mime, "size": m.size, "at": m.created_at,
                    "url": f"/dashboard/tickets/{ticket.id}/media/{m.id}"}
-                  for m in await ticket_talk.media_of(session, ticket.id)],
+                  for m in await media.media_of(session, ticket.id)],
     }
 
 
@@ -208,7 +207,7 @@ class AssignForm(_Form):
                     "owners_committee 业委会 | community 社区 | social_worker 社工 | party_member 党员 | "
                     "volunteer 志愿者 | secretary 书记 | person 指定姓名")
     name: str | None = Field(None, max_length=20, description="姓名（kind=person 时必填，其他可选）")
-    note: str | None = Field(None, max_length=S.MAX_NOTE)
+    note: str | None = Field(None, max_length=policy.MAX_NOTE)
 
     def target(self) -> str:
         if self.kind == "person":
@@ -219,7 +218,7 @@ class AssignForm(_Form):
 
 
 class NoteForm(_Form):
-    note: str = Field(min_length=1, max_length=S.MAX_NOTE)
+    note: str = Field(min_length=1, max_length=policy.MAX_NOTE)
 
 
 class AgendaForm(_Form):
@@ -229,11 +228,11 @@ class AgendaForm(_Form):
 
 
 class ResolveForm(_Form):
-    note: str = Field(min_length=1, max_length=S.MAX_NOTE, description="办结说明，会发给反映的居民")
+    note: str = Field(min_length=1, max_length=policy.MAX_NOTE, description="办结说明，会发给反映的居民")
 
 
 class ReopenForm(_Form):
-    comment: str | None = Field(None, max_length=S.MAX_NOTE)
+    comment: str | None = Field(None, max_length=policy.MAX_NOTE)
 
 
 class MergeForm(_Form):
@@ -241,7 +240,7 @@ class MergeForm(_Form):
 
 
 class ReasonForm(_Form):
-    reason: str | None = Field(None, max_length=S.MAX_NOTE)
+    reason: str | None = Field(None, max_length=policy.MAX_NOTE)
 
 
 class CategoryForm(_Form):
@@ -257,7 +256,7 @@ Action = Callable[[Deps, Actor, Ticket, Any], Awaitable[str]]
 
 
 async def _assign(deps: Deps, actor: Actor, ticket: Ticket, form: AssignForm, transfer: bool) -> str:
-    assignee = await S.assign(deps, actor, ticket, form.target(), transfer=transfer, note=form.note)
+    assignee = await workflow.assign(deps, actor, ticket, form.target(), transfer=transfer, note=form.note)
     told = T.TICKET_TOLD if assignee.person_id else T.TICKET_NOBODY_TO_TELL
     return (T.TICKET_TRANSFERRED if transfer else T.TICKET_ASSIGNED).format(label=assignee.label) + told
 
@@ -271,38 +270,38 @@ async def do_transfer(deps: Deps, actor: Actor, ticket: Ticket, form: AssignForm
 
 
 async def do_note(deps: Deps, actor: Actor, ticket: Ticket, form: NoteForm) -> str:
-    await S.add_note(deps, actor, ticket, form.note)
+    await workflow.add_note(deps, actor, ticket, form.note)
     return T.TICKET_NOTED
 
 
 async def do_agenda(deps: Deps, actor: Actor, ticket: Ticket, form: AgendaForm) -> str:
     _, day = await A.put_on_agenda(deps, actor, ticket, topic=form.topic, scope=form.scope, owner=form.owner)
-    return T.TICKET_AGENDA.format(when=S.fmt_time(deps, day.starts_at))
+    return T.TICKET_AGENDA.format(when=naming.fmt_time(deps, day.starts_at))
 
 
 async def do_resolve(deps: Deps, actor: Actor, ticket: Ticket, form: ResolveForm) -> str:
-    asked = await S.resolve(deps, actor, ticket, form.note)
+    asked = await resolution.resolve(deps, actor, ticket, form.note)
     return T.TICKET_RESOLVED.format(count=asked)
 
 
 async def do_reopen(deps: Deps, actor: Actor, ticket: Ticket, form: ReopenForm) -> str:
     # The tickets service reopens on a resident's 不满意; a handler reopening by hand needs the
     # handler's right and a finished ticket (the service has no separate entry point for it).
-    S.require_handler(deps, actor, ticket)
+    rights.require_handler(deps, actor, ticket)
     if ticket.state not in (TicketState.RESOLVED, TicketState.CLOSED):
         raise ServiceError(T.TICKET_NOT_REOPENABLE.format(
-            code=S.ticket_code(deps.org, ticket), state=TT.STATE_LABELS.get(ticket.state, ticket.state)))
+            code=naming.ticket_code(deps.org, ticket), state=TT.STATE_LABELS.get(ticket.state, ticket.state)))
     if ticket.state == TicketState.CLOSED:
         ticket.closed_at = None
         ticket.satisfaction = None
-    result = await S.reopen(deps, actor, ticket, form.comment or "")
+    result = await resolution.reopen(deps, actor, ticket, form.comment or "")
     return T.TICKET_REOPENED + (T.TICKET_SUPERVISED if result.supervised else "")
 
 
 async def do_merge(deps: Deps, actor: Actor, ticket: Ticket, form: MergeForm) -> str:
     target = await _merge_target(deps, ticket, form.into)
-    await S.merge(deps, actor, ticket, target)
-    return T.TICKET_MERGED.format(target=S.ticket_code(deps.org, target))
+    await workflow.merge(deps, actor, ticket, target)
+    return T.TICKET_MERGED.format(target=naming.ticket_code(deps.org, target))
 
 
 async def _merge_target(deps: Deps, ticket: Ticket, ref: str) -> Ticket:
@@ -311,24 +310,24 @@ async def _merge_target(deps: Deps, ticket: Ticket, ref: str) -> Ticket:
         if target is None:
             raise ServiceError(TT.NOT_FOUND.format(ref=ref))
         return target
-    return await S.find_ticket(deps, ref, [ticket.compound_id], usage=TT.MERGE_USAGE)
+    return await lookup.find_ticket(deps, ref, [ticket.compound_id], usage=TT.MERGE_USAGE)
 
 
 async def do_not_issue(deps: Deps, actor: Actor, ticket: Ticket, form: ReasonForm) -> str:
-    await S.mark_not_issue(deps, actor, ticket, form.reason)
+    await workflow.mark_not_issue(deps, actor, ticket, form.reason)
     return T.TICKET_REJECTED
 
 
 async def do_recategorize(deps: Deps, actor: Actor, ticket: Ticket, form: CategoryForm) -> str:
-    category = S.parse_category(form.category) if form.category else None
+    category = policy.parse_category(form.category) if form.category else None
     if form.category and category is None:
         raise ServiceError(T.TICKET_UNKNOWN_CATEGORY.format(word=form.category))
-    await S.recategorize(deps, actor, ticket, category=category, urgent=form.urgent)
-    return T.TICKET_RECATEGORIZED.format(label=S.category_label(ticket.category))
+    await workflow.recategorize(deps, actor, ticket, category=category, urgent=form.urgent)
+    return T.TICKET_RECATEGORIZED.format(label=policy.category_label(ticket.category))
 
 
 async def do_supervise(deps: Deps, actor: Actor, ticket: Ticket, form: ReasonForm) -> str:
-    told = await S.supervise_by_hand(deps, actor, ticket, form.reason or "")
+    told = await supervision.supervise_by_hand(deps, actor, ticket, form.reason or "")
     return T.TICKET_SUPERVISE_DONE.format(who="、".join(told) or "社区")
 
 

@@ -1,0 +1,175 @@
+"""A resident's report becomes a ticket, or joins an open duplicate of it."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Person
+from bot.models.tickets import OPEN_STATES, Ticket, TicketCounter, TicketReporter, TicketState
+from bot.services import Actor, Deps, ServiceError
+from bot.services.tickets import media
+from bot.services.tickets.announce import tell_secretaries_new, urgent_alert
+from bot.services.tickets.corrections import record_correction
+from bot.services.tickets.events import record
+from bot.services.tickets.naming import quote
+from bot.services.tickets.people import reporter_row
+from bot.services.tickets.policy import MAX_TEXT, deadlines_for, policy, set_deadlines
+from bot.texts import tickets as T
+
+
+@dataclass
+class IntakeResult:
+    ticket: Ticket
+    outcome: str  # "created" | "merged" | "repeat" (this reporter had raised it already)
+    alerted: list[str] = dataclasses.field(default_factory=list)  # role labels told of an urgent ticket
+
+
+def stored_analysis(ticket: Ticket) -> Any:
+    """The NLP's view of an open ticket, rebuilt from its columns (never re-analysed)."""
+    import nlp
+
+    known = {f.name for f in dataclasses.fields(nlp.Location)}
+    parts = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (ticket.location_parts or {}).items()
+             if k in known}
+    return nlp.Analysis(text=ticket.text, is_issue=True, confidence=ticket.nlp_confidence or 1.0,
+                        category=ticket.category, urgent=ticket.urgent, location=nlp.Location(**parts),
+                        fingerprint=frozenset(ticket.fingerprint or ()))
+
+
+def location_parts(location: Any) -> dict:
+    if location is None or not dataclasses.is_dataclass(location):
+        return {}
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(location).items()
+            if v not in (None, (), [])}
+
+
+def _duplicate(analyzer: Any, new: Any, old: Any) -> bool:
+    check = getattr(analyzer, "is_duplicate", None)
+    if check is None:
+        import nlp
+
+        check = nlp.is_duplicate
+    return bool(check(new, old))
+
+
+async def find_duplicate(deps: Deps, compound_id: int, analysis: Any, analyzer: Any) -> Ticket | None:
+    """An open ticket of the compound, reported within the window, about the same problem."""
+    hours = float(policy(deps, compound_id, "duplicate_window_hours"))
+    since = deps.clock.now() - timedelta(hours=hours)
+    candidates = (await deps.session.execute(
+        select(Ticket).where(Ticket.compound_id == compound_id, Ticket.state.in_(OPEN_STATES),
+                             Ticket.created_at >= since, Ticket.category == analysis.category)
+        .order_by(Ticket.created_at.desc()).limit(50)
+    )).scalars().all()
+    for ticket in candidates:
+        if _duplicate(analyzer, analysis, stored_analysis(ticket)):
+            return ticket
+    return None
+
+
+async def next_number(session: AsyncSession, compound_id: int) -> int:
+    """Atomic per-compound counter (a row update, so concurrent reports never share a number)."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(TicketCounter).values(compound_id=compound_id, last_number=0)
+                          .on_conflict_do_nothing(index_elements=["compound_id"]))
+    result = await session.execute(
+        update(TicketCounter).where(TicketCounter.compound_id == compound_id)
+        .values(last_number=TicketCounter.last_number + 1).returning(TicketCounter.last_number))
+    return int(result.scalar_one())
+
+
+async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analysis: Any,
+                 analyzer: Any = None, group_id: int | None = None, message_id: int | None = None,
+                 explicit: bool = False, channel: str | None = None) -> IntakeResult:
+    """A resident's report: merged into an open duplicate, or a new ticket (alerting if urgent)."""
+    if compound_id not in deps.org.compounds:
+        raise ServiceError(T.NEED_COMPOUND)
+    text = text.strip()[:MAX_TEXT]
+    predicted_issue, predicted_category = bool(analysis.is_issue), analysis.category
+    if not analysis.is_issue or analysis.category in (None, "", "none"):
+        # An explicit report is an issue whatever the NLP thought.
+        category = analysis.category if analysis.category not in (None, "", "none") else "other"
+        analysis = dataclasses.replace(analysis, is_issue=True, category=category)
+    now = deps.clock.now()
+    reporter_id = actor.person_id
+
+    duplicate = await find_duplicate(deps, compound_id, analysis, analyzer)
+    if duplicate is not None:
+        if reporter_id is not None and await reporter_row(deps.session, duplicate.id, reporter_id):
+            return IntakeResult(duplicate, "repeat")
+        if reporter_id is not None:
+            deps.session.add(TicketReporter(ticket_id=duplicate.id, person_id=reporter_id, group_id=group_id,
+                                            message_id=message_id, text=text, reported_at=now))
+        duplicate.reporters_count += 1
+        record(deps, actor, duplicate, "reported", note=quote(text, 200),
+               data={"count": duplicate.reporters_count, "group_id": group_id})
+        result = IntakeResult(duplicate, "merged")
+        await _attach_waiting_media(deps, duplicate, reporter_id, group_id)
+        if analysis.urgent and not duplicate.urgent:
+            duplicate.urgent = True
+            set_deadlines(deps, duplicate, from_time=duplicate.created_at)
+            result.alerted = await urgent_alert(deps, actor, duplicate, text, group_id)
+        return result
+
+    first, resolve = deadlines_for(deps, compound_id, analysis.category, bool(analysis.urgent))
+    location = getattr(analysis, "location", None)
+    ticket = Ticket(
+        compound_id=compound_id, number=await next_number(deps.session, compound_id),
+        state=TicketState.NEW, channel=channel or ("group" if group_id else "private"), text=text,
+        category=analysis.category, urgent=bool(analysis.urgent),
+        location=(location.label() if location is not None else "")[:128],
+        building=getattr(location, "building", None), location_parts=location_parts(location),
+        fingerprint=sorted(getattr(analysis, "fingerprint", ()) or ()), nlp_is_issue=predicted_issue,
+        nlp_category=predicted_category, nlp_confidence=float(getattr(analysis, "confidence", 0.0) or 0.0),
+        nlp_reasons=list(getattr(analysis, "reasons", ()) or ())[:10], reporter_person_id=reporter_id,
+        group_id=group_id, source_message_id=message_id, reporters_count=1, created_at=now, updated_at=now,
+        first_response_due=now + first, resolve_due=now + resolve,
+        created_by_person_id=actor.person_id, created_by_web=actor.web_user,
+    )
+    await fill_reporter_address(deps, ticket, reporter_id)
+    deps.session.add(ticket)
+    await deps.session.flush()
+    if reporter_id is not None:
+        deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=reporter_id, group_id=group_id,
+                                        message_id=message_id, text=text, reported_at=now))
+    await _attach_waiting_media(deps, ticket, reporter_id, group_id)
+    record(deps, actor, ticket, "created", to_state=TicketState.NEW, note=ticket.channel,
+           data={"explicit": explicit, "confidence": ticket.nlp_confidence, "reasons": ticket.nlp_reasons})
+    if explicit and not predicted_issue and len(text) >= 4:
+        record_correction(deps, actor, ticket, "missed_issue", is_issue=True, category=ticket.category,
+                    urgent=ticket.urgent)
+    result = IntakeResult(ticket, "created")
+    if ticket.urgent:
+        result.alerted = await urgent_alert(deps, actor, ticket, text, group_id)
+    else:
+        await tell_secretaries_new(deps, actor, ticket, text, group_id)
+    return result
+
+
+async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None) -> None:
+    window = timedelta(minutes=getattr(deps.settings, "media_window_minutes", 10))
+    await media.attach_waiting_media(deps, ticket, person_id, group_id, window)
+    # Photos nobody's report claimed in time go here and at the next photo (no job needed).
+    await media.purge_waiting_media(deps, deps.settings.media_dir, window)
+
+
+def roster_address(person: Person | None) -> str | None:
+    """The reporter's building and unit from the roster ("4号楼2单元"); None when unknown."""
+    if person is None or not person.building:
+        return None
+    return f"{person.building}号楼" + (f"{person.unit}单元" if person.unit else "")
+
+
+async def fill_reporter_address(deps: Deps, ticket: Ticket, person_id: int | None) -> None:
+    """A new ticket whose text names no place carries the reporter's roster address."""
+    if ticket.location or person_id is None:
+        return
+    person = await deps.session.get(Person, person_id)
+    if person is not None and person.compound_id == ticket.compound_id:
+        ticket.reporter_address = roster_address(person)

@@ -1,0 +1,56 @@
+"""Who is who around a ticket: role holders of a compound, its reporters."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Person, Role, RoleName
+from bot.models.tickets import Ticket, TicketReporter
+
+
+async def people_with_role(session: AsyncSession, org, role: str, compound_id: int) -> list[Person]:  # noqa: ANN001
+    """Holders of ``role`` for a compound (area roles: for its community, or district-wide)."""
+    community_id = org.community_of.get(compound_id)
+    scope = Role.compound_id == compound_id
+    if role in (RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF):
+        scope = or_(scope, Role.community_id == community_id,
+                    and_(Role.compound_id.is_(None), Role.community_id.is_(None)))
+    rows = (await session.execute(
+        select(Person).join(Role, Role.person_id == Person.id)
+        .where(Role.name == role, scope).order_by(Person.id)
+    )).scalars().unique().all()
+    return list(rows)
+
+
+async def secretaries(session: AsyncSession, org, compound_id: int) -> list[Person]:  # noqa: ANN001
+    return await people_with_role(session, org, RoleName.SECRETARY, compound_id)
+
+
+async def supervisors(session: AsyncSession, org, compound_id: int) -> list[Person]:  # noqa: ANN001
+    """The community committee for a compound; district staff when the community has nobody."""
+    found = await people_with_role(session, org, RoleName.COMMUNITY_STAFF, compound_id)
+    return found or await people_with_role(session, org, RoleName.DISTRICT_STAFF, compound_id)
+
+
+async def person_names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))).all())
+
+
+async def reporter_row(session: AsyncSession, ticket_id: int, person_id: int) -> TicketReporter | None:
+    return (await session.execute(select(TicketReporter).where(
+        TicketReporter.ticket_id == ticket_id, TicketReporter.person_id == person_id))).scalar_one_or_none()
+
+
+async def reporter_ids(session: AsyncSession, ticket: Ticket) -> list[int]:
+    return list((await session.execute(select(TicketReporter.person_id).where(
+        TicketReporter.ticket_id == ticket.id).order_by(TicketReporter.reported_at, TicketReporter.id))).scalars())
+
+
+async def reporters(session: AsyncSession, ticket: Ticket) -> list[TicketReporter]:
+    return list((await session.execute(select(TicketReporter).where(
+        TicketReporter.ticket_id == ticket.id).order_by(TicketReporter.reported_at, TicketReporter.id))).scalars())

@@ -1,0 +1,100 @@
+"""Counts over tickets for the dashboard, digests and the monthly ranking."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import PropertyProject
+from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketState
+from bot.services.tickets.policy import PROPERTY_CATEGORIES
+from bot.services.tickets.queries import is_overdue
+
+
+@dataclass
+class TicketStats:
+    total: int
+    by_state: dict[str, int]
+    by_category: dict[str, int]
+    by_satisfaction: dict[str, int]
+    open: int
+    overdue: int
+    supervised: int
+    urgent: int
+    reopened: int
+    rejected: int
+    avg_resolve_hours: float | None
+    satisfaction_rate: float | None  # (满意 + 基本满意) / rated, default closes excluded
+
+
+async def ticket_stats(session: AsyncSession, *, now: datetime, compound_ids: Sequence[int] | None = None,
+                       since: datetime | None = None, until: datetime | None = None) -> TicketStats:
+    """Counts over tickets created in [since, until) (merged ones left out: they are duplicates)."""
+    query = select(Ticket).where(Ticket.state != TicketState.MERGED)
+    if compound_ids is not None:
+        query = query.where(Ticket.compound_id.in_(list(compound_ids)))
+    if since is not None:
+        query = query.where(Ticket.created_at >= since)
+    if until is not None:
+        query = query.where(Ticket.created_at < until)
+    rows = (await session.execute(query)).scalars().all()
+    by_state = Counter(t.state for t in rows)
+    by_category = Counter(t.category for t in rows if t.state != TicketState.REJECTED)
+    by_satisfaction = Counter(t.satisfaction for t in rows if t.satisfaction)
+    hours = [(t.resolved_at - t.created_at).total_seconds() / 3600 for t in rows
+             if t.resolved_at is not None]
+    rated = by_satisfaction.get(Rating.SATISFIED, 0) + by_satisfaction.get(Rating.BASIC, 0) \
+        + by_satisfaction.get(Rating.UNSATISFIED, 0)
+    return TicketStats(
+        total=len(rows), by_state=dict(by_state), by_category=dict(by_category),
+        by_satisfaction=dict(by_satisfaction),
+        open=sum(by_state.get(s, 0) for s in OPEN_STATES),
+        overdue=sum(1 for t in rows if is_overdue(t, now)),
+        supervised=sum(1 for t in rows if t.supervised), urgent=sum(1 for t in rows if t.urgent),
+        reopened=sum(1 for t in rows if t.reopen_count), rejected=by_state.get(TicketState.REJECTED, 0),
+        avg_resolve_hours=round(sum(hours) / len(hours), 1) if hours else None,
+        satisfaction_rate=round((rated - by_satisfaction.get(Rating.UNSATISFIED, 0)) / rated, 3) if rated else None)
+
+
+def month_bounds(month: str, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
+    """[start, end) in UTC of a local calendar month "YYYY-MM"."""
+    year, mon = (int(p) for p in month.split("-"))
+    start = datetime(year, mon, 1, tzinfo=tz)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+async def tickets_by_compound(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
+    start, end = month_bounds(month, tz)
+    rows = (await session.execute(select(Ticket.compound_id, func.count()).where(
+        Ticket.created_at >= start, Ticket.created_at < end,
+        Ticket.state.not_in([TicketState.MERGED, TicketState.REJECTED])).group_by(Ticket.compound_id))).all()
+    return {cid: n for cid, n in rows}
+
+
+async def complaints_by_property_project(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
+    """Property project id → complaint tickets of the month (see the module docstring).
+
+    A ticket counts once, for the compound's active project; with no project, nowhere."""
+    start, end = month_bounds(month, tz)
+    rows = (await session.execute(select(Ticket.compound_id, func.count()).where(
+        Ticket.created_at >= start, Ticket.created_at < end,
+        Ticket.state.not_in([TicketState.MERGED, TicketState.REJECTED]),
+        or_(Ticket.category.in_(sorted(PROPERTY_CATEGORIES)), Ticket.assignee_kind == "property"))
+        .group_by(Ticket.compound_id))).all()
+    if not rows:
+        return {}
+    projects = (await session.execute(select(PropertyProject.id, PropertyProject.compound_id).where(
+        PropertyProject.active.is_(True)).order_by(PropertyProject.id))).all()
+    project_of: dict[int, int] = {}
+    for pid, cid in projects:
+        project_of.setdefault(cid, pid)
+    out: dict[int, int] = {}
+    for cid, n in rows:
+        if cid in project_of:
+            out[project_of[cid]] = out.get(project_of[cid], 0) + n
+    return out

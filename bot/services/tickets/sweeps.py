@@ -1,0 +1,52 @@
+"""The scheduled sweeps: overdue tickets escalate, unconfirmed resolutions close."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+
+from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketReporter, TicketState
+from bot.services import Deps
+from bot.services.agenda import awaiting_meeting
+from bot.services.tickets.naming import fmt_time
+from bot.services.tickets.resolution import close, worst_rating
+from bot.services.tickets.rights import SYSTEM
+from bot.services.tickets.supervision import supervise
+from bot.texts import tickets as T
+
+
+async def escalate_overdue(deps: Deps, now: datetime | None = None) -> int:
+    """The sweep: open tickets past their first-response or resolution deadline are escalated
+    to the community committee, once per deadline. Returns how many escalations."""
+    now = now or deps.clock.now()
+    rows = (await deps.session.execute(select(Ticket).where(
+        # Tickets on a discussion day's agenda wait for the meeting.
+        Ticket.state.in_(OPEN_STATES), Ticket.id.not_in(awaiting_meeting(now)),
+        or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due <= now,
+                 Ticket.response_escalated_at.is_(None)),
+            and_(Ticket.resolve_due <= now, Ticket.resolve_escalated_at.is_(None))))
+        .order_by(Ticket.id))).scalars().all()
+    count = 0
+    for ticket in rows:
+        if ticket.resolve_due is not None and ticket.resolve_due <= now and ticket.resolve_escalated_at is None:
+            ticket.resolve_escalated_at = now
+            ticket.response_escalated_at = ticket.response_escalated_at or now
+            reason = T.REASON_RESOLVE_OVERDUE.format(due=fmt_time(deps, ticket.resolve_due))
+        else:
+            ticket.response_escalated_at = now
+            reason = T.REASON_RESPONSE_OVERDUE.format(due=fmt_time(deps, ticket.first_response_due))
+        await supervise(deps, SYSTEM, ticket, reason)
+        count += 1
+    return count
+
+
+async def close_unconfirmed(deps: Deps, now: datetime | None = None) -> int:
+    """Resolved tickets nobody confirmed within the window close as resolved."""
+    now = now or deps.clock.now()
+    rows = (await deps.session.execute(select(Ticket).where(
+        Ticket.state == TicketState.RESOLVED, Ticket.confirm_due <= now).order_by(Ticket.id))).scalars().all()
+    for ticket in rows:
+        ratings = (await deps.session.execute(select(TicketReporter.rating).where(
+            TicketReporter.ticket_id == ticket.id, TicketReporter.rating.is_not(None)))).scalars().all()
+        close(deps, SYSTEM, ticket, worst_rating(list(ratings)) if ratings else Rating.DEFAULT, action="auto_closed")
+    return len(rows)
