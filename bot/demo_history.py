@@ -133,20 +133,29 @@ async def prepare_demo(settings: Settings, *, empty: bool = False, show_progress
 
 
 async def generate_history(settings: Settings, *, until: datetime | None = None, days: int = DAYS,
-                           seed: int = SEED, progress: Any = None, inline_sqlite: bool = True) -> HistorySummary:
+                           seed: int = SEED, progress: Any = None, inline_sqlite: bool = True,
+                           on_open: Callable[[], None] | None = None, busy_timeout_ms: int = 0) -> HistorySummary:
     """Run the sample district from ``until - days`` to ``until`` (default: now) on ``settings``'
     database, which must be empty or hold only the sample organisation. On SQLite the statements
     run in the event loop's thread (``bot.inline_sqlite``; ``inline_sqlite=False``: through
-    aiosqlite's worker thread as in serving, for the benchmark's comparison)."""
+    aiosqlite's worker thread as in serving, for the benchmark's comparison).
+
+    ``progress.update(days)`` follows the fake clock day by day. ``on_open`` is called once the
+    sample organisation is in the database; from then on the demo may serve on it meanwhile
+    (``bot.demo_start``: this runs on a thread of its own, ``busy_timeout_ms`` lets it wait
+    for the demo's writes). What the demo writes meanwhile is newer than the fake clock, and
+    the generator leaves it alone."""
     from bot.clock import SystemClock
 
     clock_tz = SystemClock(settings.timezone)
     end = (until or clock_tz.now()).astimezone(clock_tz.tz)
     start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    writer = _History(settings, start, end, random.Random(seed), progress, inline_sqlite)
+    writer = _History(settings, start, end, random.Random(seed), progress, inline_sqlite, busy_timeout_ms)
     started = time.perf_counter()
     with _quiet():
         await writer.open()
+        if on_open is not None:
+            on_open()
         try:
             await writer.run()
         finally:
@@ -158,7 +167,7 @@ async def generate_history(settings: Settings, *, until: datetime | None = None,
 # ---------------------------------------------------------------------------- the run
 class _History:
     def __init__(self, settings: Settings, start: datetime, end: datetime, rng: random.Random,
-                 progress: Any, inline_sqlite: bool = True) -> None:
+                 progress: Any, inline_sqlite: bool = True, busy_timeout_ms: int = 0) -> None:
         outbox = {**settings.outbox.model_dump(), **FAST_OUTBOX}
         self.settings = settings.model_copy(update={
             "org_file": settings.org_file or SAMPLE_ORG,
@@ -169,6 +178,7 @@ class _History:
         self.summary = HistorySummary(since=start, until=end)
         self.progress = progress
         self.inline_sqlite = inline_sqlite
+        self.busy_timeout_ms = busy_timeout_ms
         self.app: Any = None
         self.engine: Any = None  # SQLite: statements inline (bot.inline_sqlite); else the app's own
         self._queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
@@ -190,7 +200,7 @@ class _History:
         if self.inline_sqlite and self.settings.database_url.startswith("sqlite"):
             from bot.inline_sqlite import create_inline_engine
 
-            self.engine = create_inline_engine(self.settings.database_url)
+            self.engine = create_inline_engine(self.settings.database_url, busy_timeout_ms=self.busy_timeout_ms)
         self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng,
                           engine=self.engine)
         await self.app.open()  # loads the sample organisation into the empty database
@@ -252,11 +262,11 @@ class _History:
             when, _, action = heapq.heappop(self._queue)
             while next_tick <= when:
                 await self._tick(next_tick)
-                day = (next_tick - self.start).days
-                if self.progress is not None and day > shown_day:
-                    self.progress.update(min(day, total_days) - shown_day)
-                    shown_day = day
                 next_tick = next(ticks)
+            day = min((when - self.start).days, total_days)
+            if self.progress is not None and day > shown_day:
+                self.progress.update(day - shown_day)
+                shown_day = day
             self._set(when)
             await action()
         self._set(self.end)
@@ -302,7 +312,7 @@ class _History:
         from bot.texts import outbox as TO
 
         now = self.clock.now()
-        due = and_(OutboxMessage.status == OutboxStatus.PENDING,
+        due = and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.created_at <= now,
                    or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
         linked = select(Identity.person_id).where(Identity.active.is_(True))
         reachable = or_(OutboxMessage.group_id.is_not(None), OutboxMessage.person_id.in_(linked))
@@ -325,11 +335,8 @@ class _History:
     async def _rate_last_quarter(self) -> None:
         """The property star rating of the last finished quarter, reviewed and approved as the
         district would (``bot.services.rating.demo``), so the rating pages have a run to show."""
-        try:
-            from bot.services.rating.demo import rate_quarter
-        except ImportError:  # the rating feature is not part of this build
-            return
         from bot.services import Deps
+        from bot.services.rating.demo import rate_quarter
 
         async with self.app.sessions() as session:
             await rate_quarter(Deps(session, self.clock, self.app.outbox, self.app.org, self.app.settings))
@@ -595,6 +602,7 @@ class _History:
             async with self.app.sessions() as session:
                 candidates = list((await session.execute(select(Ticket).where(
                     Ticket.compound_id == self.compound_ids[compound], Ticket.state.in_(["new", "assigned"]),
+                    Ticket.created_at <= self.clock.now(),
                     Ticket.category.in_(sorted(COMMITTEE_CATEGORIES))).order_by(Ticket.id))).scalars())
             spec = MAIN[compound]
             owners = [n for n in (spec.get("property"), spec.get("grid"), spec["secretary"]) if n]
@@ -620,7 +628,8 @@ class _History:
                 group = dict(self.residents["阳光花园"]).get(wisher, spec["groups"][0])
                 await self.say(group, wisher, f"微心愿 {wish}")
             async with self.app.sessions() as session:
-                wish_id = (await session.execute(select(func.max(Wish.id)))).scalar_one()
+                wish_id = (await session.execute(select(func.max(Wish.id)).where(
+                    Wish.created_at <= self.clock.now()))).scalar_one()  # not one the demo's user posted
             if wish_id is None:
                 return
             self.summary.wishes += 1

@@ -7,7 +7,9 @@ database for a while (nothing else is served meanwhile) they buy nothing, so thi
 connections execute inline, and skip fsync (``synchronous=OFF``: a crash loses a half-made
 file, which the next start regenerates from scratch).
 
-Not for serving: a statement waiting for SQLite's lock would block the whole event loop.
+Not for serving: a statement waiting for SQLite's lock would block the whole event loop. (The
+demo generates its history on a thread of its own while it serves: there waiting is right, and
+``busy_timeout_ms`` lets the generator wait for the demo's short transactions.)
 """
 from __future__ import annotations
 
@@ -52,9 +54,11 @@ async def _connect_inline(database: Any, **kwargs: Any) -> _InlineConnection:
     return await _InlineConnection(lambda: sqlite3.connect(str(database), **kwargs), 64)
 
 
-def create_inline_engine(url: str) -> AsyncEngine:
+def create_inline_engine(url: str, *, busy_timeout_ms: int = 0) -> AsyncEngine:
     """``bot.db.create_engine``'s SQLite engine (same pragmas), its connections inline and
-    without fsync. The setting is per connection: a later normal engine is durable again."""
+    without fsync. The setting is per connection: a later normal engine is durable again.
+    ``busy_timeout_ms``: 0 when this loop is the database's only user (a wait could never end);
+    more when the engine runs on its own thread beside another user of the file."""
     if not url.startswith("sqlite"):
         raise ValueError("inline execution is for SQLite only")
     engine = db.create_engine(url)
@@ -67,8 +71,8 @@ def create_inline_engine(url: str) -> AsyncEngine:
     def _no_fsync(dbapi_conn, _record):  # noqa: ANN001, ANN202 (runs after bot.db's pragmas)
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA synchronous=OFF")
-        # Waiting for another connection's lock cannot end while the loop is blocked: fail at once.
-        cursor.execute("PRAGMA busy_timeout=0")
+        # Alone, waiting for another connection's lock cannot end while the loop is blocked: fail at once.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     return engine

@@ -45,3 +45,13 @@ async def test_connections_skip_fsync_and_do_not_wait_for_locks(tmp_path):
 def test_only_sqlite_urls_are_accepted():
     with pytest.raises(ValueError):
         create_inline_engine("postgresql+asyncpg://zhibu@localhost/zhibu")
+
+
+@pytest.mark.asyncio
+async def test_an_engine_on_a_thread_of_its_own_may_wait_for_the_lock(tmp_path):
+    engine = create_inline_engine(_url(tmp_path), busy_timeout_ms=30_000)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 30_000
+    finally:
+        await engine.dispose()
