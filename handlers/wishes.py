@@ -22,6 +22,7 @@ from bot.services import ServiceError
 from bot.services import members as M
 from bot.services import posts as P
 from bot.services import wish_followup
+from bot.services import wish_queries as WQ
 from bot.services import wishes as W
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.texts import core as TC
@@ -218,12 +219,12 @@ async def post_wish(ctx: Context, args: str) -> None:
                              group_id=ctx.group_id)
     ctx.keep_message()
     if ctx.in_group:
-        text = T.POSTED_GROUP.format(number=wish.number, summary=W.public_line(wish, ctx.clock))
+        text = T.POSTED_GROUP.format(number=wish.number, summary=WQ.public_line(wish, ctx.clock))
         if parsed.had_private:
             text += "\n" + T.POSTED_PRIVACY_TIP.format(number=wish.number)
         ctx.reply(text)
     else:
-        text = T.POSTED_PRIVATE.format(number=wish.number, summary=W.public_line(wish, ctx.clock))
+        text = T.POSTED_PRIVATE.format(number=wish.number, summary=WQ.public_line(wish, ctx.clock))
         if not parsed.had_private:
             text += "\n" + T.POSTED_ADD_CONTACT.format(number=wish.number)
         ctx.reply(text)
@@ -250,14 +251,14 @@ async def post_on_behalf(ctx: Context, args: str) -> None:
     wish = await W.post_wish(ctx.deps, ctx.actor, compound_id, parsed.draft, on_behalf=True,
                              group_id=ctx.group_id)
     ctx.keep_message()
-    ctx.reply(T.ON_BEHALF_OK.format(wisher=name, number=wish.number, summary=W.public_line(wish, ctx.clock)))
+    ctx.reply(T.ON_BEHALF_OK.format(wisher=name, number=wish.number, summary=WQ.public_line(wish, ctx.clock)))
 
 
 @router.command("心愿补充", "补充心愿", usage=T.HELP_DETAILS, summary="补充心愿的地址、电话（只给帮忙的人看）")
 @replies_errors
 async def add_details(ctx: Context, args: str) -> None:
     async def mine():  # noqa: ANN202
-        posted, _ = await W.my_wishes(ctx.session, ctx.person_id)
+        posted, _ = await WQ.my_wishes(ctx.session, ctx.person_id)
         return [w for w in posted if w.state in ("open", "claimed", "done")]
     number, rest = await _which(ctx, args, mine, T.DETAILS_USAGE)
     if number is None:
@@ -304,13 +305,13 @@ async def list_wishes(ctx: Context, args: str) -> None:
         return
     building = home.building if home else None
     where = ctx.org.name_of(compound_id) + (f"{building}号楼" if building else "")
-    total = await W.count_open(ctx.session, compound_id, building)
+    total = await WQ.count_open(ctx.session, compound_id, building)
     if not total:
         ctx.reply(T.LIST_EMPTY.format(where=where))
         return
-    shown = await W.open_wishes(ctx.session, [compound_id], building=building, limit=10)
+    shown = await WQ.open_wishes(ctx.session, [compound_id], building=building, limit=10)
     lines = [T.LIST_HEADER.format(where=where, count=total)]
-    lines += [f"· {W.public_line(w, ctx.clock)}" for w in shown]
+    lines += [f"· {WQ.public_line(w, ctx.clock)}" for w in shown]
     if total > len(shown):
         lines.append(T.LIST_MORE.format(n=total - len(shown)))
     lines.append(T.LIST_TAIL.format(number=shown[0].number))
@@ -318,18 +319,18 @@ async def list_wishes(ctx: Context, args: str) -> None:
 
 
 async def _show_wish(ctx: Context, number: int) -> None:
-    wish = await W.get_wish(ctx.session, number)
-    helpers = await W.claims_of(ctx.session, wish.id, ("active", "done"))
-    names = await W.names_of(ctx.session, [c.person_id for c in helpers])
+    wish = await WQ.get_wish(ctx.session, number)
+    helpers = await WQ.claims_of(ctx.session, wish.id, ("active", "done"))
+    names = await WQ.names_of(ctx.session, [c.person_id for c in helpers])
     public = T.DETAIL.format(
-        line=W.public_line(wish, ctx.clock), state=W.STATE_LABELS[wish.state],
+        line=WQ.public_line(wish, ctx.clock), state=T.STATE_LABELS[wish.state],
         helpers=T.DETAIL_HELPERS.format(names="、".join(names.values())) if names else "",
         date=timefmt.moment(ctx.clock.local(wish.created_at)))
-    if not await W.can_see_private(ctx.session, ctx.actor, wish):
+    if not await WQ.can_see_private(ctx.session, ctx.actor, wish):
         ctx.reply(public)
         return
-    lines = [public, W.private_block(wish), T.DETAIL_TIMELINE]
-    for at, action, who, note in await W.timeline(ctx.session, wish.id):
+    lines = [public, WQ.private_block(wish), T.DETAIL_TIMELINE]
+    for at, action, who, note in await WQ.timeline(ctx.session, wish.id):
         lines.append(T.DETAIL_TIMELINE_LINE.format(
             at=timefmt.moment(ctx.clock.local(at)), who=who or "", what=T.TIMELINE_ACTIONS.get(action, action),
             note=f"：{note}" if note and action in ("progress", "done", "not_done", "gave_up", "cancelled") else ""))
@@ -344,17 +345,17 @@ async def _show_wish(ctx: Context, number: int) -> None:
 @router.command("我的心愿", usage="我的心愿", summary="我发的和我在帮的心愿")
 @replies_errors
 async def my_wishes(ctx: Context) -> None:
-    posted, helping = await W.my_wishes(ctx.session, ctx.person_id)
+    posted, helping = await WQ.my_wishes(ctx.session, ctx.person_id)
     if not posted and not helping:
         ctx.reply(T.MY_WISHES_NONE)
         return
     lines = []
     if posted:
         lines.append(T.MY_WISHES_POSTED)
-        lines += [T.MY_WISHES_LINE.format(line=W.public_line(w, ctx.clock), state=W.STATE_LABELS[w.state]) for w in posted]
+        lines += [T.MY_WISHES_LINE.format(line=WQ.public_line(w, ctx.clock), state=T.STATE_LABELS[w.state]) for w in posted]
     if helping:
         lines.append(T.MY_WISHES_HELPING)
-        lines += [T.MY_WISHES_LINE.format(line=W.public_line(w, ctx.clock), state=W.STATE_LABELS[w.state]) for w in helping]
+        lines += [T.MY_WISHES_LINE.format(line=WQ.public_line(w, ctx.clock), state=T.STATE_LABELS[w.state]) for w in helping]
     ctx.reply("\n".join(lines))
 
 
@@ -369,7 +370,7 @@ async def claim(ctx: Context, args: str) -> None:
     result = await W.claim(ctx.deps, ctx.actor, number)
     ctx.keep_message()
     wish = result.wish
-    brief = T.CLAIMER_BRIEF.format(number=wish.number, summary=wish.summary, private=W.private_block(wish))
+    brief = T.CLAIMER_BRIEF.format(number=wish.number, summary=wish.summary, private=WQ.private_block(wish))
     if ctx.in_group:
         text = T.CLAIM_OK_GROUP.format(name=ctx.person.name, number=wish.number, summary=wish.summary)
         if result.places_left > 0:

@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Person, Priority, Role, RoleName
-from bot.models.wishes import Wish, WishState
+from bot.models.wishes import Wish, WishProgress, WishState
+from bot.privacy import mask_pii
 from bot.services import Deps
 from bot.services.members import branch_staff, compound_groups, reachable, tell
+from bot.services.wish_queries import claims_of, public_line
 from bot.texts import wishes as T
 
 REOFFER_DAYS = 3
@@ -107,8 +109,6 @@ async def reoffer(deps: Deps, wish: Wish, *, exclude: Iterable[int] = ()) -> str
     gap = timedelta(days=_days(deps, wish.compound_id, "wish_reoffer_days", REOFFER_DAYS))
     if wish.reoffered_at is not None and now - wish.reoffered_at < gap:
         return None
-    from bot.services.wishes import public_line
-
     line = public_line(wish, deps.clock)
     mode = deps.org.setting(wish.compound_id, "wish_reoffer_to", "auto")
     skip = set(exclude) | {wish.wisher_person_id}
@@ -217,15 +217,11 @@ async def wish_complained_about(deps: Deps, person_id: int, compound_id: int | N
 
 async def link_complaint(deps: Deps, wish: Wish, person_id: int, text: str) -> list[int]:
     """Keep the words on the wish and tell the branch and its helpers (no new ticket)."""
-    from bot.models.wishes import WishProgress
-    from bot.privacy import mask_pii
-    from bot.services.wishes import STATE_LABELS, claims_of
-
     now = deps.clock.now()
     deps.session.add(WishProgress(wish_id=wish.id, person_id=person_id, kind="complaint", text=text[:500], at=now))
     wish.updated_at = now
     message = T.COMPLAINT_TO_STAFF.format(wisher=wish.wisher_name or "", number=wish.number, summary=wish.summary,
-                                          state=STATE_LABELS.get(wish.state, wish.state), text=mask_pii(text[:200]))
+                                          state=T.STATE_LABELS.get(wish.state, wish.state), text=mask_pii(text[:200]))
     told: list[int] = []
     claimers = [c.person_id for c in await claims_of(deps.session, wish.id)]
     for pid in [*await branch_staff(deps.session, deps.org, wish.compound_id), *claimers]:

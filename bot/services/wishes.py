@@ -10,38 +10,30 @@ claimer_count < max_claimers`` — on PostgreSQL the row lock makes a concurrent
 re-check the condition, on SQLite writers are serialised — so two members claiming the same
 wish from two processes cannot both win. (wish, person) is unique in ``wish_claims`` too.
 
-Query functions for the digests and the dashboard (read-only, take a session):
-
-- ``open_wishes(session, compound_ids=None, building=None, limit=None)`` → claimable wishes,
-  earliest deadline first.
-- ``active_wishes(session, compound_ids=None)`` → wishes open, claimed or awaiting confirmation.
-- ``stale_claims(session, now, older_than, compound_ids=None)`` → ``StaleClaim`` rows: active
-  claims without progress for ``older_than``.
-- ``wish_counts(session, compound_ids, since, until)`` → {"posted", "claimed", "done",
-  "confirmed", "released", "given_up", "open_now"} within [since, until).
-- ``timeline(session, wish_id)`` → the wish's events and progress notes, oldest first.
-- Service records and points: ``bot.services.members.service_records``.
+Reading wishes (query functions for the digests, the dashboard and chat) and the lines people
+read about one: ``bot.services.wish_queries``; service records and points:
+``bot.services.members.service_records``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import timefmt
-from bot.models import Event, Person, RoleName
-from bot.models.members import PointKind
+from bot.models import Person, RoleName
+from bot.models.members import IdentityRequest, PointKind, RequestState
 from bot.models.wishes import ACTIVE_WISH_STATES, ClaimState, Wish, WishClaim, WishProgress, WishState
 from bot.privacy import mask_pii
-from bot.roles import STAFF_ROLES
 from bot.services import Actor, Deps, ServiceError
 from bot.services.members import (
     MEMBER_ROLES, add_event, branch_staff, compound_groups, credit, person_of, point_value, reachable, tell,
 )
 from bot.services import wish_followup
+from bot.services.wish_queries import (
+    claims_of, get_wish, is_owner, names_of, private_block, public_line, stale_claims,
+)
 from bot.texts import wishes as T
 
 # May post a wish for someone who is not in WeChat (代发心愿).
@@ -63,11 +55,6 @@ RELEASE_DAYS = 7
 CONFIRM_REMIND_DAYS = 7
 QUIET_BEFORE, QUIET_FROM = 9, 21
 
-STATE_LABELS = {
-    WishState.OPEN: "待认领", WishState.CLAIMED: "已认领", WishState.DONE: "待确认",
-    WishState.CONFIRMED: "已实现", WishState.CANCELLED: "已撤回", WishState.EXPIRED: "已过期",
-}
-
 
 @dataclass
 class WishDraft:
@@ -85,169 +72,7 @@ class WishDraft:
     wisher_person_id: int | None = None   # 代发: when that person is on the roster
 
 
-# ------------------------------------------------------------------ reading
-async def get_wish(session: AsyncSession, wish_id: int) -> Wish:
-    wish = await session.get(Wish, wish_id)
-    if wish is None:
-        raise ServiceError(T.UNKNOWN_WISH.format(number=f"W{wish_id}"))
-    return wish
-
-
-async def claims_of(session: AsyncSession, wish_id: int, states: Sequence[str] = (ClaimState.ACTIVE,)) -> list[WishClaim]:
-    return list((await session.execute(select(WishClaim).where(
-        WishClaim.wish_id == wish_id, WishClaim.state.in_(list(states))).order_by(WishClaim.id))).scalars())
-
-
-async def names_of(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:
-    ids = list(person_ids)
-    if not ids:
-        return {}
-    return dict((await session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))).all())
-
-
-async def can_see_private(session: AsyncSession, actor: Actor, wish: Wish) -> bool:
-    """Claimers (active or done), the poster, the wisher and the compound's branch staff."""
-    if actor.roles.has_any(STAFF_ROLES, wish.compound_id):
-        return True
-    if actor.person_id is None:
-        return False
-    if actor.person_id in (wish.wisher_person_id, wish.posted_by):
-        return True
-    claims = await claims_of(session, wish.id, (ClaimState.ACTIVE, ClaimState.DONE))
-    return any(c.person_id == actor.person_id for c in claims)
-
-
-def _is_owner(actor: Actor, wish: Wish) -> bool:
-    """The wisher, the one who posted it, or the branch: may confirm, add details, withdraw."""
-    if actor.person_id is not None and actor.person_id in (wish.wisher_person_id, wish.posted_by):
-        return True
-    return actor.roles.has_any(STAFF_ROLES, wish.compound_id)
-
-
-async def open_wishes(session: AsyncSession, compound_ids: Iterable[int] | None = None, *,
-                      building: str | None = None, limit: int | None = None) -> list[Wish]:
-    query = select(Wish).where(Wish.state == WishState.OPEN)
-    if compound_ids is not None:
-        query = query.where(Wish.compound_id.in_(list(compound_ids)))
-    if building:
-        query = query.where(Wish.building == building)
-    query = query.order_by(Wish.deadline.is_(None), Wish.deadline, Wish.id)
-    if limit:
-        query = query.limit(limit)
-    return list((await session.execute(query)).scalars())
-
-
-async def count_open(session: AsyncSession, compound_id: int, building: str | None = None) -> int:
-    query = select(func.count()).select_from(Wish).where(Wish.state == WishState.OPEN, Wish.compound_id == compound_id)
-    if building:
-        query = query.where(Wish.building == building)
-    return (await session.execute(query)).scalar_one()
-
-
-async def active_wishes(session: AsyncSession, compound_ids: Iterable[int] | None = None) -> list[Wish]:
-    query = select(Wish).where(Wish.state.in_([WishState.OPEN, WishState.CLAIMED, WishState.DONE]))
-    if compound_ids is not None:
-        query = query.where(Wish.compound_id.in_(list(compound_ids)))
-    return list((await session.execute(query.order_by(Wish.id))).scalars())
-
-
-@dataclass(frozen=True)
-class StaleClaim:
-    claim_id: int
-    wish_id: int
-    compound_id: int
-    person_id: int
-    claimer: str
-    summary: str
-    claimed_at: datetime
-    last_progress_at: datetime
-    reminded_at: datetime | None
-
-
-async def stale_claims(session: AsyncSession, now: datetime, older_than: timedelta,
-                       compound_ids: Iterable[int] | None = None) -> list[StaleClaim]:
-    query = (select(WishClaim, Wish, Person.name).join(Wish, Wish.id == WishClaim.wish_id)
-             .join(Person, Person.id == WishClaim.person_id)
-             .where(WishClaim.state == ClaimState.ACTIVE, Wish.state.in_(list(ACTIVE_WISH_STATES)),
-                    WishClaim.last_progress_at <= now - older_than))
-    if compound_ids is not None:
-        query = query.where(Wish.compound_id.in_(list(compound_ids)))
-    rows = (await session.execute(query.order_by(WishClaim.last_progress_at))).all()
-    return [StaleClaim(c.id, w.id, w.compound_id, c.person_id, name, w.summary, c.claimed_at, c.last_progress_at,
-                       c.reminded_at) for c, w, name in rows]
-
-
-async def wish_counts(session: AsyncSession, compound_ids: Iterable[int] | None, since: datetime,
-                      until: datetime) -> dict[str, int]:
-    ids = None if compound_ids is None else list(compound_ids)
-    actions = {"posted": "posted", "claimed": "claimed", "done": "done", "confirmed": "confirmed",
-               "released": "released", "given_up": "gave_up"}
-    query = (select(Event.action, func.count()).join(Wish, Wish.id == Event.subject_id)
-             .where(Event.subject_kind == "wish", Event.at >= since, Event.at < until,
-                    Event.action.in_(list(actions.values()))).group_by(Event.action))
-    if ids is not None:
-        query = query.where(Wish.compound_id.in_(ids))
-    found = dict((await session.execute(query)).all())
-    out = {key: int(found.get(action, 0)) for key, action in actions.items()}
-    open_query = select(func.count()).select_from(Wish).where(Wish.state == WishState.OPEN)
-    if ids is not None:
-        open_query = open_query.where(Wish.compound_id.in_(ids))
-    out["open_now"] = (await session.execute(open_query)).scalar_one()
-    return out
-
-
-async def timeline(session: AsyncSession, wish_id: int) -> list[tuple[datetime, str, str | None, str | None]]:
-    """(at, what, who, note) of the wish's events and progress notes, oldest first."""
-    events = (await session.execute(select(Event, Person.name).outerjoin(Person, Person.id == Event.actor_person_id)
-                                    .where(Event.subject_kind == "wish", Event.subject_id == wish_id))).all()
-    notes = (await session.execute(select(WishProgress, Person.name).outerjoin(Person, Person.id == WishProgress.person_id)
-                                   .where(WishProgress.wish_id == wish_id))).all()
-    out = [(e.at, e.action, name, e.note) for e, name in events if e.action != "progress"]
-    out += [(p.at, p.kind, name, p.text) for p, name in notes]
-    return sorted(out, key=lambda item: item[0])
-
-
-async def my_wishes(session: AsyncSession, person_id: int) -> tuple[list[Wish], list[Wish]]:
-    """(wishes the person posted or is the wisher of, wishes they are helping with), active first."""
-    mine = list((await session.execute(select(Wish).where(
-        (Wish.wisher_person_id == person_id) | (Wish.posted_by == person_id))
-        .order_by(Wish.state.in_([WishState.CONFIRMED, WishState.CANCELLED, WishState.EXPIRED]), Wish.id.desc())
-        .limit(20))).scalars())
-    helping = list((await session.execute(select(Wish).join(WishClaim, WishClaim.wish_id == Wish.id).where(
-        WishClaim.person_id == person_id, WishClaim.state.in_([ClaimState.ACTIVE, ClaimState.DONE]))
-        .order_by(Wish.id.desc()).limit(20))).scalars())
-    return mine, helping
-
-
 # ------------------------------------------------------------------ telling people
-def public_line(wish: Wish, clock) -> str:  # noqa: ANN001
-    """The public one-liner: number, summary, building, category, deadline, team size."""
-    extras = []
-    if wish.building:
-        extras.append(f"{wish.building}号楼")
-    if wish.category:
-        extras.append(wish.category)
-    if wish.deadline:
-        extras.append(T.DEADLINE_SHORT.format(date=timefmt.day(clock.local(wish.deadline))))
-    if wish.max_claimers > 1:
-        extras.append(T.TEAM_SHORT.format(have=wish.claimer_count, want=wish.max_claimers))
-    tail = f"（{'，'.join(extras)}）" if extras else ""
-    return f"{wish.number} {wish.summary}{tail}"
-
-
-def private_block(wish: Wish) -> str:
-    lines = []
-    if wish.wisher_name:
-        lines.append(T.PRIVATE_WHO.format(name=wish.wisher_name))
-    if wish.address:
-        lines.append(T.PRIVATE_ADDRESS.format(address=wish.address))
-    if wish.contact_phone:
-        lines.append(T.PRIVATE_PHONE.format(phone=wish.contact_phone))
-    if wish.details:
-        lines.append(T.PRIVATE_DETAILS.format(details=wish.details))
-    return "\n".join(lines) or T.PRIVATE_NONE
-
-
 async def _wisher_contact(deps: Deps, wish: Wish) -> tuple[int | None, bool]:
     """Whom to tell about the wish's progress: (person id, is it the wisher themself).
 
@@ -331,10 +156,10 @@ async def add_details(deps: Deps, actor: Actor, wish_id: int, *, details: str | 
                       address: str | None = None, phone: str | None = None) -> Wish:
     """The wisher, poster or branch adds private details; current claimers are told privately."""
     wish = await get_wish(deps.session, wish_id)
-    if not _is_owner(actor, wish):
+    if not is_owner(actor, wish):
         raise ServiceError(T.NOT_OWNER.format(number=wish.number))
     if wish.state not in (*ACTIVE_WISH_STATES, WishState.DONE):
-        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     if details:
         combined = f"{wish.details}\n{details}" if wish.details else details
         if len(combined) > DETAILS_MAX:
@@ -363,8 +188,6 @@ class ClaimResult:
 
 async def claim(deps: Deps, actor: Actor, wish_id: int) -> ClaimResult:
     """Take a place on a wish. Exactly one of two racing members gets the last place."""
-    from bot.models.members import IdentityRequest, RequestState
-
     session = deps.session
     wish = await get_wish(session, wish_id)
     if actor.person_id is None:
@@ -416,7 +239,7 @@ async def _taken_message(deps: Deps, wish: Wish) -> str:
         claims = await claims_of(deps.session, wish.id)
         names = "、".join((await names_of(deps.session, [c.person_id for c in claims])).values()) or "其他党员"
         return T.CLAIM_TAKEN.format(number=wish.number, names=names)
-    return T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state])
+    return T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state])
 
 
 async def _active_claim(deps: Deps, actor: Actor, wish: Wish) -> WishClaim:
@@ -478,7 +301,7 @@ async def mark_done(deps: Deps, actor: Actor, wish_id: int, note: str | None = N
         .execution_options(synchronize_session=False))
     await deps.session.refresh(wish)
     if result.rowcount != 1:
-        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     await deps.session.execute(
         update(WishClaim).where(WishClaim.wish_id == wish.id, WishClaim.state == ClaimState.ACTIVE)
         .values(state=ClaimState.DONE, last_progress_at=now).execution_options(synchronize_session=False))
@@ -506,12 +329,12 @@ async def confirm(deps: Deps, actor: Actor, wish_id: int, *, public_thanks: bool
 
     A public thank-you in the group is posted only when the wisher's side agrees to it."""
     wish = await get_wish(deps.session, wish_id)
-    if not _is_owner(actor, wish):
+    if not is_owner(actor, wish):
         raise ServiceError(T.NOT_OWNER.format(number=wish.number))
     if wish.state != WishState.DONE:
         if wish.state in ACTIVE_WISH_STATES:
             raise ServiceError(T.CONFIRM_NOT_DONE.format(number=wish.number))
-        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     helpers = [c.person_id for c in await claims_of(deps.session, wish.id, (ClaimState.DONE,))]
     if actor.person_id is not None and actor.person_id in helpers:
         raise ServiceError(T.CONFIRM_OWN_WORK.format(number=wish.number))  # nobody confirms their own points
@@ -524,7 +347,7 @@ async def confirm(deps: Deps, actor: Actor, wish_id: int, *, public_thanks: bool
         .execution_options(synchronize_session=False))
     await deps.session.refresh(wish)
     if result.rowcount != 1:
-        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     _event(deps, actor, wish, "confirmed", WishState.DONE, note="公开感谢" if public else None)
     points = point_value(deps.org, wish.compound_id, PointKind.WISH)
     for person_id in helpers:
@@ -558,10 +381,10 @@ async def not_done(deps: Deps, actor: Actor, wish_id: int, reason: str | None = 
     if len(reason) > PROGRESS_MAX:
         raise ServiceError(T.TOO_LONG.format(what="原因", limit=PROGRESS_MAX))
     wish = await get_wish(deps.session, wish_id)
-    if not _is_owner(actor, wish):
+    if not is_owner(actor, wish):
         raise ServiceError(T.NOT_OWNER.format(number=wish.number))
     if wish.state != WishState.DONE:
-        raise ServiceError(T.NOT_DONE_WRONG_STATE.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.NOT_DONE_WRONG_STATE.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     now = deps.clock.now()
     result = await deps.session.execute(
         update(Wish).where(Wish.id == wish.id, Wish.state == WishState.DONE)
@@ -629,10 +452,10 @@ async def _after_release(deps: Deps, wish: Wish, helper_id: int | None) -> None:
 async def cancel(deps: Deps, actor: Actor, wish_id: int, reason: str | None = None) -> Wish:
     """The wisher, poster or branch withdraws a wish; its helpers are told."""
     wish = await get_wish(deps.session, wish_id)
-    if not _is_owner(actor, wish):
+    if not is_owner(actor, wish):
         raise ServiceError(T.NOT_OWNER.format(number=wish.number))
     if wish.state not in (*ACTIVE_WISH_STATES, WishState.DONE):
-        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=STATE_LABELS[wish.state]))
+        raise ServiceError(T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state]))
     before = wish.state
     now = deps.clock.now()
     helpers = await claims_of(deps.session, wish.id, (ClaimState.ACTIVE, ClaimState.DONE))

@@ -240,3 +240,9 @@ FALLING_THROUGH_AGE = "{days}天无人认领"
 HOLD_NOTED = "（已记下约定日期，{date}前不会因为没有进展而放回。）"
 COMPLAINT_LINKED = "您说的是心愿 {number}“{summary}”吧？已转告支部和认领的党员，会尽快跟进。"
 COMPLAINT_TO_STAFF = "【心愿催办】{wisher}在群里说起微心愿 {number}“{summary}”（{state}）：{text}"
+
+# A wish's state as people read it (keys: bot.models.wishes.WishState).
+STATE_LABELS = {
+    "open": "待认领", "claimed": "已认领", "done": "待确认", "confirmed": "已实现", "cancelled": "已撤回",
+    "expired": "已过期",
+}

@@ -47,10 +47,11 @@ async def figures(session: AsyncSession, app: "BotApp", user: Principal) -> dict
     try:
         from datetime import timedelta
 
+        from bot.services import wish_queries as WQ
         from bot.services import wishes as W
 
-        out["wishes_open"] = len(await W.open_wishes(session, ids))
-        out["stale_claims"] = len(await W.stale_claims(session, app.clock.now(), timedelta(days=W.REMIND_DAYS), ids))
+        out["wishes_open"] = len(await WQ.open_wishes(session, ids))
+        out["stale_claims"] = len(await WQ.stale_claims(session, app.clock.now(), timedelta(days=W.REMIND_DAYS), ids))
     except ImportError:
         pass
     try:

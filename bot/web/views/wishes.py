@@ -16,7 +16,9 @@ from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.orgdir import OrgDirectory
 from bot.services import Actor, Deps
 from bot.services import members as M
+from bot.services import wish_queries as WQ
 from bot.services import wishes as W
+from bot.texts import wishes as TW
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
 from bot.web.tables import Column, PageQuery, Table
@@ -90,7 +92,7 @@ async def wishes_table(session: AsyncSession, org: OrgDirectory, user: Principal
     claims = list((await session.execute(select(WishClaim).where(
         WishClaim.wish_id.in_([w.id for w in wishes]),
         WishClaim.state.in_([ClaimState.ACTIVE, ClaimState.DONE])).order_by(WishClaim.id))).scalars())
-    names = await W.names_of(session, {c.person_id for c in claims})
+    names = await WQ.names_of(session, {c.person_id for c in claims})
     by_wish: dict[int, list[WishClaim]] = {}
     for c in claims:
         by_wish.setdefault(c.wish_id, []).append(c)
@@ -102,7 +104,7 @@ def wish_row(w: Wish, org: OrgDirectory, claimers: list[str]) -> dict:
     return {
         "id": w.id, "number": w.number, "compound_id": w.compound_id, "compound": org.name_of(w.compound_id),
         "building": w.building, "summary": w.summary, "category": w.category, "state": w.state,
-        "state_label": W.STATE_LABELS.get(w.state, w.state), "claimers": claimers,
+        "state_label": TW.STATE_LABELS.get(w.state, w.state), "claimers": claimers,
         "claimer_count": w.claimer_count, "max_claimers": w.max_claimers, "wisher_name": w.wisher_name,
         "deadline": w.deadline, "created_at": w.created_at, "done_at": w.done_at, "confirmed_at": w.confirmed_at,
     }
@@ -118,13 +120,13 @@ async def visible_wish(session: AsyncSession, user: Principal, wish_id: int) -> 
 
 
 async def wish_detail(session: AsyncSession, org: OrgDirectory, actor: Actor, wish: Wish) -> dict:
-    claims = await W.claims_of(session, wish.id, (ClaimState.ACTIVE, ClaimState.DONE))
-    names = await W.names_of(session, {c.person_id for c in claims})
+    claims = await WQ.claims_of(session, wish.id, (ClaimState.ACTIVE, ClaimState.DONE))
+    names = await WQ.names_of(session, {c.person_id for c in claims})
     row = wish_row(wish, org, _claimers(names, claims))
-    private = await W.can_see_private(session, actor, wish)
+    private = await WQ.can_see_private(session, actor, wish)
     row["private"] = {"details": wish.details, "address": wish.address, "phone": wish.contact_phone} if private else None
     row["timeline"] = [{"at": at, "what": what, "who": who, "note": note}
-                       for at, what, who, note in await W.timeline(session, wish.id)]
+                       for at, what, who, note in await WQ.timeline(session, wish.id)]
     return row
 
 
@@ -134,7 +136,7 @@ async def stale_table(session: AsyncSession, org: OrgDirectory, user: Principal,
         [compound_id] if compound_id is not None else sorted(user.compound_ids or []))
     if compound_id is not None and not user.sees(compound_id):
         raise forbidden()
-    stale = await W.stale_claims(session, now, timedelta(days=W.REMIND_DAYS), ids)
+    stale = await WQ.stale_claims(session, now, timedelta(days=W.REMIND_DAYS), ids)
     rows = [{"wish_id": s.wish_id, "number": f"W{s.wish_id}", "compound_id": s.compound_id,
              "compound": org.name_of(s.compound_id), "summary": s.summary, "claimer": s.claimer,
              "person_id": s.person_id, "claimed_at": s.claimed_at, "last_progress_at": s.last_progress_at,
