@@ -1,10 +1,10 @@
 """Text clean-up shared by every other module: one canonical form per message.
 
 Steps: drop control / zero-width characters, NFKC (full-width digits and
-letters become ASCII: "３号楼" -> "3号楼"), traditional -> simplified with the
-shipped single-character table, lower-case Latin letters, collapse spaces.
-The result has no fixed offset relation to the input, so PII offsets are
-always computed on the original text (see pii.py).
+letters become ASCII: "３号楼" -> "3号楼"), traditional -> simplified by OpenCC
+(``t2s``: phrase-aware, "乾淨" -> "干净" but "乾隆" stays), lower-case Latin
+letters, collapse spaces. The result has no fixed offset relation to the input,
+so PII offsets are always computed on the original text (see pii.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .paths import resource_text
+import opencc
 
 MAX_MODEL_CHARS = 1200
 """The model and the location parser see at most this many characters."""
@@ -20,25 +20,50 @@ MAX_MODEL_CHARS = 1200
 _ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _NEWLINES_RE = re.compile(r"\n{2,}")
+_DIALECT = {"冇": "没"}
+"""Cantonese 冇 is 没(有): not a traditional character, so OpenCC keeps it; the rules and the
+model read 没 (the shipped single-character table used to fold it)."""
 
 
-@lru_cache(maxsize=1)
-def _table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    text = resource_text("t2s.txt")
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        trad, _, simp = line.partition("\t")
-        if len(trad) == 1 and simp:
-            table[ord(trad)] = simp
-    for ch in _ZERO_WIDTH:
-        table[ord(ch)] = None
+def _cleanup_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {ord(ch): None for ch in _ZERO_WIDTH}
     # C0/C1 control characters except \t and \n become spaces.
     for code in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
         if code not in (0x09, 0x0A):
             table[code] = " "
+    for ch, folded in _DIALECT.items():
+        table[ord(ch)] = folded
     return table
+
+
+_CLEANUP = _cleanup_table()
+_NEEDS_CLEANUP = re.compile("[" + re.escape("".join(map(chr, _CLEANUP))) + "]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    # Taiwan-standard traditional to simplified: residents who write traditional characters write
+    # 著 for 着 ("樓道著火了", "睡著了"), which plain t2s keeps as 著; "著名", "顯著" stay.
+    return opencc.OpenCC("tw2s")
+
+
+_CJK_BMP = (range(0x3400, 0xA000), range(0xF900, 0xFB00))
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> re.Pattern[str]:
+    """Traditional characters: those OpenCC's plain t2s changes on their own.
+
+    Only a text with one of them goes through OpenCC. Besides being fast for the (mostly
+    simplified) messages, this keeps OpenCC's variant rules off simplified text: alone, 著
+    becomes 着 and 么 幺 ("显著" -> "显着"), and "打坏" is read as 打坯. Found by converting every
+    BMP ideograph once at load (~15 ms); ideographs of the supplementary planes (rare) always
+    count.
+    """
+    chars = [chr(code) for block in _CJK_BMP for code in block]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    changed = "".join(ch for ch, out in zip(chars, converted) if out != ch)
+    return re.compile("[" + re.escape(changed) + "\U00020000-\U0003FFFF]")
 
 
 def to_text(value: object) -> str:
@@ -62,12 +87,6 @@ def _strip_surrogates(text: str) -> str:
     if _SURROGATE_RE.search(text):
         return _SURROGATE_RE.sub("\ufffd", text)
     return text
-
-
-@lru_cache(maxsize=1)
-def _needs_table() -> re.Pattern[str]:
-    chars = "".join(chr(c) for c in sorted(_table()))
-    return re.compile("[" + re.escape(chars) + "]")
 
 
 _COMPAT_BLOCKS = (
@@ -117,16 +136,13 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = _strip_surrogates(text)
-    needs = _needs_table().search
-    if needs(text):
-        text = text.translate(_table())
+    if _NEEDS_CLEANUP.search(text):
+        text = text.translate(_CLEANUP)
     if not unicodedata.is_normalized("NFKC", text):
         text = _nfkc(text)
-        # NFKC may produce characters that map again (e.g. compatibility ideographs).
-        if needs(text):
-            text = text.translate(_table())
+    text = to_simplified(text)
     text = text.lower()
-    # NFKC turned \u3000 and \xa0 into " " and the table turned \r \f \v into " ",
+    # NFKC turned \u3000 and \xa0 into " " and the clean-up table turned \r \f \v into " ",
     # so " " and "\t" are the only spaces left: test them before running the regex.
     if " " in text or "\t" in text:
         text = _SPACE_RE.sub(" ", text)
@@ -136,5 +152,7 @@ def normalize(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified only (keeps everything else)."""
-    return text.translate(_table())
+    """Traditional -> simplified only (keeps everything else); OpenCC runs only when needed."""
+    if _traditional().search(text):
+        return _t2s().convert(text)
+    return text
