@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, Identity, InboundMessage, Invite, Person, Role
+from bot.audit import record_event
+from bot.models import Identity, InboundMessage, Invite, Person, Role
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -59,8 +60,8 @@ async def redeem(session: AsyncSession, code: str, chat_person: Person, now: dat
     if not has_role:
         session.add(Role(person_id=target.id, name=invite.role, compound_id=invite.compound_id,
                          community_id=invite.community_id, granted_at=now))
-    session.add(Event(subject_kind="person", subject_id=target.id, action="linked", at=now,
-                      actor_person_id=target.id, note=f"验证码关联，身份 {invite.role}"))
+    record_event(session, "person", target.id, "linked", now, actor_person_id=target.id,
+                 note=f"验证码关联，身份 {invite.role}")
     await session.flush()
     await session.refresh(target, ["roles"])
     return target

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatGroup, Event, OutboxMessage, OutboxStatus
+from bot.audit import record_event
+from bot.models import ChatGroup, OutboxMessage, OutboxStatus
 
 # pg_advisory_xact_lock key for room decisions ("rooms" in ASCII).
 ROOMS_LOCK_KEY = 0x726F6F6D73
@@ -84,8 +85,8 @@ async def settle_room(session: AsyncSession, platform_id: str, now: datetime) ->
         await session.execute(update(OutboxMessage).where(
             OutboxMessage.group_id == source.id, OutboxMessage.status == OutboxStatus.PENDING,
         ).values(group_id=winner.id, account=None))
-        session.add(Event(subject_kind="group", subject_id=winner.id, action="account_changed", at=now,
-                          from_state=source.account[:32], to_state=winner.account[:32], note=winner.topic))
+        record_event(session, "group", winner.id, "account_changed", now,
+                     from_state=source.account[:32], to_state=winner.account[:32], note=winner.topic)
     await session.flush()
     return winner
 

@@ -24,7 +24,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, Person, Priority, RoleName
+from bot.audit import record_event
+from bot.models import Person, Priority, RoleName
 from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import events, naming, notify, people, policy, rights, workflow
@@ -98,9 +99,8 @@ async def set_discussion_day(deps: Deps, actor: Actor, compound_id: int, when: d
     day.state = "planned"
     day.place = (place or "").strip()[:128] or day.place
     await deps.session.flush()
-    deps.session.add(Event(subject_kind="discussion_day", subject_id=day.id, action="planned", at=deps.clock.now(),
-                           actor_person_id=actor.person_id, actor_web_user=actor.web_user,
-                           to_state=naming.fmt_time(deps, when), note=day.place))
+    record_event(deps.session, "discussion_day", day.id, "planned", deps.clock.now(), actor=actor,
+                 to_state=naming.fmt_time(deps, when), note=day.place)
     return day
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.audit import record_event
 from bot.models import ChatGroup, Event, InboundMessage, Person, Role, RoleName
 from bot.services import Deps
 from bot.services.members import reachable
@@ -85,7 +86,6 @@ async def consider(deps: Deps, *, group_id: int, compound_id: int, person_id: in
             continue
         deps.outbox.enqueue(deps.session, message, person_id=person.id, ref=("group", group_id))
         told.append(person.id)
-    deps.session.add(Event(subject_kind="group", subject_id=group_id, action="civility_nudge",
-                           at=deps.clock.now(), actor_person_id=person_id, note=reason,
-                           data={"told": told, "reasons": list(signal.reasons)[:5]}))
+    record_event(deps.session, "group", group_id, "civility_nudge", deps.clock.now(), actor_person_id=person_id,
+                 note=reason, data={"told": told, "reasons": list(signal.reasons)[:5]})
     return told

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import delete, select, update
 
+from bot.audit import record_event
 from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage
 from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketReporter, TicketState
 from bot.privacy import PURGEABLE, mask_pii
@@ -125,9 +126,9 @@ async def open_assignments(deps: Deps, person_id: int) -> list[Ticket]:
 
 def ask_which(deps: Deps, actor: Actor, tickets: Sequence[Ticket], text: str) -> None:
     """Remember the note until the assignee says which ticket (an Event, so a restart keeps it)."""
-    deps.session.add(Event(subject_kind="person", subject_id=actor.person_id or 0, action="note_pending",
-                           at=deps.clock.now(), actor_person_id=actor.person_id, note=text[:policy.MAX_NOTE],
-                           data={"ticket_ids": [t.id for t in tickets]}))
+    record_event(deps.session, "person", actor.person_id or 0, "note_pending", deps.clock.now(),
+                 actor_person_id=actor.person_id, note=text[:policy.MAX_NOTE],
+                 data={"ticket_ids": [t.id for t in tickets]})
 
 
 async def pending_note(deps: Deps, person_id: int) -> Event | None:

@@ -1,4 +1,4 @@
-"""Web accounts: create, authenticate (throttled), sessions, API tokens, audit.
+"""Web accounts: create, authenticate (throttled), sessions, API tokens (each change on the audit trail).
 
 Shared by the dashboard, the JSON API and ``zhibu user …``.
 """
@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_event
 from bot.config import Settings
-from bot.models import Event, Person
+from bot.models import Person
 from bot.models.web import ApiToken, LoginFailure, WebRole, WebSession, WebSetting, WebUser, WebUserScope
 from bot.orgdir import OrgDirectory
 from bot.texts import web as T
@@ -56,15 +57,6 @@ class NewUser:
     communities: tuple[str | int, ...] = ()  # names or ids
     person: str | int | None = None          # roster name or id
     is_admin: bool = False
-
-
-def audit(session: AsyncSession, now: datetime, web_user: str | None, subject_kind: str, subject_id: int,
-          action: str, note: str | None = None, data: dict | None = None, *,
-          from_state: str | None = None, to_state: str | None = None) -> None:
-    """One row of the shared audit trail, written in the caller's transaction."""
-    session.add(Event(subject_kind=subject_kind, subject_id=subject_id, action=action, at=now,
-                      actor_web_user=web_user, note=note, data=data,
-                      from_state=from_state, to_state=to_state))
 
 
 # ---------------------------------------------------------------- secret
@@ -151,10 +143,10 @@ async def create_user(session: AsyncSession, org: OrgDirectory, now: datetime, s
     )
     session.add(user)
     await session.flush()
-    audit(session, now, created_by, "web_user", user.id, "created",
-          note=f"{username}（{T.WEB_ROLE_LABELS.get(spec.role, spec.role)}）",
-          data={"role": spec.role, "compounds": compound_ids, "communities": community_ids,
-                "is_admin": spec.is_admin, "person_id": person_id})
+    record_event(session, "web_user", user.id, "created", now, actor_web_user=created_by,
+                 note=f"{username}（{T.WEB_ROLE_LABELS.get(spec.role, spec.role)}）",
+                 data={"role": spec.role, "compounds": compound_ids, "communities": community_ids,
+                       "is_admin": spec.is_admin, "person_id": person_id})
     return user
 
 
@@ -171,7 +163,7 @@ async def set_password(session: AsyncSession, user: WebUser, password: str, now:
     user.password_hash = await security.hash_off_loop(password)
     user.password_changed_at = now
     await session.execute(delete(WebSession).where(WebSession.web_user_id == user.id))
-    audit(session, now, by, "web_user", user.id, "password_changed", note=user.username)
+    record_event(session, "web_user", user.id, "password_changed", now, actor_web_user=by, note=user.username)
 
 
 async def set_active(session: AsyncSession, user: WebUser, active: bool, now: datetime, by: str | None) -> None:
@@ -182,7 +174,8 @@ async def set_active(session: AsyncSession, user: WebUser, active: bool, now: da
         await session.execute(delete(WebSession).where(WebSession.web_user_id == user.id))
         await session.execute(update(ApiToken).where(ApiToken.web_user_id == user.id,
                                                      ApiToken.revoked_at.is_(None)).values(revoked_at=now))
-    audit(session, now, by, "web_user", user.id, "enabled" if active else "disabled", note=user.username)
+    record_event(session, "web_user", user.id, "enabled" if active else "disabled", now, actor_web_user=by,
+                 note=user.username)
 
 
 async def person_roles(session: AsyncSession, user: WebUser) -> list:
@@ -237,7 +230,7 @@ async def authenticate(session: AsyncSession, now: datetime, username: str, pass
         session.add_all([LoginFailure(key=user_key, at=now), LoginFailure(key=ip_key, at=now)])
         await session.execute(delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW))
         if user is not None:
-            audit(session, now, None, "web_user", user.id, "login_failed", note=f"{username} @ {ip or '?'}")
+            record_event(session, "web_user", user.id, "login_failed", now, note=f"{username} @ {ip or '?'}")
         await session.commit()
         raise AccountError(T.LOGIN_FAILED, "password")
     if not user.active:
@@ -256,7 +249,7 @@ async def open_session(session: AsyncSession, user: WebUser, now: datetime, ip: 
     session.add(WebSession(id=security.token_hash(token), web_user_id=user.id, created_at=now,
                            expires_at=now + SESSION_TTL, last_seen_at=now, ip=(ip or "")[:64],
                            user_agent=(user_agent or "")[:256]))
-    audit(session, now, user.username, "web_user", user.id, "login", note=ip)
+    record_event(session, "web_user", user.id, "login", now, actor_web_user=user.username, note=ip)
     return token
 
 
@@ -283,7 +276,7 @@ async def close_session(session: AsyncSession, token: str, now: datetime) -> Non
         user = await session.get(WebUser, row.web_user_id)
         await session.delete(row)
         if user is not None:
-            audit(session, now, user.username, "web_user", user.id, "logout")
+            record_event(session, "web_user", user.id, "logout", now, actor_web_user=user.username)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -294,7 +287,7 @@ async def create_api_token(session: AsyncSession, user: WebUser, name: str, now:
                    prefix=raw[:10], created_at=now, expires_at=expires_at)
     session.add(row)
     await session.flush()
-    audit(session, now, by, "api_token", row.id, "created", note=f"{user.username}: {row.name}")
+    record_event(session, "api_token", row.id, "created", now, actor_web_user=by, note=f"{user.username}: {row.name}")
     return row, raw
 
 
@@ -315,7 +308,7 @@ async def token_user(session: AsyncSession, raw: str, now: datetime) -> WebUser 
 async def revoke_api_token(session: AsyncSession, row: ApiToken, now: datetime, by: str | None) -> None:
     if row.revoked_at is None:
         row.revoked_at = now
-        audit(session, now, by, "api_token", row.id, "revoked", note=row.name)
+        record_event(session, "api_token", row.id, "revoked", now, actor_web_user=by, note=row.name)
 
 
 async def ensure_demo_account(session: AsyncSession, org: OrgDirectory, now: datetime,

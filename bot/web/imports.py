@@ -19,10 +19,10 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
+from bot.audit import record_event
 from bot.models import District
 from bot.orgimport import OrgImportError, OrgPlan, apply_in_chunks, choose_account, parse_file
 from bot.texts import web as T
-from bot.web.accounts import audit
 from bot.web.principal import Principal
 
 if TYPE_CHECKING:
@@ -140,7 +140,8 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
             result = await apply_in_chunks(session, plan, now, account=account, size=CHUNK, advance=advance)
             job.result = {"compounds": result.compounds, "people": result.people, "groups": result.groups,
                           "roles": result.roles}
-            audit(session, now, user.username, "roster", 0, "imported", note=job.filename, data=job.result)
+            record_event(session, "roster", 0, "imported", now, actor_web_user=user.username, note=job.filename,
+                         data=job.result)
             await session.commit()
         except Exception as exc:  # noqa: BLE001  (a database error: nothing was written)
             await session.rollback()

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatGroup, Compound, Event, OutboxMessage, Person, Priority, RoleName
+from bot.audit import record_event
+from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, RoleName
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps
 from bot.services.duty import duty_groups
@@ -86,7 +87,7 @@ async def escalate_undelivered_alert(session: AsyncSession, outbox: Any, clock: 
     for person in backups:
         outbox.enqueue(session, text, person_id=person.id, priority=Priority.URGENT, ref=(SUBJECT, ticket.id))
     names = [p.name for p in backups]
-    session.add(Event(subject_kind=SUBJECT, subject_id=ticket.id, action="alert_escalated", at=clock.now(),
-                      note="、".join(names) or T.URGENT_ESCALATED_NOBODY,
-                      data={"outbox_id": row.id, "undelivered_to": row.person_id, "told": [p.id for p in backups]}))
+    record_event(session, SUBJECT, ticket.id, "alert_escalated", clock.now(),
+                 note="、".join(names) or T.URGENT_ESCALATED_NOBODY,
+                 data={"outbox_id": row.id, "undelivered_to": row.person_id, "told": [p.id for p in backups]})
     return names

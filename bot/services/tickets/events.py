@@ -1,6 +1,7 @@
 """The ticket's history: every change is one ``Event`` row with subject_kind="ticket"."""
 from __future__ import annotations
 
+from bot.audit import record_event
 from bot.models import Event
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps
@@ -9,10 +10,8 @@ from bot.services.tickets.policy import SUBJECT
 
 def record(deps: Deps, actor: Actor, ticket: Ticket, action: str, *, from_state: str | None = None,
            to_state: str | None = None, note: str | None = None, data: dict | None = None) -> Event:
+    """One change of ``ticket`` by ``actor``; the ticket counts as updated now."""
     now = deps.clock.now()
     ticket.updated_at = now
-    event = Event(subject_kind=SUBJECT, subject_id=ticket.id, action=action, at=now,
-                  actor_person_id=actor.person_id, actor_web_user=actor.web_user,
-                  from_state=from_state, to_state=to_state, note=note, data=data)
-    deps.session.add(event)
-    return event
+    return record_event(deps.session, SUBJECT, ticket.id, action, now, actor=actor,
+                        from_state=from_state, to_state=to_state, note=note, data=data)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import and_, select
 
+from bot.audit import record_event
 from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.notices import DeliveryStatus, Notice, NoticeDelivery
 from bot.services import Deps
@@ -228,8 +229,8 @@ class GroupSendTracker:
                                     person_id=person_id, priority=Priority.REPLY)
 
     def _event(self, session, delivery: NoticeDelivery, action: str, note: str) -> None:  # noqa: ANN001
-        session.add(Event(subject_kind=SUBJECT, subject_id=delivery.id, action=action, at=self.app.clock.now(),
-                          note=note, data={"notice_id": delivery.notice_id}))
+        record_event(session, SUBJECT, delivery.id, action, self.app.clock.now(), note=note,
+                     data={"notice_id": delivery.notice_id})
 
     async def _settle_notices(self, session, notice_ids: set[int]) -> None:  # noqa: ANN001
         if not notice_ids:

@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from bot.audit import record_event
 from bot.services import hotline as H
 from bot.texts import web as T
 from bot.web.api import api, path_int
@@ -117,14 +118,12 @@ for _name, (_model, _action, _summary) in V.ACTIONS.items():
            body=V.HotlineBatch, response=HotlineResult,
            description="供12345平台推送：每条含工单号、受理时间，以及小区编号或小区名/地址（用于匹配小区）。")
 async def push_hotline(request: web.Request, body: V.HotlineBatch) -> web.Response:
-    from bot.web.accounts import audit
-
     user, app = principal(request), bot(request)
     async with db(request) as session:
         rows = await V.hotline_rows(deps(request, session), user, body)
         result = await H.import_hotline_orders(session, rows, app.clock.now())
-        audit(session, app.clock.now(), user.username, "hotline", 0, "imported",
-              note=T.HOTLINE_IMPORTED.format(created=result.created, updated=result.updated,
-                                             unmatched=result.unmatched))
+        record_event(session, "hotline", 0, "imported", app.clock.now(), actor_web_user=user.username,
+                     note=T.HOTLINE_IMPORTED.format(created=result.created, updated=result.updated,
+                                                    unmatched=result.unmatched))
         await session.commit()
     return json_response({"created": result.created, "updated": result.updated, "unmatched": result.unmatched})
