@@ -9,7 +9,7 @@ def all_routers() -> list[Router]:
     from handlers import core
 
     routers = [core.router]
-    for name in ("members", "tickets", "agenda", "wishes", "notices", "rating"):
+    for name in ("members", "tickets", "agenda", "wishes", "posts", "notices", "visits", "rating"):
         try:
             module = __import__(f"handlers.{name}", fromlist=["router"])
         except ModuleNotFoundError as exc:

@@ -1,168 +1,25 @@
-"""Micro-wish and volunteer-post commands; ``我的服务``.
-
-Handlers translate chat into ``bot.services.wishes`` / ``bot.services.posts`` calls. The
-free-text wish ("微心愿 家里轮椅坏了想找人修，住3号楼2单元501，电话138…") is split here into
-a public summary and private details (address, phone, circumstances).
-"""
+"""Micro-wish commands and ``我的服务``: translation between chat and ``bot.services.wishes``
+(a free-text wish is split by ``bot.services.wish_text``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from bot import timefmt
 from bot.context import Context
 from bot.models import Person
-from bot.privacy import mask_pii
-from bot.roles import STAFF_ROLES
 from bot.router import Router
 from bot.services import ServiceError
 from bot.services import members as M
-from bot.services import posts as P
 from bot.services import wish_followup
 from bot.services import wish_queries as WQ
 from bot.services import wishes as W
-from bot.services.timeparse import TimeParseError, cn_number, parse_when
-from bot.texts import core as TC
+from bot.services.wish_text import extract_private, parse_wish
 from bot.texts import wishes as T
 from handlers.members import pick_compound, replies_errors, tokens, usage
 
 router = Router("wishes")
-
-# ------------------------------------------------------------------ parsing a wish
-_LABELS = {
-    "details": ("详情", "情况", "说明", "具体情况"),
-    "address": ("地址", "住址", "家庭住址"),
-    "phone": ("电话", "手机", "联系电话", "联系方式"),
-    "category": ("类别", "分类", "类型"),
-    "deadline": ("截止时间", "截止日期", "截止", "期限"),
-    "team": ("需要人数", "人数"),
-}
-_LABEL_RE = re.compile(
-    r"(?:^|(?<=[\s,，;；。]))(" + "|".join(sorted((w for ws in _LABELS.values() for w in ws), key=len, reverse=True))
-    + r")\s*[:：]\s*")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
-_WISH_WORDS = re.compile(r"想|希望|需要|求|帮|请|能否|麻烦|盼")
-# Words that describe a person's situation: never in the public summary.
-_CIRCUMSTANCES = re.compile(r"我|独居|老人|腿|病|残|困难|低保|孤寡|瘫|失明|行动不便|身体|住院|去世|离异|单亲")
-_CATEGORIES = (
-    ("数码", ("手机", "微信", "电视", "网络", "宽带", "电脑", "医保卡", "扫码", "健康码")),
-    ("就医", ("医院", "看病", "复诊", "体检", "买药", "取药", "住院")),
-    ("助残", ("轮椅", "残疾", "拐杖", "助听器", "盲人")),
-    ("维修", ("修", "坏了", "漏水", "灯泡", "水管", "马桶", "门锁")),
-    ("助学", ("辅导", "作业", "学习", "孩子上学")),
-    ("助老", ("老人", "奶奶", "爷爷", "独居", "老伴", "高龄")),
-    ("生活", ("买菜", "送", "搬", "打扫", "理发", "做饭")),
-)
-
-
-@dataclass
-class ParsedWish:
-    draft: W.WishDraft
-    had_private: bool  # the text carried an address or phone (worth a privacy tip in a group)
-
-
-def _ascii(text: str) -> str:
-    return M.ascii_digits(text)
-
-
-def _fields(text: str) -> tuple[str, dict[str, str]]:
-    """The unlabelled body and the labelled fields ("地址：…", "电话：…")."""
-    marks = list(_LABEL_RE.finditer(text))
-    if not marks:
-        return text.strip(), {}
-    body = text[:marks[0].start()].strip()
-    found: dict[str, str] = {}
-    for index, mark in enumerate(marks):
-        end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
-        key = next(k for k, words in _LABELS.items() if mark.group(1) in words)
-        value = text[mark.end():end].strip(" \t\n,，;；。")
-        found[key] = f"{found[key]} {value}".strip() if key in found else value
-    return body, found
-
-
-def _summary(body: str) -> tuple[str, str | None]:
-    """(public summary, private details) from the free text."""
-    body = body.strip(" \t\n,，;；。")
-    head = re.match(r"^([^:：|｜\n]{1,20}?)(?<!\d)[:：|｜]\s*(.+)$", body, flags=re.S)
-    if head:
-        return head.group(1).strip(), head.group(2).strip() or None
-    clauses = [c.strip() for c in re.split(r"[，,。；;！!？?\n]", body) if c.strip()]
-    if len(clauses) <= 1 and len(body) <= W.SUMMARY_MAX:
-        return body, None
-    # Several clauses: the wish clause is public, the rest (often circumstances) stays private.
-    pick = next((i for i, c in enumerate(clauses) if _WISH_WORDS.search(c)), 0)
-    summary = clauses[pick] if clauses else body
-    if pick > 0 and len(summary) < 12:
-        before = clauses[pick - 1]
-        if not _CIRCUMSTANCES.search(before) and len(before) + len(summary) < 26:
-            summary = before + "，" + summary
-    if len(summary) > W.SUMMARY_MAX:
-        summary = summary[:W.SUMMARY_MAX - 1] + "…"
-    return summary, (body if body != summary else None)
-
-
-def _category(text: str) -> str | None:
-    for name, words in _CATEGORIES:
-        if any(w in text for w in words):
-            return name
-    return None
-
-
-def _deadline(value: str, now_local: datetime) -> datetime | None:
-    value = value.strip()
-    words = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
-    if value in words:
-        day = now_local.date() + timedelta(days=words[value])
-        return datetime.combine(day, time(21, 0), tzinfo=now_local.tzinfo)
-    try:
-        found, _ = parse_when(value, now_local, date_only_time=time(21, 0))
-    except TimeParseError:
-        found = None
-    if found is None:
-        raise ServiceError(T.BAD_DEADLINE)
-    return found
-
-
-def extract_private(text: str) -> tuple[str, dict[str, str], str | None, str | None, str | None]:
-    """(remaining body, labelled fields, phone, address, building) of a chat text."""
-    text = _ascii(text)
-    body, found = _fields(text)
-    phone = re.sub(r"(?<=\d)[\s-](?=\d)", "", found["phone"]) if found.get("phone") else None
-    m = _PHONE.search(body)
-    if m:
-        phone = phone or re.sub(r"[\s-]", "", m.group(1))
-        body = (body[:m.start()] + body[m.end():]).strip()
-    home, body = M.parse_home(body) if "address" not in found else (None, body)
-    address = found.get("address") or (home.text if home else None)
-    building = home.building if home else None
-    if found.get("address") and building is None:
-        addr_home, _ = M.parse_home(found["address"])
-        building = addr_home.building if addr_home else None
-    body = re.sub(r"(?:我?住在?|家住|住址在?|电话是?|联系我|联系电话)\s*(?=[,，。;；\s]|$)", "", body)
-    body = re.sub(r"([,，。;；])\s*(?:[,，。;；]\s*)+", r"\1", body).strip(" ,，;；。")
-    return body, found, phone, address, building
-
-
-def parse_wish(text: str, now_local: datetime) -> ParsedWish:
-    """Split a chat wish into public summary and private address, phone and circumstances."""
-    body, found, phone, address, building = extract_private(text)
-    summary, details = _summary(body)
-    if found.get("details"):
-        details = f"{details}\n{found['details']}" if details else found["details"]
-    team = 1
-    if found.get("team"):
-        number = cn_number(re.sub(r"[人个位名\s]", "", found["team"]))
-        if number is None:
-            raise ServiceError(T.BAD_TEAM.format(limit=W.MAX_TEAM))
-        team = number
-    deadline = _deadline(found["deadline"], now_local) if found.get("deadline") else None
-    category = (found.get("category") or "")[:8] or _category(_ascii(text))
-    draft = W.WishDraft(summary=mask_pii(summary), details=details, address=address, phone=phone, building=building,
-                        category=category, deadline=deadline, max_claimers=team)
-    return ParsedWish(draft, bool(phone or address))
 
 
 # ------------------------------------------------------------------ helpers
@@ -493,130 +350,6 @@ async def not_done(ctx: Context, args: str) -> None:
     await W.not_done(ctx.deps, ctx.actor, number, rest)
     ctx.keep_message()
     ctx.reply(T.NOT_DONE_OK)
-
-
-# ------------------------------------------------------------------ volunteer posts
-_POST_LABELS = re.compile(r"(职责|任务|时间|值守时间|人数|名额)\s*[:：]\s*")
-
-
-def _post_fields(args: str) -> tuple[str, dict[str, str]]:
-    marks = list(_POST_LABELS.finditer(args))
-    head = (args[:marks[0].start()] if marks else args).strip()
-    found: dict[str, str] = {}
-    for index, mark in enumerate(marks):
-        end = marks[index + 1].start() if index + 1 < len(marks) else len(args)
-        key = {"任务": "职责", "值守时间": "时间", "名额": "人数"}.get(mark.group(1), mark.group(1))
-        found[key] = args[mark.end():end].strip(" \t\n,，;；。")
-    return head, found
-
-
-@router.command("设岗", "设立岗位", roles=STAFF_ROLES, usage=T.HELP_POST_CREATE, summary="设立志愿岗位（支部书记）")
-@replies_errors
-async def create_post(ctx: Context, args: str) -> None:
-    head, found = _post_fields(args)
-    words = tokens(head)
-    if not words:
-        usage(ctx, T.POST_CREATE_USAGE)
-        return
-    compound_id, words = pick_compound(ctx, words)
-    if compound_id is None or not words:
-        ctx.reply(TC.NEED_COMPOUND if compound_id is None else TC.USAGE.format(usage=T.POST_CREATE_USAGE))
-        return
-    name = words[0]
-    duties = found.get("职责") or (" ".join(words[1:]) or None)
-    capacity = None
-    if found.get("人数"):
-        capacity = cn_number(re.sub(r"[人个位名\s]", "", found["人数"]))
-        if capacity is None:
-            ctx.reply(T.POST_BAD_CAPACITY.format(limit=P.CAPACITY_MAX))
-            return
-    post = await P.create_post(ctx.deps, ctx.actor, compound_id, name, duties=duties,
-                               schedule_text=found.get("时间"), capacity=capacity)
-    ctx.reply(T.POST_CREATED.format(number=P.post_number(post.id), name=post.name, duties=post.duties or T.DUTIES_NONE,
-                                    schedule=P.describe_schedule(post.schedule),
-                                    capacity=post.capacity or T.CAPACITY_ANY))
-
-
-@router.command("撤岗", "撤销岗位", roles=STAFF_ROLES, usage=T.CLOSE_POST_USAGE, summary="撤销志愿岗位（支部书记）",
-                in_help=False)
-@replies_errors
-async def close_post(ctx: Context, args: str) -> None:
-    if not args:
-        usage(ctx, T.CLOSE_POST_USAGE)
-        return
-    post = await P.find_post(ctx.session, _wish_compound(ctx), args)
-    await P.close_post(ctx.deps, ctx.actor, post.id)
-    ctx.reply(T.POST_CLOSED_OK.format(name=post.name))
-
-
-@router.command("岗位", "岗位列表", usage="岗位", summary="看看本小区的志愿岗位")
-@replies_errors
-async def list_posts(ctx: Context, args: str) -> None:
-    compound_id, _ = pick_compound(ctx, tokens(args))
-    if compound_id is None:
-        ctx.reply(T.NEED_COMPOUND)
-        return
-    compound = ctx.org.name_of(compound_id)
-    infos = await P.list_posts(ctx.session, compound_id)
-    if not infos:
-        ctx.reply(T.POSTS_EMPTY.format(compound=compound))
-        return
-    lines = [T.POSTS_HEADER.format(compound=compound)]
-    for info in infos:
-        holders = T.POSTS_HOLDERS.format(names="、".join(info.holders)) if info.holders else T.POSTS_NOBODY
-        if info.post.capacity:
-            holders += T.POSTS_SPACE.format(have=len(info.holders), capacity=info.post.capacity)
-        lines.append(T.POSTS_LINE.format(number=info.number, name=info.post.name,
-                                         schedule=P.describe_schedule(info.post.schedule), holders=holders))
-        if info.post.duties:
-            lines.append(f"  {info.post.duties}")
-    lines.append(T.POSTS_TAIL)
-    ctx.reply("\n".join(lines))
-
-
-@router.command("认岗", "认领岗位", usage=T.HELP_SIGNUP, summary="认领志愿岗位（党员、志愿者）")
-@replies_errors
-async def sign_up(ctx: Context, args: str) -> None:
-    if not args:
-        usage(ctx, T.SIGNUP_USAGE)
-        return
-    post = await P.find_post(ctx.session, _wish_compound(ctx), args)
-    await P.sign_up(ctx.deps, ctx.actor, post.id)
-    ctx.keep_message()
-    ctx.reply(T.SIGNUP_OK.format(name=post.name, number=P.post_number(post.id), duties=post.duties or T.DUTIES_NONE,
-                                 schedule=P.describe_schedule(post.schedule)))
-
-
-@router.command("退岗", "退出岗位", usage=T.LEAVE_USAGE, summary="退出志愿岗位")
-@replies_errors
-async def leave(ctx: Context, args: str) -> None:
-    if not args:
-        held = await P.held_posts(ctx.session, ctx.person_id)
-        if len(held) != 1:
-            usage(ctx, T.LEAVE_USAGE)
-            return
-        post = held[0]
-    else:
-        post = await P.find_post(ctx.session, _wish_compound(ctx), args)
-    await P.leave(ctx.deps, ctx.actor, post.id)
-    ctx.reply(T.LEAVE_OK.format(name=post.name))
-
-
-@router.command("到岗", "打卡", usage=T.DUTY_USAGE, summary="记录一次岗位值守")
-@replies_errors
-async def report_duty(ctx: Context, args: str) -> None:
-    parts = M.normalize(args).split(maxsplit=1)
-    post_id = M.parse_number(parts[0], "P") if parts else None
-    note = (parts[1] if len(parts) > 1 else "") if post_id is not None else M.normalize(args)
-    if post_id is None and parts and not parts[0].isdigit():
-        # "到岗 楼道安全巡查员 …": a post named instead of numbered
-        held = await P.held_posts(ctx.session, ctx.person_id)
-        named = next((p for p in held if p.name == parts[0]), None)
-        if named is not None:
-            post_id, note = named.id, parts[1] if len(parts) > 1 else ""
-    result = await P.report_duty(ctx.deps, ctx.actor, post_id, note)
-    ctx.keep_message()
-    ctx.reply(T.DUTY_OK.format(name=result.post.name, points=result.points, n=result.month_reports))
 
 
 # ------------------------------------------------------------------ service record
