@@ -5,7 +5,8 @@ Pure (no bot imports). Accepted forms, Chinese numerals included (by ``cn2an``):
 - building: 3号楼 / 3栋 / 3幢 / 3座 / 3# / 3#楼 / 3号院楼 / 三号楼 / 十二栋 / B座 (a letter: B座),
   and "3号" only when a unit follows (3号2单元). "3楼" alone is a floor and "3号" alone a date: never.
 - unit after a building: 2单元 / 东单元 / 2门 (not 门口, 门卫 …); alone: 2单元 / 二单元.
-- room after a unit or building: 501 / 501室 / 501号 / 501户 (not 50元, 120平 …), or the 3-2-501 form.
+- room after a unit or building: 501 / 501室 / 501号 / 501户 (not 50元, 120平, a floor 12层 / 12楼 …),
+  or the 3-2-501 form.
 
 A building is named by its canonical string: "3", "12", "B" (``building_label`` turns it back into
 "3号楼" / "B座").
@@ -35,7 +36,7 @@ BUILDING = (r"(?<![\d.\-:/A-Za-z])(?P<building>\d{1,3}|[A-Za-z])\s*"
 UNIT_AFTER = r"(?:(?P<unit_door>\d{1,2})\s*门(?![口卫岗禁面前])|(?P<unit>\d{1,2}|[东西南北中])\s*单元)"
 UNIT = r"(?<![\d.])(?P<unit>\d{1,2}|[东西南北中])\s*单元"
 ROOM_AFTER = (r"(?:的)?\s*(?P<room>\d{2,4})(?![\d.%])"
-              r"(?!\s*(?:元|块|平|米|万|人|个|斤|天|分|次|年|辆|mm|cm))(?:\s*(?:室|号|户))?")
+              r"(?!\s*(?:元|块|平|米|万|人|个|斤|天|分|次|年|辆|层|岁|mm|cm))(?!楼)(?:\s*(?:室|号|户))?")
 TRIPLE = r"(?<![\d.\-:/])(?P<building>\d{1,3})\s*-\s*(?P<unit>\d{1,2})\s*-\s*(?P<room>\d{2,4})(?![\d\-])"
 
 BUILDING_RE = re.compile(BUILDING)
@@ -125,7 +126,7 @@ def find_home(text: str) -> tuple[Home | None, str]:
 
     The returned rest has full-width digits made ASCII and building/unit numerals made digits."""
     text = numerals_to_digits(ascii_digits(text), HOME_MARKERS)
-    found = _first_home(text)
+    found = first_home(text)
     if found is None:
         return None, text
     home, start, end = found
@@ -133,7 +134,9 @@ def find_home(text: str) -> tuple[Home | None, str]:
     return home, re.sub(r"\s{2,}", " ", rest)
 
 
-def _first_home(text: str) -> tuple[Home, int, int] | None:
+def first_home(text: str) -> tuple[Home, int, int] | None:
+    """The first home in ``text`` and its span; ``text`` already has ASCII digits and numerals as
+    digits (``find_home`` does that; nlp/location.py reads normalised text)."""
     triple = _TRIPLE_RE.search(text) if "-" in text else None
     m = BUILDING_RE.search(text)
     if triple and (m is None or triple.start() <= m.start()):

@@ -1,64 +1,24 @@
 """Find where a message says the problem is: building / unit / room, zone, compound, landmarks.
 
-Works on normalised text (see normalize.py). Chinese numerals in front of
-位置 markers are turned into digits first ("三号楼" -> "3号楼", "十二栋" -> "12栋").
+Works on normalised text (see normalize.py). Buildings, units and rooms are read by the one
+grammar shared with the roster and notices (nlp/buildings.py); Chinese numerals in front of
+位置 markers become digits first ("三号楼" -> "3号楼", "十二栋" -> "12栋").
 "N楼" alone is a floor, not a building, and "N号" alone is a date; neither is used.
 """
 from __future__ import annotations
 
 import re
 
+from .buildings import ROOM_AFTER, UNIT_RE, first_home, numerals_to_digits
 from .rules import Lexicon
 from .types import Location
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUM_RE = re.compile(r"[零〇一二两三四五六七八九十百]+(?=\s*(?:号楼|号院|号|栋|幢|座|单元|期|楼|室|层|门|区))")
-
-
-def cn_to_int(text: str) -> int | None:
-    """"十二" -> 12, "二十三" -> 23, "一百零五" -> 105, "三" -> 3; None if not a numeral."""
-    if not text:
-        return None
-    if all(ch in _CN_DIGITS for ch in text) and len(text) > 1:
-        # digit-by-digit form: "一二" -> 12 (used for rooms "五零一")
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-def _cn_numbers_to_digits(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        value = cn_to_int(m.group(0))
-        return m.group(0) if value is None else str(value)
-
-    return _CN_NUM_RE.sub(repl, text)
-
-
-_B = r"(?<![\d.\-:/])(\d{1,3})"
-# 12-2-301, 12-2-1501
-_TRIPLE_RE = re.compile(_B + r"\s*-\s*(\d{1,2})\s*-\s*(\d{3,4})(?![\d\-])")
-# 12-1单元
-_BUILD_UNIT_RE = re.compile(_B + r"\s*-\s*(\d{1,2})\s*单元")
-# 3号楼 / 3#楼 / 3# / 3栋 / 3幢 / 3座 / 3号院 / a座
-_BUILDING_RE = re.compile(
-    r"(?<![\d.\-:/a-z])(\d{1,3}|[a-z])\s*(?:号楼|号院楼|#楼?|栋|幢|座|号(?=\s*\d{1,2}\s*单元)|号(?=[东西南北中]单元))"
-)
-_UNIT_RE = re.compile(r"(?<![\d.])(\d{1,2}|[东西南北中])\s*单元")
-# room: after a unit or building ("2单元501", "3号楼501室"), or with 室/房 ("501室")
-_ROOM_AFTER_RE = re.compile(r"^\s*(?:的)?\s*(\d{3,4})(?![\d.%])(?!\s*(?:元|块|平|米|号|万|人|户|个|斤|天|分|次|年|辆|mm|cm))")
+# Forms only free text uses, beside the shared grammar:
+# 12-1单元 (building-unit without a room)
+_BUILD_UNIT_RE = re.compile(r"(?<![\d.\-:/])(\d{1,3})\s*-\s*(\d{1,2})\s*单元")
+# a room alone, named by 室/房 ("501室", "502房间")
 _ROOM_RE = re.compile(r"(?<![\d\-.])(\d{3,4})\s*(?:室|房间|房(?!子|东))")
-_UNIT_AFTER_BUILDING_RE = re.compile(r"^\s*(?:(\d{1,2})\s*门(?![口卫岗禁面前])|(\d{1,2}|[东西南北中])\s*单元)")
+_ROOM_AFTER_RE = re.compile(ROOM_AFTER)
 _ZONE_RE = re.compile(r"(?<![\d.])(\d{1,2})\s*期|(?<![a-z])([a-z])\s*区(?![域别])")
 _COMPOUND_RE = re.compile(r"([\u4e00-\u9fff]{2,12})(小区|家园|新村|嘉园|华府|名邸)")
 _COMPOUND_CUT = re.compile(r".*(?:区|县|市|街道|路|镇|乡|是|在|住|于|的|了|对|个|和|与|反映|投诉)")
@@ -119,37 +79,26 @@ def extract(text: str, lexicon: Lexicon, hits=None) -> Location:
         marks = _landmarks(hits, span, lexicon.landmark_words)
         return Location(landmarks=marks, compound=compound) if marks or compound else _EMPTY
     if _CN_NUMERALS.search(text):
-        text = _cn_numbers_to_digits(text)  # hits and span keep the offsets of the original text
+        text = numerals_to_digits(text)  # hits and span keep the offsets of the original text
     building = unit = room = None
     has_dash = "-" in text
-    m = _TRIPLE_RE.search(text) if has_dash else None
-    if m:
-        building, unit, room = m.group(1), m.group(2), m.group(3)
+    found = first_home(text) if has_dash or _BUILDING_CHARS.search(text) else None
+    if found:
+        home = found[0]
+        building, unit, room = home.building, home.unit, home.room
     elif has_dash and "单元" in text:
         m = _BUILD_UNIT_RE.search(text)
         if m:
             building, unit = m.group(1), m.group(2)
-            r = _ROOM_AFTER_RE.match(text[m.end():])
-            room = r.group(1) if r else None
-    if building is None and _BUILDING_CHARS.search(text):
-        m = _BUILDING_RE.search(text)
-        if m:
-            building = m.group(1).upper()
-            rest = text[m.end():]
-            u = _UNIT_AFTER_BUILDING_RE.match(rest)
-            if u:
-                unit = u.group(1) or u.group(2)
-                rest = rest[u.end():]
-            r = _ROOM_AFTER_RE.match(rest)
-            if r:
-                room = r.group(1)
+            r = _ROOM_AFTER_RE.match(text, m.end())
+            room = r["room"] if r else None
     if unit is None and "单元" in text:
-        u = _UNIT_RE.search(text)
+        u = UNIT_RE.search(text)
         if u:
-            unit = u.group(1)
+            unit = u["unit"]
             if room is None:
-                r = _ROOM_AFTER_RE.match(text[u.end():])
-                room = r.group(1) if r else None
+                r = _ROOM_AFTER_RE.match(text, u.end())
+                room = r["room"] if r else None
     if room is None and ("室" in text or "房" in text):
         r = _ROOM_RE.search(text)
         if r:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .corpus import Example
-from .location import _cn_numbers_to_digits
+from .buildings import numerals_to_digits
 from .normalize import normalize
 from .types import Analysis
 
@@ -62,7 +62,7 @@ _GOLD_ROOM = re.compile(r"单元(\d{3,4})|(\d{3,4})室")
 
 def location_matches(gold: str, got: Analysis) -> bool:
     """Lenient: every part the label names (building, unit, room, or a place name) is found."""
-    g = _cn_numbers_to_digits(normalize(gold))
+    g = numerals_to_digits(normalize(gold))
     loc = got.location
     b = _GOLD_BUILDING.search(g)
     u = _GOLD_UNIT.search(g)

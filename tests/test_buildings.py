@@ -44,6 +44,7 @@ def test_floors_dates_and_bare_units_are_no_home(text):
 
 @pytest.mark.parametrize("text, room", [
     ("3号楼 13800138000", None), ("3号楼50元", None), ("3号楼120平", None), ("3号楼 501", "501"),
+    ("9栋12层", None), ("8号楼 十二层", None), ("3号楼2单元17楼", None), ("7号楼2单元501 楼上", "501"),
 ])
 def test_a_number_after_a_building_is_a_room_only_when_it_looks_like_one(text, room):
     home, _ = find_home(text)
