@@ -13,10 +13,12 @@ from bot.models import Person
 from bot.roles import STAFF_ROLES, role_label
 from bot.router import Router
 from bot.services import ServiceError
+from bot.services import chat_words as CW
+from bot.services import member_points as MP
 from bot.services import members as M
 from bot.texts import core as TC
 from bot.texts import members as T
-from nlp.buildings import building_label
+from nlp.buildings import Home, building_label, find_home
 
 router = Router("members")
 
@@ -39,7 +41,7 @@ def usage(ctx: Context, text: str) -> None:
 
 
 def tokens(args: str) -> list[str]:
-    return [t for t in re.split(r"[\s,，、;；]+", M.normalize(args)) if t]
+    return [t for t in re.split(r"[\s,，、;；]+", CW.normalize(args)) if t]
 
 
 def pick_compound(ctx: Context, words: list[str]) -> tuple[int | None, list[str]]:
@@ -63,13 +65,13 @@ def pick_compound(ctx: Context, words: list[str]) -> tuple[int | None, list[str]
 @router.command("亮身份", "申请身份", usage=T.HELP_APPLY, summary="党员、楼长、志愿者登记身份（支部确认）")
 @replies_errors
 async def show_identity(ctx: Context, args: str) -> None:
-    home, rest = M.parse_home(args)
+    home, rest = find_home(args)
     words = tokens(rest)
-    role = next((M.role_from_word(w) for w in words if M.role_from_word(w)), None)
+    role = next((CW.role_from_word(w) for w in words if CW.role_from_word(w)), None)
     if role is None:
         usage(ctx, T.APPLY_USAGE)
         return
-    words = [w for w in words if M.role_from_word(w) is None]
+    words = [w for w in words if CW.role_from_word(w) is None]
     compound_id, words = pick_compound(ctx, words)
     if compound_id is None:
         ctx.reply(T.APPLY_NEED_COMPOUND)
@@ -100,7 +102,7 @@ async def pending(ctx: Context) -> None:
 
 async def _request_id(ctx: Context, word: str, use: str) -> int | None:
     if word:
-        number = M.parse_number(word, "R")
+        number = CW.parse_number(word, "R")
         if number is None:
             usage(ctx, use)
         return number
@@ -126,12 +128,12 @@ async def approve(ctx: Context, args: str) -> None:
 @router.command("拒绝", roles=STAFF_ROLES, usage=T.REJECT_USAGE, summary="拒绝身份申请并说明原因（支部书记）")
 @replies_errors
 async def reject(ctx: Context, args: str) -> None:
-    parts = M.normalize(args).split(maxsplit=1)
-    if not parts or M.parse_number(parts[0], "R") is None:
+    parts = CW.normalize(args).split(maxsplit=1)
+    if not parts or CW.parse_number(parts[0], "R") is None:
         usage(ctx, T.REJECT_USAGE)
         return
     reason = parts[1].strip() if len(parts) > 1 else ""
-    req = await M.reject_request(ctx.deps, ctx.actor, M.parse_number(parts[0], "R"), reason)
+    req = await M.reject_request(ctx.deps, ctx.actor, CW.parse_number(parts[0], "R"), reason)
     person = await ctx.session.get(Person, req.person_id)
     ctx.reply(T.REJECTED_OK.format(number=M.request_number(req.id), name=person.name if person else "申请人"))
 
@@ -140,7 +142,7 @@ async def reject(ctx: Context, args: str) -> None:
 @router.command("添加", "添加成员", roles=STAFF_ROLES, usage=T.HELP_ADD, summary="把人登记进名册并给身份（支部书记）")
 @replies_errors
 async def add(ctx: Context, args: str) -> None:
-    home, rest = M.parse_home(args)
+    home, rest = find_home(args)
     phone_match = _PHONE.search(rest)
     phone = phone_match.group(1).replace("-", "") if phone_match else None
     if phone_match:
@@ -154,7 +156,7 @@ async def add(ctx: Context, args: str) -> None:
         ctx.reply(TC.NEED_COMPOUND)
         return
     name, role_word = words[0], words[1]
-    role = M.role_from_word(role_word)
+    role = CW.role_from_word(role_word)
     if role is None:
         ctx.reply(T.ADD_UNKNOWN_ROLE.format(word=role_word[:10]))
         return
@@ -181,7 +183,7 @@ async def remove(ctx: Context, args: str) -> None:
         usage(ctx, T.REMOVE_USAGE)
         return
     compound_id, words = pick_compound(ctx, words)
-    role = M.role_from_word(words[1]) if len(words) > 1 else None
+    role = CW.role_from_word(words[1]) if len(words) > 1 else None
     if compound_id is None or role is None:
         usage(ctx, T.REMOVE_USAGE)
         return
@@ -195,10 +197,10 @@ async def remove(ctx: Context, args: str) -> None:
 @replies_errors
 async def roster(ctx: Context, args: str) -> None:
     only_party = ctx.text.lstrip("#/＃ ").startswith("党员")
-    home, rest = M.parse_home(args)
+    home, rest = find_home(args)
     words = tokens(rest)
     if not home and words and words[0].isdigit():
-        home, words = M.Home(words[0]), words[1:]
+        home, words = Home(words[0]), words[1:]
     compound_id, words = pick_compound(ctx, words)
     if compound_id is None or words:
         usage(ctx, T.ROSTER_USAGE)
@@ -275,14 +277,14 @@ async def honour(ctx: Context, args: str) -> None:
         return
     year, mon = month
     if ctx.in_group:
-        await M.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon, group_ids=[ctx.group_id])
+        await MP.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon, group_ids=[ctx.group_id])
         return
     if publish:
-        _, groups = await M.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon)
+        _, groups = await MP.publish_honour_roll(ctx.deps, ctx.actor, compound_id, year, mon)
         compound = ctx.org.name_of(compound_id)
         ctx.reply(T.ROLL_POSTED.format(year=year, month=mon, groups=groups) if groups
                   else T.ROLL_NO_GROUPS.format(compound=compound))
         return
     M.require_staff(ctx.actor, compound_id, ctx.org)
-    roll = await M.honour_roll(ctx.session, ctx.org, compound_id, year, mon, ctx.clock.tz)
-    ctx.reply(T.ROLL_PREVIEW.format(roll=M.honour_roll_text(ctx.org, roll)))
+    roll = await MP.honour_roll(ctx.session, ctx.org, compound_id, year, mon, ctx.clock.tz)
+    ctx.reply(T.ROLL_PREVIEW.format(roll=MP.honour_roll_text(ctx.org, roll)))

@@ -7,7 +7,7 @@ import re
 from bot.context import Context
 from bot.roles import STAFF_ROLES
 from bot.router import Router
-from bot.services import members as M
+from bot.services import chat_words as CW
 from bot.services import posts as P
 from bot.services.timeparse import cn_number
 from bot.texts import core as TC
@@ -132,9 +132,9 @@ async def leave(ctx: Context, args: str) -> None:
 @router.command("到岗", "打卡", usage=T.DUTY_USAGE, summary="记录一次岗位值守")
 @replies_errors
 async def report_duty(ctx: Context, args: str) -> None:
-    parts = M.normalize(args).split(maxsplit=1)
-    post_id = M.parse_number(parts[0], "P") if parts else None
-    note = (parts[1] if len(parts) > 1 else "") if post_id is not None else M.normalize(args)
+    parts = CW.normalize(args).split(maxsplit=1)
+    post_id = CW.parse_number(parts[0], "P") if parts else None
+    note = (parts[1] if len(parts) > 1 else "") if post_id is not None else CW.normalize(args)
     if post_id is None and parts and not parts[0].isdigit():
         # "到岗 楼道安全巡查员 …": a post named instead of numbered
         held = await P.held_posts(ctx.session, ctx.person_id)

@@ -11,12 +11,14 @@ from bot.context import Context
 from bot.models import Person
 from bot.router import Router
 from bot.services import ServiceError
-from bot.services import members as M
+from bot.services import chat_words as CW
+from bot.services import member_points as MP
 from bot.services import wish_followup
 from bot.services import wish_queries as WQ
 from bot.services import wishes as W
 from bot.services.wish_text import extract_private, parse_wish
 from bot.texts import wishes as T
+from nlp.buildings import Home, find_home
 from handlers.members import pick_compound, replies_errors, tokens, usage
 
 router = Router("wishes")
@@ -37,7 +39,7 @@ def _split_ref(args: str) -> tuple[int | None, str]:
 
 
 def _wish_number(word: str) -> int | None:
-    return M.parse_number(word, "W")
+    return CW.parse_number(word, "W")
 
 
 async def _which(ctx: Context, args: str, candidates, use: str) -> tuple[int | None, str]:  # noqa: ANN001
@@ -91,7 +93,7 @@ async def post_wish(ctx: Context, args: str) -> None:
                 summary="替不用微信的居民发心愿（社工、楼长）")
 @replies_errors
 async def post_on_behalf(ctx: Context, args: str) -> None:
-    parts = M.normalize(args).split(maxsplit=1)
+    parts = CW.normalize(args).split(maxsplit=1)
     if len(parts) < 2 or len(parts[0]) > 16 or any(ch.isdigit() for ch in parts[0]):
         usage(ctx, T.ON_BEHALF_USAGE)
         return
@@ -149,10 +151,10 @@ async def list_wishes(ctx: Context, args: str) -> None:
     if number is not None:
         await _show_wish(ctx, number)
         return
-    home, rest = M.parse_home(rest)
+    home, rest = find_home(rest)
     words = tokens(rest)
     if not home and words and words[0].isdigit():
-        home, words = M.Home(words[0]), words[1:]
+        home, words = Home(words[0]), words[1:]
     compound_id, words = pick_compound(ctx, words)
     if words:
         usage(ctx, T.LIST_USAGE)
@@ -356,7 +358,7 @@ async def not_done(ctx: Context, args: str) -> None:
 @router.command("我的服务", "服务记录", usage="我的服务", summary="我的服务记录和积分")
 @replies_errors
 async def my_service(ctx: Context) -> None:
-    record = await M.service_record(ctx.session, ctx.person_id, ctx.clock.now(), tz=ctx.clock.tz)
+    record = await MP.service_record(ctx.session, ctx.person_id, ctx.clock.now(), tz=ctx.clock.tz)
     compound_id = _wish_compound(ctx)
     if record.first_at:
         dates = T.RECORD_DATES.format(first=ctx.clock.local(record.first_at).strftime("%Y-%m-%d"),
@@ -364,8 +366,8 @@ async def my_service(ctx: Context) -> None:
     else:
         dates = T.RECORD_NO_DATES
     rules = T.RECORD_RULES.format(
-        wish=M.point_value(ctx.org, compound_id, "wish") if compound_id else M.WISH_POINTS,
-        duty=M.point_value(ctx.org, compound_id, "duty") if compound_id else M.DUTY_POINTS)
+        wish=MP.point_value(ctx.org, compound_id, "wish") if compound_id else MP.WISH_POINTS,
+        duty=MP.point_value(ctx.org, compound_id, "duty") if compound_id else MP.DUTY_POINTS)
     ctx.reply(T.RECORD.format(name=ctx.person.name, total=record.points_total, month=record.points_period,
                               wishes=record.wishes_fulfilled, active=record.wishes_active,
                               posts="、".join(record.posts) or T.RECORD_NO_POSTS, duties=record.duty_reports,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.services import members, posts, wishes
+from bot.services import member_points, posts, wishes
 from schedules.context import SYSTEM, job_deps
 from schedules.registry import every, monthly
 
@@ -32,4 +32,4 @@ async def honour_roll_preview(app, now: datetime) -> None:  # noqa: ANN001
     local = app.clock.local(now)
     year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
     async with job_deps(app) as deps:
-        await members.send_roll_previews(deps, year, month)
+        await member_points.send_roll_previews(deps, year, month)

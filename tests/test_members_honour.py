@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.services import members as M
+from bot.services import member_points as MP
 from bot.testing import BotHarness
 
 G1, G2 = "阳光花园业主1群", "阳光花园业主2群"
@@ -64,7 +64,7 @@ async def test_my_service_shows_wishes_points_and_posts(h):
 async def test_service_records_query_for_dashboards(h):
     await _fulfil(h, "张党员")
     async with h.session() as session:
-        records = await M.service_records(session, 1, h.now)
+        records = await MP.service_records(session, 1, h.now)
     top = records[0]
     assert (top.name, top.points_total, top.wishes_fulfilled) == ("张党员", 10, 1)
     assert {r.name for r in records} >= {"李书记", "张党员", "赵楼长"}  # members without points too

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Person
 from bot.models.members import DutyReport, PointKind, PostSignup, SignupState, VolunteerPost
 from bot.services import Actor, Deps, ServiceError
-from bot.services.members import (
-    MEMBER_ROLES, add_event, credit, normalize, parse_number, point_value, require_staff, tell,
-)
+from bot.services.chat_words import normalize, parse_number
+from bot.services.member_points import credit, point_value
+from bot.services.members import MEMBER_ROLES, add_event, require_staff, tell
 from bot.texts import wishes as T
 
 NAME_MAX = 20

@@ -9,10 +9,10 @@ from datetime import datetime, time, timedelta
 
 from bot.privacy import mask_pii
 from bot.services import ServiceError
-from bot.services.members import ascii_digits, parse_home
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.services.wishes import MAX_TEAM, SUMMARY_MAX, WishDraft
 from bot.texts import wishes as T
+from nlp.buildings import ascii_digits, find_home
 
 _LABELS = {
     "details": ("详情", "情况", "说明", "具体情况"),
@@ -117,11 +117,11 @@ def extract_private(text: str) -> tuple[str, dict[str, str], str | None, str | N
     if m:
         phone = phone or re.sub(r"[\s-]", "", m.group(1))
         body = (body[:m.start()] + body[m.end():]).strip()
-    home, body = parse_home(body) if "address" not in found else (None, body)
+    home, body = find_home(body) if "address" not in found else (None, body)
     address = found.get("address") or (home.text if home else None)
     building = home.building if home else None
     if found.get("address") and building is None:
-        addr_home, _ = parse_home(found["address"])
+        addr_home, _ = find_home(found["address"])
         building = addr_home.building if addr_home else None
     body = re.sub(r"(?:我?住在?|家住|住址在?|电话是?|联系我|联系电话)\s*(?=[,，。;；\s]|$)", "", body)
     body = re.sub(r"([,，。;；])\s*(?:[,，。;；]\s*)+", r"\1", body).strip(" ,，;；。")

@@ -12,7 +12,7 @@ wish from two processes cannot both win. (wish, person) is unique in ``wish_clai
 
 Reading wishes (query functions for the digests, the dashboard and chat) and the lines people
 read about one: ``bot.services.wish_queries``; service records and points:
-``bot.services.members.service_records``.
+``bot.services.member_points.service_records``.
 """
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from bot.models.members import IdentityRequest, PointKind, RequestState
 from bot.models.wishes import ACTIVE_WISH_STATES, ClaimState, Wish, WishClaim, WishProgress, WishState
 from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
+from bot.services.member_points import credit, point_value
 from bot.services.members import (
-    MEMBER_ROLES, add_event, branch_staff, compound_groups, credit, person_of, point_value, reachable, tell,
+    MEMBER_ROLES, add_event, branch_staff, compound_groups, person_of, reachable, tell,
 )
 from bot.services import wish_followup
 from bot.services.wish_queries import (

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.orgdir import OrgDirectory
 from bot.services import Actor, Deps
-from bot.services import members as M
+from bot.services import member_points as MP
 from bot.services import wish_queries as WQ
 from bot.services import wishes as W
 from bot.texts import wishes as TW
@@ -154,8 +154,8 @@ async def records_table(deps: Deps, user: Principal, query: RecordQuery, *, expo
     if not user.sees(compound_id):
         raise forbidden()
     local = deps.clock.local()
-    since, until = M.month_bounds(local.year, local.month, deps.clock.tz)
-    records = await M.service_records(deps.session, compound_id, deps.clock.now(), since=since, until=until)
+    since, until = MP.month_bounds(local.year, local.month, deps.clock.tz)
+    records = await MP.service_records(deps.session, compound_id, deps.clock.now(), since=since, until=until)
     rows = [{"person_id": r.person_id, "name": r.name, "points_period": r.points_period,
              "points_total": r.points_total, "wishes_fulfilled": r.wishes_fulfilled,
              "wishes_active": r.wishes_active, "posts": list(r.posts), "duty_reports": r.duty_reports,
