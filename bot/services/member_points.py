@@ -25,11 +25,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_event
 from bot.models import Person, Role
 from bot.models.members import PointKind, PostSignup, ServicePoint, SignupState, VolunteerPost
 from bot.orgdir import OrgDirectory
 from bot.services import Actor, Deps, ServiceError
-from bot.services.members import MEMBER_ROLES, add_event, branch_staff, compound_groups, require_staff, tell
+from bot.services.members import MEMBER_ROLES, branch_staff, compound_groups, require_staff, tell
 from bot.texts import members as T
 
 WISH_POINTS = 10
@@ -211,8 +212,9 @@ async def publish_honour_roll(deps: Deps, actor: Actor, compound_id: int, year: 
     groups = [g.id for g in await compound_groups(deps.session, compound_id)] if group_ids is None else list(group_ids)
     for group_id in groups:
         deps.outbox.enqueue(deps.session, text, group_id=group_id, ref=("honour_roll", compound_id))
-    add_event(deps, actor, "honour_roll", compound_id, "published", note=f"{year}-{month:02d}",
-              data={"people": [r.person_id for r in roll.entries], "groups": groups})
+    record_event(deps.session, "honour_roll", compound_id, "published", deps.clock.now(), actor=actor,
+                 note=f"{year}-{month:02d}",
+                 data={"people": [r.person_id for r in roll.entries], "groups": groups})
     return roll, len(groups)
 
 

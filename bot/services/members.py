@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_event
 from bot.invites import create_invite
-from bot.models import ChatGroup, Event, Identity, Person, Role, RoleName
+from bot.models import ChatGroup, Identity, Person, Role, RoleName
 from bot.models.members import (
     IdentityRequest, PostSignup, RequestState, SignupState, VolunteerPost,
 )
@@ -38,16 +39,6 @@ ADDABLE_ROLES = frozenset({
 AREA_STAFF = frozenset({RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF})
 
 # ------------------------------------------------------------------ small shared helpers
-def add_event(deps: Deps, actor: Actor, kind: str, subject_id: int, action: str, *,
-              from_state: str | None = None, to_state: str | None = None, note: str | None = None,
-              data: dict | None = None) -> None:
-    deps.session.add(Event(
-        subject_kind=kind, subject_id=subject_id, action=action, at=deps.clock.now(),
-        actor_person_id=actor.person_id, actor_web_user=actor.web_user, from_state=from_state,
-        to_state=to_state, note=note, data=data,
-    ))
-
-
 def tell(deps: Deps, person_id: int, text: str, *, ref: tuple[str, int] | None = None) -> None:
     deps.outbox.enqueue(deps.session, text, person_id=person_id, ref=ref)
 
@@ -148,8 +139,9 @@ async def apply_identity(deps: Deps, actor: Actor, compound_id: int, role: str, 
     )
     deps.session.add(req)
     await deps.session.flush()
-    add_event(deps, actor, "identity_request", req.id, "applied", to_state=RequestState.PENDING,
-              note=f"{role} {home.label()}".strip())
+    record_event(deps.session, "identity_request", req.id, "applied", deps.clock.now(), actor=actor,
+                 to_state=RequestState.PENDING,
+                 note=f"{role} {home.label()}".strip())
     staff = await branch_staff(deps.session, deps.org, compound_id)
     text = T.REQUEST_TO_STAFF.format(
         number=request_number(req.id), name=person.name, role=role_label(role),
@@ -205,8 +197,8 @@ async def grant_role(deps: Deps, actor: Actor, person: Person, role: str, compou
                           granted_by=actor.person_id, granted_at=deps.clock.now()))
     await deps.session.flush()
     await deps.session.refresh(person, ["roles"])
-    add_event(deps, actor, "person", person.id, "role_granted", to_state=role,
-              note=deps.org.name_of(compound_id) or deps.org.communities.get(community_id or 0, ""))
+    record_event(deps.session, "person", person.id, "role_granted", deps.clock.now(), actor=actor, to_state=role,
+                 note=deps.org.name_of(compound_id) or deps.org.communities.get(community_id or 0, ""))
     return True
 
 
@@ -222,8 +214,9 @@ async def approve_request(deps: Deps, actor: Actor, request_id: int) -> Identity
         person.unit = req.unit or person.unit
         person.room_no = req.room_no or person.room_no
     person.on_roster = True
-    add_event(deps, actor, "identity_request", req.id, "approved", from_state=RequestState.PENDING,
-              to_state=RequestState.APPROVED)
+    record_event(deps.session, "identity_request", req.id, "approved", deps.clock.now(), actor=actor,
+                 from_state=RequestState.PENDING,
+                 to_state=RequestState.APPROVED)
     compound = deps.org.name_of(req.compound_id)
     tell(deps, person.id, T.APPROVED_TO_APPLICANT.format(
         name=person.name, role=role_label(req.role), compound=compound,
@@ -246,8 +239,9 @@ async def reject_request(deps: Deps, actor: Actor, request_id: int, reason: str)
         raise ServiceError(T.TOO_LONG.format(what="原因", limit=200))
     req = await _decidable(deps, actor, request_id)
     await _mark_decided(deps, actor, req, RequestState.REJECTED, reason)
-    add_event(deps, actor, "identity_request", req.id, "rejected", from_state=RequestState.PENDING,
-              to_state=RequestState.REJECTED, note=reason)
+    record_event(deps.session, "identity_request", req.id, "rejected", deps.clock.now(), actor=actor,
+                 from_state=RequestState.PENDING,
+                 to_state=RequestState.REJECTED, note=reason)
     tell(deps, req.person_id, T.REJECTED_TO_APPLICANT.format(
         role=role_label(req.role), compound=deps.org.name_of(req.compound_id), reason=reason))
     return req
@@ -297,7 +291,8 @@ async def add_member(deps: Deps, actor: Actor, compound_id: int, name: str, role
                         room_no=home.room, on_roster=True, created_at=deps.clock.now())
         deps.session.add(person)
         await deps.session.flush()
-        add_event(deps, actor, "person", person.id, "added", note=f"{deps.org.name_of(compound_id)} {home.label()}")
+        record_event(deps.session, "person", person.id, "added", deps.clock.now(), actor=actor,
+                     note=f"{deps.org.name_of(compound_id)} {home.label()}")
     else:
         person = matches[0]
         if person.compound_id in (None, compound_id):
@@ -344,7 +339,8 @@ async def remove_member(deps: Deps, actor: Actor, compound_id: int, name: str, r
                 update(VolunteerPost).where(VolunteerPost.id == signup.post_id, VolunteerPost.holder_count > 0)
                 .values(holder_count=VolunteerPost.holder_count - 1).execution_options(synchronize_session=False))
     await deps.session.refresh(person, ["roles"])
-    add_event(deps, actor, "person", person.id, "role_revoked", from_state=role, note=deps.org.name_of(compound_id))
+    record_event(deps.session, "person", person.id, "role_revoked", deps.clock.now(), actor=actor,
+                 from_state=role, note=deps.org.name_of(compound_id))
     return person
 
 
@@ -388,12 +384,13 @@ async def set_consent(deps: Deps, actor: Actor, consent: bool) -> Person:
         raise ServiceError(T.APPLY_CHAT_ONLY)
     if person.consent_named != consent:
         person.consent_named = consent
-        add_event(deps, actor, "person", person.id, "consent_named", to_state="yes" if consent else "no")
+        record_event(deps.session, "person", person.id, "consent_named", deps.clock.now(), actor=actor,
+                     to_state="yes" if consent else "no")
     return person
 
 
 __all__ = [
-    "ADDABLE_ROLES", "APPLICABLE_ROLES", "AddResult", "MEMBER_ROLES", "MemberRow", "PendingRequest", "add_event",
+    "ADDABLE_ROLES", "APPLICABLE_ROLES", "AddResult", "MEMBER_ROLES", "MemberRow", "PendingRequest",
     "add_member", "apply_identity", "approve_request", "branch_staff", "compound_groups", "grant_role",
     "list_members", "pending_requests", "reachable", "reject_request", "remove_member", "request_number",
     "set_consent", "tell",

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import timefmt
+from bot.audit import record_event
 from bot.models import ChatGroup, Event, OutboxMessage, OutboxStatus, Person, Priority, Role, RoleName
 from bot.models.notices import (
     Collection, CollectionAnswer, DeliveryStatus, Notice, NoticeAck, NoticeDelivery, NoticeStatus,
@@ -36,10 +37,9 @@ deferred_account_prefixes: set[str] = set()
 
 def notice_event(deps: Deps, actor: Actor | None, notice: Notice, action: str, from_state: str | None,
                  note: str | None = None) -> None:
-    deps.session.add(Event(
-        subject_kind="notice", subject_id=notice.id, action=action, at=deps.clock.now(),
-        actor_person_id=actor.person_id if actor else None, actor_web_user=actor.web_user if actor else None,
-        from_state=from_state, to_state=notice.status, note=note))
+    """The notice's audit row: its state after the change is its status now."""
+    record_event(deps.session, "notice", notice.id, action, deps.clock.now(), actor=actor, from_state=from_state,
+                 to_state=notice.status, note=note)
 
 
 # ---------------------------------------------------------------- sending

@@ -20,12 +20,13 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_event
 from bot.models import Person
 from bot.models.members import DutyReport, PointKind, PostSignup, SignupState, VolunteerPost
 from bot.services import Actor, Deps, ServiceError
 from bot.services.chat_words import normalize, parse_number
 from bot.services.member_points import credit, point_value
-from bot.services.members import MEMBER_ROLES, add_event, require_staff, tell
+from bot.services.members import MEMBER_ROLES, require_staff, tell
 from bot.texts import wishes as T
 
 NAME_MAX = 20
@@ -222,7 +223,7 @@ async def create_post(deps: Deps, actor: Actor, compound_id: int, name: str, *, 
                          active=True, created_by=actor.person_id, created_at=deps.clock.now())
     deps.session.add(post)
     await deps.session.flush()
-    add_event(deps, actor, "post", post.id, "created", to_state="active", note=name)
+    record_event(deps.session, "post", post.id, "created", deps.clock.now(), actor=actor, to_state="active", note=name)
     return post
 
 
@@ -239,7 +240,8 @@ async def close_post(deps: Deps, actor: Actor, post_id: int) -> VolunteerPost:
         signup.state, signup.left_at = SignupState.LEFT, now
         tell(deps, signup.person_id, T.POST_CLOSED_TO_HOLDER.format(name=post.name), ref=("post", post.id))
     post.holder_count = 0
-    add_event(deps, actor, "post", post.id, "closed", from_state="active", to_state="closed")
+    record_event(deps.session, "post", post.id, "closed", deps.clock.now(), actor=actor,
+                 from_state="active", to_state="closed")
     return post
 
 
@@ -270,7 +272,7 @@ async def sign_up(deps: Deps, actor: Actor, post_id: int) -> VolunteerPost:
     else:
         signup.state, signup.joined_at, signup.left_at, signup.last_reminded_for = SignupState.ACTIVE, now, None, None
     await deps.session.flush()
-    add_event(deps, actor, "post", post.id, "signed_up", to_state="active")
+    record_event(deps.session, "post", post.id, "signed_up", deps.clock.now(), actor=actor, to_state="active")
     return post
 
 
@@ -288,7 +290,8 @@ async def leave(deps: Deps, actor: Actor, post_id: int) -> VolunteerPost:
                                .values(holder_count=VolunteerPost.holder_count - 1)
                                .execution_options(synchronize_session=False))
     await deps.session.refresh(post)
-    add_event(deps, actor, "post", post.id, "left", from_state="active", to_state="left")
+    record_event(deps.session, "post", post.id, "left", deps.clock.now(), actor=actor,
+                 from_state="active", to_state="left")
     return post
 
 
@@ -334,7 +337,7 @@ async def report_duty(deps: Deps, actor: Actor, post_id: int | None, note: str |
     await deps.session.flush()
     points = point_value(deps.org, post.compound_id, PointKind.DUTY)
     await credit(deps.session, actor.person_id, post.compound_id, PointKind.DUTY, report.id, points, now, post.name)
-    add_event(deps, actor, "post", post.id, "duty_reported", note=note or None)
+    record_event(deps.session, "post", post.id, "duty_reported", deps.clock.now(), actor=actor, note=note or None)
     local = deps.clock.local(now)
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     month_reports = (await deps.session.execute(select(func.count()).select_from(DutyReport).where(

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_event
 from bot.models import Person, RoleName
 from bot.models.members import IdentityRequest, PointKind, RequestState
 from bot.models.wishes import ACTIVE_WISH_STATES, ClaimState, Wish, WishClaim, WishProgress, WishState
@@ -29,7 +30,7 @@ from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
 from bot.services.member_points import credit, point_value
 from bot.services.members import (
-    MEMBER_ROLES, add_event, branch_staff, compound_groups, person_of, reachable, tell,
+    MEMBER_ROLES, branch_staff, compound_groups, person_of, reachable, tell,
 )
 from bot.services import wish_followup
 from bot.services.wish_queries import (
@@ -98,7 +99,8 @@ async def _tell_wisher(deps: Deps, wish: Wish, own: str, relay: str, *, skip: in
 
 
 def _event(deps: Deps, actor: Actor, wish: Wish, action: str, from_state: str | None, note: str | None = None) -> None:
-    add_event(deps, actor, "wish", wish.id, action, from_state=from_state, to_state=wish.state, note=note)
+    record_event(deps.session, "wish", wish.id, action, deps.clock.now(), actor=actor,
+                 from_state=from_state, to_state=wish.state, note=note)
 
 
 # ------------------------------------------------------------------ posting
@@ -171,7 +173,8 @@ async def add_details(deps: Deps, actor: Actor, wish_id: int, *, details: str | 
     if phone:
         wish.contact_phone = phone[:64]
     wish.updated_at = deps.clock.now()
-    add_event(deps, actor, "wish", wish.id, "details_added", from_state=wish.state, to_state=wish.state)
+    record_event(deps.session, "wish", wish.id, "details_added", deps.clock.now(), actor=actor,
+                 from_state=wish.state, to_state=wish.state)
     for claim in await claims_of(deps.session, wish.id):
         if claim.person_id != actor.person_id:
             tell(deps, claim.person_id, T.DETAILS_TO_CLAIMER.format(number=wish.number, summary=wish.summary,
@@ -280,7 +283,8 @@ async def add_progress(deps: Deps, actor: Actor, wish_id: int, text: str) -> Wis
     claim_row.reminded_at = None
     wish.updated_at = now
     deps.session.add(WishProgress(wish_id=wish.id, person_id=actor.person_id, kind="progress", text=text, at=now))
-    add_event(deps, actor, "wish", wish.id, "progress", from_state=wish.state, to_state=wish.state, note=text)
+    record_event(deps.session, "wish", wish.id, "progress", deps.clock.now(), actor=actor,
+                 from_state=wish.state, to_state=wish.state, note=text)
     claimer = await person_of(deps, actor)
     await _tell_wisher(deps, wish, T.PROGRESS_TO_WISHER, T.PROGRESS_TO_POSTER, skip=actor.person_id,
                        helper=claimer.name if claimer else actor.name, note=mask_pii(text))

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.audit import record_event
 from bot.models import RoleName
 from bot.models.rating import EntryKind, PropertyReview, RatingEntry
 from bot.services import Actor, Deps, ServiceError
-from bot.services.members import add_event
 from bot.services.rating.complaints import project_of_compound
 from bot.services.rating.standard import Standard
 from bot.texts import rating as T
@@ -40,8 +40,8 @@ async def add_entry(deps: Deps, actor: Actor, standard: Standard, compound_id: i
                         created_at=now, created_by=actor.web_user or actor.name)
     deps.session.add(entry)
     await deps.session.flush()
-    add_event(deps, actor, ENTRY_SUBJECT, entry.id, "added", to_state=kind,
-              data={"compound_id": compound_id, "title": entry.title, "owner": owner,
+    record_event(deps.session, ENTRY_SUBJECT, entry.id, "added", deps.clock.now(), actor=actor, to_state=kind,
+                 data={"compound_id": compound_id, "title": entry.title, "owner": owner,
                     "deadline": deadline.isoformat() if deadline else None})
     return entry
 
@@ -59,7 +59,8 @@ async def close_entry(deps: Deps, actor: Actor, entry_id: int, note: str | None 
     """An audit finding rectified (整改销号)."""
     entry = await _entry(deps, actor, entry_id)
     entry.closed_at = deps.clock.now()
-    add_event(deps, actor, ENTRY_SUBJECT, entry.id, "closed", from_state="open", to_state="closed", note=note)
+    record_event(deps.session, ENTRY_SUBJECT, entry.id, "closed", deps.clock.now(), actor=actor,
+                 from_state="open", to_state="closed", note=note)
     return entry
 
 
@@ -68,7 +69,7 @@ async def withdraw_entry(deps: Deps, actor: Actor, entry_id: int, reason: str) -
         raise ServiceError(T.REASON_NEEDED)
     entry = await _entry(deps, actor, entry_id)
     entry.withdrawn = True
-    add_event(deps, actor, ENTRY_SUBJECT, entry.id, "withdrawn", note=reason)
+    record_event(deps.session, ENTRY_SUBJECT, entry.id, "withdrawn", deps.clock.now(), actor=actor, note=reason)
     return entry
 
 
@@ -121,9 +122,9 @@ async def submit_review(deps: Deps, actor: Actor, standard: Standard, compound_i
         review.submitted_at, review.submitted_by = deps.clock.now(), actor.web_user or actor.name
         review.person_id = actor.person_id
     await deps.session.flush()
-    add_event(deps, actor, REVIEW_SUBJECT, review.id, "submitted",
-              from_state=None if before is None else f"{before:g}", to_state=f"{total:g}",
-              note=note, data={"period": period, "scores": clean})
+    record_event(deps.session, REVIEW_SUBJECT, review.id, "submitted", deps.clock.now(), actor=actor,
+                 from_state=None if before is None else f"{before:g}", to_state=f"{total:g}",
+                 note=note, data={"period": period, "scores": clean})
     return review
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
+from bot.audit import record_event
 from bot.models import Priority, Role, RoleName
 from bot.models.rating import CompoundRating, RatingRun, RunStatus
 from bot.services import Actor, Deps, ServiceError
-from bot.services.members import add_event
 from bot.services.rating import entries as E
 from bot.services.rating import periods
 from bot.services.rating.complaints import project_of_compound
@@ -81,12 +81,14 @@ async def compute_run(deps: Deps, standard: Standard, period: str, actor: Actor)
                         standard_name=standard.name, standard_version=standard.version, computed_at=now)
         deps.session.add(run)
         await deps.session.flush()
-        add_event(deps, actor, RUN_SUBJECT, run.id, "computed", to_state=RunStatus.DRAFT, data={"period": period})
+        record_event(deps.session, RUN_SUBJECT, run.id, "computed", deps.clock.now(), actor=actor,
+                     to_state=RunStatus.DRAFT, data={"period": period})
     else:
         kept = {r.compound_id: r for r in (await deps.session.execute(select(CompoundRating).where(
             CompoundRating.run_id == run.id))).scalars()}
         run.computed_at, run.standard_name, run.standard_version = now, standard.name, standard.version
-        add_event(deps, actor, RUN_SUBJECT, run.id, "recomputed", from_state=run.status, to_state=run.status)
+        record_event(deps.session, RUN_SUBJECT, run.id, "recomputed", deps.clock.now(), actor=actor,
+                     from_state=run.status, to_state=run.status)
     # Bulk statements, not one ORM object per compound: a district's run writes 1,100 rows.
     fresh, changed = [], []
     for scored in await score_period(deps, standard, period):
@@ -126,12 +128,13 @@ async def review(deps: Deps, actor: Actor, run: RatingRun) -> int:
     communities = sorted({deps.org.community_of.get(r.compound_id) for r in mine} - {None})
     left = sum(1 for r in rows if r.reviewed_at is None)
     if left:
-        add_event(deps, actor, RUN_SUBJECT, run.id, "community_reviewed", data={
+        record_event(deps.session, RUN_SUBJECT, run.id, "community_reviewed", deps.clock.now(), actor=actor, data={
             "compounds": [r.compound_id for r in mine], "communities": communities, "left": left})
         return len(mine)
     run.status, run.reviewed_at, run.reviewed_by = RunStatus.REVIEWED, now, who
-    add_event(deps, actor, RUN_SUBJECT, run.id, "reviewed", from_state=RunStatus.DRAFT, to_state=RunStatus.REVIEWED,
-              data={"compounds": [r.compound_id for r in mine], "communities": communities})
+    record_event(deps.session, RUN_SUBJECT, run.id, "reviewed", deps.clock.now(), actor=actor,
+                 from_state=RunStatus.DRAFT, to_state=RunStatus.REVIEWED,
+                 data={"compounds": [r.compound_id for r in mine], "communities": communities})
     return len(mine)
 
 
@@ -141,7 +144,8 @@ async def approve(deps: Deps, actor: Actor, run: RatingRun) -> RatingRun:
     if run.status != RunStatus.REVIEWED:
         raise ServiceError(T.WRONG_STATUS.format(status=T.STATUS[run.status], action="审定"))
     run.status, run.approved_at, run.approved_by = RunStatus.APPROVED, deps.clock.now(), actor.web_user or actor.name
-    add_event(deps, actor, RUN_SUBJECT, run.id, "approved", from_state=RunStatus.REVIEWED, to_state=RunStatus.APPROVED)
+    record_event(deps.session, RUN_SUBJECT, run.id, "approved", deps.clock.now(), actor=actor,
+                 from_state=RunStatus.REVIEWED, to_state=RunStatus.APPROVED)
     return run
 
 
@@ -166,8 +170,9 @@ async def adjust(deps: Deps, actor: Actor, standard: Standard, rating_id: int, s
     before = row.stars
     row.stars, row.klass = stars, class_for(standard, stars)
     row.adjusted_by, row.adjustment_reason = actor.web_user or actor.name, reason.strip()
-    add_event(deps, actor, RATING_SUBJECT, row.id, "adjusted", from_state=str(before), to_state=str(stars),
-              note=reason.strip(), data={"run": run.period, "compound_id": row.compound_id,
+    record_event(deps.session, RATING_SUBJECT, row.id, "adjusted", deps.clock.now(), actor=actor,
+                 from_state=str(before), to_state=str(stars),
+                 note=reason.strip(), data={"run": run.period, "compound_id": row.compound_id,
                                          "computed_stars": row.computed_stars})
     return row
 
@@ -251,6 +256,6 @@ async def publish(deps: Deps, standard: Standard, run: RatingRun, actor: Actor) 
         deps.outbox.enqueue(deps.session, text, person_id=person_id, priority=Priority.BROADCAST, ref=ref)
         sent += 1
     run.status, run.published_at = RunStatus.PUBLISHED, deps.clock.now()
-    add_event(deps, actor, RUN_SUBJECT, run.id, "published",
-              from_state=RunStatus.APPROVED, to_state=RunStatus.PUBLISHED, data={"recipients": sent})
+    record_event(deps.session, RUN_SUBJECT, run.id, "published", deps.clock.now(), actor=actor,
+                 from_state=RunStatus.APPROVED, to_state=RunStatus.PUBLISHED, data={"recipients": sent})
     return sent
