@@ -56,6 +56,12 @@ def test_spec_without_fields_is_refused():
         parse_spec("议事日报名 截止 12-05 18:00", datetime(2026, 12, 1, 9, 0).astimezone())
 
 
+def test_a_past_deadline_of_another_year_is_told_with_its_year():
+    with pytest.raises(ServiceError) as refused:
+        parse_spec("报名: 楼号 人数 截止 2025-12-05 18:00", datetime(2026, 12, 1, 9, 0).astimezone())
+    assert "2025年12月5日 18:00" in str(refused.value)
+
+
 async def test_answer_in_the_group_is_confirmed_with_a_mention(h):
     await start(h)
     await h.say("阳光花园业主1群", "张三", "3号楼2单元 2人")

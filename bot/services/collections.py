@@ -91,7 +91,7 @@ def parse_spec(text: str, now_local: datetime) -> CollectionSpec:
     if len(fields) > MAX_FIELDS:
         raise ServiceError(T.COLLECTION_TOO_MANY_FIELDS.format(limit=MAX_FIELDS))
     if deadline is not None and deadline <= now_local:
-        when = timefmt.moment(deadline.astimezone(now_local.tzinfo))
+        when = timefmt.moment_near(deadline.astimezone(now_local.tzinfo), now_local.date())
         raise ServiceError(T.COLLECTION_DEADLINE_PAST.format(when=when))
     return CollectionSpec(title=title, fields=tuple(f[:16] for f in fields), deadline=deadline,
                           description=description.strip())
