@@ -21,6 +21,7 @@ from bot.services.ticket_talk import open_assignments, ticket_asking_location
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.texts import core as TC
 from bot.texts import notices as T
+from nlp.buildings import building_label
 
 router = Router("notices")
 
@@ -260,7 +261,7 @@ async def _silent(ctx: Context, notice_id: int) -> None:
         names = "、".join(f"{p.name}{ND.person_place(p)}" for p in people[:MAX_NAMES_PER_BUILDING])
         if len(people) > MAX_NAMES_PER_BUILDING:
             names += T.SILENT_MORE.format(count=len(people))
-        label = T.BUILDING_KEY.format(building=building) if building else T.SILENT_NO_BUILDING
+        label = building_label(building) if building else T.SILENT_NO_BUILDING
         lines.append(T.SILENT_BUILDING.format(building=label, count=len(people), names=names))
     lines.append(T.SILENT_TAIL.format(id=notice_id))
     ctx.reply("\n".join(lines))

@@ -18,8 +18,8 @@ from bot.services import wish_queries as WQ
 from bot.services import wishes as W
 from bot.services.wish_text import extract_private, parse_wish
 from bot.texts import wishes as T
-from nlp.buildings import Home, find_home
 from handlers.members import pick_compound, replies_errors, tokens, usage
+from nlp.buildings import Home, building_label, find_home
 
 router = Router("wishes")
 
@@ -163,7 +163,7 @@ async def list_wishes(ctx: Context, args: str) -> None:
         ctx.reply(T.NEED_COMPOUND)
         return
     building = home.building if home else None
-    where = ctx.org.name_of(compound_id) + (f"{building}号楼" if building else "")
+    where = ctx.org.name_of(compound_id) + (building_label(building) if building else "")
     total = await WQ.count_open(ctx.session, compound_id, building)
     if not total:
         ctx.reply(T.LIST_EMPTY.format(where=where))

@@ -1,9 +1,12 @@
-"""A chat wish split into its public and private parts (bot/services/wish_text.py)."""
+"""A chat wish split into its public and private parts (bot/services/wish_text.py), and the
+public line that names its building."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.models.wishes import Wish
+from bot.services.wish_queries import public_line
 from bot.services.wish_text import parse_wish
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -21,3 +24,9 @@ def test_the_building_of_a_wish_is_read_in_every_form(where, building):
 def test_the_address_stays_out_of_the_public_summary():
     parsed = parse_wish("想找人帮忙修轮椅，住3#楼2单元501", NOW)
     assert "501" not in parsed.draft.summary and parsed.draft.address == "3#楼2单元501"
+
+
+@pytest.mark.parametrize("building, label", [("3", "W12 修轮椅（3号楼）"), ("B", "W12 修轮椅（B座）")])
+def test_the_public_line_names_a_lettered_building_as_zuo(building, label):
+    wish = Wish(id=12, summary="修轮椅", building=building, max_claimers=1, claimer_count=0)
+    assert public_line(wish, None) == label

@@ -24,6 +24,7 @@ from bot.services.notice_targets import get_notice
 from bot.services.timeparse import TimeParseError, cn_number, parse_when
 from bot.spreadsheet import safe_row, sheet_title
 from bot.texts import notices as T
+from nlp.buildings import building_label
 
 MAX_FIELDS = 8
 MAX_TITLE = 30
@@ -477,7 +478,7 @@ async def _tally(deps: Deps, collection: Collection, notice: Notice) -> Tally:
     totals = {f: 0 for f in count_fields}
     for a in answers:
         if has_building:
-            key = T.BUILDING_KEY.format(building=a.building) if a.building else T.TALLY_NO_BUILDING
+            key = building_label(a.building) if a.building else T.TALLY_NO_BUILDING
         else:
             key = topics.get(a.group_id, T.EXPORT_PRIVATE) if a.group_id else T.EXPORT_PRIVATE
         row = rows.setdefault(key, TallyRow(key, 0, {f: 0 for f in count_fields}))

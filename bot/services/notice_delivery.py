@@ -21,6 +21,7 @@ from bot.services.collections import render_request
 from bot.services.gate import CachedFlag
 from bot.services.notice_targets import Recipient, get_notice, resolve_recipients
 from bot.texts import notices as T
+from nlp.buildings import building_label
 
 LATE_GRACE = timedelta(hours=2)        # a scheduled notice later than this is not sent (stale news)
 ACK_WINDOW = timedelta(days=3)         # 收到 replies count this long after sending
@@ -382,7 +383,7 @@ async def remind_leaders_of(deps: Deps, actor: Actor | None, notice: Notice) -> 
             if not mine:
                 continue
             found = leaders.get((compound_id, building), [])
-            label = T.BUILDING_KEY.format(building=building)
+            label = building_label(building)
             if len(silent.compound_ids) > 1:
                 label = f"{deps.org.name_of(compound_id)}{label}"
             if not found:

@@ -16,6 +16,7 @@ from bot.models.wishes import ACTIVE_WISH_STATES, ClaimState, Wish, WishClaim, W
 from bot.roles import STAFF_ROLES
 from bot.services import Actor, ServiceError
 from bot.texts import wishes as T
+from nlp.buildings import building_label
 
 
 async def get_wish(session: AsyncSession, wish_id: int) -> Wish:
@@ -155,7 +156,7 @@ def public_line(wish: Wish, clock) -> str:  # noqa: ANN001
     """The public one-liner: number, summary, building, category, deadline, team size."""
     extras = []
     if wish.building:
-        extras.append(f"{wish.building}号楼")
+        extras.append(building_label(wish.building))
     if wish.category:
         extras.append(wish.category)
     if wish.deadline:

@@ -126,7 +126,6 @@ TALLY_OPEN_NO_DEADLINE = "进行中"
 TALLY_CLOSED = "已截止"
 TALLY_NONE = "您还没有发起过收集。发起方法：\n" + USAGE_COLLECTION
 TALLY_NOT_COLLECTION = "通知#{id}不是收集类通知。"
-BUILDING_KEY = "{building}号楼"
 EXPORT_HEADERS = ("序号", "姓名", "来源", "回复时间", "修改次数", "原话")
 EXPORT_PRIVATE = "私聊"
 

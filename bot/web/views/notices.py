@@ -25,7 +25,7 @@ from bot.texts import notices as TN
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
 from bot.web.tables import Column, Table
-from nlp.buildings import building_of
+from nlp.buildings import building_label, building_of
 
 NOTICE_COLUMNS = [
     Column("id", "编号", "number"), Column("status_label", "状态"), Column("scope_label", "范围"),
@@ -220,7 +220,7 @@ def silent_groups(silent: ND.Silent) -> list[tuple[str, list[str]]]:
     """[("3号楼", ["李四 1单元201", …]), …] for the page."""
     out = []
     for building, people in silent.by_building.items():
-        label = TN.BUILDING_KEY.format(building=building) if building else TN.SILENT_NO_BUILDING
+        label = building_label(building) if building else TN.SILENT_NO_BUILDING
         out.append((label, [f"{p.name} {ND.person_place(p)}".strip() for p in people]))
     return out
 
