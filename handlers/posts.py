@@ -9,10 +9,10 @@ from bot.roles import STAFF_ROLES
 from bot.router import Router
 from bot.services import chat_words as CW
 from bot.services import posts as P
-from bot.services.timeparse import cn_number
 from bot.texts import core as TC
 from bot.texts import wishes as T
 from handlers.members import pick_compound, replies_errors, tokens, usage
+from nlp.buildings import cn_to_int
 
 router = Router("posts")
 
@@ -53,7 +53,7 @@ async def create_post(ctx: Context, args: str) -> None:
     duties = found.get("职责") or (" ".join(words[1:]) or None)
     capacity = None
     if found.get("人数"):
-        capacity = cn_number(re.sub(r"[人个位名\s]", "", found["人数"]))
+        capacity = cn_to_int(re.sub(r"[人个位名\s]", "", found["人数"]))
         if capacity is None:
             ctx.reply(T.POST_BAD_CAPACITY.format(limit=P.CAPACITY_MAX))
             return

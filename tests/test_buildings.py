@@ -53,7 +53,7 @@ def test_a_number_after_a_building_is_a_room_only_when_it_looks_like_one(text, r
 
 @pytest.mark.parametrize("text, value", [
     ("三", 3), ("十", 10), ("十二", 12), ("二十三", 23), ("一百零五", 105), ("两", 2), ("五零一", 501),
-    ("12", 12), ("", None), ("abc", None), ("楼", None),
+    ("12", 12), ("一百", 100), ("", None), ("abc", None), ("楼", None), ("三号", None),
 ])
 def test_cn_to_int(text, value):
     assert cn_to_int(text) == value

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.timeparse import TimeParseError, cn_number, parse_when
+from bot.services.timeparse import TimeParseError, parse_when
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
@@ -39,8 +39,3 @@ def test_impossible_times_raise(text):
 def test_a_bare_date_means_the_given_time_of_day():
     when, _ = parse_when("12-05", NOW, date_only_time=datetime(2000, 1, 1, 23, 59).time())
     assert when == datetime(2026, 12, 5, 23, 59, tzinfo=TZ)
-
-
-@pytest.mark.parametrize("text, value", [("3", 3), ("十二", 12), ("二十三", 23), ("两", 2), ("三号", None)])
-def test_chinese_numbers(text, value):
-    assert cn_number(text) == value

@@ -21,10 +21,10 @@ from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
 from bot.services.gate import CachedFlag
 from bot.services.notice_targets import get_notice
-from bot.services.timeparse import TimeParseError, cn_number, parse_when
+from bot.services.timeparse import TimeParseError, parse_when
 from bot.spreadsheet import safe_row, sheet_title
 from bot.texts import notices as T
-from nlp.buildings import building_label
+from nlp.buildings import building_label, cn_to_int
 
 MAX_FIELDS = 8
 MAX_TITLE = 30
@@ -216,7 +216,7 @@ def parse_parts(fields: Sequence[str], text: str, sender_name: str = "") -> Pars
     for name, kind in kinds.items():
         if kind in ("building", "unit", "count"):
             if kind in found:
-                number = cn_number(str(found[kind]))
+                number = cn_to_int(str(found[kind]))
                 values[name] = number if kind == "count" else str(number)
         elif kind in ("room", "phone"):
             if kind in found:

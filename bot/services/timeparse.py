@@ -5,27 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
-
-
-def cn_number(text: str) -> int | None:
-    """12, "十二", "二十三", "3" → int (small numbers only: buildings, units, people)."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
-        return None
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        value = (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-        return value
-    value = 0
-    for ch in text:
-        value = value * 10 + _CN_DIGITS[ch]
-    return value
-
-
 _DAY_WORDS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
 _PERIOD = r"(?P<period>凌晨|早上|上午|中午|下午|傍晚|晚上)?"
 _CLOCK = _PERIOD + r"\s*(?P<hour>\d{1,2})\s*(?:[:：]\s*(?P<minute>\d{2})|点\s*(?:(?P<half>半)|(?P<minute2>\d{1,2})\s*分?)?)"

@@ -9,10 +9,10 @@ from datetime import datetime, time, timedelta
 
 from bot.privacy import mask_pii
 from bot.services import ServiceError
-from bot.services.timeparse import TimeParseError, cn_number, parse_when
+from bot.services.timeparse import TimeParseError, parse_when
 from bot.services.wishes import MAX_TEAM, SUMMARY_MAX, WishDraft
 from bot.texts import wishes as T
-from nlp.buildings import ascii_digits, find_home
+from nlp.buildings import ascii_digits, cn_to_int, find_home
 
 _LABELS = {
     "details": ("详情", "情况", "说明", "具体情况"),
@@ -136,7 +136,7 @@ def parse_wish(text: str, now_local: datetime) -> ParsedWish:
         details = f"{details}\n{found['details']}" if details else found["details"]
     team = 1
     if found.get("team"):
-        number = cn_number(re.sub(r"[人个位名\s]", "", found["team"]))
+        number = cn_to_int(re.sub(r"[人个位名\s]", "", found["team"]))
         if number is None:
             raise ServiceError(T.BAD_TEAM.format(limit=MAX_TEAM))
         team = number
