@@ -1,6 +1,9 @@
 """The bot application: wires storage, dispatcher, outbox, transports and schedules.
 
-It is the EventSink every transport reports to. Tests build it through ``bot.testing``.
+``BotApp.open`` is the one place that builds the process's parts and hands each what it needs
+(the dispatcher its services, the wake-ups their actions, the marker writer its transports).
+It is the EventSink every transport reports to; room events go to ``bot.services.groups``.
+Tests build it through ``bot.testing``.
 """
 from __future__ import annotations
 
@@ -12,41 +15,36 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import db
 from bot.accounts import AccountLeases
+from bot.analyzer import analyzer_for
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatch import Dispatcher
-from bot.models import ChatGroup, Compound, Event, InboundMessage, InboundStatus, Priority
+from bot.marker_writer import MarkerWriter
+from bot.models import Compound, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.orgimport import apply_plan, parse_file
-from bot.rooms import settle_room
-from bot.storable import storable_name, storable_room
-from bot.outbox import Outbox, OutboxSender, fail_pending_for_group
+from bot.outbox import Outbox, OutboxSender
+from bot.privacy import purge_chatter
+from bot.relink import relink_after_login
 from bot.router import CommandTable
-from bot.texts import core as T
-from bot.wakeups import Wakeups, new_origin
+from bot.services import Deps
+from bot.services import groups
+from bot.storable import storable_name, storable_room
 from bot.transports.base import (
     Incoming, LoggedIn, RoomJoined, RoomLeft, RoomTopicChanged, Transport,
 )
+from bot.wakeups import Wakeups, new_origin
 from handlers import all_routers
+from schedules.runner import Scheduler, new_holder_id
 
 log = logging.getLogger(__name__)
 
 SEND_FINISH_SECONDS = 30.0  # a clean stop waits this long for a transport call in flight
-
-# Feature modules contribute services (named objects handlers can ask for) at import time;
-# a factory may also set ``app.scheduler``.
-ServiceFactory = Callable[["BotApp"], dict[str, Any]]
-_service_factories: list[ServiceFactory] = []
-
-
-def register_services(factory: ServiceFactory) -> ServiceFactory:
-    _service_factories.append(factory)
-    return factory
 
 
 class BotApp:
@@ -66,11 +64,11 @@ class BotApp:
         self.services: dict[str, Any] = {}
         self.dispatcher: Dispatcher | None = None
         self.sender: OutboxSender | None = None
-        self.scheduler: Any = None
-        self.bot_ids: dict[str, str] = {}  # account → the bot's own contact id
+        self.scheduler: Scheduler | None = None
+        self.markers: MarkerWriter | None = None
+        self.wakeups: Wakeups | None = None
         self._tasks: list[asyncio.Task] = []
         self.origin = new_origin()  # names this process's writes in cross-process wake-ups
-        self.wakeups = Wakeups(self, self.origin)
         self.leases: AccountLeases | None = None  # which of its accounts this process serves now
         self._started: set[str] = set()  # accounts whose transport (event stream) is started
 
@@ -91,17 +89,16 @@ class BotApp:
             await self._generate_secrets()
         async with self.sessions() as session:
             await self.org.refresh(session)
-        self.services = {"table": self.table, "app": self}
-        _load_feature_modules()
-        for factory in _service_factories:
-            self.services.update(factory(self))
-        from schedules.runner import Scheduler
-
+        self.markers = MarkerWriter(self.sessions, self.transports)
+        # What handlers may ask for by name besides the context (see bot.router.call_with).
+        self.services = {"table": self.table, "nlp": analyzer_for(self.settings), "markers": self.markers,
+                         "media_fetcher": self.media_fetcher}
         self.scheduler = Scheduler(self)
         self.dispatcher = Dispatcher(self.sessions, self.outbox, self.clock, self.settings, self.org,
                                      self.table, self.services)
-        from schedules.runner import new_holder_id
-
+        self.wakeups = Wakeups(self.engine, self.origin, wake_sender=self.outbox.notify,
+                               reload_org=self.refresh_org, drop_cache=self.dispatcher.cache.clear,
+                               poke_scheduler=self.scheduler.poke)
         accounts = self.settings.accounts
         self.leases = AccountLeases(self.sessions, self.clock, new_holder_id(), list(self.transports),
                                     timedelta(seconds=accounts.lease_seconds),
@@ -134,10 +131,8 @@ class BotApp:
         under the first-run lock so two processes never generate different ones."""
         if self.engine.dialect.name != "postgresql":
             return  # SQLite: one process, the dashboard makes it on first use
-        try:
-            from bot.web.accounts import load_secret
-        except ImportError:
-            return
+        from bot.web.accounts import load_secret  # TODO(H1): top-level once bot/web/__init__ stops importing bot.web.app
+
         async with self.sessions() as session:
             await load_secret(session, self.settings)
 
@@ -159,8 +154,7 @@ class BotApp:
         await self.wakeups.start()
         self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox-sender"))
         self._tasks.append(asyncio.create_task(self._flush_chatter_forever(), name="chatter-status"))
-        if self.scheduler is not None:
-            await self.scheduler.start()
+        await self.scheduler.start()
 
     async def _hold_accounts_forever(self) -> None:
         """Renew this process's account leases; take over an account whose holder stopped
@@ -208,7 +202,10 @@ class BotApp:
             log.exception("could not record chatter statuses")
 
     async def stop(self) -> None:
-        await self.wakeups.stop()
+        if self.wakeups is not None:
+            await self.wakeups.stop()
+        if self.markers is not None:
+            await self.markers.stop()
         if self.dispatcher is not None:
             await self._flush_chatter()
         if self.sender is not None:
@@ -246,57 +243,34 @@ class BotApp:
         async with self.sessions() as session:
             await self.org.refresh(session)
 
+    def media_fetcher(self, account: str) -> Callable[..., Any] | None:
+        """How to fetch a message's photo or video on ``account`` (None: its transport cannot)."""
+        return getattr(self.transports.get(account), "fetch_media", None)
+
+    def _deps(self, session: AsyncSession) -> Deps:
+        return Deps(session, self.clock, self.outbox, self.org, self.settings)
+
     # ------------------------------------------------------------------ EventSink
     async def on_message(self, incoming: Incoming) -> None:
-        if incoming.is_self or incoming.sender_id == self.bot_ids.get(incoming.account):
-            return
         assert self.dispatcher is not None
         await self.dispatcher.handle(incoming)
 
     async def on_login(self, event: LoggedIn) -> None:
-        from bot.relink import relink_after_login
-
-        self.bot_ids[event.account] = event.self_id
         event = replace(event, rooms=tuple(storable_room(room) for room in event.rooms))
         self.dispatcher.cache.clear()  # ids may have changed: resolve everyone afresh
         async with self.sessions() as session:
-            await relink_after_login(self, session, event)
+            _report, guessed = await relink_after_login(session, event, self.transports.get(event.account),
+                                                        self.clock.now())
+            await groups.ask_to_confirm_guesses(self._deps(session), guessed)
             await session.commit()
+        self.markers.start(event.account)
         self.dispatcher.cache.clear()  # which account serves which room may have changed
         self.outbox.notify()
 
-    async def sync_rooms(self, session: AsyncSession, event: LoggedIn) -> None:
-        """Record the rooms the account is in (which account serves each: ``bot.rooms``)."""
-        from bot.relink import sync_groups
-
-        await sync_groups(session, event, self.clock.now())
-
     async def on_room_joined(self, event: RoomJoined) -> None:
-        event = replace(event, room=storable_room(event.room))
-        now = self.clock.now()
+        room = storable_room(event.room)
         async with self.sessions() as session:
-            group = (await session.execute(select(ChatGroup).where(
-                ChatGroup.account == event.account, ChatGroup.platform_id == event.room.platform_id))).scalar_one_or_none()
-            if group is None:
-                group = ChatGroup(account=event.account, platform_id=event.room.platform_id,
-                                  topic=event.room.topic, first_seen_at=now, active=False)
-                session.add(group)
-            group.in_room = True
-            group.member_count = event.room.member_count or group.member_count
-            await settle_room(session, group.platform_id, now)
-            if not group.active:
-                pass  # another account serves this room: this one stays quiet there
-            elif event.bot_joined:
-                if group.compound_id is None:
-                    text = T.JOINED_UNBOUND.format(bot_name=T.BOT_NAME)
-                else:
-                    text = T.SELF_INTRO.format(bot_name=T.BOT_NAME, compound=self.org.name_of(group.compound_id),
-                                               days=self.settings.retention_days)
-                self.outbox.enqueue(session, text, group_id=group.id, priority=Priority.REPLY)
-            elif group.compound_id is not None:
-                welcome = self.org.setting(group.compound_id, "welcome_text")
-                if welcome:
-                    self.outbox.enqueue(session, welcome, group_id=group.id, priority=Priority.BROADCAST)
+            await groups.room_joined(self._deps(session), event.account, room, bot_joined=event.bot_joined)
             await session.commit()
         if event.bot_joined:
             self.dispatcher.cache.clear()
@@ -306,26 +280,16 @@ class BotApp:
         if not event.bot_left:
             return
         async with self.sessions() as session:
-            group = (await session.execute(select(ChatGroup).where(
-                ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id))).scalar_one_or_none()
-            if group is None:
+            if await groups.bot_removed(self._deps(session), event.account, event.room_id) is None:
                 return
-            group.in_room = False
-            successor = await settle_room(session, group.platform_id, self.clock.now())
-            if successor is None or successor is group:  # nobody else is in the room
-                group.active = False
-                await fail_pending_for_group(session, group.id, "机器人已被移出该群")
-            session.add(Event(subject_kind="group", subject_id=group.id, action="bot_removed",
-                              at=self.clock.now(), note=group.topic))
             await session.commit()
         self.dispatcher.cache.clear()
         self.outbox.notify()
 
     async def on_room_topic(self, event: RoomTopicChanged) -> None:
         async with self.sessions() as session:
-            await session.execute(update(ChatGroup).where(
-                ChatGroup.account == event.account, ChatGroup.platform_id == event.room_id,
-            ).values(topic=storable_name(event.new_topic, 128)))
+            await groups.room_renamed(self._deps(session), event.account, event.room_id,
+                                      storable_name(event.new_topic, 128))
             await session.commit()
 
     # ------------------------------------------------------------------ maintenance
@@ -339,8 +303,6 @@ class BotApp:
         return [(mid, await self.dispatcher.retry(mid)) for mid in ids]
 
     async def purge(self) -> int:
-        from bot.privacy import purge_chatter
-
         async with self.sessions() as session:
             count = await purge_chatter(session, self.clock.now(), self.settings.retention_days)
             await session.commit()
@@ -348,16 +310,5 @@ class BotApp:
 
     async def run_due_jobs(self) -> None:
         """Run whatever the schedules have due now (the test kit calls this on advance)."""
-        if self.scheduler is not None:
-            await self.scheduler.run_due()
-
-
-def _load_feature_modules() -> None:
-    """Feature modules register services on import; importing the routers imports them."""
-    for name in ("schedules",):
-        try:
-            __import__(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        await self.scheduler.run_due()
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.models  # noqa: F401  (registers every table)
 from bot.models import Base
+from bot.wakeups import ORIGIN, NotifyingSession
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
@@ -72,8 +73,6 @@ def session_factory(engine: AsyncEngine, *, origin: str = "") -> async_sessionma
     """Sessions for one app. On PostgreSQL they announce committed changes to the other
     processes (``bot.wakeups``); ``origin`` names this app so it can skip its own."""
     if engine.dialect.name == "postgresql":
-        from bot.wakeups import ORIGIN, NotifyingSession
-
         return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=NotifyingSession,
                                   info={ORIGIN: origin})
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -36,7 +36,7 @@ STORE_BATCH = 100
 # Column widths of the identifiers and names an arriving message carries (bot/models).
 ID_CHARS, ACCOUNT_CHARS, NAME_CHARS, PERSON_NAME_CHARS, ALIAS_CHARS = 128, 64, 128, 64, 64
 
-# Non-text messages the dispatcher passes on (to the ``non_text`` service) instead of ignoring.
+# Non-text messages the dispatcher passes on (to the routers' non-text hooks) instead of ignoring.
 NON_TEXT_ACTED_ON = (MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.RECALL)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
@@ -387,10 +387,12 @@ class Dispatcher:
 
     async def _act(self, ctx: Context) -> str:
         if ctx.incoming.kind != MessageKind.TEXT:
-            # Photos, videos and recalls: no command or text hook applies; the feature that
-            # registered the ``non_text`` service decides (attach to a ticket, withdraw …).
-            hook = self.services.get("non_text")
-            return InboundStatus.HANDLED if hook is not None and await hook(ctx) else InboundStatus.IGNORED
+            # Photos, videos and recalls: no command or text hook applies; the routers' non-text
+            # hooks decide (attach to a ticket, withdraw …).
+            for hook in self.table.non_text_hooks:
+                if await call_with(hook.handler, hook.params, self.available(ctx)):
+                    return InboundStatus.HANDLED
+            return InboundStatus.IGNORED
         unbound = ctx.in_group and ctx.group_compound_id is None
         matched = self.table.match(ctx.text) if ctx.text else None
         if matched is not None:

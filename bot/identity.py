@@ -1,4 +1,8 @@
-"""Resolving who and where a message comes from: identities → people, rooms → groups."""
+"""Resolving who and where a message comes from: identities → people, rooms → groups.
+
+A first-time sender id may still be a known person: the same id on another account (stable
+WeChat ids are global), or a contact whose remark carries the bot's marker (``bot.markers``).
+People are never matched by display name: nobody gains a role from a guess."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,6 +11,8 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from bot.audit import record_event
+from bot.markers import parse_marker
 from bot.models import ChatGroup, Identity, Person, Role
 
 # last_seen is refreshed at most this often, to spare a write per message.
@@ -20,8 +26,6 @@ async def person_for(session: AsyncSession, account: str, platform_id: str, disp
         select(Identity).where(Identity.account == account, Identity.platform_id == platform_id)
     )).scalar_one_or_none()
     if ident is None:
-        from bot.relink import resolve_unknown_sender  # same person on another account, or by marker
-
         known = await resolve_unknown_sender(session, account, platform_id, display_name, alias, now)
         if known is not None:
             return known
@@ -37,6 +41,55 @@ async def person_for(session: AsyncSession, account: str, platform_id: str, disp
         ident.last_seen_at = now
     person = await session.get(Person, ident.person_id)
     assert person is not None
+    return person
+
+
+async def resolve_unknown_sender(session: AsyncSession, account: str, platform_id: str, display_name: str,
+                                 alias: str | None, now: datetime) -> Person | None:
+    """Before a first-time sender becomes a new person: the same id on another account (stable
+    ids are global), else the alias marker. None: really new."""
+    other = (await session.execute(select(Identity.person_id).where(
+        Identity.account != account, Identity.platform_id == platform_id).order_by(Identity.id))).scalars().first()
+    if other is not None:
+        session.add(Identity(account=account, platform_id=platform_id, person_id=other,
+                             display_name=display_name or "", alias=alias, first_seen_at=now, last_seen_at=now))
+        await session.flush()
+        return await session.get(Person, other)
+    return await relink_by_marker(session, account, platform_id, display_name, alias, now)
+
+
+async def relink_by_marker(session: AsyncSession, account: str, platform_id: str, display_name: str,
+                           alias: str | None, now: datetime) -> Person | None:
+    """Link ``platform_id`` to the person named by the alias marker, moving that person's
+    identity on this account to the new id. None when the alias carries no (valid) marker."""
+    person_id = parse_marker(alias)
+    if person_id is None:
+        return None
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None
+    taken = (await session.execute(select(Identity).where(
+        Identity.account == account, Identity.platform_id == platform_id))).scalar_one_or_none()
+    if taken is not None:
+        return person if taken.person_id == person_id else None
+    ident = (await session.execute(
+        select(Identity).where(Identity.account == account, Identity.person_id == person_id)
+        .order_by(Identity.last_seen_at.desc()).limit(1)
+    )).scalar_one_or_none()
+    if ident is None:
+        ident = Identity(account=account, platform_id=platform_id, person_id=person_id,
+                         display_name=display_name or "", alias=alias, first_seen_at=now, last_seen_at=now)
+        session.add(ident)
+        old = None
+    else:
+        old = ident.platform_id
+        ident.platform_id = platform_id
+        ident.display_name = display_name or ident.display_name
+        ident.alias = alias
+        ident.active = True
+        ident.last_seen_at = now
+    record_event(session, "person", person_id, "relinked", now, note=f"{account}: {old or '—'} → {platform_id}（备注标记）")
+    await session.flush()
     return person
 
 

@@ -6,75 +6,47 @@ puppets (wechat4u and the like) hand out new ids at every login. After each logi
 to what the database knows:
 
 * **People**, in order: by platform id (stable puppets); else by the marker the bot wrote
-  into the contact's alias (remark), e.g. ``李书记#zb12`` → person 12. People are never
+  into the contact's alias (``bot.markers``), e.g. ``李书记#zb12`` → person 12. People are never
   matched by display name: nobody gains a role from a guess. Someone with no id or marker
   match is simply a new face until they link again.
 * **Groups**, in order: by platform id; else by a guess from (topic, member names, member
   count) against the account's groups whose ids are no longer seen. A guessed group keeps
-  its compound but is marked ``relink_pending`` and the compound's secretaries are asked,
-  privately, to confirm; a guess never touches anyone's roles. Rooms that match nothing
-  become new, unbound (silent) groups.
+  its compound but is marked ``relink_pending``; the caller has the compound's secretaries
+  asked to confirm (``bot.services.groups``); a guess never touches anyone's roles. Rooms
+  that match nothing become new, unbound (silent) groups.
 * Topic renames are recorded; on web-protocol logins the old ids that matched nothing are
   dead and their groups are marked inactive. With several accounts on pad puppets, the room
   list is recorded in the database (``ChatGroup.in_room``) and ``bot.rooms.settle_room``
   decides which account serves each room: one voice per group, the same decision in every
   process, stable across restarts.
 
-Markers: the bot writes a marker into the alias of people who hold a role or are on the
-roster (WeChat allows remarks on friends only, which role holders are: they link their
-identity by sending an invite code privately). A background loop per account does this
-slowly (alias changes are rate-limited by WeChat); ``request_marking`` wakes it, e.g.
-right after an invite code was redeemed.
+Resolving a single unknown sender as a message arrives is ``bot.identity``'s; writing the
+markers is ``bot.marker_writer``'s.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatGroup, Event, Identity, Person, Priority, Role, RoleName
+from bot.audit import record_event
+from bot.identity import relink_by_marker
+from bot.markers import parse_marker
+from bot.models import ChatGroup, Identity
 from bot.rooms import lock_rooms, report_presence, settle_room
-from bot.transports.base import LoggedIn, MemberInfo, RoomInfo, TransportError
-
-if TYPE_CHECKING:
-    from bot.app import BotApp
+from bot.services.groups import rename
+from bot.transports.base import LoggedIn, MemberInfo, RoomInfo
 
 log = logging.getLogger(__name__)
 
-from bot.texts.wechaty import TEXT_CONFIRM_GUESS  # noqa: E402
 NOTE_SERVED_BY = "同一个群已由账号 {account} 服务"
 
-MARKER_RE = re.compile(r"#zb(\d+)$")
-MARKER_NAME_CHARS = 16
-
-# The background marker loop: spacing between alias changes, and how often it looks again.
-MARK_SPACING_SECONDS = 2.0
-MARK_INTERVAL_SECONDS = 600.0
-MARK_BATCH = 50
-# After a wake-up, let the transaction that asked for it commit first.
-MARK_WAKE_DELAY_SECONDS = 1.0
-
 _CHUNK = 400
-
-
-def marker_for(name: str, person_id: int) -> str:
-    """The alias written into a contact's remark: readable name + ``#zb<person id>``."""
-    base = (name or "").strip()[:MARKER_NAME_CHARS]
-    return f"{base}#zb{person_id}"
-
-
-def parse_marker(alias: str | None) -> int | None:
-    if not alias:
-        return None
-    match = MARKER_RE.search(alias.strip())
-    return int(match.group(1)) if match else None
 
 
 @dataclass
@@ -98,18 +70,16 @@ class RelinkReport:
 
 # --------------------------------------------------------------------------- entry point
 
-async def relink_after_login(app: "BotApp", session: AsyncSession, event: LoggedIn) -> RelinkReport:
-    """Sync the account's rooms into groups and re-link people; the caller commits."""
-    now = app.clock.now()
+async def relink_after_login(session: AsyncSession, event: LoggedIn, transport: Any,
+                             now: datetime) -> tuple[RelinkReport, list[ChatGroup]]:
+    """Sync the account's rooms into groups and re-link people; the caller commits. Returns the
+    report and the groups re-linked by a guess (their secretaries are to confirm them)."""
     report = RelinkReport(event.account, event.ids_stable)
-    transport = app.transports.get(event.account)
     members = await _visible_people(transport, event)
     await relink_people(session, event.account, members, now, report)
     guessed = await sync_groups(session, event, now, report)
-    await _ask_to_confirm(app, session, guessed)
     log.info("relink after login: %s", report.summary())
-    start_marking(app, event.account)
-    return report
+    return report, guessed
 
 
 async def _visible_people(transport: Any, event: LoggedIn) -> list[MemberInfo]:
@@ -172,58 +142,6 @@ async def relink_people(session: AsyncSession, account: str, members: Sequence[M
             relinked += 1
     report.people_by_marker += relinked
     return relinked
-
-
-async def resolve_unknown_sender(session: AsyncSession, account: str, platform_id: str, display_name: str,
-                                 alias: str | None, now: datetime) -> Person | None:
-    """For the dispatcher, before it makes a first-time sender a new person: the same id on
-    another account (stable ids are global), else the alias marker. None: really new."""
-    other = (await session.execute(select(Identity.person_id).where(
-        Identity.account != account, Identity.platform_id == platform_id).order_by(Identity.id))).scalars().first()
-    if other is not None:
-        session.add(Identity(account=account, platform_id=platform_id, person_id=other,
-                             display_name=display_name or "", alias=alias, first_seen_at=now, last_seen_at=now))
-        await session.flush()
-        return await session.get(Person, other)
-    return await relink_by_marker(session, account, platform_id, display_name, alias, now)
-
-
-async def relink_by_marker(session: AsyncSession, account: str, platform_id: str, display_name: str,
-                           alias: str | None, now: datetime) -> Person | None:
-    """Link ``platform_id`` to the person named by the alias marker, moving that person's
-    identity on this account to the new id. None when the alias carries no (valid) marker.
-
-    Also for the dispatcher: a sender with an unknown id but a marker is a known person."""
-    person_id = parse_marker(alias)
-    if person_id is None:
-        return None
-    person = await session.get(Person, person_id)
-    if person is None:
-        return None
-    taken = (await session.execute(select(Identity).where(
-        Identity.account == account, Identity.platform_id == platform_id))).scalar_one_or_none()
-    if taken is not None:
-        return person if taken.person_id == person_id else None
-    ident = (await session.execute(
-        select(Identity).where(Identity.account == account, Identity.person_id == person_id)
-        .order_by(Identity.last_seen_at.desc()).limit(1)
-    )).scalar_one_or_none()
-    if ident is None:
-        ident = Identity(account=account, platform_id=platform_id, person_id=person_id,
-                         display_name=display_name or "", alias=alias, first_seen_at=now, last_seen_at=now)
-        session.add(ident)
-        old = None
-    else:
-        old = ident.platform_id
-        ident.platform_id = platform_id
-        ident.display_name = display_name or ident.display_name
-        ident.alias = alias
-        ident.active = True
-        ident.last_seen_at = now
-    session.add(Event(subject_kind="person", subject_id=person_id, action="relinked", at=now,
-                      note=f"{account}: {old or '—'} → {platform_id}（备注标记）"))
-    await session.flush()
-    return person
 
 
 # --------------------------------------------------------------------------- groups
@@ -314,9 +232,8 @@ async def sync_groups(session: AsyncSession, event: LoggedIn, now: datetime,
         group.platform_id = room.platform_id
         _refresh(session, group, room, now, report)
         group.relink_pending = group.compound_id is not None
-        session.add(Event(subject_kind="group", subject_id=group.id, action="relink_guess", at=now,
-                          from_state=old[:32], to_state=room.platform_id[:32],
-                          note=f"{room.topic}（{room.member_count}人）"))
+        record_event(session, "group", group.id, "relink_guess", now, from_state=old[:32],
+                     to_state=room.platform_id[:32], note=f"{room.topic}（{room.member_count}人）")
         guessed.append(group)
         report.groups_guessed.append(group.id)
         unmatched.remove(room)
@@ -343,134 +260,10 @@ async def sync_groups(session: AsyncSession, event: LoggedIn, now: datetime,
 
 def _refresh(session: AsyncSession, group: ChatGroup, room: RoomInfo, now: datetime,
              report: RelinkReport) -> None:
-    if room.topic and group.topic != room.topic:
-        session.add(Event(subject_kind="group", subject_id=group.id, action="renamed", at=now,
-                          note=f"{group.topic} → {room.topic}"))
-        group.topic = room.topic
+    if room.topic and rename(session, group, room.topic, now):
         report.groups_renamed += 1
     if room.member_count:
         group.member_count = room.member_count
     if room.member_names:
         group.member_names = list(room.member_names)
     group.in_room = True
-
-
-async def _ask_to_confirm(app: "BotApp", session: AsyncSession, guessed: Sequence[ChatGroup]) -> None:
-    for group in guessed:
-        if group.compound_id is None:
-            continue
-        secretaries = (await session.execute(select(Role.person_id).where(
-            Role.name == RoleName.SECRETARY, Role.compound_id == group.compound_id))).scalars().all()
-        compound = app.org.name_of(group.compound_id)
-        for person_id in sorted(set(secretaries)):
-            app.outbox.enqueue(session, TEXT_CONFIRM_GUESS.format(
-                topic=group.topic, count=group.member_count, compound=compound),
-                person_id=person_id, priority=Priority.REPLY, account=group.account)
-
-
-# --------------------------------------------------------------------------- markers
-
-_wakeups: dict[tuple[int, str], asyncio.Event] = {}
-_failed: dict[tuple[int, str], set[str]] = {}
-
-
-def request_marking(app: "BotApp", account: str | None = None) -> None:
-    """Wake the marker loop(s), e.g. after an invite code linked someone."""
-    for (app_id, acc), event in _wakeups.items():
-        if app_id == id(app) and (account is None or acc == account):
-            event.set()
-
-
-def start_marking(app: "BotApp", account: str) -> None:
-    """Start the per-account marker loop once (it ends with the app's tasks)."""
-    key = (id(app), account)
-    transport = app.transports.get(account)
-    if transport is None or not getattr(transport, "writes_alias_markers", False):
-        return  # only real WeChat connections (not the simulator or test fakes)
-    if key in _wakeups:
-        _wakeups[key].set()
-        return
-    _wakeups[key] = asyncio.Event()
-    _wakeups[key].set()
-    task = asyncio.create_task(_marker_loop(app, account, _wakeups[key]), name=f"relink-markers-{account}")
-    tasks = getattr(app, "_tasks", None)
-    if isinstance(tasks, list):
-        tasks.append(task)
-    task.add_done_callback(lambda _t: _wakeups.pop(key, None))
-
-
-async def _marker_loop(app: "BotApp", account: str, wakeup: asyncio.Event) -> None:
-    while True:
-        try:
-            await asyncio.wait_for(wakeup.wait(), MARK_INTERVAL_SECONDS)
-        except asyncio.TimeoutError:
-            pass
-        wakeup.clear()
-        await asyncio.sleep(MARK_WAKE_DELAY_SECONDS)
-        try:
-            while await mark_people(app, account) >= MARK_BATCH:
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            log.exception("marking contacts for account %s failed", account)
-
-
-async def _friend_ids(transport: Any) -> set[str] | None:
-    """The ids of the account's friends, or None when the transport cannot list them."""
-    contacts = getattr(transport, "contacts", None)
-    if contacts is None:
-        return None
-    try:
-        return {member.platform_id for member in await contacts()}
-    except Exception as exc:  # noqa: BLE001  (no list: set_alias still refuses non-friends)
-        log.debug("could not list the account's contacts: %r", exc)
-        return None
-
-
-async def mark_people(app: "BotApp", account: str, *, limit: int = MARK_BATCH) -> int:
-    """Write markers for role holders / roster people on ``account`` who lack one. Returns how many."""
-    transport = app.transports.get(account)
-    if transport is None or not hasattr(transport, "set_alias") or app.sessions is None:
-        return 0
-    failed = _failed.setdefault((id(app), account), set())
-    has_role = exists().where(Role.person_id == Person.id)
-    async with app.sessions() as session:
-        rows = (await session.execute(
-            select(Identity, Person).join(Person, Person.id == Identity.person_id).where(
-                Identity.account == account, Identity.active.is_(True),
-                or_(has_role, Person.on_roster.is_(True)),
-            ).order_by(Identity.id)
-        )).all()
-    todo = [(ident.id, ident.platform_id, marker_for(person.name, person.id))
-            for ident, person in rows
-            if parse_marker(ident.alias) != person.id and ident.platform_id not in failed]
-    friends = await _friend_ids(transport)
-    if friends is not None:
-        # WeChat keeps remarks for friends only: a room member who is not one is not asked for.
-        todo = [item for item in todo if item[1] in friends]
-    todo = todo[:limit]
-    done = 0
-    for ident_id, platform_id, alias in todo:
-        try:
-            await transport.set_alias(platform_id, alias)
-        except TransportError as exc:
-            if getattr(transport, "connected", True) is False:
-                break  # the connection dropped: the next login tries again
-            failed.add(platform_id)  # not a friend, or the puppet cannot: do not retry this run
-            from bot.transports.wechaty import NotAFriend  # loaded already: it raised this
-
-            if isinstance(exc, NotAFriend):
-                # Expected (unfriended since the contact list was read): nothing to report.
-                log.debug("not marking %s: %s", platform_id, exc)
-            else:
-                log.info("could not set the alias of %s: %s", platform_id, exc)
-            continue
-        async with app.sessions() as session:
-            ident = await session.get(Identity, ident_id)
-            if ident is not None and ident.platform_id == platform_id:
-                ident.alias = alias
-                await session.commit()
-        done += 1
-        await asyncio.sleep(MARK_SPACING_SECONDS)
-    return done

@@ -1,4 +1,5 @@
-"""Feature routers: chat commands (role-checked) and plain-text hooks.
+"""Feature routers: chat commands (role-checked), plain-text hooks and hooks for what is not
+text (photos, videos, recalls).
 
 A handler names what it needs — ``ctx``, ``args``, ``session``, ``clock``, ``outbox``,
 ``settings``, ``org`` or any registered service — and receives only that.
@@ -44,6 +45,7 @@ class Router:
     name: str
     commands: list[Command] = field(default_factory=list)
     text_hooks: list[TextHook] = field(default_factory=list)
+    non_text_hooks: list[TextHook] = field(default_factory=list)
 
     def command(self, *words: str, roles: Iterable[str] | None = None, where: Where = "any",
                 usage: str = "", summary: str = "", unbound_ok: bool = False,
@@ -64,6 +66,13 @@ class Router:
             return fn
         return register
 
+    def non_text(self, order: int = 100) -> Callable[[Handler], Handler]:
+        """A hook for a photo, video or recall; returns True when it acted on it. Lower order runs first."""
+        def register(fn: Handler) -> Handler:
+            self.non_text_hooks.append(TextHook(fn, _params(fn), self.name, order))
+            return fn
+        return register
+
 
 _SEPARATORS = (" ", "\u3000", ":", "：", "\n", "\t", ",", "，")
 
@@ -80,6 +89,7 @@ class CommandTable:
         for word, command in by_word:
             self._by_first.setdefault(word[0], []).append((word, command))
         self.text_hooks = sorted((h for r in self.routers for h in r.text_hooks), key=lambda h: h.order)
+        self.non_text_hooks = sorted((h for r in self.routers for h in r.non_text_hooks), key=lambda h: h.order)
 
     def match(self, text: str) -> tuple[Command, str] | None:
         body = text.lstrip("#/＃ ")

@@ -23,15 +23,13 @@ import asyncio
 import logging
 import uuid
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from bot.models import ChatGroup, Community, Compound, OutboxMessage, Role, Street
-
-if TYPE_CHECKING:
-    from bot.app import BotApp
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +103,18 @@ def _transaction_ended(session: Session, transaction: Any) -> None:
 
 
 class Wakeups:
-    """One process's listening connection and what it does on each notification."""
+    """One process's listening connection and what it does on each notification: the app
+    hands in the actions (``BotApp.open``), so this module knows nothing of it."""
 
-    def __init__(self, app: BotApp, origin: str) -> None:
-        self.app = app
+    def __init__(self, engine: AsyncEngine, origin: str, *, wake_sender: Callable[[], None],
+                 reload_org: Callable[[], Awaitable[None]], drop_cache: Callable[[], None],
+                 poke_scheduler: Callable[[], None]) -> None:
+        self.engine = engine
         self.origin = origin
+        self.wake_sender = wake_sender
+        self.reload_org = reload_org
+        self.drop_cache = drop_cache
+        self.poke_scheduler = poke_scheduler
         self.listening = asyncio.Event()     # set while the LISTEN connection is up
         self.org_reloaded = asyncio.Event()  # set after each reload caused by a notification
         self.received = 0
@@ -119,7 +124,7 @@ class Wakeups:
 
     @property
     def enabled(self) -> bool:
-        return self.app.engine is not None and self.app.engine.dialect.name == "postgresql"
+        return self.engine.dialect.name == "postgresql"
 
     async def start(self) -> None:
         if self.enabled and self._task is None:
@@ -140,7 +145,7 @@ class Wakeups:
     async def _connect(self) -> Any:
         import asyncpg
 
-        engine = self.app.engine
+        engine = self.engine
         _args, params = engine.dialect.create_connect_args(engine.url)  # same host, user, ssl as the pool
         params.pop("async_creator_fn", None)
         return await asyncpg.connect(**params)
@@ -179,7 +184,7 @@ class Wakeups:
 
     def _catch_up(self) -> None:
         """Whatever was announced while nobody listened: look once at everything."""
-        self.app.outbox.notify()
+        self.wake_sender()
         self._schedule_reload()
 
     # ------------------------------------------------------------------ notifications
@@ -187,20 +192,15 @@ class Wakeups:
         self.received += 1
         kind, _, origin = payload.partition(":")
         if kind == OUTBOX:
-            self.app.outbox.notify()  # also our own: every writer wakes the sender, none is forgotten
+            self.wake_sender()  # also our own: every writer wakes the sender, none is forgotten
         elif origin == self.origin:
             return  # this process changed it and already knows
         elif kind == ORG:
             self._schedule_reload()
         elif kind == PEOPLE:
-            self._drop_cache()
-        elif kind == LEASE and self.app.scheduler is not None:
-            self.app.scheduler.poke()
-
-    def _drop_cache(self) -> None:
-        dispatcher = self.app.dispatcher
-        if dispatcher is not None:
-            dispatcher.cache.clear()
+            self.drop_cache()
+        elif kind == LEASE:
+            self.poke_scheduler()
 
     def _schedule_reload(self) -> None:
         # Coalesced: a roster import announces many times; one reload after the last suffices.
@@ -213,10 +213,9 @@ class Wakeups:
         while True:
             self._reload_again = False
             try:
-                if self.app.sessions is not None:
-                    await self.app.refresh_org()
-                    self._drop_cache()
-                    self.org_reloaded.set()
+                await self.reload_org()
+                self.drop_cache()
+                self.org_reloaded.set()
             except Exception:  # noqa: BLE001
                 log.exception("could not reload the organisation after a change elsewhere")
             if not self._reload_again:

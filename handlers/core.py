@@ -8,11 +8,14 @@ from sqlalchemy import select
 from bot import helpmenu as H
 from bot.context import Context
 from bot.invites import InviteError, redeem
-from bot.models import Event, Role
+from bot.marker_writer import MarkerWriter
+from bot.models import Role
 from bot.models.tickets import OPEN_STATES, Ticket
 from bot.privacy import forget_person_chatter
 from bot.roles import STAFF_ROLES, role_label
 from bot.router import CommandTable, Router
+from bot.services import ServiceError
+from bot.services import groups
 from bot.texts import core as T
 
 router = Router("core")
@@ -74,26 +77,17 @@ async def bind(ctx: Context, args: str) -> None:
         known = "、".join(sorted(ctx.org.by_name)[:10])
         ctx.reply(T.BIND_UNKNOWN_COMPOUND.format(name=args[:30], known=known))
         return
-    if not ctx.roles.is_staff_for(info.id):
-        ctx.reply(T.BIND_NOT_SECRETARY.format(compound=info.name))
+    try:
+        outcome = groups.bind_from_chat(ctx.deps, ctx.actor, ctx.group, info.id)
+    except ServiceError as exc:
+        ctx.reply(str(exc))
         return
-    if ctx.group_compound_id == info.id:
-        if ctx.group.relink_pending:  # the secretary confirms a group re-linked by a guess
-            ctx.group.relink_pending = False
-            ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="relink_confirmed",
-                                  at=ctx.clock.now(), actor_person_id=ctx.person_id, note=info.name))
-            ctx.reply(T.BIND_CONFIRMED.format(compound=info.name))
-            return
+    if outcome == "confirmed":  # the secretary confirmed a group re-linked by a guess
+        ctx.reply(T.BIND_CONFIRMED.format(compound=info.name))
+        return
+    if outcome == "already":
         ctx.reply(T.BIND_ALREADY.format(compound=info.name))
         return
-    previous = ctx.group_compound_id
-    ctx.group.compound_id = info.id
-    ctx.group.bound_by = ctx.person_id
-    ctx.group.bound_at = ctx.clock.now()
-    ctx.group.relink_pending = False
-    ctx.session.add(Event(subject_kind="group", subject_id=ctx.group.id, action="bound", at=ctx.clock.now(),
-                          actor_person_id=ctx.person_id, from_state=str(previous or ""), to_state=str(info.id),
-                          note=info.name))
     ctx.reply(T.BIND_OK.format(compound=info.name, community=info.community, bot_name=T.BOT_NAME))
     ctx.reply(T.SELF_INTRO.format(bot_name=T.BOT_NAME, compound=info.name, days=ctx.settings.retention_days))
 
@@ -116,7 +110,7 @@ def _scope(ctx: Context, role: Role) -> str:
 
 
 @router.text(order=0)
-async def invite_code(ctx: Context) -> bool:
+async def invite_code(ctx: Context, markers: MarkerWriter) -> bool:
     """A private message that is just a code: link this chat identity to a roster record."""
     if ctx.in_group:
         return False
@@ -129,10 +123,7 @@ async def invite_code(ctx: Context) -> bool:
         ctx.reply(T.LINK_ALREADY if str(exc) == "used" else T.LINK_BAD_CODE)
         return True
     ctx.person = person
-    if "app" in ctx.services:  # write the stable marker into the contact's remark right away
-        from bot.relink import request_marking
-
-        request_marking(ctx.services["app"], ctx.incoming.account)
+    markers.request(ctx.incoming.account)  # write the stable marker into the contact's remark right away
     labels = "、".join(role_label(r.name) for r in person.roles) or "居民"
     scopes = "、".join(sorted({_scope(ctx, r) for r in person.roles})) or "—"
     ctx.reply(T.LINK_OK.format(name=person.name, roles=labels, scope=scopes))  # on the account just used

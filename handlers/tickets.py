@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import functools
 from datetime import time, timedelta
-from typing import Any
+from typing import Any, Callable
 
-from bot.app import register_services
 from bot.context import Context
 from bot.models import Priority, RoleName
 from bot.models.tickets import OPEN_STATES, Ticket
@@ -36,29 +35,6 @@ router = Router("tickets")
 
 MIN_ISSUE_CHARS = 4       # shorter plain messages are never analysed ("好的", "收到")
 NOT_ISSUE_WINDOW = timedelta(hours=48)
-
-
-# --------------------------------------------------------------------------- the nlp service
-_analyzers: dict[tuple[str | None, str | None], Any] = {}
-
-
-def analyzer_for(settings: Any) -> Any:
-    """One analyzer per process (per district model/rules file pair)."""
-    import nlp
-
-    model, rules = settings.nlp_model_file, settings.nlp_rules_file
-    if model is None and rules is None:
-        default = getattr(nlp, "default_analyzer", None)
-        return default() if default is not None else nlp  # the module has analyze/is_duplicate too
-    key = (str(model) if model else None, str(rules) if rules else None)
-    if key not in _analyzers:
-        _analyzers[key] = nlp.Analyzer.load(model, rules)
-    return _analyzers[key]
-
-
-@register_services
-def _services(app: Any) -> dict[str, Any]:
-    return {"nlp": analyzer_for(app.settings), "non_text": functools.partial(on_non_text, app)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -260,7 +236,8 @@ async def assignee_reply(ctx: Context, nlp: Any) -> bool:
     return True
 
 
-async def on_non_text(app: Any, ctx: Context) -> bool:
+@router.non_text()
+async def on_non_text(ctx: Context, media_fetcher: Callable[[str], Any]) -> bool:
     """Photos and videos join the sender's report; a recall withdraws what it can."""
     incoming, settings = ctx.incoming, ctx.settings
     if ctx.person_id is None or (ctx.in_group and ctx.group_compound_id is None):
@@ -284,7 +261,7 @@ async def on_non_text(app: Any, ctx: Context) -> bool:
     max_bytes = settings.media_max_bytes
     if media_ref.size is not None and media_ref.size > max_bytes:
         return False
-    fetch = getattr(app.transports.get(incoming.account), "fetch_media", None)
+    fetch = media_fetcher(incoming.account)
     if fetch is None:
         return False
     window = timedelta(minutes=settings.media_window_minutes)

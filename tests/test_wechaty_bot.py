@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 from sqlalchemy import select
 
-from bot import relink
+from bot import marker_writer
 from bot.app import BotApp
 from bot.config import SAMPLE_ORG, Settings, load_settings
 from bot.invites import create_invite
@@ -277,7 +277,7 @@ async def test_the_bot_resumes_after_the_gateway_restarts(gateway_factory, start
 async def test_new_ids_at_relogin_keep_the_secretary_and_the_groups_compound(
         gateway_factory, start_bot, tmp_path, monkeypatch) -> None:
     """A web-protocol puppet: every login brings new contact and room ids."""
-    monkeypatch.setattr(relink, "MARK_SPACING_SECONDS", 0.05)
+    monkeypatch.setattr(marker_writer, "MARK_SPACING_SECONDS", 0.05)
     gw = gateway_factory(BOT_WORLD, id_style="web")
     app = await start_bot(settings_for(tmp_path, gw))
     transport = transport_of(app)
@@ -294,7 +294,7 @@ async def test_new_ids_at_relogin_keep_the_secretary_and_the_groups_compound(
     linked = await gw.wait_sent(lambda s: s["to_id"] == first_li and "身份确认成功" in s["text"])
     assert "支部书记" in linked["text"]
     # The bot writes its marker into the secretary's remark (WeChat keeps remarks across logins).
-    relink.request_marking(app)
+    app.markers.request()
     await wait_until(lambda: (gw.state()["contacts"]["li_shuji"]["alias"] or "").endswith(f"#zb{secretary.id}"),
                      what="the alias marker")
 

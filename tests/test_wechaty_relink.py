@@ -1,4 +1,5 @@
-"""Re-linking people and groups after a login (bot/relink.py), on the sample organisation."""
+"""Re-linking people and groups after a login (bot/relink.py), resolving unknown senders (bot/identity.py)
+and writing alias markers (bot/markers.py, bot/marker_writer.py), on the sample organisation."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot import relink
+from bot import identity, markers, relink
 from bot.models import ChatGroup, Event, Identity, Person, Role
 from bot.transports.base import LoggedIn, MemberInfo, RoomInfo
 
@@ -36,10 +37,10 @@ async def login(h, rooms: list[RoomInfo], *, self_id: str = "wxid_bot", stable: 
 
 
 def test_markers() -> None:
-    assert relink.marker_for("李书记", 12) == "李书记#zb12"
-    assert relink.parse_marker("李书记#zb12") == 12
-    assert relink.parse_marker("李书记 3号楼") is None and relink.parse_marker(None) is None
-    assert len(relink.marker_for("很" * 40, 123456)) <= 64
+    assert markers.marker_for("李书记", 12) == "李书记#zb12"
+    assert markers.parse_marker("李书记#zb12") == 12
+    assert markers.parse_marker("李书记 3号楼") is None and markers.parse_marker(None) is None
+    assert len(markers.marker_for("很" * 40, 123456)) <= 64
 
 
 async def test_stable_ids_match_and_renames_are_tracked(h) -> None:
@@ -99,7 +100,7 @@ async def test_an_ambiguous_guess_is_not_made(h) -> None:
 async def test_people_follow_the_alias_marker_and_keep_their_roles(h) -> None:
     secretary = await person(h, "李书记")
     members_of(h, {"@@new1": [
-        MemberInfo("@li-new", "李书记", alias=relink.marker_for("李书记", secretary.id)),
+        MemberInfo("@li-new", "李书记", alias=markers.marker_for("李书记", secretary.id)),
         MemberInfo("@zhang-new", "张三"),
     ]})
     await login(h, [RoomInfo("@@new1", "阳光花园业主1群", 3, ("张三", "李书记"))], self_id="@bot", stable=False)
@@ -124,12 +125,12 @@ async def test_nobody_gains_a_role_from_a_name(h) -> None:
 async def test_same_id_on_another_account_is_the_same_person(h) -> None:
     secretary = await person(h, "李书记")
     async with h.session() as session:
-        found = await relink.resolve_unknown_sender(session, "east", "wxid_li_shuji", "李书记", None, h.now)
+        found = await identity.resolve_unknown_sender(session, "east", "wxid_li_shuji", "李书记", None, h.now)
         assert found is not None and found.id == secretary.id
-        by_marker = await relink.resolve_unknown_sender(session, "east", "@new", "李书记",
-                                                        relink.marker_for("李书记", secretary.id), h.now)
+        by_marker = await identity.resolve_unknown_sender(session, "east", "@new", "李书记",
+                                                        markers.marker_for("李书记", secretary.id), h.now)
         assert by_marker is not None and by_marker.id == secretary.id
-        assert await relink.resolve_unknown_sender(session, "east", "@who", "李书记", None, h.now) is None
+        assert await identity.resolve_unknown_sender(session, "east", "@who", "李书记", None, h.now) is None
         await session.commit()
 
 
@@ -163,16 +164,16 @@ async def test_a_room_another_account_serves_stays_silent_here(h) -> None:
     assert not east.active and east.compound_id is None
 
 
-async def test_markers_are_written_for_role_holders(h, monkeypatch) -> None:
-    monkeypatch.setattr(relink, "MARK_SPACING_SECONDS", 0)
-    marked = await relink.mark_people(h.bot, h.transport.account)
+async def test_markers_are_written_for_role_holders(h) -> None:
+    h.bot.markers.spacing_seconds = 0
+    marked = await h.bot.markers.mark(h.transport.account)
     assert marked > 0
     secretary = await person(h, "李书记")
-    assert h.transport.aliases["wxid_li_shuji"] == relink.marker_for("李书记", secretary.id)
+    assert h.transport.aliases["wxid_li_shuji"] == markers.marker_for("李书记", secretary.id)
     async with h.session() as session:
         ident = (await session.execute(select(Identity).where(Identity.platform_id == "wxid_li_shuji"))).scalar_one()
-    assert ident.alias == relink.marker_for("李书记", secretary.id)
-    assert await relink.mark_people(h.bot, h.transport.account) == 0  # nothing left to do
+    assert ident.alias == markers.marker_for("李书记", secretary.id)
+    assert await h.bot.markers.mark(h.transport.account) == 0  # nothing left to do
 
 
 def test_guess_score() -> None:
@@ -208,7 +209,7 @@ async def identity_alias(h, platform_id: str) -> str | None:
 
 
 async def test_markers_are_written_only_for_friends_and_a_refusal_is_quiet(h, monkeypatch, caplog) -> None:
-    monkeypatch.setattr(relink, "MARK_SPACING_SECONDS", 0)
+    h.bot.markers.spacing_seconds = 0
     # 李书记 is a friend; 王书记 was one when the list was read but refuses now (unfriended since)
     async with h.session() as session:
         wang = (await session.execute(select(Identity.platform_id).join(Person, Person.id == Identity.person_id)
@@ -218,12 +219,12 @@ async def test_markers_are_written_only_for_friends_and_a_refusal_is_quiet(h, mo
     fake = NotAFriendTransport(h.transport, friends={"wxid_li_shuji", wang}, refuse={wang})
     monkeypatch.setattr(h.transport, "contacts", fake.contacts, raising=False)
     monkeypatch.setattr(h.transport, "set_alias", fake.set_alias)
-    with caplog.at_level("INFO", logger="bot.relink"):
-        marked = await relink.mark_people(h.bot, h.transport.account)
+    with caplog.at_level("INFO", logger="bot.marker_writer"):
+        marked = await h.bot.markers.mark(h.transport.account)
     assert marked == 1
     assert sorted(fake.asked) == sorted(["wxid_li_shuji", wang])  # nobody who is not a friend was asked
     secretary = await person(h, "李书记")
-    assert await identity_alias(h, "wxid_li_shuji") == relink.marker_for("李书记", secretary.id)
-    assert relink.parse_marker(await identity_alias(h, wang)) is None  # refused: no marker recorded
-    assert [r for r in caplog.records if r.name == "bot.relink" and r.levelno >= logging.INFO
+    assert await identity_alias(h, "wxid_li_shuji") == markers.marker_for("李书记", secretary.id)
+    assert markers.parse_marker(await identity_alias(h, wang)) is None  # refused: no marker recorded
+    assert [r for r in caplog.records if r.name == "bot.marker_writer" and r.levelno >= logging.INFO
             and wang in r.getMessage()] == []  # an expected refusal is not news in the log

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, AsyncIterator, Callable, Iterable
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.models import ChatGroup, Event
+from bot.models import ChatGroup
+from bot.services import groups
 from bot.texts import wecom as T
 from bot.transports.base import StartupError, Transport
 from bot.transports.wecom.aibot import AgentSender, WecomBotTransport
@@ -82,11 +83,7 @@ async def bind_groups(app: "BotApp") -> int:
                 session.add(group)
                 await session.flush()
             group.topic = topic
-            if group.compound_id != compound_id:
-                session.add(Event(subject_kind="group", subject_id=group.id, action="bound", at=now,
-                                  note=f"{account} → {compound or '-'}"))
-                group.compound_id = compound_id
-                group.bound_at = now
+            groups.bind(session, app.org, group, compound_id, now)
             # A webhook the outbox disabled (93000) stays disabled until the operator changes
             # its key and restarts: a restart re-activates it here.
             group.active = True

@@ -7,9 +7,10 @@ from pydantic import Field
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatGroup, Event, Identity, Person, Role, RoleName
+from bot.models import ChatGroup, Identity, Person, Role, RoleName
 from bot.orgdir import OrgDirectory
 from bot.roles import role_label
+from bot.services import groups
 from bot.texts import web as T
 from bot.web.errors import forbidden, invalid, not_found
 from bot.web.principal import Principal
@@ -156,15 +157,5 @@ async def bind_group(session: AsyncSession, org: OrgDirectory, user: Principal, 
             raise invalid("compound_id", T.UNKNOWN_COMPOUND.format(name=compound_id))
         if not user.sees(compound_id):
             raise forbidden()
-    previous = group.compound_id
-    if previous == compound_id:
-        return group
-    group.compound_id = compound_id
-    group.bound_at = now if compound_id is not None else None
-    group.bound_by = user.person_id
-    group.relink_pending = False
-    session.add(Event(subject_kind="group", subject_id=group.id, action="bound" if compound_id else "unbound",
-                      at=now, actor_person_id=user.person_id, actor_web_user=user.username,
-                      from_state=str(previous or ""), to_state=str(compound_id or ""),
-                      note=org.name_of(compound_id) or org.name_of(previous)))
+    groups.bind(session, org, group, compound_id, now, actor=user.actor())
     return group
