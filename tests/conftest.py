@@ -28,6 +28,21 @@ def pg_url():
     return url
 
 
+@pytest.fixture
+async def empty_pg_url(pg_url):
+    """``pg_url`` with an empty public schema: the code under test creates everything itself."""
+    from bot import db
+
+    engine = db.create_engine(pg_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        await engine.dispose()
+    return pg_url
+
+
 def worker_id_env() -> str:
     import os
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
 
 from bot import db
 from bot.models import Base
@@ -31,13 +30,8 @@ async def test_migrations_match_models_on_sqlite(tmp_path):
 
 
 @pytest.mark.postgres
-async def test_migrations_match_models_on_postgres(pg_url):
-    engine = db.create_engine(pg_url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await _assert_matches(pg_url)
+async def test_migrations_match_models_on_postgres(empty_pg_url):
+    await _assert_matches(empty_pg_url)
 
 
 async def test_outdated_database_is_refused_then_upgraded(tmp_path):

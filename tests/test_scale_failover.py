@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot import db
 from bot.models import InboundMessage
@@ -45,11 +45,9 @@ async def wait_for(predicate, what: str, limit: float = 60.0):  # noqa: ANN001, 
 
 
 async def test_a_killed_active_process_is_replaced_by_its_standby_with_no_inbound_message_lost(
-        pg_url, gateway_factory, tmp_path):  # noqa: F811
+        empty_pg_url, gateway_factory, tmp_path):  # noqa: F811
+    pg_url = empty_pg_url  # an empty database: the first process creates the schema
     engine = db.create_engine(pg_url)
-    async with engine.begin() as conn:  # an empty database: the first process creates the schema
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
     gw = gateway_factory(STANDARD_WORLD)
     env = dict(os.environ, DATABASE_URL=pg_url, WECHATY_PUPPET_SERVICE_ENDPOINT=gw.endpoint,
                WECHATY_PUPPET_SERVICE_TOKEN=GATEWAY_TOKEN, **SHORT_LEASE)

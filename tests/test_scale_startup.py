@@ -6,7 +6,6 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot import db
 from bot.app import BotApp
 from bot.config import SAMPLE_ORG, Settings
 from bot.models import Compound, Person
@@ -15,16 +14,8 @@ from bot.models.web import WebSetting
 pytestmark = pytest.mark.postgres
 
 
-async def _empty(url: str) -> None:
-    engine = db.create_engine(url)
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await conn.exec_driver_sql("CREATE SCHEMA public")
-    await engine.dispose()
-
-
-async def test_two_processes_starting_at_once_on_an_empty_database_both_start_and_load_the_org_once(pg_url):
-    await _empty(pg_url)
+async def test_two_processes_starting_at_once_on_an_empty_database_both_start_and_load_the_org_once(empty_pg_url):
+    pg_url = empty_pg_url
     settings = Settings.model_validate({"database_url": pg_url, "org_file": SAMPLE_ORG})
     first, second = BotApp(settings, transports=[]), BotApp(settings, transports=[])  # an engine each
     try:

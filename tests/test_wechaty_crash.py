@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 
 from bot import db
 from bot.config import SAMPLE_ORG
@@ -65,11 +65,9 @@ async def wait_for(predicate, what: str):  # noqa: ANN001, ANN201
     raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
-async def test_a_killed_zhibu_run_loses_and_doubles_nothing_of_a_burst(pg_url, gateway_factory, tmp_path):  # noqa: F811
+async def test_a_killed_zhibu_run_loses_and_doubles_nothing_of_a_burst(empty_pg_url, gateway_factory, tmp_path):  # noqa: F811
+    pg_url = empty_pg_url  # an empty database: the first process creates the schema
     engine = db.create_engine(pg_url)
-    async with engine.begin() as conn:  # an empty database: the first process creates the schema
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
     gw: Gateway = gateway_factory(BOT_WORLD)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHATY_", "ZHIBU_"))}
     env.update(DATABASE_URL=pg_url, ZHIBU_ORG_FILE=str(SAMPLE_ORG), WECHATY_PUPPET_SERVICE_ENDPOINT=gw.endpoint,
