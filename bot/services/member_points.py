@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.audit import record_event
 from bot.models import Person, Role
 from bot.models.members import PointKind, PostSignup, ServicePoint, SignupState, VolunteerPost
+from bot.models.wishes import ClaimState, Wish, WishClaim
 from bot.orgdir import OrgDirectory
 from bot.services import Actor, Deps, ServiceError
 from bot.services.members import MEMBER_ROLES, branch_staff, compound_groups, require_staff, tell
@@ -100,8 +101,6 @@ async def service_records(session: AsyncSession, compound_id: int | None, now: d
     "Members" are people with a member role in the compound or any points there.
     ``*_period`` fields count within [since, until) (default: all time).
     """
-    from bot.models.wishes import ClaimState, Wish, WishClaim  # here: wishes import this module
-
     compound_filter = [] if compound_id is None else [ServicePoint.compound_id == compound_id]
     if person_ids is None:
         ids = set((await session.execute(select(Role.person_id).where(
