@@ -44,12 +44,12 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import serve, warn_if_demo_exposed
 
+    history = None
     if args.command == "demo":  # first start: the sample district with six months of history
-        from bot.demo_history import prepare_demo
+        from bot.demo_start import begin_demo
 
-        warn_if_demo_exposed(settings)  # before anything else: the history can take minutes
-
-        await prepare_demo(settings, empty=args.empty)
+        warn_if_demo_exposed(settings)  # before anything else
+        history = await begin_demo(settings, empty=args.empty)  # generated while the demo serves
     demo = args.command == "demo"
     web_chat = getattr(args, "web_chat", False)
     if getattr(args, "standby", False):  # same as [accounts] standby = true
@@ -58,7 +58,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # Serving the web chat on a production database by accident is how rosters leak.
         print(T.RUN_NO_GATEWAY, file=sys.stderr)
         return 2
-    return await serve(settings, demo=demo, web_chat=web_chat)
+    return await serve(settings, demo=demo, web_chat=web_chat, history=history)
 
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -141,9 +141,9 @@ async def generate_history(settings: Settings, *, until: datetime | None = None,
     aiosqlite's worker thread as in serving, for the benchmark's comparison).
 
     ``progress.update(days)`` follows the fake clock day by day. ``on_open`` is called once the
-    sample organisation is in the database; from then on the demo may serve on it meanwhile
-    (``bot.demo_start``: this runs on a thread of its own, ``busy_timeout_ms`` lets it wait
-    for the demo's writes). What the demo writes meanwhile is newer than the fake clock, and
+    sample organisation (its three compounds) is in the database; from then on the demo may
+    serve on it meanwhile (``bot.demo_start``: this runs on a thread of its own,
+    ``busy_timeout_ms`` lets it wait for the demo's writes). What the demo writes meanwhile is newer than the fake clock, and
     the generator leaves it alone."""
     from bot.clock import SystemClock
 
@@ -153,9 +153,7 @@ async def generate_history(settings: Settings, *, until: datetime | None = None,
     writer = _History(settings, start, end, random.Random(seed), progress, inline_sqlite, busy_timeout_ms)
     started = time.perf_counter()
     with _quiet():
-        await writer.open()
-        if on_open is not None:
-            on_open()
+        await writer.open(on_open)
         try:
             await writer.run()
         finally:
@@ -193,7 +191,7 @@ class _History:
         self.actors: dict[str, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ setup
-    async def open(self) -> None:
+    async def open(self, on_open: Callable[[], None] | None = None) -> None:
         from bot.app import BotApp
         from bot.orgimport import apply_plan, parse_file
 
@@ -204,6 +202,8 @@ class _History:
         self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng,
                           engine=self.engine)
         await self.app.open()  # loads the sample organisation into the empty database
+        if on_open is not None:  # the demo may open on it now (the other compounds come next)
+            on_open()
         async with self.app.sessions() as session:
             await apply_plan(session, parse_file(EXTRA_ORG), self.clock.now(), account=ACCOUNT)
             await session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
@@ -69,7 +70,9 @@ def warn_if_demo_exposed(settings: Settings) -> None:
         print(f"{bar}\n{warning}\n{bar}", flush=True)
 
 
-async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) -> int:
+async def serve(settings: Settings, demo: bool = False, web_chat: bool = False, history: Any = None) -> int:
+    """``history``: the demo's sample history still being generated (``bot.demo_start``): serve the
+    page at once, start the outbox sender and schedules when it is complete."""
     app = BotApp(settings, transports=build_transports(settings, demo, web_chat))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,17 +82,34 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) 
         except NotImplementedError:  # pragma: no cover (Windows)
             pass
     runner: web.AppRunner | None = None
+    background: asyncio.Task | None = None
     try:
-        await app.open()
-        await app.start()
-        runner = web.AppRunner(build_web(app), access_log=None)
+        if history is None:
+            await app.open()
+            await app.start()
+        else:
+            await history.wait_ready()  # the sample district is in the database
+            await app.open(recover=False)
+            for transport in app.transports.values():  # the chat page works meanwhile
+                await transport.start(app)
+        web_app = build_web(app)
+        if history is not None:
+            from bot.demo_start import serve_when_complete
+
+            web_app.add_routes(history.routes())
+            background = asyncio.create_task(serve_when_complete(app, history), name="demo-history")
+        runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.web.host, settings.web.port)
-        await site.start()
+        try:
+            await site.start()
+        finally:
+            if history is not None:
+                history.serving()  # its generation goes on now
         url = f"http://{settings.web.host}:{settings.web.port}"
         accounts = ", ".join(app.transports)
         print(f"支部助手已启动（账号：{accounts}）。网页：{url}/  管理后台：{url}/dashboard/  按 Ctrl+C 停止。", flush=True)
-        if waiting := [a for a in app.transports if a not in app.leases.held]:
+        if history is None and (waiting := [a for a in app.transports if a not in app.leases.held]):
             print(f"账号 {', '.join(waiting)} 正由其他进程服务：本进程待命，对方失联（租约过期）后自动接管。", flush=True)
         if demo:
             warn_if_demo_exposed(settings)  # again beside the address people copy
@@ -104,6 +124,8 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False) 
         print(f"启动失败：无法监听 {settings.web.host}:{settings.web.port}（{exc.strerror}）", flush=True)
         return 1
     finally:
+        if background is not None:
+            background.cancel()
         if runner is not None:
             await runner.cleanup()
         await app.stop()

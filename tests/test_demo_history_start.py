@@ -1,0 +1,212 @@
+"""``zhibu demo``'s first start (bot/demo_start.py): the sample history is generated on a thread
+of its own while the demo serves, and a database whose generation was interrupted is found at
+the next start and made again, never served half-made."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import db
+from bot.config import SAMPLE_ORG, Settings
+from bot.demo_start import HistoryJob, begin_demo, discard_half_made, marker_file
+from bot.models import Event
+from bot.models.tickets import Ticket
+from test_demo_history import UNTIL
+
+ROOT = Path(__file__).resolve().parent.parent
+DAYS = 12  # a short history: the start is tested here, the history itself in test_demo_history.py
+
+
+def _settings(directory: Path) -> Settings:
+    return Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{directory / 'demo.db'}",
+                                    "org_file": str(SAMPLE_ORG)})
+
+
+async def _counts(settings: Settings) -> tuple[int, int]:
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.session_factory(engine)() as session:
+            tickets = (await session.execute(select(func.count()).select_from(Ticket))).scalar_one()
+            events = (await session.execute(select(func.count()).select_from(Event))).scalar_one()
+    finally:
+        await engine.dispose()
+    return tickets, events
+
+
+async def _generate(directory: Path) -> HistoryJob:
+    job = await begin_demo(_settings(directory), until=UNTIL, days=DAYS)
+    assert job is not None
+    job.serving()  # no page to wait for here
+    await job.wait_finished()
+    return job
+
+
+@pytest.mark.asyncio
+async def test_history_is_complete_on_disk_before_its_marker_goes(tmp_path):
+    job = await _generate(tmp_path)
+    assert job.error is None, job.error
+    assert not marker_file(tmp_path / "demo.db").exists()
+    assert job.status() == {"finished": True, "failed": False, "percent": 100, "text": job.status()["text"]}
+    assert "已生成完毕" in job.status()["text"]
+    assert (await _counts(_settings(tmp_path)))[0] > 0
+
+
+@pytest.mark.asyncio
+async def test_an_interrupted_generation_keeps_its_marker_and_reports_the_failure(tmp_path, monkeypatch):
+    def interrupt(self, days=1):  # noqa: ANN001, ANN202 (the generator stopped part-way, as by Ctrl-C)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(HistoryJob, "update", interrupt)
+    job = await _generate(tmp_path)
+    assert isinstance(job.error, KeyboardInterrupt)
+    assert marker_file(tmp_path / "demo.db").exists()
+    assert job.status()["failed"] and "失败" in job.status()["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_half_made_database_is_generated_again_whole_at_the_next_start(tmp_path, monkeypatch):
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    await _generate(whole)
+    half = tmp_path / "half"
+    half.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(HistoryJob, "update", lambda self, days=1: (_ for _ in ()).throw(KeyboardInterrupt))
+        await _generate(half)
+    assert await _counts(_settings(half)) != await _counts(_settings(whole))
+
+    job = await _generate(half)  # the next start
+
+    assert job.error is None and not marker_file(half / "demo.db").exists()
+    assert await _counts(_settings(half)) == await _counts(_settings(whole))
+
+
+@pytest.mark.asyncio
+async def test_a_database_without_a_marker_is_kept(tmp_path):
+    (tmp_path / "demo.db").write_bytes(b"")
+    assert discard_half_made(tmp_path / "demo.db") is False
+    assert (tmp_path / "demo.db").exists()
+
+
+@pytest.mark.asyncio
+async def test_a_demo_started_empty_still_discards_a_half_made_database(tmp_path):
+    (tmp_path / "demo.db").write_bytes(b"half")
+    marker_file(tmp_path / "demo.db").touch()
+    assert await begin_demo(_settings(tmp_path), empty=True) is None
+    assert not marker_file(tmp_path / "demo.db").exists()
+    assert not (tmp_path / "demo.db").exists() or (tmp_path / "demo.db").read_bytes() != b"half"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read()
+    except OSError:
+        return None
+
+
+def test_a_killed_first_start_is_regenerated_by_the_next(tmp_path):
+    """zhibu demo killed while it generates (no clean stop at all): the next start finds the
+    marker, deletes the half-made database and generates the whole history again."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+           "ZHIBU_WEB__PORT": str(port), "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "demo.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120  # a bound for a stuck process, not a timing assumption
+        while _get(f"http://127.0.0.1:{port}/demo/progress") is None:
+            assert process.poll() is None, (tmp_path / "demo.log").read_text()
+            assert time.monotonic() < deadline, "the demo never answered"
+            time.sleep(0.1)
+        status = _get(f"http://127.0.0.1:{port}/demo/progress")
+        page = _get(f"http://127.0.0.1:{port}/")
+        assert page is not None and b"demo-progress" in page
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        log.close()
+    if b'"finished": true' in status:
+        pytest.skip("the history was complete before the kill: nothing half-made to test")
+    assert marker_file(tmp_path / "demo.db").exists()
+
+    import asyncio
+
+    job = asyncio.run(_generate(tmp_path))
+    assert job.error is None and not marker_file(tmp_path / "demo.db").exists()
+
+
+@pytest.mark.asyncio
+async def test_a_message_typed_while_the_history_is_generated_is_handled_and_answered_when_complete(tmp_path,
+                                                                                                   monkeypatch):
+    import asyncio
+    import threading
+    from datetime import datetime, timezone
+
+    from bot.app import BotApp
+    from bot.demo_start import serve_when_complete
+    from bot.models import ChatGroup, Identity, Person
+    from bot.transports.base import Incoming
+    from bot.transports.fake import FakeTransport
+
+    halfway, typed = threading.Event(), threading.Event()
+    original = HistoryJob.update
+
+    def pause_halfway(self, days=1):  # noqa: ANN001, ANN202 (the generator waits mid-history for the message)
+        original(self, days)
+        if self.done_days >= DAYS // 2 and not halfway.is_set():
+            halfway.set()
+            typed.wait(timeout=60)
+
+    monkeypatch.setattr(HistoryJob, "update", pause_halfway)
+    settings = _settings(tmp_path)
+    job = await begin_demo(settings, until=UNTIL, days=DAYS)
+    await job.wait_ready()
+    transport = FakeTransport(account="sim")
+    app = BotApp(settings, transports=[transport])  # the demo, on the real clock
+    await app.open(recover=False)
+    await transport.start(app)
+    job.serving()
+    background = asyncio.create_task(serve_when_complete(app, job))
+    try:
+        await asyncio.to_thread(halfway.wait, 60)
+        assert not job.finished
+        async with app.sessions() as session:
+            zhang = (await session.execute(select(Identity.platform_id).join(Person, Person.id == Identity.person_id)
+                                           .where(Person.name == "张三"))).scalar_one()
+            room = (await session.execute(select(ChatGroup.platform_id)
+                                          .where(ChatGroup.topic == "阳光花园业主1群"))).scalar_one()
+        await app.on_message(Incoming(account="sim", message_id="typed-1", sender_id=zhang, sender_name="张三",
+                                      text="12号楼电梯又坏了，困了两个老人在里面", chat_id=room,
+                                      chat_topic="阳光花园业主1群", sent_at=datetime.now(timezone.utc)))
+        async with app.sessions() as session:
+            mine = (await session.execute(select(Ticket).where(Ticket.text.contains("困了两个老人")))).scalars().all()
+        assert len(mine) == 1
+        assert not [s for s in transport.sent if s.to.platform_id == room]  # answers wait for the history
+        typed.set()
+        await background
+        assert job.error is None and not marker_file(tmp_path / "demo.db").exists()
+        deadline = time.monotonic() + 60  # a bound for a stuck sender, not a timing assumption
+        while not [s for s in transport.sent if s.to.platform_id == room]:
+            assert time.monotonic() < deadline, "the answer was never sent"
+            await asyncio.sleep(0.05)
+    finally:
+        typed.set()
+        background.cancel()
+        await app.stop()
