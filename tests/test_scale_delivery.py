@@ -47,10 +47,22 @@ async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it_sent():
             [row] = h.bot.outbox.enqueue(session, "您的工单已办结", person_id=person_id, priority=Priority.REPLY)
             await session.commit()
         h.bot.outbox.notify()
+        waiting = asyncio.Event()
+        wait_send_finished = h.bot.sender.wait_send_finished
+
+        async def waited(timeout: float) -> bool:
+            waiting.set()
+            return await wait_send_finished(timeout)
+
+        h.bot.sender.wait_send_finished = waited
         await asyncio.wait_for(entered.wait(), 10)
         stopping = asyncio.create_task(h.bot.stop())
-        # The old stop cancelled the sender inside the transport call; give it the chance to.
-        await asyncio.wait([asyncio.create_task(cancelled.wait())], timeout=1.0)
+        # The old stop cancelled the sender inside the transport call: either that happens, or
+        # stop gets as far as waiting for the send (no wall-clock wait on the good path).
+        await asyncio.wait([asyncio.create_task(cancelled.wait()), asyncio.create_task(waiting.wait())],
+                           timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        for _ in range(10):  # a cancellation already requested is delivered within a few loop turns
+            await asyncio.sleep(0)
         release.set()
         await stopping
         assert not cancelled.is_set()
