@@ -2,19 +2,10 @@
 from __future__ import annotations
 
 from bot.router import Router
+from handlers import agenda, core, members, notices, posts, rating, tickets, visits, wishes
 
 
 def all_routers() -> list[Router]:
     """Every feature's router, in matching order (text hooks also sort by their own order)."""
-    from handlers import core
-
-    routers = [core.router]
-    for name in ("members", "tickets", "agenda", "wishes", "posts", "notices", "visits", "rating"):
-        try:
-            module = __import__(f"handlers.{name}", fromlist=["router"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"handlers.{name}":
-                raise
-            continue
-        routers.append(module.router)
-    return routers
+    return [core.router, members.router, tickets.router, agenda.router, wishes.router, posts.router,
+            notices.router, visits.router, rating.router]

@@ -7,25 +7,8 @@ every job module below.
 """
 from __future__ import annotations
 
-import importlib
-
-# Job modules, in the order their jobs run within one tick. The tickets and wishes modules
-# belong to those features and may not exist yet in a given checkout.
-JOB_MODULES = (
-    "schedules.maintenance",
-    "schedules.notices_jobs",
-    "schedules.notices_reminders",
-    "schedules.tickets_jobs",
-    "schedules.wishes_jobs",
-    "schedules.digests_jobs",
-    "schedules.rankings_jobs",
-    "schedules.visits_jobs",
-    "schedules.rating_jobs",
+# Job modules, in the order their jobs run within one tick (each registers its jobs on import).
+from schedules import (  # noqa: F401
+    maintenance, notices_jobs, notices_reminders, tickets_jobs, wishes_jobs, digests_jobs, rankings_jobs,
+    visits_jobs, rating_jobs,
 )
-
-for _name in JOB_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _name:
-            raise

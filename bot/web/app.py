@@ -7,27 +7,29 @@ opened (database ready) before the web app starts.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import logging
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from aiohttp import web
 
-from bot.app import BotApp
 from bot.texts import web as T
 from bot.web import accounts, security
 from bot.web.api import api
+from bot.web.api import core as api_core, notices as api_notices, outbox as api_outbox, rating as api_rating
+from bot.web.api import stats as api_stats, tickets as api_tickets, wishes as api_wishes
 from bot.web.auth import api_auth, dashboard_guard, login_page, login_submit, logout
 from bot.web.errors import api_errors, json_response
 from bot.web.ids import ids_in_range
 from bot.web.render import STATIC, make_environment
+from bot.web.pages import admin, home, notices, outbox, people, rating, stats, tickets, wishes
 from bot.web.state import WEB, WebState
 
-PAGE_MODULES = ("home", "people", "admin", "tickets", "wishes", "notices", "stats", "outbox", "rating")
-API_MODULES = ("core", "tickets", "wishes", "notices", "stats", "outbox", "rating")
+if TYPE_CHECKING:
+    from bot.app import BotApp
+
+PAGE_MODULES = (home, people, admin, tickets, wishes, notices, stats, outbox, rating)
+# Each API module registers its endpoints with ``api`` when imported.
+API_MODULES = (api_core, api_tickets, api_wishes, api_notices, api_stats, api_outbox, api_rating)
 MAX_UPLOAD = 20 * 1024 * 1024
-MISSING: dict[str, str] = {}  # module → why it could not be loaded (its service is not installed)
-log = logging.getLogger(__name__)
 
 
 async def _web_ctx(root: web.Application) -> AsyncIterator[None]:
@@ -50,56 +52,24 @@ async def _web_ctx(root: web.Application) -> AsyncIterator[None]:
     st.jobs.clear()
 
 
-def _load(package: str, names: tuple[str, ...]) -> list:
-    """The page/API modules; one whose domain service is not installed is left out (its pages
-    then say so) instead of taking the whole dashboard down."""
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(f"{package}.{name}"))
-            MISSING.pop(f"{package}.{name}", None)
-        except ImportError as exc:
-            if name in ("core", "home", "people", "admin"):
-                raise
-            log.warning("web %s.%s unavailable: %s", package, name, exc)
-            MISSING[f"{package}.{name}"] = str(exc)
-    return modules
-
-
-def _missing_routes(dash: web.Application) -> None:
-    for key in [k for k in MISSING if k.startswith("bot.web.pages.")]:
-        name = key.rsplit(".", 1)[1]
-
-        async def unavailable(request: web.Request, reason: str = MISSING[key]) -> web.Response:
-            from bot.web.errors import ApiError
-
-            raise ApiError(503, "unavailable", T.SERVICE_MISSING.format(what=reason))
-
-        dash.router.add_route("*", f"/{name}", unavailable)
-        dash.router.add_route("*", f"/{name}/{{tail:.*}}", unavailable)
-
-
 def dashboard_app() -> web.Application:
     dash = web.Application(middlewares=[dashboard_guard, ids_in_range], client_max_size=MAX_UPLOAD)
     dash.router.add_get("/login", login_page)
     dash.router.add_post("/login", login_submit)
     dash.router.add_post("/logout", logout)
-    for module in _load("bot.web.pages", PAGE_MODULES):
+    for module in PAGE_MODULES:
         dash.add_routes(module.routes)
-    _missing_routes(dash)
     dash.router.add_static("/static", STATIC, name="static")
     return dash
 
 
 def api_app() -> web.Application:
-    _load("bot.web.api", API_MODULES)
     sub = web.Application(middlewares=[api_errors, api_auth, ids_in_range], client_max_size=MAX_UPLOAD)
     api.install(sub)
     return sub
 
 
 def openapi_document() -> dict:
-    _load("bot.web.api", API_MODULES)
     return api.openapi(T.API_TITLE, "1.0")
 
 
@@ -119,7 +89,7 @@ async def _to_dashboard(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/dashboard/")
 
 
-def mount_dashboard(root: web.Application, bot: BotApp) -> WebState:
+def mount_dashboard(root: web.Application, bot: "BotApp") -> WebState:
     st = WebState(bot=bot)
     root[WEB] = st
     root.cleanup_ctx.append(_web_ctx)
@@ -131,7 +101,7 @@ def mount_dashboard(root: web.Application, bot: BotApp) -> WebState:
     return st
 
 
-def build_web_app(bot: BotApp) -> web.Application:
+def build_web_app(bot: "BotApp") -> web.Application:
     root = web.Application(client_max_size=MAX_UPLOAD)
     mount_dashboard(root, bot)
     return root

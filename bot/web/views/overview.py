@@ -1,6 +1,7 @@
 """Headline figures for the overview page: what needs attention in the user's compounds."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -8,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChatGroup, Person
 from bot.services import Deps
+from bot.services import members as M
+from bot.services import wish_queries as WQ
+from bot.services import wishes as W
+from bot.services.tickets import queries
 from bot.web.principal import Principal
 from bot.web.views.org import compound_filter
 
@@ -34,31 +39,13 @@ async def figures(session: AsyncSession, app: "BotApp", user: Principal) -> dict
     }
     deps = Deps(session, app.clock, app.outbox, app.org, app.settings)
     ids = None if user.is_district else sorted(user.compound_ids or [])
-    try:  # each area shows up once its service is installed
-        from bot.services.tickets import queries
-
-        views = await queries.list_tickets(deps, user.actor(), compound_ids=ids, limit=5000)
-        out["tickets"] = {"open": len(views), "overdue": sum(v.overdue for v in views),
-                          "urgent": sum(v.urgent for v in views), "supervised": sum(v.supervised for v in views),
-                          "new": sum(v.state == "new" for v in views)}
-        out["attention"] = [v for v in views if v.overdue or v.urgent or v.supervised or v.state == "new"][:8]
-    except ImportError:
-        pass
-    try:
-        from datetime import timedelta
-
-        from bot.services import wish_queries as WQ
-        from bot.services import wishes as W
-
-        out["wishes_open"] = len(await WQ.open_wishes(session, ids))
-        out["stale_claims"] = len(await WQ.stale_claims(session, app.clock.now(), timedelta(days=W.REMIND_DAYS), ids))
-    except ImportError:
-        pass
-    try:
-        from bot.services import members as M
-
-        out["pending_requests"] = len([r for r in await M.pending_requests(deps, user.actor())
-                                       if user.sees(r.compound_id)])
-    except ImportError:
-        pass
+    views = await queries.list_tickets(deps, user.actor(), compound_ids=ids, limit=5000)
+    out["tickets"] = {"open": len(views), "overdue": sum(v.overdue for v in views),
+                      "urgent": sum(v.urgent for v in views), "supervised": sum(v.supervised for v in views),
+                      "new": sum(v.state == "new" for v in views)}
+    out["attention"] = [v for v in views if v.overdue or v.urgent or v.supervised or v.state == "new"][:8]
+    out["wishes_open"] = len(await WQ.open_wishes(session, ids))
+    out["stale_claims"] = len(await WQ.stale_claims(session, app.clock.now(), timedelta(days=W.REMIND_DAYS), ids))
+    out["pending_requests"] = len([r for r in await M.pending_requests(deps, user.actor())
+                                   if user.sees(r.compound_id)])
     return out
