@@ -77,7 +77,7 @@ def _insert(conn: sqlite3.Connection, table, rows) -> int:  # noqa: ANN001
 def build(path: Path, compounds: int, tickets: int, seed: int = 7) -> None:
     from sqlalchemy import create_engine
 
-    from bot.models import (Base, Branch, Community, Compound, Person, PropertyProject, Role,
+    from bot.models import (Base, Branch, Community, Compound, Event, Person, PropertyProject, Role,
                             Street)
     from bot.models.tickets import Ticket, TicketReporter
     from bot.models.wishes import Wish, WishClaim
@@ -157,10 +157,20 @@ def build(path: Path, compounds: int, tickets: int, seed: int = 7) -> None:
     since = _ts(NOW - timedelta(days=31))
     recent = conn.execute("SELECT id, reporter_person_id, resolved_at FROM tickets WHERE resolved_at >= ?",
                           (since,)).fetchall()
+    ratings = [rng.choice(["satisfied", "satisfied", "basic", "unsatisfied"]) for _ in recent]
     _insert(conn, TicketReporter.__table__, (
         {"ticket_id": tid, "person_id": pid, "reported_at": resolved_at, "text": "",
-         "rating": rng.choice(["satisfied", "satisfied", "basic", "unsatisfied"]), "rated_at": resolved_at}
-        for tid, pid, resolved_at in recent))
+         "rating": rating, "rated_at": resolved_at}
+        for (tid, pid, resolved_at), rating in zip(recent, ratings)))
+    # The ticket history the satisfaction counts read: every ticket's steps, and the ratings above.
+    steps = conn.execute("SELECT id, created_at, resolved_at, closed_at FROM tickets").fetchall()
+    _insert(conn, Event.__table__, (
+        {"subject_kind": "ticket", "subject_id": tid, "action": action, "at": at}
+        for tid, created_at, resolved_at, closed_at in steps
+        for action, at in (("created", created_at), ("resolved", resolved_at), ("closed", closed_at)) if at))
+    _insert(conn, Event.__table__, (
+        {"subject_kind": "ticket", "subject_id": tid, "action": "rated", "at": resolved_at, "actor_person_id": pid,
+         "to_state": rating} for (tid, pid, resolved_at), rating in zip(recent, ratings)))
     # Wishes: 20 per compound, a few claimed long ago without progress.
     wish_rows = ({"compound_id": c, "summary": f"微心愿{j}", "state": rng.choice(["open", "claimed", "confirmed"]),
                   "created_at": created, "updated_at": created, "wisher_name": "居民"}
@@ -175,7 +185,7 @@ def build(path: Path, compounds: int, tickets: int, seed: int = 7) -> None:
     conn.commit()
     conn.close()
     print(f"built {compounds} compounds, {count:,} tickets in {t1 - t0:.1f} s "
-          f"(+ reporters, wishes: {time.perf_counter() - t1:.1f} s)")
+          f"(+ reporters, events, wishes: {time.perf_counter() - t1:.1f} s)")
 
 
 async def measure(path: Path) -> dict:

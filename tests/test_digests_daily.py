@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.audit import record_event
 from bot.models import Compound
 from bot.models.schedules import DigestRun
 from bot.models.tickets import Ticket, TicketReporter
@@ -149,9 +150,11 @@ async def test_satisfaction_is_reported_with_unsatisfied_ones():
             from bot.models import Person
 
             people = list((await session.execute(select(Person).where(Person.name.in_(["张三", "李四"])))).scalars())
+            rated_at = local(h, 2026, 11, 30, 20, 0)
             for person, rating in zip(people, ["satisfied", "unsatisfied"]):
                 session.add(TicketReporter(ticket_id=ticket_id, person_id=person.id, reported_at=local(h, 2026, 11, 29, 9, 0),
-                                           rating=rating, rated_at=local(h, 2026, 11, 30, 20, 0)))
+                                           rating=rating, rated_at=rated_at))
+                record_event(session, "ticket", ticket_id, "rated", rated_at, actor_person_id=person.id, to_state=rating)
             await session.commit()
         await h.advance(hours=1, minutes=31)
         digest = digests_to(h, "李书记")[0]

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.models import ChatGroup, Identity, Person
+from bot.models import ChatGroup, Event, Identity, Person
 from bot.models.members import IdentityRequest, VolunteerPost
 from bot.models.notices import Notice, NoticeAck, NoticeDelivery
 from bot.models.rating import RatingEntry
@@ -46,6 +46,13 @@ def cid(h) -> int:  # noqa: ANN001
 async def person(h, name: str) -> int:  # noqa: ANN001
     async with h.session() as session:
         return (await session.execute(select(Person.id).where(Person.name == name))).scalar_one()
+
+
+def rating(ticket_id: int, person_id: int, value: str, when: datetime) -> tuple:
+    """A reporter's answer as the tickets service leaves it: the row and the "rated" event."""
+    return (TicketReporter(ticket_id=ticket_id, person_id=person_id, reported_at=when, rating=value, rated_at=when),
+            Event(subject_kind="ticket", subject_id=ticket_id, action="rated", at=when, actor_person_id=person_id,
+                  to_state=value))
 
 
 _numbers = iter(range(1, 10_000))
@@ -121,9 +128,11 @@ async def test_satisfaction_counts_ratings_given_in_the_period_but_not_default_c
     t1, t2, t3 = await add(h, *(ticket(h, at(h, 2026, 10, 5)) for _ in range(3)))
     zhang, li, wang = await person(h, "张三"), await person(h, "李四"), await person(h, "王奶奶")
     rated = at(h, 2026, 10, 9)
-    await add(h, TicketReporter(ticket_id=t1, person_id=zhang, reported_at=rated, rating="satisfied", rated_at=rated),
-              TicketReporter(ticket_id=t2, person_id=li, reported_at=rated, rating="unsatisfied", rated_at=rated),
-              TicketReporter(ticket_id=t3, person_id=wang, reported_at=rated, rating="default", rated_at=rated))
+    await add(h, *rating(t1, zhang, "satisfied", rated), *rating(t2, li, "unsatisfied", rated),
+              TicketReporter(ticket_id=t3, person_id=wang, reported_at=rated, confirm_asked_at=rated),
+              # 王奶奶 never answered: the auto-close gave her the default rating.
+              Event(subject_kind="ticket", subject_id=t3, action="auto_closed", at=rated, to_state="closed",
+                    data={"defaulted": 1}))
     m = await measure(h, "satisfaction")
     assert (m.value, m.data["tickets"]) == (0.5, [t1, t2])
 
@@ -207,9 +216,7 @@ async def test_property_satisfaction_reads_only_the_tickets_the_complaint_rule_c
     lift, noise = await add(h, ticket(h, at(h, 2026, 10, 5), category="elevator"),
                             ticket(h, at(h, 2026, 10, 5), category="noise"))
     rated = at(h, 2026, 10, 9)
-    await add(h, TicketReporter(ticket_id=lift, person_id=await person(h, "张三"), reported_at=rated,
-                                rating="unsatisfied", rated_at=rated),
-              TicketReporter(ticket_id=noise, person_id=await person(h, "李四"), reported_at=rated,
-                             rating="satisfied", rated_at=rated))
+    await add(h, *rating(lift, await person(h, "张三"), "unsatisfied", rated),
+              *rating(noise, await person(h, "李四"), "satisfied", rated))
     m = await measure(h, "property_satisfaction")
     assert (m.value, m.data["tickets"]) == (0.0, [lift])

@@ -115,3 +115,30 @@ async def test_charts_escape_labels():
 
     svg = str(charts.hbars([("<script>x</script>", 3)], "t"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+async def test_satisfaction_keeps_an_unsatisfied_rating_after_the_ticket_is_resolved_again(w, h):
+    await _life_of_a_ticket(h, w)  # rated 满意 … then the resident finds it blocked again
+    async with h.session() as session:
+        ticket = (await session.execute(select(Ticket))).scalars().first()
+    await w.post_form(f"/dashboard/tickets/{ticket.id}/reopen", {"comment": "又堵了"})
+    await w.post_form(f"/dashboard/tickets/{ticket.id}/resolve", {"note": "再次疏通"})
+    await h.drain()
+    await h.say("阳光花园业主1群", "张三", "不满意，还是有积水")
+    await w.post_form(f"/dashboard/tickets/{ticket.id}/resolve", {"note": "换了新管道"})
+    await h.drain()
+    await h.say("阳光花园业主1群", "张三", "满意")
+    body = await (await w.api("GET", "/api/v1/stats", token=await w.token("han"))).json()
+    counts = body["summary"]["satisfaction"]
+    assert (counts["满意"], counts["不满意"]) == (2, 1)
+
+
+async def test_satisfaction_counts_reporters_who_never_answered_as_default(w, h):
+    await h.say("阳光花园业主1群", "张三", "4号楼门口下水道堵了，积水很深")
+    async with h.session() as session:
+        ticket = (await session.execute(select(Ticket))).scalars().first()
+    await w.login("li")
+    await w.post_form(f"/dashboard/tickets/{ticket.id}/resolve", {"note": "已疏通"})
+    await h.advance(days=3, minutes=10, step=timedelta(hours=6))
+    body = await (await w.api("GET", "/api/v1/stats", token=await w.token("han"))).json()
+    assert body["summary"]["satisfaction"]["未回复（默认办结）"] == 1

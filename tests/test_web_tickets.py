@@ -288,3 +288,22 @@ async def test_api_hotline_push_is_validated_and_scoped(w):
     resp = await w.api("POST", "/api/v1/hotline/orders", token=token, json={"orders": [
         {"order_no": "HL1234", "received_at": "2026-12-01T08:00", "compound_id": 2}]})
     assert resp.status == 403
+
+
+async def test_reopen_of_a_closed_ticket_is_the_services_reopen(w, h):
+    ticket = await _report(h)
+    await w.login("li")
+    await _act(w, ticket, "assign", kind="property")
+    await _act(w, ticket, "resolve", note="已疏通")
+    await h.drain()
+    await h.say("阳光花园业主1群", "张三", "满意")
+    h.new_sent()
+    await _act(w, ticket, "reopen", comment="又堵了")
+    await h.drain()
+    async with h.session() as session:
+        row = await session.get(Ticket, ticket.id)
+        event = (await session.execute(select(Event).where(
+            Event.subject_kind == "ticket", Event.subject_id == ticket.id).order_by(Event.id.desc()))).scalars().first()
+    assert (row.state, row.closed_at, row.satisfaction, row.reopen_count) == ("assigned", None, None, 1)
+    assert (event.action, event.from_state, event.to_state) == ("reopened", "closed", "assigned")
+    assert any(t.startswith("【重新打开】") and "又堵了" in t for t in h.texts_to("周经理"))

@@ -11,7 +11,11 @@ from bot.models.base import Base
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_subject", "subject_kind", "subject_id", "at"),)
+    __table_args__ = (
+        Index("ix_events_subject", "subject_kind", "subject_id", "at"),
+        # Counts over time of one kind of step, across subjects (ratings given in a month).
+        Index("ix_events_action_at", "action", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(32))  # "ticket", "wish", "group", "role", …
     subject_id: Mapped[int]

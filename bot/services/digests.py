@@ -19,14 +19,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import timefmt
-from bot.models import OutboxMessage, Person, PropertyProject, Priority, Role, RoleName
+from bot.models import OutboxMessage, Person, Priority, Role, RoleName
 from bot.models.schedules import DigestRun
 from bot.outbox import FAILED_HOOKS, SENT_HOOKS
-from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketReporter, TicketState
+from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketState
 from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
 from bot.privacy import mask_pii
 from bot.services import Deps
 from bot.services.duty import duty_groups
+from bot.services.tickets import stats as ticket_stats
 from bot.services.wish_followup import open_wish_lines
 from bot.services.wishes import REMIND_DAYS as STALE_CLAIM_DAYS  # the claimer was reminded: the branch should know
 from bot.texts import digests as T
@@ -200,14 +201,9 @@ async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
     resolved = and_(Ticket.resolved_at >= since, Ticket.resolved_at < now)
     for cid, n in (await _grouped_counts(session, resolved, compound_ids)).items():
         fig(cid).resolved = n
-    rating_rows = (await session.execute(
-        select(Ticket.compound_id, TicketReporter.rating, func.count())
-        .join(Ticket, Ticket.id == TicketReporter.ticket_id)
-        .where(TicketReporter.rated_at >= since, TicketReporter.rated_at < now, TicketReporter.rating.is_not(None),
-               _in(Ticket.compound_id, compound_ids))
-        .group_by(Ticket.compound_id, TicketReporter.rating))).all()
-    for cid, rating, n in rating_rows:
-        fig(cid).ratings[rating] = n
+    for given in await ticket_stats.ratings_given(session, since=since, until=now, compound_ids=compound_ids):
+        ratings = fig(given.compound_id).ratings
+        ratings[given.rating] = ratings.get(given.rating, 0) + 1
     wish_rows = (await session.execute(select(Wish.compound_id, func.count()).where(
         Wish.state == WishState.OPEN, _in(Wish.compound_id, compound_ids)).group_by(Wish.compound_id))).all()
     for cid, n in wish_rows:
@@ -518,16 +514,10 @@ async def compute_weekly(session: AsyncSession, start: datetime, end: datetime,
         fig(cid).open = n
     for cid, n in (await _grouped_counts(session, overdue_clause(end), compound_ids)).items():
         fig(cid).overdue = n
-    rating_rows = (await session.execute(
-        select(Ticket.compound_id, TicketReporter.rating, func.count())
-        .join(Ticket, Ticket.id == TicketReporter.ticket_id)
-        .where(TicketReporter.rated_at >= start, TicketReporter.rated_at < end, TicketReporter.rating.is_not(None),
-               TicketReporter.rating != Rating.DEFAULT, _in(Ticket.compound_id, compound_ids))
-        .group_by(Ticket.compound_id, TicketReporter.rating))).all()
-    for cid, rating, n in rating_rows:
-        fig(cid).rated += n
-        if rating in HAPPY:
-            fig(cid).happy += n
+    for given in await ticket_stats.ratings_given(session, since=start, until=end, compound_ids=compound_ids):
+        if given.rating != Rating.DEFAULT:
+            fig(given.compound_id).rated += 1
+            fig(given.compound_id).happy += given.rating in HAPPY
     hotline = (await session.execute(
         select(HotlineOrder.compound_id, HotlineOrder.source, func.count())
         .where(HotlineOrder.imported_at >= start, HotlineOrder.imported_at < end,

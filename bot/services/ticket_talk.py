@@ -22,8 +22,6 @@ from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import events, intake, lookup, media, naming, notify, people, policy, resolution
 from bot.texts import tickets as T
 
-# A quote reopens a ticket in these states ("还没修好" after 办结 or after closing).
-REOPENABLE = (TicketState.RESOLVED, TicketState.CLOSED)
 # How long the bot waits for the answer to "哪栋楼？" and to "回复编号即可".
 LOCATION_ASK_WINDOW = timedelta(minutes=30)
 NOTE_CHOICE_WINDOW = timedelta(minutes=30)
@@ -96,7 +94,7 @@ async def follow_up(deps: Deps, actor: Actor, ticket: Ticket, text: str, *, grou
                     message_id: int | None) -> FollowUp:
     """A resident's words on an existing ticket ("还没修好"): reopen it when it was resolved or
     closed, else add them to it; the handlers hear either way."""
-    if ticket.state not in (*ACTIVE_STATES, *REOPENABLE):
+    if ticket.state not in (*ACTIVE_STATES, *resolution.FINISHED_STATES):
         raise ServiceError(T.QUOTE_TICKET_GONE.format(code=naming.ticket_code(deps.org, ticket)))
     text = text.strip()[:policy.MAX_NOTE]
     now = deps.clock.now()
@@ -104,9 +102,7 @@ async def follow_up(deps: Deps, actor: Actor, ticket: Ticket, text: str, *, grou
         deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=actor.person_id, group_id=group_id,
                                         message_id=message_id, text=text, reported_at=now))
         ticket.reporters_count += 1
-    if ticket.state in REOPENABLE:
-        ticket.closed_at = None
-        ticket.satisfaction = None
+    if ticket.state in resolution.FINISHED_STATES:
         await resolution.reopen(deps, actor, ticket, text)
         return FollowUp(ticket, True)
     events.record(deps, actor, ticket, "followed_up", note=text, data={"group_id": group_id})

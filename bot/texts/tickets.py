@@ -127,6 +127,7 @@ NOT_ISSUE_NONE = "没有找到您最近反映的工单。请写编号：不是�
 NO_RIGHT_RATE = "只有反映这个问题的居民可以评价工单 {code}。"
 STATE_CLOSED = "工单 {code} 已完结，不需要再{action}。"
 STATE_RESOLVED = "工单 {code} 已办结，正在等居民确认；如居民不满意会自动重新打开。"
+NOT_REOPENABLE = "工单{code}目前“{state}”，只有已办结或已完结的工单可以重新打开。"
 STATE_REJECTED = "工单 {code} 已确认不是问题并关闭。"
 STATE_MERGED = "工单 {code} 已并入 {target}，请处理 {target}。"
 NOT_RATABLE = "工单 {code} 现在不需要评价（{state}）。"

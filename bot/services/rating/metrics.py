@@ -18,10 +18,11 @@ from bot.models.members import IdentityRequest, RequestState, VolunteerPost
 from bot.models.notices import DeliveryStatus, Notice, NoticeAck, NoticeDelivery
 from bot.models.rating import EntryKind, RatingEntry
 from bot.models.schedules import VisitTarget
-from bot.models.tickets import AgendaItem, DiscussionDay, HotlineOrder, Rating, Ticket, TicketReporter
+from bot.models.tickets import AgendaItem, DiscussionDay, HotlineOrder, Rating, Ticket
 from bot.models.wishes import Wish, WishState
 from bot.services.rating.complaints import NOT_COUNTED, matches
 from bot.services.rating.standard import ComplaintRule
+from bot.services.tickets.stats import ratings_given
 
 
 @dataclass
@@ -169,13 +170,9 @@ def _satisfaction(rows: list[tuple[int, str]]) -> Measure:
 
 
 async def _ratings(session: AsyncSession, p: Period, ids) -> dict[int, list[tuple[int, str]]]:  # noqa: ANN001
-    rows = (await session.execute(select(Ticket.compound_id, Ticket.id, TicketReporter.rating).join(
-        TicketReporter, TicketReporter.ticket_id == Ticket.id).where(
-        TicketReporter.rated_at >= p.start, TicketReporter.rated_at < p.end, TicketReporter.rating.is_not(None),
-        _in(Ticket.compound_id, ids)))).all()
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for cid, tid, rating in rows:
-        out[cid].append((tid, rating))
+    for given in await ratings_given(session, since=p.start, until=p.end, compound_ids=ids):
+        out[given.compound_id].append((given.ticket_id, given.rating))
     return out
 
 

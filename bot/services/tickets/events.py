@@ -7,6 +7,10 @@ from bot.models.tickets import Ticket
 from bot.services import Actor, Deps
 from bot.services.tickets.policy import SUBJECT
 
+# In the data of an "auto_closed" event: how many reporters were asked and never answered
+# (their rating is the default one; the satisfaction counts read it from there).
+DEFAULTED = "defaulted"
+
 
 def record(deps: Deps, actor: Actor, ticket: Ticket, action: str, *, from_state: str | None = None,
            to_state: str | None = None, note: str | None = None, data: dict | None = None) -> Event:

@@ -18,7 +18,7 @@ from bot.services.tickets.naming import fmt_time, short_code, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
 from bot.services.tickets.people import reporter_row, reporters, secretaries
 from bot.services.tickets.policy import MAX_NOTE, SUBJECT, deadlines_for, policy
-from bot.services.tickets.rights import SYSTEM, can_handle, require_handler_or_assignee, require_open
+from bot.services.tickets.rights import SYSTEM, can_handle, require_handler, require_handler_or_assignee, require_open
 from bot.services.tickets.supervision import supervise
 from bot.texts import tickets as T
 
@@ -73,6 +73,8 @@ async def _ask_confirmation(deps: Deps, ticket: Ticket, rows: list[TicketReporte
             group_id=group_id, mention_person_ids=people, account=group.account, ref=(SUBJECT, ticket.id))
 
 
+# A ticket in these states may be reopened (by a reporter's words or a handler).
+FINISHED_STATES = (TicketState.RESOLVED, TicketState.CLOSED)
 RATING_ORDER = {Rating.UNSATISFIED: 0, Rating.BASIC: 1, Rating.SATISFIED: 2, Rating.DEFAULT: 3}
 
 _RATING_PATTERNS = (
@@ -138,22 +140,36 @@ def worst_rating(ratings: Sequence[str]) -> str:
     return min(ratings, key=lambda r: RATING_ORDER.get(r, 9)) if ratings else Rating.DEFAULT
 
 
-def close(deps: Deps, actor: Actor, ticket: Ticket, satisfaction: str, *, action: str) -> None:
+def close(deps: Deps, actor: Actor, ticket: Ticket, satisfaction: str, *, action: str,
+          data: dict | None = None) -> None:
     before = ticket.state
     ticket.state = TicketState.CLOSED
     ticket.closed_at = deps.clock.now()
     ticket.satisfaction = satisfaction
     record(deps, actor, ticket, action, from_state=before, to_state=ticket.state,
-           note=T.RATING_LABELS.get(satisfaction, satisfaction))
+           note=T.RATING_LABELS.get(satisfaction, satisfaction), data=data)
+
+
+async def reopen_by_hand(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "") -> RateResult:
+    """A handler (the dashboard) reopens a resolved or closed ticket: the same step as a
+    resident's 不满意, so the same event and the same notices."""
+    require_handler(deps, actor, ticket)
+    if ticket.state not in FINISHED_STATES:
+        raise ServiceError(T.NOT_REOPENABLE.format(code=ticket_code(deps.org, ticket),
+                                                   state=T.STATE_LABELS.get(ticket.state, ticket.state)))
+    return await reopen(deps, actor, ticket, comment)
 
 
 async def reopen(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "") -> RateResult:
-    """Back to work with a fresh deadline; the second reopen escalates (督办)."""
+    """Back to work with a fresh deadline; the second reopen escalates (督办). A closed ticket
+    loses its closing and its satisfaction (the reporters are asked again at the next 办结)."""
     now = deps.clock.now()
     before = ticket.state
     ticket.state = TicketState.ASSIGNED if ticket.assignee_label else TicketState.NEW
     ticket.reopen_count += 1
     ticket.resolved_at = None
+    ticket.closed_at = None
+    ticket.satisfaction = None
     ticket.confirm_due = None
     _, resolve_span = deadlines_for(deps, ticket.compound_id, ticket.category, ticket.urgent)
     ticket.resolve_due = now + resolve_span

@@ -9,10 +9,40 @@ from typing import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import PropertyProject
+from bot.models import Event, PropertyProject
 from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketState
-from bot.services.tickets.policy import PROPERTY_CATEGORIES
+from bot.services.tickets.events import DEFAULTED
+from bot.services.tickets.policy import PROPERTY_CATEGORIES, SUBJECT
 from bot.services.tickets.queries import is_overdue
+
+
+@dataclass(frozen=True)
+class GivenRating:
+    ticket_id: int
+    compound_id: int
+    rating: str
+    at: datetime
+
+
+async def ratings_given(session: AsyncSession, *, since: datetime, until: datetime | None = None,
+                        compound_ids: Sequence[int] | None = None) -> list[GivenRating]:
+    """Every rating given in [since, until): each reporter's answer ("rated" events) and, for
+    those asked who never answered, the default rating of the auto-close. Read from the
+    ticket's history, so a 不满意 stays counted after the ticket is resolved and rated again."""
+    query = (select(Event.subject_id, Ticket.compound_id, Event.action, Event.to_state, Event.data, Event.at)
+             .join(Ticket, Ticket.id == Event.subject_id)
+             .where(Event.subject_kind == SUBJECT, Event.action.in_(("rated", "auto_closed")), Event.at >= since))
+    if until is not None:
+        query = query.where(Event.at < until)
+    if compound_ids is not None:
+        query = query.where(Ticket.compound_id.in_(list(compound_ids)))
+    out: list[GivenRating] = []
+    for ticket_id, compound_id, action, to_state, data, at in (await session.execute(query.order_by(Event.id))).all():
+        if action == "rated":
+            out.append(GivenRating(ticket_id, compound_id, to_state, at))
+        else:
+            out += [GivenRating(ticket_id, compound_id, Rating.DEFAULT, at)] * int((data or {}).get(DEFAULTED, 0))
+    return out
 
 
 @dataclass

@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketReporter, TicketState
 from bot.services import Deps
 from bot.services.agenda import awaiting_meeting
+from bot.services.tickets.events import DEFAULTED
 from bot.services.tickets.naming import fmt_time
 from bot.services.tickets.resolution import close, worst_rating
 from bot.services.tickets.rights import SYSTEM
@@ -41,12 +42,16 @@ async def escalate_overdue(deps: Deps, now: datetime | None = None) -> int:
 
 
 async def close_unconfirmed(deps: Deps, now: datetime | None = None) -> int:
-    """Resolved tickets nobody confirmed within the window close as resolved."""
+    """Resolved tickets not everyone confirmed within the window close as resolved. The event
+    counts the reporters who were asked and never answered: their rating is the default one."""
     now = now or deps.clock.now()
     rows = (await deps.session.execute(select(Ticket).where(
         Ticket.state == TicketState.RESOLVED, Ticket.confirm_due <= now).order_by(Ticket.id))).scalars().all()
     for ticket in rows:
-        ratings = (await deps.session.execute(select(TicketReporter.rating).where(
-            TicketReporter.ticket_id == ticket.id, TicketReporter.rating.is_not(None)))).scalars().all()
-        close(deps, SYSTEM, ticket, worst_rating(list(ratings)) if ratings else Rating.DEFAULT, action="auto_closed")
+        answers = (await deps.session.execute(select(TicketReporter.rating, TicketReporter.confirm_asked_at).where(
+            TicketReporter.ticket_id == ticket.id))).all()
+        ratings = [rating for rating, _ in answers if rating is not None]
+        silent = sum(1 for rating, asked in answers if rating is None and asked is not None)
+        close(deps, SYSTEM, ticket, worst_rating(ratings) if ratings else Rating.DEFAULT, action="auto_closed",
+              data={DEFAULTED: silent})
     return len(rows)

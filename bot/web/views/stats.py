@@ -17,10 +17,11 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.schedules import PropertyRanking, RankingAction
-from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketReporter, TicketState
+from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketState
 from bot.services import Deps
 from bot.services import digests as D
 from bot.services import rankings as R
+from bot.services.tickets.stats import ratings_given
 from bot.web.errors import forbidden
 from bot.web.principal import Principal
 from bot.web.tables import Column, PageQuery, Table
@@ -144,17 +145,13 @@ async def resolve_time(deps: Deps, ids: list[int] | None, months: list[str], sta
 
 async def satisfaction(deps: Deps, ids: list[int] | None, months: list[str], stats: Stats) -> None:
     start, _ = R.month_bounds(months[0], deps.clock.tz)
-    rows = (await deps.session.execute(
-        select(TicketReporter.rated_at, TicketReporter.rating, Ticket.compound_id)
-        .join(Ticket, Ticket.id == TicketReporter.ticket_id)
-        .where(TicketReporter.rated_at >= start, TicketReporter.rating.is_not(None), _in(Ticket.compound_id, ids)))).all()
     per_month: dict[str, Counter] = defaultdict(Counter)
     total: Counter = Counter()
     per_compound: dict[int, Counter] = defaultdict(Counter)
-    for rated_at, rating, compound_id in rows:
-        per_month[_month(deps, rated_at)][rating] += 1
-        total[rating] += 1
-        per_compound[compound_id][rating] += 1
+    for given in await ratings_given(deps.session, since=start, compound_ids=ids):
+        per_month[_month(deps, given.at)][given.rating] += 1
+        total[given.rating] += 1
+        per_compound[given.compound_id][given.rating] += 1
 
     def rate(c: Counter) -> float | None:
         answered = c[Rating.SATISFIED] + c[Rating.BASIC] + c[Rating.UNSATISFIED]

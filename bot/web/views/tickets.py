@@ -20,7 +20,7 @@ from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, AgendaItem, Discussio
 from bot.services import Actor, Deps, ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
-from bot.services.tickets import lookup, media, naming, people, policy, queries, resolution, rights, supervision, workflow
+from bot.services.tickets import lookup, media, naming, people, policy, queries, resolution, supervision, workflow
 from bot.texts import tickets as TT
 from bot.texts import web as T
 from bot.web.errors import forbidden, not_found
@@ -285,16 +285,7 @@ async def do_resolve(deps: Deps, actor: Actor, ticket: Ticket, form: ResolveForm
 
 
 async def do_reopen(deps: Deps, actor: Actor, ticket: Ticket, form: ReopenForm) -> str:
-    # The tickets service reopens on a resident's 不满意; a handler reopening by hand needs the
-    # handler's right and a finished ticket (the service has no separate entry point for it).
-    rights.require_handler(deps, actor, ticket)
-    if ticket.state not in (TicketState.RESOLVED, TicketState.CLOSED):
-        raise ServiceError(T.TICKET_NOT_REOPENABLE.format(
-            code=naming.ticket_code(deps.org, ticket), state=TT.STATE_LABELS.get(ticket.state, ticket.state)))
-    if ticket.state == TicketState.CLOSED:
-        ticket.closed_at = None
-        ticket.satisfaction = None
-    result = await resolution.reopen(deps, actor, ticket, form.comment or "")
+    result = await resolution.reopen_by_hand(deps, actor, ticket, form.comment or "")
     return T.TICKET_REOPENED + (T.TICKET_SUPERVISED if result.supervised else "")
 
 
