@@ -32,6 +32,28 @@ async def test_the_demo_login_sees_a_link_back_to_the_chat_page(h):
     assert 'id="demo-chat-link"' not in other_home
 
 
+async def test_the_demo_login_and_the_chat_page_have_the_history_progress_line(h):
+    app = web.Application()
+    app.add_routes(SimulatorTransport().routes())
+    async with TestClient(TestServer(app)) as client:
+        page = await (await client.get("/")).text()
+    async with WebKit(h) as w:
+        await w.add_user("demo", "district_staff", admin=True)
+        await w.add_user("li", "secretary", compounds=["阳光花园"], person="李书记")
+        await w.login("demo")
+        demo_home = await (await w.get("/dashboard/")).text()
+        script = await w.get("/dashboard/static/demo_progress.js")
+        script_text = await script.text()
+        await w.get("/dashboard/logout")
+    async with WebKit(h) as w:
+        await w.login("li")
+        other_home = await (await w.get("/dashboard/")).text()
+    assert 'id="demo-progress"' in page and "demo_progress.js" in page
+    assert 'id="demo-progress"' in demo_home and "demo_progress.js" in demo_home
+    assert 'id="demo-progress"' not in other_home
+    assert script.status == 200 and "/demo/progress" in script_text
+
+
 def test_demo_command_takes_empty_for_a_blank_start():
     from bot.cli import build_parser
 

@@ -4,6 +4,7 @@ the next start and made again, never served half-made."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -187,6 +188,7 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
     try:
         await asyncio.to_thread(halfway.wait, 60)
         assert not job.finished
+        assert re.fullmatch(r"示例历史生成中：已完成 \d\d%….*", job.status()["text"])
         async with app.sessions() as session:
             zhang = (await session.execute(select(Identity.platform_id).join(Person, Person.id == Identity.person_id)
                                            .where(Person.name == "张三"))).scalar_one()
