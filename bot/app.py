@@ -39,6 +39,7 @@ from bot.transports.base import (
     Incoming, LoggedIn, RoomJoined, RoomLeft, RoomTopicChanged, Transport,
 )
 from bot.wakeups import Wakeups, new_origin
+from bot.web.accounts import load_secret
 from handlers import all_routers
 from schedules.runner import Scheduler, new_holder_id
 
@@ -131,8 +132,6 @@ class BotApp:
         under the first-run lock so two processes never generate different ones."""
         if self.engine.dialect.name != "postgresql":
             return  # SQLite: one process, the dashboard makes it on first use
-        from bot.web.accounts import load_secret  # TODO(H1): top-level once bot/web/__init__ stops importing bot.web.app
-
         async with self.sessions() as session:
             await load_secret(session, self.settings)
 

@@ -3,22 +3,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from bot import db
+from bot.app import BotApp
 from bot.config import SAMPLE_ORG, ConfigError, Settings, load_settings
+from bot.runner import serve, warn_if_demo_exposed
+from bot.services import hotline
+from bot.services.rating import cli as rating_cli
 from bot.texts import operator as T
+from bot.web import cli as web_cli
+from handlers import tickets
+from nlp import cli as nlp_cli
+from schedules import cli as schedules_cli
 
 log = logging.getLogger("zhibu")
 
 # Feature modules that contribute subcommands through ``register_cli(subparsers)``.
-CLI_EXTENSIONS = (
-    "handlers.tickets", "bot.services.hotline", "handlers.wishes", "handlers.members",
-    "handlers.notices", "schedules.cli", "bot.web.cli", "nlp.cli", "bot.services.rating.cli",
-)
+CLI_EXTENSIONS = (tickets, hotline, schedules_cli, web_cli, nlp_cli, rating_cli)
 
 AppCommand = Callable[[argparse.Namespace, Any], Awaitable[int]]
 
@@ -30,8 +35,6 @@ def _configure_logging(level: str) -> None:
 
 async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespace) -> int:
     """Open the bot on the configured database (no transports) and run one command."""
-    from bot.app import BotApp
-
     app = BotApp(settings)
     try:
         await app.open(recover=False)  # messages belong to the running bot, never to a command
@@ -42,8 +45,6 @@ async def _with_app(settings: Settings, func: AppCommand, args: argparse.Namespa
 
 # ---------------------------------------------------------------- commands
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import serve, warn_if_demo_exposed
-
     history = None
     if args.command == "demo":  # first start: the sample district with six months of history
         from bot.demo_start import begin_demo
@@ -62,8 +63,6 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import db
-
     engine = db.create_engine(settings.database_url)
     try:
         before, after = await db.upgrade(engine)
@@ -74,8 +73,6 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_db_status(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import db
-
     engine = db.create_engine(settings.database_url)
     try:
         current = await db.database_revision(engine)
@@ -235,15 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("purge", help="立即删除过期的闲聊消息").set_defaults(func=cmd_purge)
 
-    for module_name in CLI_EXTENSIONS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        if hasattr(module, "register_cli"):
-            module.register_cli(sub)
+    for module in CLI_EXTENSIONS:
+        module.register_cli(sub)
     return parser
 
 
@@ -265,9 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear line for the operator; the traceback goes to the log
-        from bot.db import SchemaOutdated
-
-        if isinstance(exc, SchemaOutdated):
+        if isinstance(exc, db.SchemaOutdated):
             print(exc, file=sys.stderr)
             return 3
         log.exception("zhibu %s failed", args.command)

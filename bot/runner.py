@@ -12,6 +12,7 @@ from bot.app import BotApp
 from bot.config import LOOPBACK_HOSTS, Settings
 from bot.transports.base import StartupError, Transport
 from bot.transports.simulator import SimulatorTransport
+from bot.web.app import mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,7 @@ def build_web(app: BotApp) -> web.Application:
         from bot.transports.wecom.setup import mount_wecom
 
         mount_wecom(web_app, app)
-    try:
-        from bot.web import mount_dashboard
-    except ImportError:
-        mount_dashboard = None
-    if mount_dashboard is not None:
-        mount_dashboard(web_app, app)
+    mount_dashboard(web_app, app)
     return web_app
 
 
