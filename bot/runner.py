@@ -12,6 +12,7 @@ from bot.app import BotApp
 from bot.config import LOOPBACK_HOSTS, Settings
 from bot.transports.base import StartupError, Transport
 from bot.transports.simulator import SimulatorTransport
+from bot.web import accounts, security
 from bot.web.app import mount_dashboard
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,6 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False, 
 async def demo_login(app: BotApp) -> str:
     """The demo's dashboard login: created on first start, its password reset at each demo start
     (a local demo has no other way to tell the newcomer a password they may have missed)."""
-    from bot.web import accounts, security
-
     async with app.sessions() as session:
         password = await accounts.ensure_demo_account(session, app.org, app.clock.now())
         if password is None:
