@@ -626,6 +626,38 @@ class OutboxSender:
             await session.commit()
         self.outbox.notify()
 
+    async def next_due(self) -> datetime | None:
+        """When a drain next has something to do: a pending row may go (spacing, caps, pauses,
+        ``not_before``, an offline account's probe) or an urgent alert falls due for escalation.
+        None: nothing waits. The test kit's clock jumps from one such moment to the next."""
+        now = self.clock.now()
+        moments: list[datetime] = []
+        wait = await self._shortest_wait()
+        if wait is not None:
+            # A full daily cap waits for the next local day.
+            moments.append(now + timedelta(seconds=wait) if wait != float("inf")
+                           else datetime.combine(self.clock.local(now).date() + timedelta(days=1),
+                                                 datetime.min.time(), tzinfo=self.clock.tz))
+        async with self.sessions() as session:
+            # _shortest_wait looks at the first rows only; a later row may be held until earlier.
+            held = (await session.execute(select(func.min(OutboxMessage.not_before)).where(
+                _PENDING, OutboxMessage.not_before > now))).scalar_one()
+            urgent = (await session.execute(select(OutboxMessage.status, func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.priority == Priority.URGENT, OutboxMessage.person_id.is_not(None),
+                OutboxMessage.escalated_at.is_(None),
+                OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                .group_by(OutboxMessage.status))).all()
+        if held is not None:
+            moments.append(held)
+        for status, created in urgent:
+            due = now if status == OutboxStatus.FAILED else created + URGENT_ESCALATE_AFTER
+            moments.append(max(due, self._next_sweep or due))
+        for account, since in self._offline_since.items():
+            probe = since + timedelta(seconds=PROBE_SECONDS)
+            if account in self.serving() and probe > now:
+                moments.append(probe)
+        return max(min(moments), now) if moments else None
+
     async def _shortest_wait(self) -> float | None:
         """Seconds until some pending row could go, or None when nothing is pending on a
         connected account."""
