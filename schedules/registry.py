@@ -15,10 +15,18 @@ Fire times come from APScheduler triggers, always anchored at a fixed start date
 about a given moment — never at the wall clock, so tests on a fake clock get the same times.
 Interval jobs are aligned to that anchor (every 5 minutes fires at :00, :05, … local time),
 so their times are the same in every process and after every restart.
+
+A polling job (every minute, every 5 minutes…) may say when it next has work:
+
+    @next_work("tickets.sweep")
+    async def sweep_due(app, after): ...   # the earliest moment work may be due, or None
+
+The runner asks it only to tell a caller when something is next due (``Scheduler.next_due``,
+which the test kit's clock jumps by); in production the job still runs at every fire time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Awaitable, Callable
 
@@ -27,6 +35,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 JobFunc = Callable[[Any, datetime], Awaitable[None]]
+# (app, after) -> the earliest moment the job may have work (None: none until something else
+# changes). Early is allowed (a run that finds nothing); late is not.
+HintFunc = Callable[[Any, datetime], Awaitable[datetime | None]]
 
 # The anchor of every trigger (local midnight): aligned interval jobs, and a start date that
 # keeps APScheduler from reading the wall clock.
@@ -40,6 +51,7 @@ class Job:
     func: JobFunc
     trigger_args: tuple[str, dict]
     grace: timedelta  # a fire time missed by up to this much still runs (once); older ones are recorded missed
+    next_work: HintFunc | None = None  # a polling job's own next due time (see the module doc)
 
     @property
     def is_interval(self) -> bool:
@@ -61,6 +73,10 @@ class Job:
         """The first fire time strictly after ``moment``."""
         fire = self.trigger(tz).get_next_fire_time(None, moment + _EPSILON)
         return fire if fire is None else fire.astimezone(moment.tzinfo)
+
+    def next_at_or_after(self, moment: datetime, tz: tzinfo) -> datetime | None:
+        """The first fire time at ``moment`` or later."""
+        return self.next_after(moment - _EPSILON, tz)
 
     def fire_times(self, after: datetime, until: datetime, tz: tzinfo, limit: int = 1000) -> list[datetime]:
         """Fire times in (after, until], oldest first; at most the newest ``limit`` of them."""
@@ -109,6 +125,14 @@ JOBS: dict[str, Job] = {}
 def _register(name: str, kind: str, args: dict, grace: timedelta) -> Callable[[JobFunc], JobFunc]:
     def decorate(func: JobFunc) -> JobFunc:
         JOBS[name] = Job(name, func, (kind, args), grace)
+        return func
+    return decorate
+
+
+def next_work(name: str) -> Callable[[HintFunc], HintFunc]:
+    """Declare when the job ``name`` (registered above this) next has work: see the module doc."""
+    def decorate(func: HintFunc) -> HintFunc:
+        JOBS[name] = replace(JOBS[name], next_work=func)
         return func
     return decorate
 

@@ -12,7 +12,10 @@
   a crashed holder is replaced within lease + tick; a clean stop hands over at once (on
   PostgreSQL the release is announced and the other processes tick right away).
 - In production an APScheduler ``AsyncIOScheduler`` calls :meth:`Scheduler.run_due` every
-  ``tick_seconds`` of real time; tests call it on the fake clock (``BotHarness.advance``).
+  ``tick_seconds`` of real time; tests call it on the fake clock (``BotHarness.advance``), at
+  the moments :meth:`Scheduler.next_due` names: polling jobs that say when they next have work
+  (``registry.next_work``) are passed over at their idle fire times, so a simulated month
+  costs per event, not per minute.
 """
 from __future__ import annotations
 
@@ -76,6 +79,9 @@ class Scheduler:
         self._driver: Any = None
         self._stopping = False
         self._renewed_at = 0.0  # monotonic: long ticks renew the lease between jobs
+        # Set by next_due, used by the next run_due only: polling job → its first fire time with
+        # work (None: no work in sight); its fire times before that pass without a run.
+        self._idle_until: dict[str, datetime | None] = {}
 
     @property
     def jobs(self) -> list[Job]:
@@ -159,6 +165,7 @@ class Scheduler:
     # ------------------------------------------------------------------ the tick
     async def run_due(self) -> list[JobOutcome]:
         """Run every job that is due now (if this process holds the lease)."""
+        idle, self._idle_until = self._idle_until, {}
         if self.app.sessions is None or self._stopping:
             return []
         async with self._lock:
@@ -167,7 +174,7 @@ class Scheduler:
                 if not await self._hold_lease(session, now, await self._lease_clock(session)):
                     await session.commit()
                     return []
-                outcomes, to_run = await self._claim_due(session, now)
+                outcomes, to_run = await self._claim_due(session, now, idle)
                 await session.commit()
             self._renewed_at = time.monotonic()
             finished: list[JobOutcome] = []
@@ -185,9 +192,11 @@ class Scheduler:
                 self.app.outbox.notify()
             return outcomes + finished
 
-    async def _claim_due(self, session: AsyncSession, now: datetime) -> tuple[list[JobOutcome], list[tuple[Job, datetime, int]]]:
+    async def _claim_due(self, session: AsyncSession, now: datetime, idle: dict[str, datetime | None] | None = None,
+                         ) -> tuple[list[JobOutcome], list[tuple[Job, datetime, int]]]:
         """Work out what is due and write its rows in one statement: running (to run now),
-        missed, or registered (first sight)."""
+        missed, or registered (first sight). ``idle``: see ``_idle_until``."""
+        idle = idle or {}
         tz = self.app.clock.tz
         rows: list[dict[str, Any]] = []
         candidates: dict[tuple[str, datetime], Job] = {}
@@ -203,6 +212,9 @@ class Scheduler:
                 self._last[job.name] = now
                 continue
             times = job.fire_times(last, now, tz)
+            if times and job.name in idle and not _has_work(times, idle[job.name], now):
+                self._last[job.name] = times[-1]  # runs that would have found nothing: no row
+                continue
             if not times:
                 following = job.next_after(last, tz)
                 if following is not None:
@@ -285,6 +297,36 @@ class Scheduler:
             await self._record_outcomes([outcome])
             self.app.outbox.notify()
             return outcome
+
+    # ------------------------------------------------------------------ what is next
+    async def next_due(self, after: datetime) -> datetime | None:
+        """The next moment :meth:`run_due` has something to run, as seen at ``after`` (may be
+        ``after`` itself when a fire time has already passed); None when no job will ever fire.
+
+        A polling job with a ``next_work`` hint counts from its first fire time at or after the
+        hint; its fire times before that are idle, and the next :meth:`run_due` passes them over
+        (except one falling exactly on that run's moment, which runs as it always would: an
+        earlier job of the same tick may have just made work for it)."""
+        tz = self.app.clock.tz
+        if not self._holding or any(job.name not in self._last for job in self.jobs):
+            # Nothing known yet (the lease is not ours, or a job not seen): look in a minute.
+            return after + timedelta(minutes=1)
+        idle: dict[str, datetime | None] = {}
+        soonest: datetime | None = None
+        for job in self.jobs:
+            first = job.next_after(self._last[job.name], tz)
+            if first is not None and job.next_work is not None:
+                try:
+                    hint = await job.next_work(self.app, after)
+                except Exception:
+                    log.exception("next_work of job %s failed; counting its every fire time", job.name)
+                else:
+                    first = None if hint is None else job.next_at_or_after(max(hint, first), tz)
+                    idle[job.name] = first
+            if first is not None and (soonest is None or first < soonest):
+                soonest = first
+        self._idle_until = idle
+        return soonest if soonest is None else max(soonest, after)
 
     # ------------------------------------------------------------------ the lease
     async def _lease_clock(self, session: AsyncSession) -> datetime:
@@ -376,6 +418,11 @@ class Scheduler:
             "lease_holder": lease.holder if lease and lease.expires_at > lease_now else None,
             "lease_expires": lease.expires_at if lease else None, "me": self.holder, "jobs": jobs,
         }
+
+
+def _has_work(times: list[datetime], work_from: datetime | None, now: datetime) -> bool:
+    """Whether any of a polling job's pending fire times is one to run (see ``next_due``)."""
+    return any(t == now or (work_from is not None and t >= work_from) for t in times)
 
 
 async def first_seen(app: Any, job_name: str) -> datetime | None:

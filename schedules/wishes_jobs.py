@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
+from bot.models.members import PostSignup, SignupState, VolunteerPost
+from bot.models.wishes import Wish, WishState
 from bot.services import member_points, posts, wishes
 from schedules.context import SYSTEM, job_deps
-from schedules.registry import every, monthly
+from schedules.registry import every, monthly, next_work
 
 
 @every("wishes.sweep", hours=1, grace=timedelta(hours=2))
@@ -25,6 +29,47 @@ async def sweep_wishes(app, now: datetime) -> None:  # noqa: ANN001
 async def duty_reminders(app, now: datetime) -> None:  # noqa: ANN001
     async with job_deps(app) as deps:
         await posts.remind_duties(deps)
+
+
+@next_work("wishes.sweep")
+async def sweep_wishes_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
+    """Nothing while every wish is settled; otherwise every hour of the sweep's daytime."""
+    async with app.sessions() as session:
+        unsettled = (await session.execute(select(Wish.id).where(
+            Wish.state.in_((WishState.OPEN, WishState.CLAIMED, WishState.DONE))).limit(1))).first()
+    if unsettled is None:
+        return None
+    local = app.clock.local(after)
+    if local.hour < wishes.QUIET_BEFORE:
+        return local.replace(hour=wishes.QUIET_BEFORE, minute=0, second=0, microsecond=0)
+    if local.hour >= wishes.QUIET_FROM:
+        return (local + timedelta(days=1)).replace(hour=wishes.QUIET_BEFORE, minute=0, second=0, microsecond=0)
+    return after
+
+
+@next_work("posts.duty_reminders")
+async def duty_reminders_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
+    """The next duty slot's reminder time (its lead before the slot) of an active signup."""
+    async with app.sessions() as session:
+        rows = (await session.execute(
+            select(PostSignup.last_reminded_for, VolunteerPost.schedule, VolunteerPost.compound_id)
+            .join(VolunteerPost, VolunteerPost.id == PostSignup.post_id)
+            .where(PostSignup.state == SignupState.ACTIVE, VolunteerPost.active.is_(True),
+                   VolunteerPost.schedule.is_not(None)))).all()
+    if not rows:
+        return None
+    local = app.clock.local(after)
+    soonest = local + timedelta(days=1)  # look again tomorrow at the latest
+    for reminded_for, schedule, compound_id in rows:
+        lead = app.org.setting(compound_id, "post_remind_minutes", posts.REMIND_MINUTES)
+        lead = timedelta(minutes=lead if isinstance(lead, int) and lead > 0 else posts.REMIND_MINUTES)
+        for offset in range(3):
+            slot = posts.slot_on(schedule, local.date() + timedelta(days=offset), app.clock.tz)
+            if slot is None or slot <= local or (reminded_for is not None and reminded_for >= slot):
+                continue
+            soonest = min(soonest, max(slot - lead, local))
+            break
+    return soonest.astimezone(after.tzinfo)
 
 
 @monthly("members.honour_roll_preview", day=1, hour=9, minute=0, grace=timedelta(days=2))
