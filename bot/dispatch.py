@@ -42,11 +42,10 @@ NON_TEXT_ACTED_ON = (MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.RECALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 
 
-def clean_text(text: str, bot_name: str) -> str:
-    """Drop control and zero-width characters and any @mention of the bot."""
-    text = _CONTROL.sub("", text)
-    text = re.sub(rf"@{re.escape(bot_name)}[\u2005\u0020]?", "", text)
-    return text.strip()
+def clean_text(text: str) -> str:
+    """Drop control and zero-width characters. (The @mention of the bot is gone already: the
+    transport, which knows the bot's names in each room, removes it.)"""
+    return _CONTROL.sub("", text).strip()
 
 
 class Dispatcher:
@@ -60,7 +59,6 @@ class Dispatcher:
         self.org = org
         self.table = table
         self.services = services or {}
-        self.bot_name = settings.wechaty.bot_name
         self.cache = ContextCache()
         self._pending_store: list[tuple[dict[str, Any], str | None, asyncio.Future]] = []
         self._store_task: asyncio.Task | None = None
@@ -353,7 +351,7 @@ class Dispatcher:
             ctx = Context(
                 incoming=incoming, session=session, roles=Roles.from_rows(person.roles, self.org.community_of),
                 clock=self.clock, settings=self.settings, outbox=self.outbox, org=self.org,
-                text=clean_text(incoming.text or "", self.bot_name), services=self.services,
+                text=clean_text(incoming.text or ""), services=self.services,
                 person=ctx_person, group=ctx_group, message=ctx_message, person_id=person.id,
                 group_id=group.id if group is not None else None, message_id=message_id, group_snapshot=group,
                 late=(now - incoming.sent_at).total_seconds() > self.settings.replay_max_age_seconds,

@@ -123,11 +123,6 @@ async def test_control_characters_do_not_break_commands(h):
     assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
 
 
-async def test_mention_of_bot_is_stripped_before_routing(h):
-    await h.say("阳光花园业主1群", "张三", "@支部助手 帮助", mention=True)
-    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
-
-
 async def test_failing_handler_marks_message_failed_and_apologises(h):
     import handlers.core as core
 

@@ -51,6 +51,14 @@ async def test_state_lists_sample_groups_and_people(client):
     assert "李书记" in {p["name"] for p in data["people"]}
 
 
+async def test_the_mention_of_the_bot_is_removed_before_routing(client):
+    async with client.ws_connect("/sim/ws", headers=same_origin(client)) as ws:
+        await ws.send_json({"type": "send", "chat": "group:room-yg-1", "sender_id": "wxid_zhangsan",
+                            "sender_name": "张三", "text": "@支部助手 帮助"})
+        reply = await next_message(ws, "group:room-yg-1")
+    assert "您可以这样用我" in reply["text"]
+
+
 async def test_group_message_gets_a_live_reply(client):
     async with client.ws_connect("/sim/ws", headers=same_origin(client)) as ws:
         await ws.send_json({"type": "send", "chat": "group:room-yg-1", "sender_id": "wxid_zhangsan",

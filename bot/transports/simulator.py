@@ -15,6 +15,7 @@ import ipaddress
 import itertools
 import json
 import logging
+import re
 from collections import defaultdict, deque
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +60,7 @@ class SimulatorTransport:
     def __init__(self, account: str = "sim", bot_name: str = "支部助手", *, require_login: bool = False) -> None:
         self.account = account
         self.bot_name = bot_name
+        self._mention = re.compile(rf"@{re.escape(bot_name)}[\u2005\u0020]?")
         self.require_login = require_login
         self.sink: EventSink | None = None
         self.clients: set[web.WebSocketResponse] = set()
@@ -185,11 +187,14 @@ class SimulatorTransport:
         topic = None
         if kind == "group":
             topic = next((g["topic"] for g in (await self.directory())["groups"] if g["id"] == target), target)
+        # Like WeChat's transport: the bot's @mention is noted and removed from the text.
+        text, mentioned = self._mention.subn("", text)
+        text, mentioned = text.strip(), mentioned > 0
         incoming = Incoming(
             account=self.account, message_id=f"sim-in-{datetime.now().timestamp()}-{next(self._ids)}",
             sender_id=sender_id, sender_name=sender_name, text=text, sent_at=datetime.now(timezone.utc),
             chat_id=target if kind == "group" else None, chat_topic=topic,
-            mentions_bot=f"@{self.bot_name}" in text,
+            mentions_bot=mentioned,
         )
         if self.sink is None:
             raise NotStored
