@@ -197,6 +197,7 @@ async def measure(path: Path) -> dict:
     from bot.orgdir import OrgDirectory
     from bot.outbox import Outbox
     from bot.services import Deps
+    from bot.months import previous_month
     from bot.services import digests, rankings
 
     engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
@@ -240,7 +241,7 @@ async def measure(path: Path) -> dict:
     async with sessions() as session:
         deps = Deps(session, clock, outbox, org, settings)
         t = time.perf_counter()
-        ranking = await rankings.compute_ranking(deps, rankings.previous_month(clock.local()))
+        ranking = await rankings.compute_ranking(deps, previous_month(clock.local()))
         text = rankings.render(deps, ranking)
         await session.commit()
         results["ranking_s"] = time.perf_counter() - t

@@ -47,9 +47,10 @@ async def cmd_run(args: argparse.Namespace, app: Any) -> int:
 
 
 async def cmd_ranking(args: argparse.Namespace, app: Any) -> int:
+    from bot.months import previous_month
     from bot.services import rankings
 
-    month = args.month or rankings.previous_month(app.clock.local())
+    month = args.month or previous_month(app.clock.local())
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         print("月份格式：2026-11", file=sys.stderr)
         return 2

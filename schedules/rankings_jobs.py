@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.months import previous_month
 from bot.services import rankings
 from schedules.context import job_deps
 from schedules.registry import monthly
@@ -11,7 +12,7 @@ from schedules.registry import monthly
 @monthly("rankings.monthly", day=1, hour=7, minute=30, grace=timedelta(days=2))
 async def monthly_ranking(app, now: datetime) -> None:  # noqa: ANN001
     async with job_deps(app) as deps:
-        month = rankings.previous_month(app.clock.local(now))
+        month = previous_month(app.clock.local(now))
         ranking = await rankings.compute_ranking(deps, month)
         # A rerun (or a second process) never posts it twice; a month without complaints is
         # kept as an (empty) table but not announced.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.services.rankings import previous_month
+from bot.months import previous_month
 from bot.services.rating import lists, periods, runs, standard
 from schedules.context import SYSTEM, job_deps
 from schedules.registry import monthly

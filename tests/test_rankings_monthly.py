@@ -9,7 +9,8 @@ from bot.models import PropertyProject
 from bot.models.schedules import PropertyRanking
 from bot.models.tickets import Ticket
 from bot.services import Deps
-from bot.services.rankings import compute_ranking, previous_month
+from bot.months import previous_month
+from bot.services.rankings import compute_ranking
 from bot.testing import BotHarness
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.services import Deps
 from bot.services.rating import complaints, standard
-from bot.services.rankings import month_bounds
+from bot.months import month_bounds
 from bot.testing import BotHarness
 
 G1 = "阳光花园业主1群"

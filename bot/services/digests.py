@@ -616,16 +616,3 @@ async def send_weekly_digests(deps: Deps, due: datetime) -> int:
                                 ref=(RUN_REF, claimed[community_id]))
             sent += 1
     return sent
-
-
-# ---------------------------------------------------------------- property complaints (ranking)
-async def property_complaints(session: AsyncSession, start: datetime, end: datetime, *,
-                              standard_file: Any = None) -> dict[int, int]:
-    """Complaint tickets per property project created in [start, end), by the rating standard's
-    complaint rule (``[complaints]``: the categories that are the property's business, and
-    tickets handed to the property company) — the same rule the property score and the
-    dashboard use. A compound's tickets count for its (first) active project."""
-    from bot.services.rating import complaints, standard
-
-    rule = standard.load(standard_file).complaints
-    return await complaints.per_project(session, rule, start, end)

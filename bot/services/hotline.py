@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.tickets import HotlineOrder, Ticket
+from bot.months import month_bounds
 from bot.services import Actor, Deps, ServiceError
-from bot.services.tickets import events, naming, policy, rights, stats
+from bot.services.tickets import events, naming, policy, rights
 from bot.texts import tickets as T
 
 ORDER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{3,39}$")
@@ -237,7 +238,7 @@ async def current_compounds(session: AsyncSession, order_nos: list[str]) -> dict
 
 async def hotline_counts(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
     """Compound id → 12345 orders received in the local calendar month "YYYY-MM"."""
-    start, end = stats.month_bounds(month, tz)
+    start, end = month_bounds(month, tz)
     rows = (await session.execute(select(HotlineOrder.compound_id, func.count()).where(
         HotlineOrder.compound_id.is_not(None), HotlineOrder.received_at >= start, HotlineOrder.received_at < end)
         .group_by(HotlineOrder.compound_id))).all()

@@ -16,9 +16,8 @@ better than a stale promise. Each deed is credited once (a unique ledger row).
 """
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import record_event
 from bot.models import Person, Role
+from bot.months import month_bounds, month_key
 from bot.models.members import PointKind, PostSignup, ServicePoint, SignupState, VolunteerPost
 from bot.models.wishes import ClaimState, Wish, WishClaim
 from bot.orgdir import OrgDirectory
@@ -72,13 +72,6 @@ class ServiceRecord:
     wishes_period: int = 0
     first_at: datetime | None = None
     last_at: datetime | None = None
-
-
-def month_bounds(year: int, month: int, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
-    """[first moment, first moment of next month) of a local month, as UTC-aware datetimes."""
-    start = datetime(year, month, 1, tzinfo=tz)
-    end = start + timedelta(days=monthrange(year, month)[1])
-    return start, end
 
 
 async def points_between(session: AsyncSession, compound_ids: Iterable[int] | None, since: datetime | None,
@@ -152,7 +145,7 @@ async def service_record(session: AsyncSession, person_id: int, now: datetime, *
     since = until = None
     if tz is not None:
         local = now.astimezone(tz)
-        since, until = month_bounds(local.year, local.month, tz)
+        since, until = month_bounds(month_key(local), tz)
     rows = await service_records(session, compound_id, now, since=since, until=until, person_ids=[person_id])
     if rows:
         return rows[0]
@@ -172,7 +165,7 @@ class HonourRoll:
 async def honour_roll(session: AsyncSession, org: OrgDirectory, compound_id: int, year: int, month: int,
                       tz, limit: int = 10) -> HonourRoll:  # noqa: ANN001
     """The month's members by points; only those who agreed to be named are listed."""
-    since, until = month_bounds(year, month, tz)
+    since, until = month_bounds(f"{year:04d}-{month:02d}", tz)
     scored = await points_between(session, [compound_id], since, until)
     records = await service_records(session, compound_id, until, since=since, until=until,
                                     person_ids=[p for p, pts in scored.items() if pts > 0])

@@ -6,50 +6,25 @@ Kept as rows (``property_rankings``) so the history is queryable by the dashboar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from sqlalchemy import select
 
-from bot.models import PropertyProject, Priority, Role, RoleName
+from bot.models import Priority, Role, RoleName
+from bot.months import month_bounds, shift_month
 from bot.models.schedules import PropertyRanking, RankingAction
 from bot.services import Deps
+from bot.services.rating import standard
+from bot.services.rating.complaints import per_project, projects_by_id
 from bot.texts import digests as T
 
 TOP_N = 30
 
 
-def month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_month(local_now: datetime) -> str:
-    first = local_now.date().replace(day=1)
-    year, month = (first.year, first.month - 1) if first.month > 1 else (first.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
-def shift_month(month: str, delta: int) -> str:
-    year, mon = (int(p) for p in month.split("-"))
-    index = year * 12 + (mon - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_bounds(month: str, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
-    """[start, end) of a local calendar month, in UTC."""
-    year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    ny, nm = (year, mon + 1) if mon < 12 else (year + 1, 1)
-    end = datetime(ny, nm, 1, tzinfo=tz)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-
-
 async def complaint_counts(deps: Deps, month: str) -> dict[int, int]:
     """Complaint tickets per property project in ``month``, by the rating standard's complaint
     rule (bot.services.rating.complaints: the same rule as the property score)."""
-    from bot.services.digests import property_complaints
-
+    rule = standard.load(getattr(deps.settings, "rating_standard_file", None)).complaints
     start, end = month_bounds(month, deps.clock.tz)
-    return await property_complaints(deps.session, start, end,
-                                     standard_file=getattr(deps.settings, "rating_standard_file", None))
+    return await per_project(deps.session, rule, start, end)
 
 
 def action_for(months_running: int) -> str:
@@ -79,7 +54,7 @@ async def compute_ranking(deps: Deps, month: str, *, counts: dict[int, int] | No
         return Ranking(month, existing, created=False)
     if counts is None:
         counts = await complaint_counts(deps, month)
-    projects = {p.id: p for p in (await session.execute(select(PropertyProject))).scalars()}
+    projects = await projects_by_id(session)
     previous = {r.project_id: r for r in (await session.execute(select(PropertyRanking).where(
         PropertyRanking.month == shift_month(month, -1), PropertyRanking.action.is_not(None)))).scalars()}
     ordered = sorted(((pid, n) for pid, n in counts.items() if n > 0 and pid in projects),

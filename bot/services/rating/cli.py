@@ -63,7 +63,7 @@ async def cmd_show(args: argparse.Namespace, app: Any) -> int:
 
 
 async def cmd_lists(args: argparse.Namespace, app: Any) -> int:
-    from bot.services.rankings import previous_month
+    from bot.months import previous_month
     from bot.services.rating import lists, standard
     from schedules.context import job_deps
 

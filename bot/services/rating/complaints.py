@@ -33,6 +33,11 @@ def matches(rule: ComplaintRule, category: str | None, assignee_kind: str | None
     return category in rule.categories or (rule.assigned_to_property and assignee_kind == "property")
 
 
+async def projects_by_id(session: AsyncSession) -> dict[int, PropertyProject]:
+    """Every property project (active or not: rankings and lists name past ones too) by id."""
+    return {p.id: p for p in (await session.execute(select(PropertyProject))).scalars()}
+
+
 async def project_of_compound(session: AsyncSession) -> dict[int, int]:
     """Compound id → its first active property project id."""
     rows = (await session.execute(select(PropertyProject.compound_id, func.min(PropertyProject.id)).where(

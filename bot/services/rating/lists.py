@@ -13,10 +13,12 @@ from sqlalchemy import select
 from bot.models import ChatGroup, Priority, PropertyProject
 from bot.models.rating import PropertyListEntry
 from bot.models.schedules import PropertyRanking
+from bot.months import month_bounds, shift_month
 from bot.services import Deps
-from bot.services.rankings import month_bounds, shift_month, staff_recipients
+from bot.services.rankings import staff_recipients
 from bot.services.rating import entries as E
 from bot.services.rating import periods
+from bot.services.rating.complaints import projects_by_id
 from bot.services.rating.metrics import Period, empty_measure, measure_all
 from bot.services.rating.scoring import score_property
 from bot.services.rating.standard import Standard
@@ -101,10 +103,6 @@ async def project_history(deps: Deps, project_id: int) -> list[PropertyListEntry
         PropertyListEntry.project_id == project_id).order_by(PropertyListEntry.month))).scalars())
 
 
-async def projects_by_id(deps: Deps) -> dict[int, PropertyProject]:
-    return {p.id: p for p in (await deps.session.execute(select(PropertyProject))).scalars()}
-
-
 def _lines(deps: Deps, rows: list[PropertyListEntry], projects: dict[int, PropertyProject]) -> str:
     if not rows:
         return T.LISTS_NONE
@@ -128,7 +126,7 @@ def render(deps: Deps, lists: Lists, projects: dict[int, PropertyProject], commu
 async def publish(deps: Deps, standard: Standard, lists: Lists) -> int:
     """District staff get the whole lists, community staff their community's; with
     ``notify_groups`` each red-listed compound's groups get a one-line thank-you."""
-    projects = await projects_by_id(deps)
+    projects = await projects_by_id(deps.session)
     district, community = await staff_recipients(deps)
     ref = (SUBJECT, int(lists.month.replace("-", "")))
     sent = 0
@@ -160,7 +158,7 @@ async def export_xlsx(deps: Deps, lists: Lists, compound_ids: set[int] | None = 
     """The month's lists as XLSX (every cell through safe_row: names come from people)."""
     from openpyxl import Workbook
 
-    projects = await projects_by_id(deps)
+    projects = await projects_by_id(deps.session)
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title(f"{lists.month}红黑榜")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot.services.rankings import shift_month
+from bot.months import shift_month
 
 _MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 

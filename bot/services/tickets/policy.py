@@ -36,7 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "quiet_hours": (22, 7),  # local hours: non-urgent notices to staff wait for the morning
     "tell_reporters": True,  # reporters hear privately of the assignment and the assignee's progress
 }
-# Categories the property company answers for: what the complaint ranking counts.
+# Categories the property company answers for (it attends their discussion day); what counts as a
+# complaint against it is the rating standard's rule (bot.services.rating.complaints).
 PROPERTY_CATEGORIES = frozenset({"property", "sanitation", "parking", "elevator", "greening"})
 
 FALLBACK_LABELS = {

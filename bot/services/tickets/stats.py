@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Event, PropertyProject
+from bot.models import Event
+from bot.months import month_bounds
 from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketState
 from bot.services.tickets.events import DEFAULTED
-from bot.services.tickets.policy import PROPERTY_CATEGORIES, SUBJECT
+from bot.services.tickets.policy import SUBJECT
 from bot.services.tickets.queries import is_overdue
 
 
@@ -90,41 +91,9 @@ async def ticket_stats(session: AsyncSession, *, now: datetime, compound_ids: Se
         satisfaction_rate=round((rated - by_satisfaction.get(Rating.UNSATISFIED, 0)) / rated, 3) if rated else None)
 
 
-def month_bounds(month: str, tz) -> tuple[datetime, datetime]:  # noqa: ANN001
-    """[start, end) in UTC of a local calendar month "YYYY-MM"."""
-    year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-
-
 async def tickets_by_compound(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
     start, end = month_bounds(month, tz)
     rows = (await session.execute(select(Ticket.compound_id, func.count()).where(
         Ticket.created_at >= start, Ticket.created_at < end,
         Ticket.state.not_in([TicketState.MERGED, TicketState.REJECTED])).group_by(Ticket.compound_id))).all()
     return {cid: n for cid, n in rows}
-
-
-async def complaints_by_property_project(session: AsyncSession, month: str, tz) -> dict[int, int]:  # noqa: ANN001
-    """Property project id → complaint tickets of the month (see the module docstring).
-
-    A ticket counts once, for the compound's active project; with no project, nowhere."""
-    start, end = month_bounds(month, tz)
-    rows = (await session.execute(select(Ticket.compound_id, func.count()).where(
-        Ticket.created_at >= start, Ticket.created_at < end,
-        Ticket.state.not_in([TicketState.MERGED, TicketState.REJECTED]),
-        or_(Ticket.category.in_(sorted(PROPERTY_CATEGORIES)), Ticket.assignee_kind == "property"))
-        .group_by(Ticket.compound_id))).all()
-    if not rows:
-        return {}
-    projects = (await session.execute(select(PropertyProject.id, PropertyProject.compound_id).where(
-        PropertyProject.active.is_(True)).order_by(PropertyProject.id))).all()
-    project_of: dict[int, int] = {}
-    for pid, cid in projects:
-        project_of.setdefault(cid, pid)
-    out: dict[int, int] = {}
-    for cid, n in rows:
-        if cid in project_of:
-            out[project_of[cid]] = out.get(project_of[cid], 0) + n
-    return out

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.models.rating import EntryKind
 from bot.services import ServiceError
-from bot.services.rankings import previous_month
+from bot.months import previous_month
 from bot.services.rating import entries as E
 from bot.services.rating import lists as L
 from bot.services.rating import periods, runs, standard

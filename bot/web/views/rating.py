@@ -14,9 +14,10 @@ from bot.models.rating import CompoundRating, RatingRun
 from bot.services import Deps
 from bot.services.rating import entries as E
 from bot.services.rating import lists as L
-from bot.services.rankings import month_bounds, stored_ranking
+from bot.months import month_bounds
+from bot.services.rankings import stored_ranking
 from bot.services.rating import periods, runs, standard
-from bot.services.rating.complaints import counted_tickets
+from bot.services.rating.complaints import counted_tickets, projects_by_id
 from bot.services.tickets.policy import category_labels
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
@@ -171,7 +172,7 @@ class ListsView:
 async def lists_view(deps: Deps, user: Principal, month: str) -> ListsView:
     std = standard.for_settings(deps.settings)
     stored = await L.stored_lists(deps, month)
-    projects = await L.projects_by_id(deps)
+    projects = await projects_by_id(deps.session)
     months = sorted({m for (m,) in (await deps.session.execute(
         select(L.PropertyListEntry.month).distinct())).all()}, reverse=True)
 

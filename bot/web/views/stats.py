@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.schedules import PropertyRanking, RankingAction
 from bot.models.tickets import HotlineOrder, Rating, Ticket, TicketState
+from bot.months import month_bounds, shift_month
 from bot.services import Deps
 from bot.services import digests as D
 from bot.services import rankings as R
@@ -82,7 +83,7 @@ def _month(deps: Deps, moment: datetime) -> str:
 
 def _months_back(deps: Deps, count: int) -> list[str]:
     current = _month(deps, deps.clock.now())
-    return [R.shift_month(current, -i) for i in range(count - 1, -1, -1)]
+    return [shift_month(current, -i) for i in range(count - 1, -1, -1)]
 
 
 @dataclass
@@ -122,7 +123,7 @@ async def categories_per_week(deps: Deps, ids: list[int] | None, weeks: int, sta
 
 
 async def resolve_time(deps: Deps, ids: list[int] | None, months: list[str], stats: Stats) -> None:
-    start, _ = R.month_bounds(months[0], deps.clock.tz)
+    start, _ = month_bounds(months[0], deps.clock.tz)
     rows = (await deps.session.execute(select(Ticket.compound_id, Ticket.created_at, Ticket.resolved_at).where(
         Ticket.resolved_at >= start, Ticket.resolved_at.is_not(None), Ticket.state.not_in(list(D.NOT_COUNTED)),
         _in(Ticket.compound_id, ids)))).all()
@@ -144,7 +145,7 @@ async def resolve_time(deps: Deps, ids: list[int] | None, months: list[str], sta
 
 
 async def satisfaction(deps: Deps, ids: list[int] | None, months: list[str], stats: Stats) -> None:
-    start, _ = R.month_bounds(months[0], deps.clock.tz)
+    start, _ = month_bounds(months[0], deps.clock.tz)
     per_month: dict[str, Counter] = defaultdict(Counter)
     total: Counter = Counter()
     per_compound: dict[int, Counter] = defaultdict(Counter)
@@ -204,7 +205,7 @@ async def ranking(deps: Deps, ids: list[int] | None, month: str | None, stats: S
 
 
 async def hotline(deps: Deps, ids: list[int] | None, months: list[str], stats: Stats) -> None:
-    start, _ = R.month_bounds(months[0], deps.clock.tz)
+    start, _ = month_bounds(months[0], deps.clock.tz)
     rows = (await deps.session.execute(select(HotlineOrder.compound_id, HotlineOrder.received_at).where(
         HotlineOrder.received_at >= start, HotlineOrder.compound_id.is_not(None),
         _in(HotlineOrder.compound_id, ids)))).all()

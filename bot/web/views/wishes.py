@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models.wishes import ClaimState, Wish, WishClaim, WishState
+from bot.months import month_bounds, month_key
 from bot.orgdir import OrgDirectory
 from bot.services import Actor, Deps
 from bot.services import member_points as MP
@@ -154,7 +155,7 @@ async def records_table(deps: Deps, user: Principal, query: RecordQuery, *, expo
     if not user.sees(compound_id):
         raise forbidden()
     local = deps.clock.local()
-    since, until = MP.month_bounds(local.year, local.month, deps.clock.tz)
+    since, until = month_bounds(month_key(local), deps.clock.tz)
     records = await MP.service_records(deps.session, compound_id, deps.clock.now(), since=since, until=until)
     rows = [{"person_id": r.person_id, "name": r.name, "points_period": r.points_period,
              "points_total": r.points_total, "wishes_fulfilled": r.wishes_fulfilled,
