@@ -4,7 +4,7 @@
     async with BotHarness(org="path/to/org.yaml") as h:
         await h.say("阳光花园业主1群", "张三", "4号楼门口积水了")
         await h.dm("李书记", "工单")
-        await h.advance(hours=2)
+        await h.advance(hours=2)     # jumps from due time to due time
         await h.restart()
         h.now, h.sent
 
@@ -239,13 +239,41 @@ class BotHarness:
 
     async def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0,
                       seconds: float = 0, step: timedelta | None = None) -> None:
-        """Move the clock forward; due jobs run (at each ``step``, default 1 minute) and the outbox drains."""
+        """Move the clock forward: jobs due in the interval run, in time order, at their due
+        times, and the outbox drains at each stop.
+
+        The clock jumps from one due time to the next (a scheduled job, a polling job's next
+        work, a text the outbox may send), so a month costs per event, not per minute.
+        ``step``: stop every ``step`` instead, running what is due at each stop."""
         target = self.now + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-        step = step or timedelta(minutes=1)
-        while self.now < target:
-            self.clock.set(min(self.now + step, target))
+        if step is not None:
+            while self.now < target:
+                self.clock.set(min(self.now + step, target))
+                await self.bot.run_due_jobs()
+                await self.drain()
+            return
+        while True:
+            stop = min(await self._next_due(), target)
+            if stop < self.now or (stop == self.now == target):
+                return
+            self.clock.set(stop)
             await self.bot.run_due_jobs()
             await self.drain()
+            if self.now >= target:
+                return
+
+    async def _next_due(self) -> datetime:
+        """The next moment something is due: a job (possibly now), or a send (strictly later:
+        the outbox has just drained). Far future when nothing is."""
+        now = self.now
+        moments = []
+        if self.bot.scheduler is not None:
+            moments.append(await self.bot.scheduler.next_due(now))
+        assert self.app is not None and self.app.sender is not None
+        send = await self.app.sender.next_due()
+        if send is not None and send > now:
+            moments.append(send)
+        return min((m for m in moments if m is not None), default=datetime.max.replace(tzinfo=now.tzinfo))
 
     async def drain(self) -> int:
         assert self.app is not None and self.app.sender is not None
