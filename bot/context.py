@@ -11,6 +11,7 @@ from bot.models import ChatGroup, InboundMessage, OutboxMessage, Person, Priorit
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
 from bot.roles import Roles
+from bot.services import Actor, Deps
 from bot.texts import inbound as TI
 from bot.transports.base import Incoming
 
@@ -142,13 +143,9 @@ class Context:
         self.message.keep = True
 
     @property
-    def deps(self) -> "Deps":
-        from bot.services import Deps
-
+    def deps(self) -> Deps:
         return Deps(self.session, self.clock, self.outbox, self.org, self.settings)
 
     @property
-    def actor(self) -> "Actor":
-        from bot.services import Actor
-
+    def actor(self) -> Actor:
         return Actor(name=self.person.name, roles=self.roles, person_id=self.person_id)

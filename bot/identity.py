@@ -5,6 +5,7 @@ WeChat ids are global), or a contact whose remark carries the bot's marker (``bo
 People are never matched by display name: nobody gains a role from a guess."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, inspect, select
@@ -116,8 +117,6 @@ class ContextCache:
     """
 
     def __init__(self, ttl: float = 30.0) -> None:
-        import time
-
         self._time = time.monotonic
         self.ttl = ttl
         self.groups: dict[tuple[str, str], tuple[float, ChatGroup]] = {}
