@@ -89,7 +89,7 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
         evidence, hits_upto = collect(rules.lexicon.scan(text[:LONG_TEXT])), min(len(text), LONG_TEXT)
     for kind, word, pos in evidence.urgent_hits:
         keep(kind, word, pos)
-    windows = [(0, text[:hits_upto], evidence.required)]
+    windows = [(0, text if hits_upto >= len(text) else text[:hits_upto], evidence.required)]
     if hits_upto < len(text):
         for offset, chunk in _windows(text[hits_upto:]):
             more = collect(rules.lexicon.scan(chunk))
@@ -99,12 +99,12 @@ def detect(text: str, rules: Rules, evidence=None, hits_upto: int = 0) -> Urgent
             if len(found) > 50:
                 break
     seen = {(k, p) for k, _, p in found}
+    guards, urgent_idents = rules.guards, rules.urgent_guard_idents
+    unguarded = {g.ident for _, _, g in rules.urgent_unguarded}
     for offset, chunk, required in windows:
-        candidates = [rules.guards[i] for i in required if i in rules.guards]
-        candidates.extend(rules.unguarded)
-        for domain, kind, g in sorted(candidates, key=lambda c: c[2].ident):
-            if domain != "urg":
-                continue
+        # The urgent regexes whose literal was seen (and those without one), in ident order.
+        for ident in sorted(required & urgent_idents | unguarded if unguarded else required & urgent_idents):
+            _, kind, g = guards[ident]
             for m in g.pattern.finditer(chunk):
                 pos = offset + m.start()
                 if (kind, pos) not in seen:
