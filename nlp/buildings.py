@@ -28,9 +28,11 @@ HOME_MARKERS = r"号楼|号院|栋|幢|座|#|单元"
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()} | {0xFF03: ord("#"),
                                                                                                 0xFF0D: ord("-")}
 
+# What follows a building's number ("号" alone only before a unit: see BUILDING).
+BUILDING_MARKERS = r"号楼|号院楼|#楼?|栋|幢|座"
 # Regex sources with named groups, for callers composing their own patterns (nlp/location.py).
 BUILDING = (r"(?<![\d.\-:/A-Za-z])(?P<building>\d{1,3}|[A-Za-z])\s*"
-            r"(?:号楼|号院楼|#楼?|栋|幢|座|号(?=\s*(?:\d{1,2}|[东西南北中])\s*单元))")
+            rf"(?:{BUILDING_MARKERS}|号(?=\s*(?:\d{{1,2}}|[东西南北中])\s*单元))")
 UNIT_AFTER = r"(?:(?P<unit_door>\d{1,2})\s*门(?![口卫岗禁面前])|(?P<unit>\d{1,2}|[东西南北中])\s*单元)"
 UNIT = r"(?<![\d.])(?P<unit>\d{1,2}|[东西南北中])\s*单元"
 ROOM_AFTER = (r"(?:的)?\s*(?P<room>\d{2,4})(?![\d.%])"
@@ -42,7 +44,7 @@ UNIT_RE = re.compile(UNIT)
 _UNIT_AFTER_RE = re.compile(r"\s*" + UNIT_AFTER)
 _ROOM_AFTER_RE = re.compile(ROOM_AFTER)
 _TRIPLE_RE = re.compile(TRIPLE)
-_BUILDING_TOKEN_RE = re.compile(r"\s*(?P<building>\d{1,3}|[A-Za-z])\s*(?:号楼|号院楼|#楼?|栋|幢|座|号)\s*")
+_BUILDING_TOKEN_RE = re.compile(rf"\s*(?P<building>\d{{1,3}}|[A-Za-z])\s*(?:{BUILDING_MARKERS}|号)\s*")
 _UNIT_TOKEN_RE = re.compile(r"\s*(?P<unit>\d{1,2}|[东西南北中])\s*单元\s*")
 _NUMERALS_RE: dict[str, re.Pattern[str]] = {}
 

@@ -24,7 +24,7 @@ from bot.services.notice_targets import get_notice
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.spreadsheet import safe_row, sheet_title
 from bot.texts import notices as T
-from nlp.buildings import building_label, cn_to_int
+from nlp.buildings import BUILDING_MARKERS, building_label, cn_to_int
 
 MAX_FIELDS = 8
 MAX_TITLE = 30
@@ -197,7 +197,8 @@ def parse_parts(fields: Sequence[str], text: str, sender_name: str = "") -> Pars
             if m.group(3) and "room" in wanted:
                 found["room"] = m.group(3)
             work = work[:m.start()] + " " + work[m.end():]
-    take(_NUM + r"\s*(?:号楼|栋|幢|#|号(?=\s*\d+\s*单元)|楼(?!道|梯|下|上))", "building")
+    # The grammar's building forms; in an answer to a 楼号 field "3楼" names a building too.
+    take(_NUM + rf"\s*(?:{BUILDING_MARKERS}|号(?=\s*\d+\s*单元)|楼(?!道|梯|下|上))", "building")
     take(_NUM + r"\s*单元", "unit")
     take(r"(?<!\d)(\d{3,4})(?!\d)\s*(?:室|号|房)?", "room")
     take(r"(?:人数|数量|份数)\s*[:：]?\s*" + _NUM, "count")
