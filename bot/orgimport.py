@@ -23,6 +23,7 @@ from bot.models import (
 )
 from bot.progress import progress
 from bot.texts.core import ROLE_LABELS
+from nlp.buildings import building_of, unit_of
 
 ROLE_BY_LABEL = {label: code for code, label in ROLE_LABELS.items()} | {
     "书记": "secretary", "支书": "secretary", "楼长": "building_leader", "单元长": "unit_leader",
@@ -103,6 +104,21 @@ def _s(value: Any) -> str | None:
     return text or None
 
 
+def _building(value: Any) -> str | None:
+    """A roster's building as the bot names it everywhere: "3号楼", "3#楼", "三号楼" → "3", "B座" → "B"
+    (the one grammar, nlp/buildings.py); anything it does not read stays as written."""
+    text = _s(value)
+    if text is None:
+        return None
+    return building_of(text) or (text.upper() if len(text) == 1 and text.isascii() and text.isalpha() else text)
+
+
+def _unit(value: Any) -> str | None:
+    """"2单元" / "二单元" → "2"; anything else stays as written."""
+    text = _s(value)
+    return (unit_of(text) or text) if text else None
+
+
 def _parse_roles(raw: Any, where: str, problems: list[str]) -> list[tuple[str, str | None]]:
     if raw is None:
         return []
@@ -133,7 +149,7 @@ def _person(where: str, raw: dict[str, Any], problems: list[str]) -> PersonSpec 
         problems.append(f"{where}，列 phone/电话：“{phone}”不是有效的电话号码")
     return PersonSpec(
         where=where, name=name[:64], phone=phone, compound=_s(raw.get("compound")),
-        building=_s(raw.get("building")), unit=_s(raw.get("unit")), room=_s(raw.get("room")),
+        building=_building(raw.get("building")), unit=_unit(raw.get("unit")), room=_s(raw.get("room")),
         roles=_parse_roles(raw.get("roles"), f"{where}，列 roles/角色", problems),
         wechat_id=_s(raw.get("wechat_id")), consent_named=bool(raw.get("consent_named", True)),
     )
@@ -171,7 +187,7 @@ def parse_yaml(path: Path, text: str) -> tuple[OrgPlan, list[str]]:
                     continue
                 spec = CompoundSpec(name=name, street=street["name"], community=community["name"],
                                     is_key=bool(compound.get("key", False)), branch=_s(compound.get("branch")),
-                                    buildings=[str(b) for b in compound.get("buildings") or []],
+                                    buildings=[_building(b) or str(b) for b in compound.get("buildings") or []],
                                     property=compound.get("property"), settings=compound.get("settings") or {})
                 for gi, group in enumerate(compound.get("groups") or []):
                     if isinstance(group, str):

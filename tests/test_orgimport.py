@@ -31,6 +31,15 @@ def test_csv_roster_parses_chinese_headers_and_roles(tmp_path):
     assert plan.people[0].roles == [("secretary", None), ("party_member", None)]
 
 
+@pytest.mark.parametrize("building, unit", [
+    ("3", "2"), ("3号楼", "2单元"), ("3#楼", "2单元"), ("三号楼", "二单元"), ("3栋", "2"),
+])
+def test_roster_buildings_and_units_are_read_by_the_one_grammar(tmp_path, building, unit):
+    path = write(tmp_path, "r.csv", HEADER + f"兰山街道,兰新社区,新华园,张三,13900000001,{building},{unit},101,居民\n")
+    person = parse_file(path).people[0]
+    assert (person.building, person.unit) == ("3", "2")
+
+
 def test_csv_error_names_file_row_and_column(tmp_path):
     path = write(tmp_path, "r.csv", HEADER + "兰山街道,兰新社区,新华园,张三,12345,1,1,101,居民\n")
     with pytest.raises(OrgImportError) as err:
