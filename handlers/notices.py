@@ -1,7 +1,8 @@
 """Notices in chat: 通知, 定时 … 通知, 确认, 通知列表, 通知详情, 撤回通知, 统计, and the
 residents' side: 收到 acknowledgements and answers to collections.
 
-Only translation between chat and ``bot.services.notices`` / ``bot.services.collections``.
+Only translation between chat and the notice services (``notice_targets``, ``notices``,
+``notice_delivery``, ``collections``).
 """
 from __future__ import annotations
 
