@@ -7,6 +7,7 @@ from typing import Any
 from bot.models.tickets import Ticket
 from bot.services import Deps
 from bot.texts import tickets as T
+from nlp import CATEGORY_LABELS
 
 
 SUBJECT = "ticket"
@@ -49,12 +50,7 @@ FALLBACK_LABELS = {
 
 
 def category_labels() -> dict[str, str]:
-    try:
-        import nlp
-
-        return {**FALLBACK_LABELS, **nlp.CATEGORY_LABELS}
-    except (ImportError, AttributeError):
-        return dict(FALLBACK_LABELS)
+    return {**FALLBACK_LABELS, **CATEGORY_LABELS}
 
 
 def category_label(code: str | None) -> str:
@@ -72,6 +68,13 @@ def policy(deps: Deps, compound_id: int | None, key: str, default: Any = None) -
         if value is not None:
             return value
     return DEFAULTS.get(key, default) if default is None else default
+
+
+def acks_in_group(deps: Deps, compound_id: int | None, *, in_group: bool, late: bool = False) -> bool:
+    """Whether a reporter hears back in the group (else privately, the ``…_PRIVATE`` wording): only
+    for a report made in a group and handled in time, in a compound whose ``ack_mode`` is "group".
+    The one place this is decided, for the first acknowledgement and every later word."""
+    return in_group and not late and policy(deps, compound_id, "ack_mode") != "private"
 
 
 def _span(spec: dict, prefix: str) -> timedelta | None:

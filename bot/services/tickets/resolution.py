@@ -17,7 +17,7 @@ from bot.services.tickets.events import record
 from bot.services.tickets.naming import fmt_time, short_code, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
 from bot.services.tickets.people import reporter_row, reporters, secretaries
-from bot.services.tickets.policy import MAX_NOTE, SUBJECT, deadlines_for, policy
+from bot.services.tickets.policy import MAX_NOTE, SUBJECT, acks_in_group, deadlines_for, policy
 from bot.services.tickets.rights import SYSTEM, can_handle, require_handler, require_handler_or_assignee, require_open
 from bot.services.tickets.supervision import supervise
 from bot.texts import tickets as T
@@ -53,12 +53,11 @@ async def resolve(deps: Deps, actor: Actor, ticket: Ticket, note: str) -> int:
 async def _ask_confirmation(deps: Deps, ticket: Ticket, rows: list[TicketReporter], note: str, days: int) -> None:
     """Per the compound's ack mode: one group message mentioning that group's reporters, or
     a private message each (always private for reports made privately)."""
-    group_mode = policy(deps, ticket.compound_id, "ack_mode") != "private"
     by_group: dict[int, list[int]] = {}
     private_text = T.CONFIRM_ASK.format(code=ticket_code(deps.org, ticket), what=what(ticket),
                                         note=mask_pii(note), days=days)
     for row in rows:
-        if group_mode and row.group_id is not None:
+        if acks_in_group(deps, ticket.compound_id, in_group=row.group_id is not None):
             by_group.setdefault(row.group_id, []).append(row.person_id)
         else:
             tell(deps, row.person_id, private_text, ticket)

@@ -26,6 +26,7 @@ from bot.services.tickets.stats import ratings_given
 from bot.web.errors import forbidden
 from bot.web.principal import Principal
 from bot.web.tables import Column, PageQuery, Table
+from nlp import CATEGORY_LABELS
 
 RATING_LABELS = {Rating.SATISFIED: "满意", Rating.BASIC: "基本满意", Rating.UNSATISFIED: "不满意",
                  Rating.DEFAULT: "未回复（默认办结）"}
@@ -35,12 +36,7 @@ TABLES = ("categories", "resolve_time", "satisfaction", "overdue", "ranking", "h
 
 
 def category_labels() -> dict[str, str]:
-    try:
-        from nlp import CATEGORY_LABELS
-
-        return dict(CATEGORY_LABELS)
-    except ImportError:  # the dashboard still works with codes
-        return {}
+    return dict(CATEGORY_LABELS)
 
 
 class StatsQuery(PageQuery):
