@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import ahocorasick_rs
+
 from .normalize import normalize, to_simplified
 from .paths import DEFAULT_RULES_PATH
 
@@ -36,52 +38,27 @@ class UrgentKind:
 
 
 class Lexicon:
-    """Exact substring lookup of many short words at once (dictionary scan).
-
-    For every position only the word lengths that start with that character
-    are tried, so a scan costs a few dict lookups per character.
-    """
+    """Exact substring lookup of many short words at once: one Aho–Corasick pass
+    (``ahocorasick_rs``, in Rust) finds every occurrence of every word."""
 
     def __init__(self, entries: dict[str, tuple[tuple[str, str], ...]]):
         self.entries = entries
-        self._singles = {w: tags for w, tags in entries.items() if len(w) == 1}
-        by_prefix: dict[str, set[int]] = {}
-        for word in entries:
-            if len(word) > 1:
-                by_prefix.setdefault(word[:2], set()).add(len(word))
-        # lengths of the words starting with each two-character prefix, longest first
-        self._lengths = {p: tuple(sorted(ls, reverse=True)) for p, ls in by_prefix.items()}
-        # first character -> (tags of that one-character word or None, whether longer words
-        # start with it): one dict lookup rejects most positions without slicing the text
-        longer = {w[0] for w in entries if len(w) > 1}
-        self._first = {ch: (self._singles.get(ch), ch in longer) for ch in {w[0] for w in entries}}
+        self._words = [w for w in entries if w]
+        self._tags = [entries[w] for w in self._words]
+        self._find = ahocorasick_rs.AhoCorasick(self._words).find_matches_as_indexes if self._words else None
         # words tagged as landmarks, so the location parser can pick its hits with a set lookup
         self.landmark_words = frozenset(w for w, tags in entries.items() if any(t[0] == "lm" for t in tags))
 
     def scan(self, text: str) -> list[tuple[int, str, tuple[tuple[str, str], ...]]]:
-        """All (start, word, tags) occurrences, longest first at each start."""
-        out = []
-        entries = self.entries
-        n = len(text)
-        first = self._first.get
-        lengths = self._lengths.get
-        for i, ch in enumerate(text):
-            info = first(ch)
-            if info is None:
-                continue
-            single, has_longer = info
-            if has_longer:
-                lens = lengths(text[i : i + 2])
-                if lens:
-                    for size in lens:
-                        if i + size <= n:
-                            word = text[i : i + size]
-                            tags = entries.get(word)
-                            if tags is not None:
-                                out.append((i, word, tags))
-            if single is not None:
-                out.append((i, ch, single))
-        return out
+        """All (start, word, tags) occurrences, by start, longest first at each start."""
+        if self._find is None or not text:
+            return []
+        found = [(start, start - end, i) for i, start, end in self._find(text, overlapping=True)]
+        if not found:
+            return found
+        found.sort()
+        words, tags = self._words, self._tags
+        return [(start, words[i], tags[i]) for start, _, i in found]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
