@@ -407,8 +407,7 @@ class Dispatcher:
                     return InboundStatus.HANDLED
         if not ctx.in_group or ctx.incoming.mentions_bot:
             # Someone addressed the bot and nothing matched: never leave them without an answer.
-            ctx.reply(self.services["help_hint"] if "help_hint" in self.services else
-                      "我没太明白。发送“帮助”查看我能做什么；遇到问题直接描述就行，比如“3号楼楼道灯坏了”。")
+            ctx.reply(T.NOT_UNDERSTOOD)
             return InboundStatus.HANDLED
         return InboundStatus.CHATTER
 

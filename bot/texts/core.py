@@ -70,3 +70,5 @@ ROLE_LABELS = {
 }
 
 NON_TEXT_IGNORED = ""  # images, voice, files: stored silently
+# Someone addressed the bot (privately, or @ in a group) and nothing matched.
+NOT_UNDERSTOOD = "我没太明白。发送“帮助”查看我能做什么；遇到问题直接描述就行，比如“3号楼楼道灯坏了”。"
