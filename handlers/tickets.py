@@ -22,6 +22,7 @@ from bot.services import agenda as A
 from bot.services import hotline as H
 from bot.services import civility
 from bot.services import ticket_talk as talk
+from bot.services.names import person_names
 from bot.services.tickets import (
     corrections, intake, lookup, media, naming, people, policy, queries, resolution, rights, supervision, sweeps,
     workflow,
@@ -493,7 +494,7 @@ async def _detail_deadlines(ctx: Context, ticket: Ticket) -> str:
 async def _detail_text(ctx: Context, ticket: Ticket) -> str:
     deps = ctx.deps
     rows = await people.reporters(ctx.session, ticket)
-    names = await people.person_names(ctx.session, [r.person_id for r in rows])
+    names = await person_names(ctx.session, [r.person_id for r in rows])
     reporters = "（" + "、".join(names.get(r.person_id, "?") for r in rows) + "）" if rows else ""
     extra = ""
     if ticket.resolution:

@@ -16,6 +16,7 @@ from bot.services import member_points as MP
 from bot.services import wish_followup
 from bot.services import wish_queries as WQ
 from bot.services import wishes as W
+from bot.services.names import person_names
 from bot.services.wish_text import extract_private, parse_wish
 from bot.texts import wishes as T
 from handlers.members import pick_compound, replies_errors, tokens, usage
@@ -180,7 +181,7 @@ async def list_wishes(ctx: Context, args: str) -> None:
 async def _show_wish(ctx: Context, number: int) -> None:
     wish = await WQ.get_wish(ctx.session, number)
     helpers = await WQ.claims_of(ctx.session, wish.id, ("active", "done"))
-    names = await WQ.names_of(ctx.session, [c.person_id for c in helpers])
+    names = await person_names(ctx.session, [c.person_id for c in helpers])
     public = T.DETAIL.format(
         line=WQ.public_line(wish, ctx.clock), state=T.STATE_LABELS[wish.state],
         helpers=T.DETAIL_HELPERS.format(names="、".join(names.values())) if names else "",

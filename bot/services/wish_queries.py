@@ -31,13 +31,6 @@ async def claims_of(session: AsyncSession, wish_id: int, states: Sequence[str] =
         WishClaim.wish_id == wish_id, WishClaim.state.in_(list(states))).order_by(WishClaim.id))).scalars())
 
 
-async def names_of(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:
-    ids = list(person_ids)
-    if not ids:
-        return {}
-    return dict((await session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))).all())
-
-
 async def can_see_private(session: AsyncSession, actor: Actor, wish: Wish) -> bool:
     """Claimers (active or done), the poster, the wisher and the compound's branch staff."""
     if actor.roles.has_any(STAFF_ROLES, wish.compound_id):

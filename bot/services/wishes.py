@@ -32,9 +32,10 @@ from bot.services.member_points import credit, point_value
 from bot.services.members import (
     MEMBER_ROLES, branch_staff, compound_groups, person_of, reachable, tell,
 )
+from bot.services.names import person_names
 from bot.services import wish_followup
 from bot.services.wish_queries import (
-    claims_of, get_wish, is_owner, names_of, private_block, public_line, stale_claims,
+    claims_of, get_wish, is_owner, private_block, public_line, stale_claims,
 )
 from bot.texts import wishes as T
 
@@ -241,7 +242,7 @@ async def claim(deps: Deps, actor: Actor, wish_id: int) -> ClaimResult:
 async def _taken_message(deps: Deps, wish: Wish) -> str:
     if wish.state in (WishState.OPEN, WishState.CLAIMED):
         claims = await claims_of(deps.session, wish.id)
-        names = "、".join((await names_of(deps.session, [c.person_id for c in claims])).values()) or "其他党员"
+        names = "、".join((await person_names(deps.session, [c.person_id for c in claims])).values()) or "其他党员"
         return T.CLAIM_TAKEN.format(number=wish.number, names=names)
     return T.WISH_CLOSED.format(number=wish.number, state=T.STATE_LABELS[wish.state])
 

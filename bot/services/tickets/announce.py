@@ -13,10 +13,11 @@ from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, Rol
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps
 from bot.services.duty import duty_groups
+from bot.services.names import person_names
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import fmt_time, num, quote, ticket_code, what
 from bot.services.tickets.notify import tell_many
-from bot.services.tickets.people import people_with_role, person_names, secretaries, supervisors
+from bot.services.tickets.people import people_with_role, secretaries, supervisors
 from bot.services.tickets.policy import SUBJECT, after_quiet_hours
 from bot.services.tickets.rights import SYSTEM
 from bot.texts import tickets as T

@@ -1,7 +1,6 @@
 """Who is who around a ticket: role holders of a compound, its reporters."""
 from __future__ import annotations
 
-from typing import Iterable
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,13 +31,6 @@ async def supervisors(session: AsyncSession, org, compound_id: int) -> list[Pers
     """The community committee for a compound; district staff when the community has nobody."""
     found = await people_with_role(session, org, RoleName.COMMUNITY_STAFF, compound_id)
     return found or await people_with_role(session, org, RoleName.DISTRICT_STAFF, compound_id)
-
-
-async def person_names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict((await session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))).all())
 
 
 async def reporter_row(session: AsyncSession, ticket_id: int, person_id: int) -> TicketReporter | None:

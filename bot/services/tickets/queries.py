@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Event
 from bot.models.tickets import OPEN_STATES, AgendaItem, DiscussionDay, Ticket, TicketReporter, TicketState
 from bot.services import Actor, Deps
+from bot.services.names import person_names
 from bot.services.tickets.naming import fmt_span, fmt_time, quote, ticket_code
-from bot.services.tickets.people import person_names
 from bot.services.tickets.policy import SUBJECT, category_label
 from bot.services.tickets.rights import visible_compounds
 from bot.texts import agenda as TA

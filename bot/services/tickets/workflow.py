@@ -11,12 +11,13 @@ from bot.models import Event, Person, Priority, PropertyProject, Role, RoleName
 from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, Ticket, TicketReporter, TicketState
 from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
+from bot.services.names import person_names
 from bot.services.tickets.corrections import record_correction
 from bot.services.tickets.events import record
 from bot.services.tickets.intake import location_parts, next_number
 from bot.services.tickets.naming import fmt_time, num, quote, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
-from bot.services.tickets.people import people_with_role, person_names, reporter_ids, reporters, secretaries
+from bot.services.tickets.people import people_with_role, reporter_ids, reporters, secretaries
 from bot.services.tickets.policy import (
     MAX_NOTE, SUBJECT, category_label, deadlines_for, policy, set_deadlines,
 )

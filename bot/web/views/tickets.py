@@ -20,6 +20,7 @@ from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, AgendaItem, Discussio
 from bot.services import Actor, Deps, ServiceError
 from bot.services import agenda as A
 from bot.services import hotline as H
+from bot.services.names import person_names
 from bot.services.tickets import lookup, media, naming, people, policy, queries, resolution, supervision, workflow
 from bot.texts import tickets as TT
 from bot.texts import web as T
@@ -114,7 +115,7 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
     session = deps.session
     view = queries.ticket_view(deps, ticket)
     reporter_rows = await people.reporters(session, ticket)
-    names = await people.person_names(session, [r.person_id for r in reporter_rows] + [ticket.assignee_person_id])
+    names = await person_names(session, [r.person_id for r in reporter_rows] + [ticket.assignee_person_id])
     group_ids = {r.group_id for r in reporter_rows if r.group_id} | ({ticket.group_id} - {None})
     topics = dict((await session.execute(select(ChatGroup.id, ChatGroup.topic).where(
         ChatGroup.id.in_(group_ids)))).all())
@@ -138,7 +139,7 @@ async def ticket_detail(deps: Deps, ticket: Ticket) -> dict[str, Any]:
         items.append(TimelineItem(e.at, "event", e.label, e.actor, note, e.to_state))
     sent = (await session.execute(select(OutboxMessage).where(
         OutboxMessage.ref_kind == policy.SUBJECT, OutboxMessage.ref_id == ticket.id).order_by(OutboxMessage.id))).scalars().all()
-    to_people = await people.person_names(session, [m.person_id for m in sent])
+    to_people = await person_names(session, [m.person_id for m in sent])
     for m in sent:
         if m.group_id:
             where = topics.get(m.group_id) or await _topic(session, m.group_id)

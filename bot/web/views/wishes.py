@@ -19,6 +19,7 @@ from bot.services import Actor, Deps
 from bot.services import member_points as MP
 from bot.services import wish_queries as WQ
 from bot.services import wishes as W
+from bot.services.names import person_names
 from bot.texts import wishes as TW
 from bot.web.errors import forbidden, not_found
 from bot.web.principal import Principal
@@ -93,7 +94,7 @@ async def wishes_table(session: AsyncSession, org: OrgDirectory, user: Principal
     claims = list((await session.execute(select(WishClaim).where(
         WishClaim.wish_id.in_([w.id for w in wishes]),
         WishClaim.state.in_([ClaimState.ACTIVE, ClaimState.DONE])).order_by(WishClaim.id))).scalars())
-    names = await WQ.names_of(session, {c.person_id for c in claims})
+    names = await person_names(session, {c.person_id for c in claims})
     by_wish: dict[int, list[WishClaim]] = {}
     for c in claims:
         by_wish.setdefault(c.wish_id, []).append(c)
@@ -122,7 +123,7 @@ async def visible_wish(session: AsyncSession, user: Principal, wish_id: int) -> 
 
 async def wish_detail(session: AsyncSession, org: OrgDirectory, actor: Actor, wish: Wish) -> dict:
     claims = await WQ.claims_of(session, wish.id, (ClaimState.ACTIVE, ClaimState.DONE))
-    names = await WQ.names_of(session, {c.person_id for c in claims})
+    names = await person_names(session, {c.person_id for c in claims})
     row = wish_row(wish, org, _claimers(names, claims))
     private = await WQ.can_see_private(session, actor, wish)
     row["private"] = {"details": wish.details, "address": wish.address, "phone": wish.contact_phone} if private else None
