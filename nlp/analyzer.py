@@ -136,9 +136,10 @@ class BareSoftmaxScorer:
 
     def scores(self, grams: list[str], *features: list[str]) -> list[float]:
         packed, bigrams = self._packed or self._pack()
-        vals = [v for v in map(bigrams.get, grams) if v is not None]
+        # filter(None): absent features are None, and no packed vector is 0 (every field holds OFFSET).
+        vals = list(filter(None, map(bigrams.get, grams)))
         for feats in features:
-            vals.extend(v for v in map(packed.get, feats) if v is not None)
+            vals.extend(filter(None, map(packed.get, feats)))
         if not vals:
             return list(self.bias)
         fields = array("Q")
