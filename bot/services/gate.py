@@ -1,33 +1,38 @@
-"""A cheap "is anything of this kind running?" answer for hooks that see every group message.
+"""A cheap answer for hooks that see every group message ("is any notice open?", "who was
+just asked 哪栋楼？").
 
-Every chat line passes the 收到 and 接龙 hooks, and almost always no notice or collection is
-open: the question is asked of the database once per few seconds, not once per message.
-Changes made in this process reset the answer at once; another process's are seen within
-the TTL.
+Every chat line passes the 收到, 接龙 and location-answer hooks, and almost always nothing of
+the kind is going on: the question is asked of the database once per few seconds, not once
+per message. Changes made in this process reset the answer at once; another process's are
+seen within the TTL.
 """
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Generic, TypeVar
 
 from bot.services import Deps
 
 DEFAULT_TTL = 5.0
 
+T = TypeVar("T")
 
-class CachedFlag:
-    def __init__(self, query: Callable[[Deps], Awaitable[bool]], ttl: float = DEFAULT_TTL) -> None:
+
+class CachedAnswer(Generic[T]):
+    """The answer of ``query`` per database, asked again after ``ttl`` seconds or a reset()."""
+
+    def __init__(self, query: Callable[[Deps], Awaitable[T]], ttl: float = DEFAULT_TTL) -> None:
         self._query = query
         self._ttl = ttl
         self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
-        self._cache: dict[int, tuple[float, bool]] = {}  # per engine: tests run several databases
+        self._cache: dict[int, tuple[float, T]] = {}  # per engine: tests run several databases
         self._asking: set[int] = set()
 
     def reset(self) -> None:
         self._generation += 1
         self._cache.clear()
 
-    async def get(self, deps: Deps) -> bool:
+    async def get(self, deps: Deps) -> T:
         key = id(deps.session.bind)
         hit = self._cache.get(key)
         if hit is not None and (time.monotonic() < hit[0] or key in self._asking):
@@ -44,3 +49,7 @@ class CachedFlag:
         if generation == self._generation:
             self._cache[key] = (time.monotonic() + self._ttl, value)
         return value
+
+
+class CachedFlag(CachedAnswer[bool]):
+    """"Is anything of this kind going on?" (a notice open for 收到, a recent 接龙)."""

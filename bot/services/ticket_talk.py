@@ -12,13 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session
 
 from bot.audit import record_event
 from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage
 from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketReporter, TicketState
 from bot.privacy import PURGEABLE, mask_pii
 from bot.services import Actor, Deps, ServiceError
+from bot.services.gate import CachedAnswer
 from bot.services.tickets import events, intake, lookup, media, naming, notify, people, policy, resolution
 from bot.texts import tickets as T
 
@@ -33,8 +35,40 @@ def needs_location(ticket: Ticket) -> bool:
     return not ticket.location and not ticket.reporter_address
 
 
+async def _asking_location_pairs(deps: Deps) -> frozenset[tuple[int, int | None]]:
+    """(reporter, chat) of every fresh ticket still without a place: a superset of those the
+    bot is waiting on (the exact question is asked only for a sender in it)."""
+    since = deps.clock.now() - LOCATION_ASK_WINDOW
+    rows = await deps.session.execute(
+        select(Ticket.reporter_person_id, Ticket.group_id).where(
+            Ticket.created_at >= since, Ticket.state.in_(ACTIVE_STATES), Ticket.location == "",
+            Ticket.reporter_address.is_(None), Ticket.reporter_person_id.is_not(None)))
+    return frozenset((person_id, group_id) for person_id, group_id in rows)
+
+
+# Every plain message asks "is the bot waiting for this sender's 哪栋楼？": from memory, not a query.
+asking_location = CachedAnswer(_asking_location_pairs)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_location_asks(session: Session, _context: Any, _instances: Any) -> None:
+    """A ticket written without a place may be asked about: forget the pairs now (answers
+    being asked for are not kept) and again once it is committed (see _asked_after_commit)."""
+    if any(isinstance(obj, Ticket) and needs_location(obj) for obj in (*session.new, *session.dirty)):
+        session.info["asks_location"] = True
+        asking_location.reset()
+
+
+@event.listens_for(Session, "after_commit")
+def _asked_after_commit(session: Session) -> None:
+    if session.info.pop("asks_location", False):
+        asking_location.reset()
+
+
 async def ticket_asking_location(deps: Deps, person_id: int, group_id: int | None) -> Ticket | None:
     """The sender's fresh ticket in this chat that still has no place (the ack asked where)."""
+    if (person_id, group_id) not in await asking_location.get(deps):
+        return None
     since = deps.clock.now() - LOCATION_ASK_WINDOW
     return (await deps.session.execute(
         select(Ticket).where(Ticket.reporter_person_id == person_id, Ticket.group_id.is_(group_id)
