@@ -10,7 +10,8 @@ dispatcher, scheduler ticks, service calls, the rest), the counts, and the peak 
 generator had its own engine), then inline (``bot.inline_sqlite``, what ``zhibu demo`` does).
 ``--serve``: instead, ``zhibu demo`` end to end on a fresh database: seconds from starting the
 process until its web page answers, and until the sample history (generated meanwhile on a
-thread of its own, ``bot.demo_start``) is complete, with the process's CPU seconds by then.
+thread of its own, ``bot.demo_start``) is complete, each with the process's CPU seconds by then
+(the figure to compare on a loaded machine).
 """
 from __future__ import annotations
 
@@ -112,6 +113,7 @@ def serve(directory: Path) -> None:
                 if page is None:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
                     page = time.perf_counter() - started
+                    page_cpu = _process_cpu(process.pid)
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/progress", timeout=5) as response:
                         finished = json.load(response)["finished"]
@@ -128,8 +130,8 @@ def serve(directory: Path) -> None:
         process.wait(timeout=60)
     lines = [line for line in log_path.read_text().splitlines() if line.startswith("示例历史")]
     print(lines[0] if lines else "(no history line)")
-    print(f"zhibu demo, first start: page answers after {page:.1f} s wall; history complete after "
-          f"{complete:.1f} s wall, {cpu:.1f} s CPU of the whole process by then")
+    print(f"zhibu demo, first start: page answers after {page:.1f} s wall ({page_cpu:.1f} s CPU); history complete "
+          f"after {complete:.1f} s wall ({cpu:.1f} s CPU of the whole process by then)")
 
 
 def _process_cpu(pid: int) -> float:
