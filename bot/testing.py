@@ -10,12 +10,16 @@
 
 Names are display names: groups by topic, people by name. A roster person with a
 ``wechat_id`` in the org file speaks under that id; anyone else gets a stable made-up id.
+
+To find a text without copying its wording, match the fixed part of its template in
+``bot/texts``: ``[t for t in h.texts_to("李书记") if fixed_part(digests.DAILY_HEADER) in t]``.
 """
 from __future__ import annotations
 
 import itertools
 import random
 import shutil
+import string
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,6 +77,12 @@ async def _sqlite_template(org: Path | None, account: str, now: datetime) -> Pat
         await engine.dispose()
         _templates[key] = path
     return _templates[key]
+
+
+def fixed_part(template: str) -> str:
+    """The longest literal stretch of a ``bot/texts`` template ("【{compound}每日简报】{date}"
+    → "每日简报】"): what every text made from it contains, whatever was filled in."""
+    return max((literal for literal, *_ in string.Formatter().parse(template)), key=len, default="")
 
 
 def _quoted(quote: Sent | str | None) -> dict[str, Any]:

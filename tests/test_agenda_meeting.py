@@ -7,7 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.models.tickets import AgendaItem, DiscussionDay, Ticket
+from bot.testing import fixed_part
 from bot.texts import agenda as TA
+from bot.texts import digests as DT
 
 G1 = "阳光花园业主1群"
 LIFT = "3号楼电梯坏了，困了好几天了"   # a 3-day deadline: due long before the meeting
@@ -93,6 +95,6 @@ async def test_digest_shows_the_ticket_as_waiting_for_the_meeting_not_overdue(h)
 
     await on_agenda(h)
     await h.advance(days=5, step=timedelta(hours=1))  # 12-06: its own 3-day deadline is past
-    digest = [t for t in h.texts_to("李书记") if "每日简报" in t][-1]
+    digest = [t for t in h.texts_to("李书记") if fixed_part(DT.DAILY_HEADER) in t][-1]
     assert TD.DAILY_AGENDA.split("{")[0] + "1件" in digest and "（12月10日 15:00议事）" in digest
     assert "超期" not in digest.split(TD.DAILY_AGENDA.split("{")[0])[0]

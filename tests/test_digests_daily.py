@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot import timefmt
 from bot.audit import record_event
 from bot.models import Compound
 from bot.models.schedules import DigestRun
 from bot.models.tickets import Ticket, TicketReporter
 from bot.models.wishes import Wish, WishClaim
-from bot import timefmt
-from bot.testing import BotHarness
+from bot.testing import BotHarness, fixed_part
+from bot.texts import digests as DT
 
 START = datetime(2026, 12, 1, 7, 0)
 
@@ -33,7 +34,7 @@ async def add_ticket(h, compound="阳光花园", *, number, text, created, state
 
 
 def digests_to(h, name):  # noqa: ANN001
-    return [t for t in h.texts_to(name) if "每日简报" in t]
+    return [t for t in h.texts_to(name) if fixed_part(DT.DAILY_HEADER) in t]
 
 
 async def seed(h):  # noqa: ANN001
@@ -180,7 +181,7 @@ async def test_weekly_digest_to_community_staff_compares_weeks():
 
 async def test_fresh_install_after_the_digest_time_starts_with_tomorrows(h):
     await h.advance(hours=2)  # the sample harness starts at 09:00, after 08:30
-    assert not any("每日简报" in s.text for s in h.sent)
+    assert not any(fixed_part(DT.DAILY_HEADER) in s.text for s in h.sent)
     await h.advance(hours=23, step=timedelta(minutes=30))
     assert len(digests_to(h, "李书记")) == 1
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.models import ChatGroup, InboundMessage, InboundStatus
+from bot.texts import core as TC
 from bot.transports.base import MessageKind
 
 
@@ -46,7 +47,7 @@ async def test_own_messages_are_ignored(h):
 
 async def test_help_in_group_lists_commands(h):
     await h.say("阳光花园业主1群", "张三", "帮助")
-    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+    assert TC.HELP_HEADER in h.texts_to("阳光花园业主1群")[-1]
 
 
 async def test_help_shows_secretary_commands_only_to_secretaries(h):
@@ -120,7 +121,7 @@ async def test_oversized_text_is_stored_whole(h):
 
 async def test_control_characters_do_not_break_commands(h):
     await h.say("阳光花园业主1群", "张三", "\u200b帮助\x07")
-    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+    assert TC.HELP_HEADER in h.texts_to("阳光花园业主1群")[-1]
 
 
 async def test_failing_handler_marks_message_failed_and_apologises(h):
@@ -193,7 +194,7 @@ async def test_message_stored_but_not_processed_before_a_crash_is_handled_after_
                         text="帮助", sent_at=h.now, chat_id="room-yg-1", chat_topic="阳光花园业主1群")
     await h.bot.dispatcher.store(h.bot.dispatcher._values(incoming))  # stored, then the process died
     await h.restart()
-    assert "您可以这样用我" in h.texts_to("阳光花园业主1群")[-1]
+    assert TC.HELP_HEADER in h.texts_to("阳光花园业主1群")[-1]
     assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
 
 

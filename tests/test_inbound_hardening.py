@@ -17,6 +17,7 @@ from bot.models.deadletters import DeadLetter
 from bot.models.tickets import Ticket
 from bot.storable import storable_id
 from bot.testing import BotHarness
+from bot.texts import core as TC
 from bot.transports.base import Incoming
 from bot.transports.fake import FakeTransport
 
@@ -159,7 +160,7 @@ async def test_after_a_short_stop_the_group_is_answered_as_usual(h):
     await stored_but_never_processed(h, incoming(h, "crash-1", "帮助"))
     await h.advance(minutes=1)
     await h.restart()
-    assert "您可以这样用我" in h.texts_to(GROUP)[-1]
+    assert TC.HELP_HEADER in h.texts_to(GROUP)[-1]
 
 
 async def test_a_message_replayed_old_at_its_first_arrival_is_stored_stale_and_not_recovered(h):

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from bot.app import BotApp
 from bot.models import Identity, OutboxMessage, OutboxStatus, Person, Priority
 from bot.models.schedules import DigestRun
-from bot.testing import BotHarness
+from bot.testing import BotHarness, fixed_part
+from bot.texts import digests as DT
 from bot.transports.base import Incoming
 from bot.transports.fake import FakeTransport
 
@@ -141,7 +142,7 @@ async def test_a_digest_is_recorded_sent_only_once_its_text_was_sent(pg_url):
         west, west_transport = await west_process(h)
         try:
             await west.sender.drain()
-            assert any("每日简报" in s.text for s in west_transport.sent)
+            assert any(fixed_part(DT.DAILY_HEADER) in s.text for s in west_transport.sent)
             async with h.session() as session:
                 run = await session.get(DigestRun, run.id)
             assert run.status == "sent" and run.sent_at is not None

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from bot.app import BotApp
 from bot.models.schedules import JobRun
 from bot.models.tickets import Ticket
-from bot.testing import BotHarness
+from bot.testing import BotHarness, fixed_part
 from schedules import registry
 from schedules.registry import JOBS
+from bot.texts import digests as DT
 
 pytestmark = pytest.mark.postgres
 
@@ -70,7 +71,7 @@ async def test_postgres_scheduled_notice_collection_digest_and_ranking(pg_url):
         await h.advance(hours=13, minutes=40, step=timedelta(minutes=10))
         assert len([t for t in h.texts_to("兰亭水岸邻里群") if "明天停水" in t]) == 1
         assert "已登记（报名）" in h.texts_to("阳光花园业主1群")[-1]
-        digest = [t for t in h.texts_to("李书记") if "每日简报" in t][0]
+        digest = [t for t in h.texts_to("李书记") if fixed_part(DT.DAILY_HEADER) in t][0]
         assert "超期3件" in digest and "紧急1件" in digest
         ranking = [t for t in h.texts_to("区办小韩") if "投诉量排名" in t][0]
         assert "1. 阳光花园项目" in ranking

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import BotApp
 from bot.config import SAMPLE_ORG, Settings
 from bot.runner import build_web
+from bot.texts import core as TC
 from bot.transports.simulator import SimulatorTransport
 
 
@@ -56,7 +57,7 @@ async def test_the_mention_of_the_bot_is_removed_before_routing(client):
         await ws.send_json({"type": "send", "chat": "group:room-yg-1", "sender_id": "wxid_zhangsan",
                             "sender_name": "张三", "text": "@支部助手 帮助"})
         reply = await next_message(ws, "group:room-yg-1")
-    assert "您可以这样用我" in reply["text"]
+    assert TC.HELP_HEADER in reply["text"]
 
 
 async def test_group_message_gets_a_live_reply(client):
@@ -64,7 +65,7 @@ async def test_group_message_gets_a_live_reply(client):
         await ws.send_json({"type": "send", "chat": "group:room-yg-1", "sender_id": "wxid_zhangsan",
                             "sender_name": "张三", "text": "帮助"})
         reply = await next_message(ws, "group:room-yg-1")
-    assert "您可以这样用我" in reply["text"]
+    assert TC.HELP_HEADER in reply["text"]
 
 
 async def test_private_message_from_a_new_resident_gets_a_reply(client):

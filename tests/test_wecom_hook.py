@@ -11,6 +11,8 @@ from bot.models import ChatGroup
 from bot.models.messages import OutboxMessage, OutboxStatus, Priority
 from bot.transports.wecom.hook import split_utf8
 from fake_wecom import HOOK_KEY, FakeWecom, WecomHarness, fake  # noqa: F401  (fake: the server fixture)
+from bot.testing import fixed_part
+from bot.texts import digests as DT
 
 ACCOUNT = "wecom-hook:duty"
 HOOK = {"name": "duty", "key": HOOK_KEY, "topic": "阳光花园值班群", "compound": "阳光花园"}
@@ -115,8 +117,8 @@ async def test_the_daily_digest_is_also_posted_to_the_compounds_robot_group(fake
     async with WecomHarness(fake, {"hooks": [HOOK]}, start=datetime(2026, 12, 1, 7, 0)) as wh:
         await wh.say("阳光花园业主1群", "李四", "4号楼门口积水好几天了，没人管")
         await wh.advance(hours=1, minutes=31)  # digests go out at 08:30
-        assert any("每日简报" in t for t in wh.texts_to("李书记"))
-    digests = [t for t in hook_texts(fake) if "每日简报" in t]
+        assert any(fixed_part(DT.DAILY_HEADER) in t for t in wh.texts_to("李书记"))
+    digests = [t for t in hook_texts(fake) if fixed_part(DT.DAILY_HEADER) in t]
     assert len(digests) == 1 and digests[0].startswith("【阳光花园每日简报】")
 
 

@@ -11,6 +11,8 @@ from bot.models import Compound
 from bot.models.tickets import Ticket
 from bot.models.wishes import Wish, WishProgress
 from bot.services import wish_followup
+from bot.testing import fixed_part
+from bot.texts import wishes as TW
 
 G = "阳光花园业主1群"
 HOUR = timedelta(hours=1)
@@ -73,10 +75,10 @@ async def test_wish_is_offered_again_at_most_once_per_few_days(h):
 async def test_secretary_is_told_after_the_second_release(h):
     await claimed(h)
     await h.advance(days=2, hours=1, step=HOUR)
-    assert not any("心愿待关注" in t for t in h.texts_to("李书记"))
+    assert not any(fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t for t in h.texts_to("李书记"))
     await h.dm("赵楼长", "认领 W1")
     await h.dm("赵楼长", "放弃 W1")
-    [alert] = [t for t in h.texts_to("李书记") if "心愿待关注" in t]
+    [alert] = [t for t in h.texts_to("李书记") if fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t]
     assert "W1" in alert and "放回2次" in alert
 
 
@@ -84,10 +86,10 @@ async def test_secretary_is_told_when_a_wish_stays_unclaimed_for_days(h):
     await settings(h, wish_escalate_days=3)
     await h.say(G, "王奶奶", WISH)
     await h.advance(days=3, hours=1, step=HOUR)
-    alerts = [t for t in h.texts_to("李书记") if "心愿待关注" in t]
+    alerts = [t for t in h.texts_to("李书记") if fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t]
     assert len(alerts) == 1 and "3天无人认领" in alerts[0]
     await h.advance(days=2, step=HOUR)
-    assert len([t for t in h.texts_to("李书记") if "心愿待关注" in t]) == 1  # once
+    assert len([t for t in h.texts_to("李书记") if fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t]) == 1  # once
 
 
 async def test_progress_note_with_a_future_date_postpones_the_release(h):
