@@ -61,3 +61,17 @@ async def test_ticket_read_while_uncommitted_is_asked_about_once_committed(h):
         assert (person_id, group.id) not in await talk.asking_location.get(deps)
         await writer.commit()
         assert (person_id, group.id) in await talk.asking_location.get(deps)
+
+
+async def test_report_with_no_photo_waiting_reads_no_media(h):
+    await h.say(G1, "张三", "3号楼2单元楼道灯坏了好几天了")  # the answer "none waiting" is read and kept
+    seen: list[str] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _note(_conn, _cursor, statement, _params, _context, _many):  # noqa: ANN001
+        if "FROM ticket_media" in statement:
+            seen.append(statement)
+    await h.say(G1, "李四", "5号楼门口的垃圾好几天没人清运了，味道很大")
+    async with h.session() as s:
+        assert len((await s.execute(select(Ticket.id))).all()) == 2
+    assert seen == []

@@ -9,7 +9,10 @@ seen within the TTL.
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable, Generic, TypeVar
+from typing import Any, Awaitable, Callable, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot.services import Deps
 
@@ -31,6 +34,23 @@ class CachedAnswer(Generic[T]):
     def reset(self) -> None:
         self._generation += 1
         self._cache.clear()
+
+    def forget_on_write(self, touches: Callable[[Any], bool]) -> None:
+        """Reset whenever a session of this process flushes a new or changed object for which
+        ``touches`` is true, and again once that session commits: an answer read between the
+        flush and the commit could not see the change."""
+        key = f"gate-{id(self)}"
+
+        @event.listens_for(Session, "before_flush")
+        def _flushed(session: Session, _context: Any, _instances: Any) -> None:
+            if any(touches(obj) for obj in (*session.new, *session.dirty)):
+                session.info[key] = True
+                self.reset()
+
+        @event.listens_for(Session, "after_commit")
+        def _committed(session: Session) -> None:
+            if session.info.pop(key, False):
+                self.reset()
 
     async def get(self, deps: Deps) -> T:
         key = id(deps.session.bind)

@@ -12,8 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import delete, event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, update
 
 from bot.audit import record_event
 from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage
@@ -48,21 +47,7 @@ async def _asking_location_pairs(deps: Deps) -> frozenset[tuple[int, int | None]
 
 # Every plain message asks "is the bot waiting for this sender's 哪栋楼？": from memory, not a query.
 asking_location = CachedAnswer(_asking_location_pairs)
-
-
-@event.listens_for(Session, "before_flush")
-def _note_location_asks(session: Session, _context: Any, _instances: Any) -> None:
-    """A ticket written without a place may be asked about: forget the pairs now (answers
-    being asked for are not kept) and again once it is committed (see _asked_after_commit)."""
-    if any(isinstance(obj, Ticket) and needs_location(obj) for obj in (*session.new, *session.dirty)):
-        session.info["asks_location"] = True
-        asking_location.reset()
-
-
-@event.listens_for(Session, "after_commit")
-def _asked_after_commit(session: Session) -> None:
-    if session.info.pop("asks_location", False):
-        asking_location.reset()
+asking_location.forget_on_write(lambda obj: isinstance(obj, Ticket) and needs_location(obj))
 
 
 async def ticket_asking_location(deps: Deps, person_id: int, group_id: int | None) -> Ticket | None:

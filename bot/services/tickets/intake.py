@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,11 +76,10 @@ async def find_duplicate(deps: Deps, compound_id: int, analysis: Any, analyzer: 
 async def next_number(session: AsyncSession, compound_id: int) -> int:
     """Atomic per-compound counter (a row update, so concurrent reports never share a number)."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(TicketCounter).values(compound_id=compound_id, last_number=0)
-                          .on_conflict_do_nothing(index_elements=["compound_id"]))
     result = await session.execute(
-        update(TicketCounter).where(TicketCounter.compound_id == compound_id)
-        .values(last_number=TicketCounter.last_number + 1).returning(TicketCounter.last_number))
+        insert(TicketCounter).values(compound_id=compound_id, last_number=1)
+        .on_conflict_do_update(index_elements=["compound_id"], set_={"last_number": TicketCounter.last_number + 1})
+        .returning(TicketCounter.last_number))  # one statement: created at 1, or counted up
     return int(result.scalar_one())
 
 
@@ -153,6 +152,8 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
 
 
 async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None) -> None:
+    if not await media.any_waiting.get(deps):
+        return  # the usual report: no photo waits, none to attach or purge
     window = timedelta(minutes=getattr(deps.settings, "media_window_minutes", 10))
     await media.attach_waiting_media(deps, ticket, person_id, group_id, window)
     # Photos nobody's report claimed in time go here and at the next photo (no job needed).

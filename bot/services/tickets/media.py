@@ -11,9 +11,20 @@ from sqlalchemy import func, select
 from bot import media as store
 from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketReporter
 from bot.services import Deps
+from bot.services.gate import CachedFlag
 from bot.services.tickets.events import record
 from bot.services.tickets.rights import SYSTEM
 from bot.texts import tickets as T
+
+
+async def _query_any_waiting(deps: Deps) -> bool:
+    return (await deps.session.execute(
+        select(TicketMedia.id).where(TicketMedia.ticket_id.is_(None)).limit(1))).first() is not None
+
+
+# "Is any photo waiting for its report?" Almost never: a report need not look (nor purge).
+any_waiting = CachedFlag(_query_any_waiting)
+any_waiting.forget_on_write(lambda obj: isinstance(obj, TicketMedia) and obj.ticket_id is None)
 
 
 async def recent_ticket_of(deps: Deps, person_id: int, group_id: int | None, window: timedelta) -> Ticket | None:
