@@ -4,6 +4,7 @@ Only translation between chat and ``bot.services.agenda``.
 """
 from __future__ import annotations
 
+from bot import timefmt
 from bot.context import Context
 from bot.roles import HANDLING_ROLES
 from bot.router import Router
@@ -41,4 +42,4 @@ async def outcome(ctx: Context, args: str) -> None:
     result = await A.record_outcome(ctx.deps, ctx.actor, ticket, fixes["outcome"], owner=fixes.get("owner"), due=due)
     ctx.keep_message()
     ctx.reply(TA.OUTCOME_OK.format(code=naming.ticket_code(ctx.org, ticket), outcome=result.item.outcome,
-                                   owner=result.owner, due=naming.fmt_time(ctx.deps, result.due), count=result.told))
+                                   owner=result.owner, due=timefmt.stored(ctx.deps.clock, result.due), count=result.told))

@@ -11,6 +11,7 @@ import functools
 from datetime import time, timedelta
 from typing import Any, Callable
 
+from bot import timefmt
 from bot.context import Context
 from bot.models import Priority, RoleName
 from bot.models.tickets import OPEN_STATES, Ticket
@@ -425,7 +426,7 @@ async def _progress_text(ctx: Context, ticket: Ticket) -> str:
     public = [e for e in timeline if e.action not in ("urgent_alert", "reported", "supervised")]
     last = public[-1] if public else None
     last_text = T.PROGRESS_LAST.format(
-        at=naming.fmt_time(ctx.deps, last.at), action=last.label,
+        at=timefmt.stored(ctx.deps.clock, last.at), action=last.label,
         note=f"：{naming.quote(last.note, 60)}" if last and last.note and last.action in ("resolved", "noted") else ""
     ) if last else ""
     assignee = f"（{T.ASSIGNEE_KIND_LABELS.get(ticket.assignee_kind or '') or ticket.assignee_label}）" \
@@ -486,9 +487,9 @@ async def _detail_deadlines(ctx: Context, ticket: Ticket) -> str:
     if meeting is not None:
         return T.DETAIL_DEADLINE_WAITING.format(waiting=due.removeprefix(T.DUE_SEP))
     if ticket.urgent and ticket.first_response_at is None:
-        return T.DETAIL_DEADLINE_RESPOND.format(first=naming.fmt_time(deps, ticket.first_response_due), due=due)
-    return T.DETAIL_DEADLINES.format(first=naming.fmt_time(deps, ticket.first_response_due),
-                                     resolve=naming.fmt_time(deps, ticket.resolve_due))
+        return T.DETAIL_DEADLINE_RESPOND.format(first=timefmt.stored(deps.clock, ticket.first_response_due), due=due)
+    return T.DETAIL_DEADLINES.format(first=timefmt.stored(deps.clock, ticket.first_response_due),
+                                     resolve=timefmt.stored(deps.clock, ticket.resolve_due))
 
 
 async def _detail_text(ctx: Context, ticket: Ticket) -> str:
@@ -504,7 +505,7 @@ async def _detail_text(ctx: Context, ticket: Ticket) -> str:
     if ticket.hotline_order_no:
         extra += T.DETAIL_HOTLINE.format(order_no=ticket.hotline_order_no)
     if ticket.supervised:
-        extra += T.DETAIL_SUPERVISED.format(at=naming.fmt_time(deps, ticket.supervised_at))
+        extra += T.DETAIL_SUPERVISED.format(at=timefmt.stored(deps.clock, ticket.supervised_at))
     if ticket.reopen_count:
         extra += T.DETAIL_REOPENED.format(count=ticket.reopen_count)
     if ticket.reporter_address and not ticket.location:
@@ -518,13 +519,13 @@ async def _detail_text(ctx: Context, ticket: Ticket) -> str:
         code=naming.ticket_code(ctx.org, ticket), what=naming.what(ticket) + ("（紧急）" if ticket.urgent else ""),
         state=T.STATE_LABELS.get(ticket.state, ticket.state),
         assignee=f"（{ticket.assignee_label}）" if ticket.assignee_label else "", count=ticket.reporters_count,
-        reporters=reporters, created=naming.fmt_time(deps, ticket.created_at),
+        reporters=reporters, created=timefmt.stored(deps.clock, ticket.created_at),
         channel=T.CHANNEL_LABELS.get(ticket.channel, ""), deadlines=deadlines, extra=extra,
         text=naming.quote(ticket.text, 200))
     lines = [text, T.TIMELINE_HEADER]
     for entry in (await queries.ticket_timeline(deps, ticket))[-15:]:
         change = f"（{T.RATING_LABELS.get(entry.to_state or '', entry.to_state)}）" if entry.action == "rated" else ""
-        lines.append(T.TIMELINE_LINE.format(at=naming.fmt_time(deps, entry.at), who=entry.actor + " ", action=entry.label,
+        lines.append(T.TIMELINE_LINE.format(at=timefmt.stored(deps.clock, entry.at), who=entry.actor + " ", action=entry.label,
                                             change=change, note=f"：{naming.quote(entry.note, 60)}"
                                             if entry.note and entry.action != "created" else ""))
     return "\n".join(lines)
@@ -540,7 +541,7 @@ async def assign(ctx: Context, args: str) -> None:
     ticket = await ticket_from(ctx, ref, T.ASSIGN_USAGE)
     assignee = await workflow.assign(ctx.deps, ctx.actor, ticket, target)
     reply = T.ASSIGNED_OK.format(code=naming.ticket_code(ctx.org, ticket), label=assignee.label,
-                                 due=naming.fmt_time(ctx.deps, ticket.resolve_due))
+                                 due=timefmt.stored(ctx.deps.clock, ticket.resolve_due))
     ctx.reply(reply + ("" if assignee.found else T.ASSIGN_NOBODY.format(label=assignee.label)))
 
 
@@ -564,7 +565,7 @@ async def transfer(ctx: Context, args: str) -> None:
         assignee = await workflow.assign(ctx.deps, ctx.actor, ticket, words[0], transfer=True,
                                     note=" ".join(words[1:]) or None)
     reply = T.TRANSFERRED_OK.format(code=naming.ticket_code(ctx.org, ticket), label=assignee.label,
-                                    due=naming.fmt_time(ctx.deps, ticket.resolve_due))
+                                    due=timefmt.stored(ctx.deps.clock, ticket.resolve_due))
     ctx.reply(reply + ("" if assignee.found else T.ASSIGN_NOBODY.format(label=assignee.label)))
 
 
@@ -623,7 +624,7 @@ async def discussion_day(ctx: Context, args: str) -> None:
         ctx.reply(T.DAY_BAD_TIME.format(usage=T.DISCUSSION_DAY_USAGE))
         return
     day = await A.set_discussion_day(ctx.deps, ctx.actor, compound_id, when, place.strip() or None)
-    ctx.reply(T.DAY_SET.format(compound=ctx.org.name_of(compound_id), when=naming.fmt_time(ctx.deps, day.starts_at),
+    ctx.reply(T.DAY_SET.format(compound=ctx.org.name_of(compound_id), when=timefmt.stored(ctx.deps.clock, day.starts_at),
                                place=T.PLACE.format(place=day.place) if day.place else ""))
 
 
@@ -642,7 +643,7 @@ async def agenda(ctx: Context, args: str) -> None:
                                       scope=fixes.get("scope"), owner=fixes.get("owner"))
     ctx.reply(T.AGENDA_OK.format(code=naming.ticket_code(ctx.org, ticket), num=naming.num(ticket),
                                  compound=ctx.org.name_of(ticket.compound_id),
-                                 when=naming.fmt_time(ctx.deps, day.starts_at),
+                                 when=timefmt.stored(ctx.deps.clock, day.starts_at),
                                  place=T.PLACE.format(place=day.place) if day.place else "", topic=item.topic,
                                  scope="、".join(item.scope), owner=item.owner_label or "—"))
 
@@ -699,7 +700,7 @@ async def recategorize(ctx: Context, args: str) -> None:
     await workflow.recategorize(ctx.deps, ctx.actor, ticket, category=category, urgent=urgent)
     ctx.reply(T.RECATEGORIZED_OK.format(code=naming.ticket_code(ctx.org, ticket), label=policy.category_label(ticket.category),
                                         urgent="（紧急）" if ticket.urgent else "",
-                                        due=naming.fmt_time(ctx.deps, ticket.resolve_due)))
+                                        due=timefmt.stored(ctx.deps.clock, ticket.resolve_due)))
 
 
 @router.command("热线", roles=HANDLING_ROLES, usage=T.HOTLINE_USAGE, summary=T.SUMMARY_HOTLINE)

@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.audit import record_event
 from bot.models import Person, Priority, RoleName
 from bot.models.tickets import AgendaItem, DiscussionDay, Ticket, TicketState
@@ -100,7 +101,7 @@ async def set_discussion_day(deps: Deps, actor: Actor, compound_id: int, when: d
     day.place = (place or "").strip()[:128] or day.place
     await deps.session.flush()
     record_event(deps.session, "discussion_day", day.id, "planned", deps.clock.now(), actor=actor,
-                 to_state=naming.fmt_time(deps, when), note=day.place)
+                 to_state=timefmt.stored(deps.clock, when), note=day.place)
     return day
 
 
@@ -155,7 +156,7 @@ async def put_on_agenda(deps: Deps, actor: Actor, ticket: Ticket, *, topic: str 
     code = naming.ticket_code(deps.org, ticket)
     existing = await open_item_for(deps.session, ticket, now)
     if existing is not None:
-        raise ServiceError(T.AGENDA_ALREADY.format(code=code, when=naming.fmt_time(deps, existing[1].starts_at)))
+        raise ServiceError(T.AGENDA_ALREADY.format(code=code, when=timefmt.stored(deps.clock, existing[1].starts_at)))
     day = await next_discussion_day(deps, ticket.compound_id)
     assert day is not None
     owner_id, owner_label = await _owner(deps, actor, ticket, owner)
@@ -167,7 +168,7 @@ async def put_on_agenda(deps: Deps, actor: Actor, ticket: Ticket, *, topic: str 
     deps.session.add(item)
     await deps.session.flush()
     workflow.first_response(deps, actor, ticket)  # putting it on the agenda is the branch's response
-    when = naming.fmt_time(deps, day.starts_at)
+    when = timefmt.stored(deps.clock, day.starts_at)
     due_before = ticket.resolve_due
     ticket.resolve_due = day.starts_at  # the ticket waits for the meeting; the outcome sets the next deadline
     events.record(deps, actor, ticket, "agenda", note=f"{when} {item.topic}",
@@ -208,7 +209,7 @@ async def describe_next_day(deps: Deps, compound_id: int) -> str:
     if day is None:
         return T.DAY_NONE.format(compound=compound, usage=T.DISCUSSION_DAY_USAGE)
     items = await agenda_items(deps.session, day.id)
-    head = T.DAY_HEADER.format(compound=compound, when=naming.fmt_time(deps, day.starts_at), place=_place(day),
+    head = T.DAY_HEADER.format(compound=compound, when=timefmt.stored(deps.clock, day.starts_at), place=_place(day),
                                count=len(items))
     return head + "\n" + (render_items(items) if items else T.DAY_EMPTY)
 
@@ -265,7 +266,7 @@ async def remind_tomorrow(deps: Deps) -> int:
         day.reminded_at = now
         if not items:
             continue
-        compound, when, place = deps.org.name_of(day.compound_id), naming.fmt_time(deps, day.starts_at), _place(day)
+        compound, when, place = deps.org.name_of(day.compound_id), timefmt.stored(deps.clock, day.starts_at), _place(day)
         text = T.DAY_REMIND.format(compound=compound, when=when, place=place, items=render_items(items))
         secretaries = [p.id for p in await people.secretaries(deps.session, deps.org, day.compound_id)]
         for pid in secretaries:
@@ -358,7 +359,7 @@ async def record_outcome(deps: Deps, actor: Actor, ticket: Ticket, outcome: str,
     if day.starts_at <= now:
         day.state = "held"
     owner_label = item.owner_label or "—"
-    due_text = naming.fmt_time(deps, due)
+    due_text = timefmt.stored(deps.clock, due)
     events.record(deps, actor, ticket, "agenda_outcome", note=f"{naming.quote(item.outcome, 200)}；责任：{owner_label}；期限：{due_text}",
                data={"agenda_item": item.id, "owner": owner_label, "due": due.isoformat()})
     told = 0

@@ -272,10 +272,8 @@ def render_daily(deps: Deps, f: DailyFigures, now: datetime) -> str:
         parts.append(T.DAILY_URGENT.format(count=f.urgent, lines=_ticket_lines(
             f.urgent_lines, f.urgent, lambda t: T.TICKET_STATE_EXTRA.format(state=STATE_LABELS.get(t.state, "")))))
     if f.agenda:
-        from bot.services.tickets.naming import fmt_time
-
         parts.append(T.DAILY_AGENDA.format(count=f.agenda, lines=_ticket_lines(
-            f.agenda_lines, f.agenda, lambda t: T.TICKET_AGENDA_EXTRA.format(when=fmt_time(deps, t.due_at))
+            f.agenda_lines, f.agenda, lambda t: T.TICKET_AGENDA_EXTRA.format(when=timefmt.stored(deps.clock, t.due_at))
             if t.due_at else "")))
     if f.resolved or f.rated:
         satisfaction = ""

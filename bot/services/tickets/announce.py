@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.audit import record_event
 from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, RoleName
 from bot.models.tickets import Ticket
@@ -15,7 +16,7 @@ from bot.services import Actor, Deps
 from bot.services.duty import duty_groups
 from bot.services.names import person_names
 from bot.services.tickets.events import record
-from bot.services.tickets.naming import fmt_time, num, quote, ticket_code, what
+from bot.services.tickets.naming import num, quote, ticket_code, what
 from bot.services.tickets.notify import tell_many
 from bot.services.tickets.people import people_with_role, secretaries, supervisors
 from bot.services.tickets.policy import SUBJECT, after_quiet_hours
@@ -35,7 +36,7 @@ async def reporter_where(deps: Deps, actor: Actor, group_id: int | None) -> tupl
 async def tell_secretaries_new(deps: Deps, actor: Actor, ticket: Ticket, text: str, group_id: int | None) -> None:
     reporter, where = await reporter_where(deps, actor, group_id)
     message = T.NEW_TICKET.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=reporter,
-                                  where=where, text=quote(text, 200), due=fmt_time(deps, ticket.first_response_due),
+                                  where=where, text=quote(text, 200), due=timefmt.stored(deps.clock, ticket.first_response_due),
                                   num=num(ticket), address=T.REPORTER_ADDRESS.format(address=ticket.reporter_address)
                                   if ticket.reporter_address else "")
     tell_many(deps, await secretaries(deps.session, deps.org, ticket.compound_id), message, ticket,

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot import timefmt
 from bot.models.tickets import Ticket
 from bot.privacy import mask_pii
-from bot.services import Deps
 from bot.services.tickets.policy import QUOTE, category_label
 
 
@@ -33,12 +31,6 @@ def what(ticket: Ticket) -> str:
 def quote(text: str, limit: int = QUOTE) -> str:
     text = mask_pii(" ".join(text.split()))
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def fmt_time(deps: Deps, moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return timefmt.moment(deps.clock.local(moment))
 
 
 def fmt_span(delta: timedelta) -> str:

@@ -8,11 +8,12 @@ from typing import Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.models import Event
 from bot.models.tickets import OPEN_STATES, AgendaItem, DiscussionDay, Ticket, TicketReporter, TicketState
 from bot.services import Actor, Deps
 from bot.services.names import person_names
-from bot.services.tickets.naming import fmt_span, fmt_time, quote, ticket_code
+from bot.services.tickets.naming import fmt_span, quote, ticket_code
 from bot.services.tickets.policy import SUBJECT, category_label
 from bot.services.tickets.rights import visible_compounds
 from bot.texts import agenda as TA
@@ -93,7 +94,7 @@ def due_text(deps: Deps, *, urgent: bool, first_response_at: datetime | None, fi
     urgent ticket nobody answered, the first response in minutes (its 24-hour resolve deadline would
     read as leisurely); else the resolve deadline."""
     if meeting is not None:
-        return T.DUE_SEP + TA.WAITING.format(when=fmt_time(deps, meeting))
+        return T.DUE_SEP + TA.WAITING.format(when=timefmt.stored(deps.clock, meeting))
     if urgent and first_response_at is None and first_response_due is not None:
         if first_response_due <= now:
             return T.DUE_RESPONSE_OVERDUE.format(ago=fmt_span(now - first_response_due))

@@ -9,12 +9,13 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timefmt
 from bot.models import ChatGroup
 from bot.models.tickets import Rating, Ticket, TicketReporter, TicketState
 from bot.privacy import mask_pii
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets.events import record
-from bot.services.tickets.naming import fmt_time, short_code, ticket_code, what
+from bot.services.tickets.naming import short_code, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
 from bot.services.tickets.people import reporter_row, reporters, secretaries
 from bot.services.tickets.policy import MAX_NOTE, SUBJECT, acks_in_group, deadlines_for, policy
@@ -179,7 +180,7 @@ async def reopen(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "") ->
            note=comment[:MAX_NOTE] or None, data={"count": ticket.reopen_count})
     message = T.REOPENED_TELL.format(code=ticket_code(deps.org, ticket), what=what(ticket),
                                      comment=f"：{mask_pii(comment)}" if comment else "",
-                                     due=fmt_time(deps, ticket.resolve_due))
+                                     due=timefmt.stored(deps.clock, ticket.resolve_due))
     people = [ticket.assignee_person_id] if ticket.assignee_person_id else []
     people += [p.id for p in await secretaries(deps.session, deps.org, ticket.compound_id)]
     tell_many(deps, [p for p in people if p], message, ticket, skip=actor.person_id)

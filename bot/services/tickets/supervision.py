@@ -1,11 +1,12 @@
 """督办: a ticket flagged for the community committee (by hand, by a sweep, or a second reopen)."""
 from __future__ import annotations
 
+from bot import timefmt
 from bot.models import Priority, RoleName
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets.events import record
-from bot.services.tickets.naming import fmt_time, ticket_code, what
+from bot.services.tickets.naming import ticket_code, what
 from bot.services.tickets.notify import tell_many
 from bot.services.tickets.people import secretaries, supervisors
 from bot.services.tickets.policy import MAX_NOTE, after_quiet_hours
@@ -23,7 +24,7 @@ async def supervise(deps: Deps, actor: Actor, ticket: Ticket, reason: str) -> li
     message = T.SUPERVISE_TELL.format(
         code=ticket_code(deps.org, ticket), what=what(ticket), reason=reason,
         state=T.STATE_LABELS.get(ticket.state, ticket.state), assignee=assignee,
-        created=fmt_time(deps, ticket.created_at), count=ticket.reporters_count)
+        created=timefmt.stored(deps.clock, ticket.created_at), count=ticket.reporters_count)
     priority = Priority.URGENT if ticket.urgent else Priority.REPLY
     bosses = await supervisors(deps.session, deps.org, ticket.compound_id)
     people = bosses + await secretaries(deps.session, deps.org, ticket.compound_id)

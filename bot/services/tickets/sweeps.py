@@ -5,11 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
+from bot import timefmt
 from bot.models.tickets import OPEN_STATES, Rating, Ticket, TicketReporter, TicketState
 from bot.services import Deps
 from bot.services.agenda import awaiting_meeting
 from bot.services.tickets.events import DEFAULTED
-from bot.services.tickets.naming import fmt_time
 from bot.services.tickets.resolution import close, worst_rating
 from bot.services.tickets.rights import SYSTEM
 from bot.services.tickets.supervision import supervise
@@ -32,10 +32,10 @@ async def escalate_overdue(deps: Deps, now: datetime | None = None) -> int:
         if ticket.resolve_due is not None and ticket.resolve_due <= now and ticket.resolve_escalated_at is None:
             ticket.resolve_escalated_at = now
             ticket.response_escalated_at = ticket.response_escalated_at or now
-            reason = T.REASON_RESOLVE_OVERDUE.format(due=fmt_time(deps, ticket.resolve_due))
+            reason = T.REASON_RESOLVE_OVERDUE.format(due=timefmt.stored(deps.clock, ticket.resolve_due))
         else:
             ticket.response_escalated_at = now
-            reason = T.REASON_RESPONSE_OVERDUE.format(due=fmt_time(deps, ticket.first_response_due))
+            reason = T.REASON_RESPONSE_OVERDUE.format(due=timefmt.stored(deps.clock, ticket.first_response_due))
         await supervise(deps, SYSTEM, ticket, reason)
         count += 1
     return count

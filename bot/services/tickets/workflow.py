@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from bot import timefmt
 from bot.models import Event, Person, Priority, PropertyProject, Role, RoleName
 from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, Ticket, TicketReporter, TicketState
 from bot.privacy import mask_pii
@@ -15,7 +16,7 @@ from bot.services.names import person_names
 from bot.services.tickets.corrections import record_correction
 from bot.services.tickets.events import record
 from bot.services.tickets.intake import location_parts, next_number
-from bot.services.tickets.naming import fmt_time, num, quote, ticket_code, what
+from bot.services.tickets.naming import num, quote, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
 from bot.services.tickets.people import people_with_role, reporter_ids, reporters, secretaries
 from bot.services.tickets.policy import (
@@ -116,7 +117,7 @@ async def assign(deps: Deps, actor: Actor, ticket: Ticket, target: str, *, trans
     if assignee.person_id is not None and assignee.person_id != actor.person_id:
         tell(deps, assignee.person_id, T.ASSIGNED_TELL.format(
             by=actor.name, code=ticket_code(deps.org, ticket), what=what(ticket), text=quote(ticket.text, 200),
-            count=ticket.reporters_count, due=fmt_time(deps, ticket.resolve_due), num=num(ticket),
+            count=ticket.reporters_count, due=timefmt.stored(deps.clock, ticket.resolve_due), num=num(ticket),
             extra=T.ASSIGNED_EXTRA.format(note=mask_pii(note[:MAX_NOTE])) if note else ""),
             ticket, priority=Priority.URGENT if ticket.urgent else Priority.REPLY)
     if (policy(deps, ticket.compound_id, "tell_reporters") or policy(deps, ticket.compound_id, "ack_mode") == "private"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import media as store
+from bot import timefmt
 from bot.models import ChatGroup, InboundMessage, OutboxMessage
 from bot.models.tickets import ACTIVE_STATES, OPEN_STATES, AgendaItem, DiscussionDay, Ticket, TicketMedia, TicketState
 from bot.services import Actor, Deps, ServiceError
@@ -277,7 +278,7 @@ async def do_note(deps: Deps, actor: Actor, ticket: Ticket, form: NoteForm) -> s
 
 async def do_agenda(deps: Deps, actor: Actor, ticket: Ticket, form: AgendaForm) -> str:
     _, day = await A.put_on_agenda(deps, actor, ticket, topic=form.topic, scope=form.scope, owner=form.owner)
-    return T.TICKET_AGENDA.format(when=naming.fmt_time(deps, day.starts_at))
+    return T.TICKET_AGENDA.format(when=timefmt.stored(deps.clock, day.starts_at))
 
 
 async def do_resolve(deps: Deps, actor: Actor, ticket: Ticket, form: ResolveForm) -> str:
