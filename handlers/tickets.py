@@ -82,7 +82,7 @@ def _ack(ctx: Context, result: intake.IntakeResult) -> None:
     ticket = result.ticket
     deps = ctx.deps
     # A late message (handled after the bot was offline) is acknowledged privately, marked late.
-    group_mode = ctx.in_group and not ctx.late and policy.policy(deps, ticket.compound_id, "ack_mode") != "private"
+    group_mode = policy.acks_in_group(deps, ticket.compound_id, in_group=ctx.in_group, late=ctx.late)
     fields = dict(short=naming.short_code(ticket), code=naming.ticket_code(ctx.org, ticket), what=naming.what(ticket),
                   num=naming.num(ticket), count=ticket.reporters_count, text=naming.quote(ticket.text, 120),
                   compound=ctx.org.name_of(ticket.compound_id),

@@ -20,7 +20,7 @@ from bot.services.tickets.naming import num, quote, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
 from bot.services.tickets.people import people_with_role, reporter_ids, reporters, secretaries
 from bot.services.tickets.policy import (
-    MAX_NOTE, SUBJECT, category_label, deadlines_for, policy, set_deadlines,
+    MAX_NOTE, SUBJECT, acks_in_group, category_label, deadlines_for, policy, set_deadlines,
 )
 from bot.services.tickets.rights import (
     can_handle, is_assignee, is_reporter, require_handler, require_handler_or_assignee, require_open,
@@ -120,8 +120,8 @@ async def assign(deps: Deps, actor: Actor, ticket: Ticket, target: str, *, trans
             count=ticket.reporters_count, due=timefmt.stored(deps.clock, ticket.resolve_due), num=num(ticket),
             extra=T.ASSIGNED_EXTRA.format(note=mask_pii(note[:MAX_NOTE])) if note else ""),
             ticket, priority=Priority.URGENT if ticket.urgent else Priority.REPLY)
-    if (policy(deps, ticket.compound_id, "tell_reporters") or policy(deps, ticket.compound_id, "ack_mode") == "private"
-            or ticket.channel == "private"):
+    if policy(deps, ticket.compound_id, "tell_reporters") or not acks_in_group(
+            deps, ticket.compound_id, in_group=ticket.channel != "private"):
         message = T.REPORTER_ASSIGNED.format(code=ticket_code(deps.org, ticket), label=_public_label(assignee))
         tell_many(deps, await reporter_ids(deps.session, ticket), message, ticket, skip=actor.person_id)
     return assignee
@@ -249,7 +249,7 @@ async def merge(deps: Deps, actor: Actor, source: Ticket, target: Ticket) -> Non
     record(deps, actor, source, "merged_from", from_state=before, to_state=source.state, note=dst)
     record(deps, actor, target, "merged", note=src, data={"source": source.id, "moved": moved})
     message = T.MERGED_TELL.format(source=src, target=dst)
-    if policy(deps, target.compound_id, "ack_mode") == "private":
+    if not acks_in_group(deps, target.compound_id, in_group=True):
         rows = (await deps.session.execute(select(TicketReporter.person_id).where(
             TicketReporter.ticket_id == target.id))).scalars().all()
         tell_many(deps, [r for r in rows if r not in existing], message, target, skip=actor.person_id)
