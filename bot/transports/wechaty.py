@@ -56,6 +56,7 @@ from bot.transports.base import (
     Address,
     ChatGone,
     NotConnected,
+    StartupError,
     EventSink,
     Incoming,
     LoggedIn,
@@ -214,13 +215,7 @@ _GONE_HINTS = (
 )
 
 
-try:  # the runner catches StartupError (once the lead moves it next to the Transport protocol)
-    from bot.transports.base import StartupError as _StartupBase  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    _StartupBase = Exception  # type: ignore[misc,assignment]
-
-
-class WechatyStartError(_StartupBase):  # type: ignore[valid-type,misc]
+class WechatyStartError(StartupError):
     """The account could not connect or log in. ``str()`` is a message for the operator."""
 
 
