@@ -57,7 +57,8 @@ async def test_a_process_that_lost_its_lease_disconnects_and_the_standby_serves_
         try:
             assert standby_transport.sink is None  # waits while the lease is live
             await wait_until(lambda: standby.leases.held == {"east"})
-            assert standby_transport.sink is standby  # took over: its event stream is connected
+            # took over: its event stream connects (the lease is marked held just before the transport starts)
+            await wait_until(lambda: standby_transport.sink is standby)
             h.bot._tasks.append(asyncio.create_task(h.bot._hold_accounts_forever()))  # it wakes up
             await wait_until(lambda: h.transport.sink is None)
             assert h.bot.sender.serving() == []
