@@ -38,6 +38,7 @@ from bot.transports.base import (
     Incoming, LoggedIn, MediaRef, MemberInfo, MessageKind, RoomInfo, RoomJoined, RoomLeft,
 )
 from bot.transports.fake import FakeTransport
+from bot.transports.mentions import strip_mention
 
 DEFAULT_START = datetime(2026, 12, 1, 9, 0)
 
@@ -181,12 +182,14 @@ class BotHarness:
                   quote: Sent | str | None = None) -> None:
         """A group message from ``sender``; then the outbox drains.
 
-        ``quote``: the message this one quotes (引用) — a ``Sent`` of the bot, or just a text."""
+        ``quote``: the message this one quotes (引用) — a ``Sent`` of the bot, or just a text.
+        An "@支部助手" in ``text`` is noted and removed, as WeChat's transport does."""
+        text, named = strip_mention(text, [self.settings.wechaty.bot_name])
         await self.deliver(Incoming(
             account=self.transport.account, message_id=message_id or self._next_id(),
             sender_id=sender_id or await self.person_id(sender), sender_name=sender, text=text,
             sent_at=sent_at or self.now, chat_id=await self.group_id(group), chat_topic=group,
-            kind=kind, mentions_bot=mention, **_quoted(quote),
+            kind=kind, mentions_bot=mention or named, **_quoted(quote),
         ))
 
     async def dm(self, sender: str, text: str, *, message_id: str | None = None,

@@ -14,6 +14,7 @@ from bot.transports.base import (
     RoomTopicChanged, Transport, TransportError,
 )
 from bot.transports import wechaty as wt
+from bot.transports.mentions import strip_mention
 from conftest_gateway import Recorder
 
 BOT = "wxid_bot"
@@ -410,9 +411,9 @@ async def test_login_timeout_is_an_error() -> None:
 
 
 def test_helpers() -> None:
-    assert wt.strip_mention("@支部助手\u2005 帮助", ["支部助手"]) == ("帮助", True)
-    assert wt.strip_mention("@支部助手", ["支部助手"]) == ("", True)
-    assert wt.strip_mention("@支部 (a) 帮助", ["支部 (a)"]) == ("帮助", True)  # regex-escaped
+    assert strip_mention("@支部助手\u2005 帮助", ["支部助手"]) == ("帮助", True)
+    assert strip_mention("@支部助手", ["支部助手"]) == ("", True)
+    assert strip_mention("@支部 (a) 帮助", ["支部 (a)"]) == ("帮助", True)  # regex-escaped
     assert wt.to_datetime(1_700_000_000_000) == wt.to_datetime(1_700_000_000)
     assert wt.parse_endpoint("grpc://127.0.0.1:8788") == ("127.0.0.1", 8788)
     with pytest.raises(ValueError):

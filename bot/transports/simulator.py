@@ -15,7 +15,6 @@ import ipaddress
 import itertools
 import json
 import logging
-import re
 from collections import defaultdict, deque
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from bot.texts import simulator as T
 from bot.transports.base import Address, EventSink, Incoming, MemberInfo, RoomInfo
+from bot.transports.mentions import strip_mention
 from bot.web.auth import principal_from_session
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,6 @@ class SimulatorTransport:
     def __init__(self, account: str = "sim", bot_name: str = "支部助手", *, require_login: bool = False) -> None:
         self.account = account
         self.bot_name = bot_name
-        self._mention = re.compile(rf"@{re.escape(bot_name)}[\u2005\u0020]?")
         self.require_login = require_login
         self.sink: EventSink | None = None
         self.clients: set[web.WebSocketResponse] = set()
@@ -188,8 +187,7 @@ class SimulatorTransport:
         if kind == "group":
             topic = next((g["topic"] for g in (await self.directory())["groups"] if g["id"] == target), target)
         # Like WeChat's transport: the bot's @mention is noted and removed from the text.
-        text, mentioned = self._mention.subn("", text)
-        text, mentioned = text.strip(), mentioned > 0
+        text, mentioned = strip_mention(text, [self.bot_name])
         incoming = Incoming(
             account=self.account, message_id=f"sim-in-{datetime.now().timestamp()}-{next(self._ids)}",
             sender_id=sender_id, sender_name=sender_name, text=text, sent_at=datetime.now(timezone.utc),

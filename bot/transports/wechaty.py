@@ -72,6 +72,7 @@ from bot.transports.base import (
     TransportError,
     TransportStatus,
 )
+from bot.transports.mentions import strip_mention
 from bot.transports.quotes import split_quote
 
 wechaty_compat.apply()
@@ -526,20 +527,6 @@ def to_datetime(timestamp: float | int | None) -> datetime:
     if value > 2_145_888_000:  # after 2038 in seconds: it is milliseconds
         value /= 1000
     return datetime.fromtimestamp(value, tz=timezone.utc)
-
-
-_MENTION_END = "(?:\u2005|\u0020|$)"
-
-
-def strip_mention(text: str, names: Sequence[str]) -> tuple[str, bool]:
-    """Remove "@<name>" (ended by the WeChat mention separator U+2005, a space or the end)
-    for each name; return the new text and whether any was found."""
-    found = False
-    for name in sorted({n for n in names if n}, key=len, reverse=True):
-        pattern = re.compile("@" + re.escape(name) + _MENTION_END)
-        text, count = pattern.subn("", text)
-        found = found or count > 0
-    return text.replace("\u2005", " ").strip(), found
 
 
 def looks_like_web_ids(self_id: str) -> bool:
