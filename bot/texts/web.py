@@ -61,7 +61,6 @@ INVALID_FIELD = "字段“{field}”不正确：{reason}"
 TOO_LARGE = "上传的文件太大（上限 {mb} MB）。"
 SERVER_ERROR = "服务器出错了，已记录下来，请稍后再试。"
 METHOD_NOT_ALLOWED = "不支持该请求方法。"
-SERVICE_MISSING = "该功能尚未启用（{what}）。"
 RATE_LIMITED = "请求过于频繁，请稍后再试。"
 
 # ------------------------------------------------------------------ people, groups, import
