@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.markers import marker_for, parse_marker
 from bot.models import Identity, Person, Role
-from bot.transports.base import TransportError
-from bot.transports.wechaty import NotAFriend
+from bot.transports.base import NotAFriend, TransportError
 
 log = logging.getLogger(__name__)
 

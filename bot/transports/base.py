@@ -141,6 +141,10 @@ class TransportError(Exception):
     """A send failed; the outbox retries it with backoff."""
 
 
+class NotAFriend(TransportError):
+    """A remark (alias) was asked for an id that is not a friend of the account (nothing was sent)."""
+
+
 class RateLimited(TransportError):
     """The platform says we send too fast: the whole account pauses, not just this message."""
 

@@ -55,6 +55,7 @@ from bot.transports import wechaty_compat
 from bot.transports.base import (
     Address,
     ChatGone,
+    NotAFriend,
     NotConnected,
     StartupError,
     EventSink,
@@ -218,10 +219,6 @@ _GONE_HINTS = (
 
 class WechatyStartError(StartupError):
     """The account could not connect or log in. ``str()`` is a message for the operator."""
-
-
-class NotAFriend(TransportError):
-    """A remark was asked for an id that is not a friend of the account (nothing was sent)."""
 
 
 class _Retryable(Exception):
