@@ -21,7 +21,9 @@ from bot.models import (
     Branch, Building, ChatGroup, Community, Compound, District, Identity, Person, PropertyProject,
     Role, RoleName, Street,
 )
+from bot.audit import Doer
 from bot.progress import progress
+from bot.services import groups as groups_service
 from bot.texts.core import ROLE_LABELS
 from nlp.buildings import building_of, unit_of
 
@@ -354,8 +356,11 @@ async def _get_or_add(session: AsyncSession, model, **keys):  # noqa: ANN001, AN
     return row
 
 
-async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, account: str = "sim") -> ImportResult:
-    """Write the plan in the caller's transaction (the caller commits or rolls back)."""
+async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, account: str = "sim", *,
+                     actor: Doer | None = None) -> ImportResult:
+    """Write the plan in the caller's transaction (the caller commits or rolls back). Groups are
+    bound through the groups service, so each binding leaves its Event like any other."""
+    names = _NamesInPlan()
     district = await _get_or_add(session, District, name=plan.district)
     compound_ids: dict[str, int] = {}
     community_ids: dict[str, int] = {}
@@ -378,6 +383,7 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
         compound.branch_id = branch.id
         await session.flush()
         compound_ids[spec.name] = compound.id
+        names.known[compound.id] = compound.name
         for number in spec.buildings:
             await _get_or_add(session, Building, compound_id=compound.id, number=number)
         if spec.property:
@@ -404,8 +410,9 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
                     group.active = False
                     served_elsewhere.append((topic, serving.account))
                 session.add(group)
-            group.compound_id = compound.id
-            group.bound_at = group.bound_at or now
+            if group.id is None:
+                await session.flush()  # the binding's Event row needs the group's id
+            groups_service.bind(session, names, group, compound.id, now, actor=actor)
             groups += 1
     roles = 0
     for spec in plan.people:
@@ -446,6 +453,17 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
                         moved=moved, served_elsewhere=served_elsewhere)
 
 
+@dataclass
+class _NamesInPlan:
+    """Compound names as the import writes them, for the binding's trail (the process's org
+    directory is refreshed only after the import commits)."""
+
+    known: dict[int, str] = field(default_factory=dict)
+
+    def name_of(self, compound_id: int | None) -> str:
+        return self.known.get(compound_id, "") if compound_id is not None else ""
+
+
 async def _serving_elsewhere(session: AsyncSession, account: str, platform_id: str) -> ChatGroup | None:
     return (await session.execute(select(ChatGroup).where(
         ChatGroup.platform_id == platform_id, ChatGroup.account != account,
@@ -469,12 +487,13 @@ def chunk_plan(plan: OrgPlan, size: int = 50) -> list[OrgPlan]:
 
 
 async def apply_in_chunks(session: AsyncSession, plan: OrgPlan, now: datetime, *, account: str, size: int = 50,
-                          advance: Callable[[int], Awaitable[None]] | None = None) -> ImportResult:
+                          advance: Callable[[int], Awaitable[None]] | None = None,
+                          actor: Doer | None = None) -> ImportResult:
     """``apply_plan`` chunk by chunk (``chunk_plan``) in the caller's one transaction; after each
     chunk ``advance`` is told how many people (1 for the compounds) it covered."""
     total = ImportResult(compounds=len(plan.compounds), people=len(plan.people), groups=0, roles=0)
     for chunk in chunk_plan(plan, size):
-        result = await apply_plan(session, chunk, now, account=account)
+        result = await apply_plan(session, chunk, now, account=account, actor=actor)
         total.groups = total.groups or result.groups
         total.roles += result.roles
         for other, count in result.moved.items():

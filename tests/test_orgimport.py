@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bot.config import SAMPLE_ORG
-from bot.models import Compound, Person, Role
+from bot.models import ChatGroup, Compound, Event, Person, Role
 from bot.orgimport import OrgImportError, apply_plan, parse_file
 
 HEADER = "街道,社区,小区,姓名,电话,楼,单元,室,角色\n"
@@ -130,3 +130,51 @@ def test_cli_import_reports_problems_and_exit_code(tmp_path, capsys):
     good = write(tmp_path, "g.csv", HEADER + "兰山街道,兰新社区,新华园,乙,13900000003,1,1,102,居民\n")
     assert main(["--config", str(toml), "import", "org", str(good)]) == 0
     assert "导入完成：1个小区" in capsys.readouterr().out
+
+
+def _org_with_group(tmp_path: Path, compound: str) -> Path:
+    return write(tmp_path, f"{compound}.yaml", f"""district: 示例区
+streets:
+  - name: 兰山街道
+    communities:
+      - name: 兰新社区
+        compounds:
+          - name: {compound}
+            groups:
+              - {{name: 新华园邻里群, chat_id: "room-xh-1"}}
+""")
+
+
+async def _group_events(h) -> list[Event]:
+    async with h.session() as s:
+        group = (await s.execute(select(ChatGroup).where(ChatGroup.platform_id == "room-xh-1"))).scalar_one()
+        return list((await s.execute(select(Event).where(
+            Event.subject_kind == "group", Event.subject_id == group.id).order_by(Event.id))).scalars())
+
+
+async def test_import_binds_a_group_with_its_event(h, tmp_path):
+    async with h.session() as s:
+        await apply_plan(s, parse_file(_org_with_group(tmp_path, "新华园")), h.now)
+        await s.commit()
+    events = await _group_events(h)
+    assert [(e.action, e.note) for e in events] == [("bound", "新华园")]
+
+
+async def test_reimport_writes_no_second_binding_event(h, tmp_path):
+    path = _org_with_group(tmp_path, "新华园")
+    for _ in range(2):
+        async with h.session() as s:
+            await apply_plan(s, parse_file(path), h.now)
+            await s.commit()
+    assert len(await _group_events(h)) == 1
+
+
+async def test_import_moving_a_group_records_where_it_came_from(h, tmp_path):
+    for compound in ("新华园", "新华园二期"):
+        async with h.session() as s:
+            await apply_plan(s, parse_file(_org_with_group(tmp_path, compound)), h.now)
+            await s.commit()
+    moved = (await _group_events(h))[-1]
+    async with h.session() as s:
+        first = (await s.execute(select(Compound).where(Compound.name == "新华园"))).scalar_one()
+    assert (moved.action, moved.from_state, moved.note) == ("bound", str(first.id), "新华园二期")

@@ -2,14 +2,14 @@
 secretaries' confirmation of a group re-linked by a guess after a login.
 
 Every entrance goes through here: the chat command 绑定 (``handlers/core.py``), the dashboard
-(``bot/web/views/org.py``), the configured WeCom groups (``bot/transports/wecom/setup.py``), the
+(``bot/web/views/org.py``), the roster import (``bot/orgimport.py``), the configured WeCom groups (``bot/transports/wecom/setup.py``), the
 transports' room events (``BotApp``) and the post-login matching (``bot/relink.py``). One
 ``Event`` row per change.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +30,15 @@ REMOVED_FROM_GROUP = "机器人已被移出该群"
 ChatBinding = Literal["bound", "confirmed", "already"]
 
 
+class CompoundNames(Protocol):
+    """What binding needs of the org directory: a compound's name for the trail."""
+
+    def name_of(self, compound_id: int | None) -> str: ...
+
+
 # --------------------------------------------------------------------------- binding
 
-def bind(session: AsyncSession, org: OrgDirectory, group: ChatGroup, compound_id: int | None, now: datetime,
+def bind(session: AsyncSession, org: CompoundNames, group: ChatGroup, compound_id: int | None, now: datetime,
          *, actor: Doer | None = None) -> bool:
     """Bind ``group`` to a compound (None: unbind). False when it was bound there already."""
     previous = group.compound_id

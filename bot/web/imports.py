@@ -137,7 +137,8 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
 
     async with app.sessions() as session:
         try:
-            result = await apply_in_chunks(session, plan, now, account=account, size=CHUNK, advance=advance)
+            result = await apply_in_chunks(session, plan, now, account=account, size=CHUNK, advance=advance,
+                                           actor=user.actor())
             job.result = {"compounds": result.compounds, "people": result.people, "groups": result.groups,
                           "roles": result.roles}
             record_event(session, "roster", 0, "imported", now, actor_web_user=user.username, note=job.filename,
