@@ -22,7 +22,8 @@ from bot.models import ChatGroup, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
 from bot.roles import Roles, role_label
-from bot.router import Command, CommandTable, call_with
+from bot.router import Command, CommandTable, Handler, call_with
+from bot.services import ServiceError
 from bot.storable import capped_text, storable_id, storable_name
 from bot.texts import core as T
 from bot.transports.base import Incoming, MessageKind
@@ -388,7 +389,7 @@ class Dispatcher:
             # Photos, videos and recalls: no command or text hook applies; the routers' non-text
             # hooks decide (attach to a ticket, withdraw …).
             for hook in self.table.non_text_hooks:
-                if await call_with(hook.handler, hook.params, self.available(ctx)):
+                if await self._call(ctx, hook.handler, hook.params, self.available(ctx)):
                     return InboundStatus.HANDLED
             return InboundStatus.IGNORED
         unbound = ctx.in_group and ctx.group_compound_id is None
@@ -403,7 +404,7 @@ class Dispatcher:
             return InboundStatus.IGNORED
         if ctx.text:
             for hook in self.table.text_hooks:
-                if await call_with(hook.handler, hook.params, self.available(ctx)):
+                if await self._call(ctx, hook.handler, hook.params, self.available(ctx)):
                     return InboundStatus.HANDLED
         if not ctx.in_group or ctx.incoming.mentions_bot:
             # Someone addressed the bot and nothing matched: never leave them without an answer.
@@ -423,7 +424,17 @@ class Dispatcher:
             labels = "、".join(sorted({role_label(r) for r in command.roles}))
             ctx.reply(T.NOT_ALLOWED.format(command=word, roles=labels))
             return
-        await call_with(command.handler, command.params, self.available(ctx, args))
+        await self._call(ctx, command.handler, command.params, self.available(ctx, args))
+
+    @staticmethod
+    async def _call(ctx: Context, handler: Handler, params: tuple[str, ...], available: dict[str, Any]) -> Any:
+        """Run a command or hook. A rule saying no (``ServiceError``) becomes the Chinese reply it
+        carries, here and nowhere else, and counts as handled."""
+        try:
+            return await call_with(handler, params, available)
+        except ServiceError as exc:
+            ctx.reply(str(exc))
+            return True
 
     def _allowed(self, ctx: Context, command: Command) -> bool:
         if command.roles is None:

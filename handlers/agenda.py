@@ -13,13 +13,12 @@ from bot.services.tickets import naming
 from bot.services.timeparse import TimeParseError, parse_when
 from bot.texts import agenda as TA
 from bot.texts import core as TC
-from handlers.tickets import answers_errors, split_args, ticket_from
+from handlers.tickets import split_args, ticket_from
 
 router = Router("agenda")
 
 
 @router.command("议定", "议事结果", roles=HANDLING_ROLES, usage=TA.OUTCOME_USAGE, summary=TA.SUMMARY_OUTCOME)
-@answers_errors
 async def outcome(ctx: Context, args: str) -> None:
     ref, rest = split_args(args)
     if not ref:

@@ -14,7 +14,6 @@ from bot.models.tickets import OPEN_STATES, Ticket
 from bot.privacy import forget_person_chatter
 from bot.roles import STAFF_ROLES, role_label
 from bot.router import CommandTable, Router
-from bot.services import ServiceError
 from bot.services import groups
 from bot.texts import core as T
 
@@ -77,11 +76,7 @@ async def bind(ctx: Context, args: str) -> None:
         known = "、".join(sorted(ctx.org.by_name)[:10])
         ctx.reply(T.BIND_UNKNOWN_COMPOUND.format(name=args[:30], known=known))
         return
-    try:
-        outcome = groups.bind_from_chat(ctx.deps, ctx.actor, ctx.group, info.id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    outcome = groups.bind_from_chat(ctx.deps, ctx.actor, ctx.group, info.id)
     if outcome == "confirmed":  # the secretary confirmed a group re-linked by a guess
         ctx.reply(T.BIND_CONFIRMED.format(compound=info.name))
         return

@@ -4,7 +4,6 @@ Handlers only translate chat into ``bot.services.members`` calls and answers bac
 """
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime
 
@@ -12,7 +11,6 @@ from bot.context import Context
 from bot.models import Person
 from bot.roles import STAFF_ROLES, role_label
 from bot.router import Router
-from bot.services import ServiceError
 from bot.services import chat_words as CW
 from bot.services import member_points as MP
 from bot.services import members as M
@@ -23,17 +21,6 @@ from nlp.buildings import Home, building_label, find_home
 router = Router("members")
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
-
-
-def replies_errors(fn):  # noqa: ANN001, ANN201
-    """A rule saying no (ServiceError) becomes the Chinese reply it carries."""
-    @functools.wraps(fn)
-    async def wrapper(**kwargs):  # noqa: ANN003, ANN202
-        try:
-            return await fn(**kwargs)
-        except ServiceError as exc:
-            kwargs["ctx"].reply(str(exc))
-    return wrapper
 
 
 def usage(ctx: Context, text: str) -> None:
@@ -63,7 +50,6 @@ def pick_compound(ctx: Context, words: list[str]) -> tuple[int | None, list[str]
 
 # ------------------------------------------------------------------ 亮身份
 @router.command("亮身份", "申请身份", usage=T.HELP_APPLY, summary="党员、楼长、志愿者登记身份（支部确认）")
-@replies_errors
 async def show_identity(ctx: Context, args: str) -> None:
     home, rest = find_home(args)
     words = tokens(rest)
@@ -87,7 +73,6 @@ async def show_identity(ctx: Context, args: str) -> None:
 
 
 @router.command("身份申请", "待审核", roles=STAFF_ROLES, usage="身份申请", summary="查看待处理的身份申请（支部书记）")
-@replies_errors
 async def pending(ctx: Context) -> None:
     rows = await M.pending_requests(ctx.deps, ctx.actor)
     if not rows:
@@ -113,7 +98,6 @@ async def _request_id(ctx: Context, word: str, use: str) -> int | None:
 
 
 @router.command("同意", roles=STAFF_ROLES, usage=T.HELP_APPROVE, summary="同意身份申请（支部书记）")
-@replies_errors
 async def approve(ctx: Context, args: str) -> None:
     words = tokens(args)
     request_id = await _request_id(ctx, words[0] if words else "", T.APPROVE_USAGE)
@@ -126,7 +110,6 @@ async def approve(ctx: Context, args: str) -> None:
 
 
 @router.command("拒绝", roles=STAFF_ROLES, usage=T.REJECT_USAGE, summary="拒绝身份申请并说明原因（支部书记）")
-@replies_errors
 async def reject(ctx: Context, args: str) -> None:
     parts = CW.normalize(args).split(maxsplit=1)
     if not parts or CW.parse_number(parts[0], "R") is None:
@@ -140,7 +123,6 @@ async def reject(ctx: Context, args: str) -> None:
 
 # ------------------------------------------------------------------ 添加 / 移除
 @router.command("添加", "添加成员", roles=STAFF_ROLES, usage=T.HELP_ADD, summary="把人登记进名册并给身份（支部书记）")
-@replies_errors
 async def add(ctx: Context, args: str) -> None:
     home, rest = find_home(args)
     phone_match = _PHONE.search(rest)
@@ -176,7 +158,6 @@ async def add(ctx: Context, args: str) -> None:
 
 @router.command("移除", "移除成员", roles=STAFF_ROLES, usage=T.REMOVE_USAGE, summary="取消某人的身份（支部书记）",
                 in_help=False)
-@replies_errors
 async def remove(ctx: Context, args: str) -> None:
     words = tokens(args)
     if len(words) < 2:
@@ -194,7 +175,6 @@ async def remove(ctx: Context, args: str) -> None:
 # ------------------------------------------------------------------ 名单
 @router.command("党员名单", "成员", "成员名单", roles=STAFF_ROLES, where="private", usage=T.HELP_ROSTER,
                 summary="按楼查看党员和成员名单（支部书记）")
-@replies_errors
 async def roster(ctx: Context, args: str) -> None:
     only_party = ctx.text.lstrip("#/＃ ").startswith("党员")
     home, rest = find_home(args)
@@ -228,14 +208,12 @@ async def roster(ctx: Context, args: str) -> None:
 
 # ------------------------------------------------------------------ consent
 @router.command("公开", "公开姓名", usage="公开", summary="同意在表彰和感谢中写上我的名字")
-@replies_errors
 async def consent_on(ctx: Context) -> None:
     await M.set_consent(ctx.deps, ctx.actor, True)
     ctx.reply(T.CONSENT_ON)
 
 
 @router.command("不公开", "不公开姓名", usage="不公开", summary="表彰和感谢中不写我的名字")
-@replies_errors
 async def consent_off(ctx: Context) -> None:
     await M.set_consent(ctx.deps, ctx.actor, False)
     ctx.reply(T.CONSENT_OFF)
@@ -262,7 +240,6 @@ def parse_month(words: list[str], now_local: datetime) -> tuple[int, int] | None
 
 
 @router.command("表彰", "光荣榜", roles=STAFF_ROLES, usage=T.HELP_ROLL, summary="本小区月度服务之星（支部书记）")
-@replies_errors
 async def honour(ctx: Context, args: str) -> None:
     words = tokens(args)
     publish = "发布" in words

@@ -13,7 +13,6 @@ from bot.context import Context
 from bot.models.notices import Notice, NoticeStatus
 from bot.roles import STAFF_ROLES
 from bot.router import Router
-from bot.services import ServiceError
 from bot.services import collections as C
 from bot.services import notice_delivery as ND
 from bot.services import notice_targets as NT
@@ -74,20 +73,16 @@ async def _compose(ctx: Context, args: str, *, send_at) -> None:  # noqa: ANN001
         ctx.reply(T.USAGE_NOTICE)
         return
     deps, actor = ctx.deps, ctx.actor
-    try:
-        target, rest = await NT.parse_scope(deps, actor, args, _group_compound(ctx))
-        spec = None
-        m = _COLLECT.match(rest)
-        if m:
-            spec = C.parse_spec(m.group(1), ctx.clock.local())
-            text = C.notice_text(spec)
-        else:
-            text = rest
-        plan = await N.create_notice(deps, actor, text, target, send_at=send_at, collection=spec,
-                                     origin_group_id=ctx.group_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    target, rest = await NT.parse_scope(deps, actor, args, _group_compound(ctx))
+    spec = None
+    m = _COLLECT.match(rest)
+    if m:
+        spec = C.parse_spec(m.group(1), ctx.clock.local())
+        text = C.notice_text(spec)
+    else:
+        text = rest
+    plan = await N.create_notice(deps, actor, text, target, send_at=send_at, collection=spec,
+                                 origin_group_id=ctx.group_id)
     ctx.keep_message()
     _answer_plan(ctx, plan)
 
@@ -139,11 +134,7 @@ async def confirm_command(ctx: Context, args: str) -> None:
 
 
 async def _confirm(ctx: Context, notice_id: int | None) -> None:
-    try:
-        plan = await N.confirm_notice(ctx.deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    plan = await N.confirm_notice(ctx.deps, ctx.actor, notice_id)
     ctx.keep_message()
     _answer_plan(ctx, plan)
 
@@ -154,11 +145,7 @@ async def cancel(ctx: Context, args: str) -> None:
     if notice_id is None:
         ctx.reply(T.USAGE_CANCEL)
         return
-    try:
-        result = await N.cancel_notice(ctx.deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    result = await N.cancel_notice(ctx.deps, ctx.actor, notice_id)
     if result.partly:
         ctx.reply(T.CANCELLED_PARTLY.format(id=notice_id, sent=result.sent, stopped=result.stopped))
     else:
@@ -215,11 +202,7 @@ async def detail(ctx: Context, args: str) -> None:
             ctx.reply(T.USAGE_SILENT)
         return
     deps = ctx.deps
-    try:
-        d = await N.notice_detail(deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    d = await N.notice_detail(deps, ctx.actor, notice_id)
     n = d.notice
     silent_hint = ""
     if n.status == NoticeStatus.SENT:
@@ -247,11 +230,7 @@ MAX_NAMES_PER_BUILDING = 30  # a phone screen; the dashboard and the export have
 
 
 async def _silent(ctx: Context, notice_id: int) -> None:
-    try:
-        silent = await ND.silent_people(ctx.deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    silent = await ND.silent_people(ctx.deps, ctx.actor, notice_id)
     preview = _preview(silent.notice.text, 16)
     if not silent.count:
         ctx.reply(T.SILENT_NONE.format(id=notice_id, preview=preview, expected=silent.expected))
@@ -269,11 +248,7 @@ async def _silent(ctx: Context, notice_id: int) -> None:
 
 
 async def _remind_leaders(ctx: Context, notice_id: int) -> None:
-    try:
-        _, reminded, orphans = await ND.remind_building_leaders(ctx.deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    _, reminded, orphans = await ND.remind_building_leaders(ctx.deps, ctx.actor, notice_id)
     ctx.keep_message()
     text = T.LEADERS_REMINDED.format(count=len(reminded), leaders="、".join(reminded)) if reminded \
         else T.LEADERS_NONE_REMINDED
@@ -289,11 +264,7 @@ async def tally(ctx: Context, args: str) -> None:
         ctx.reply(TC.USAGE.format(usage="统计 编号（不写编号则为您最近一次收集）"))
         return
     deps = ctx.deps
-    try:
-        t = await C.tally(deps, ctx.actor, notice_id)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    t = await C.tally(deps, ctx.actor, notice_id)
     ctx.reply(C.render_tally(deps, t))
 
 

@@ -11,7 +11,7 @@ from bot.services import chat_words as CW
 from bot.services import posts as P
 from bot.texts import core as TC
 from bot.texts import wishes as T
-from handlers.members import pick_compound, replies_errors, tokens, usage
+from handlers.members import pick_compound, tokens, usage
 from nlp.buildings import cn_to_int
 
 router = Router("posts")
@@ -38,7 +38,6 @@ def _post_fields(args: str) -> tuple[str, dict[str, str]]:
 
 
 @router.command("设岗", "设立岗位", roles=STAFF_ROLES, usage=T.HELP_POST_CREATE, summary="设立志愿岗位（支部书记）")
-@replies_errors
 async def create_post(ctx: Context, args: str) -> None:
     head, found = _post_fields(args)
     words = tokens(head)
@@ -66,7 +65,6 @@ async def create_post(ctx: Context, args: str) -> None:
 
 @router.command("撤岗", "撤销岗位", roles=STAFF_ROLES, usage=T.CLOSE_POST_USAGE, summary="撤销志愿岗位（支部书记）",
                 in_help=False)
-@replies_errors
 async def close_post(ctx: Context, args: str) -> None:
     if not args:
         usage(ctx, T.CLOSE_POST_USAGE)
@@ -77,7 +75,6 @@ async def close_post(ctx: Context, args: str) -> None:
 
 
 @router.command("岗位", "岗位列表", usage="岗位", summary="看看本小区的志愿岗位")
-@replies_errors
 async def list_posts(ctx: Context, args: str) -> None:
     compound_id, _ = pick_compound(ctx, tokens(args))
     if compound_id is None:
@@ -102,7 +99,6 @@ async def list_posts(ctx: Context, args: str) -> None:
 
 
 @router.command("认岗", "认领岗位", usage=T.HELP_SIGNUP, summary="认领志愿岗位（党员、志愿者）")
-@replies_errors
 async def sign_up(ctx: Context, args: str) -> None:
     if not args:
         usage(ctx, T.SIGNUP_USAGE)
@@ -115,7 +111,6 @@ async def sign_up(ctx: Context, args: str) -> None:
 
 
 @router.command("退岗", "退出岗位", usage=T.LEAVE_USAGE, summary="退出志愿岗位")
-@replies_errors
 async def leave(ctx: Context, args: str) -> None:
     if not args:
         held = await P.held_posts(ctx.session, ctx.person_id)
@@ -130,7 +125,6 @@ async def leave(ctx: Context, args: str) -> None:
 
 
 @router.command("到岗", "打卡", usage=T.DUTY_USAGE, summary="记录一次岗位值守")
-@replies_errors
 async def report_duty(ctx: Context, args: str) -> None:
     parts = CW.normalize(args).split(maxsplit=1)
     post_id = CW.parse_number(parts[0], "P") if parts else None

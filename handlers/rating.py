@@ -16,7 +16,7 @@ from bot.services.rating import periods, runs, standard
 from bot.services.rating.complaints import project_of_compound
 from bot.texts import core as TC
 from bot.texts import rating as T
-from handlers.members import pick_compound, replies_errors, tokens
+from handlers.members import pick_compound, tokens
 
 router = Router("rating")
 
@@ -30,7 +30,6 @@ def _compound(ctx: Context, args: str) -> tuple[int | None, list[str]]:
 
 @router.command("评星", "星级", roles=STAFF_ROLES, where="private", usage=T.HELP_STANDING,
                 summary="查看本小区本期评星预估和可提升的项目（书记）")
-@replies_errors
 async def standing(ctx: Context, args: str) -> None:
     cid, _ = _compound(ctx, args)
     if cid is None:
@@ -65,7 +64,6 @@ _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 @router.command("物业评议", roles=STAFF_ROLES, where="private", usage=T.HELP_FORM,
                 summary="给本小区的物业项目打分（书记，私聊）")
-@replies_errors
 async def property_form(ctx: Context, args: str) -> None:
     cid, words = _compound(ctx, args)
     if cid is None:

@@ -7,7 +7,6 @@ Only translation between chat and ``bot.services.tickets`` / ``agenda`` / ``hotl
 """
 from __future__ import annotations
 
-import functools
 from datetime import time, timedelta
 from typing import Any, Callable
 
@@ -40,18 +39,6 @@ NOT_ISSUE_WINDOW = timedelta(hours=48)
 
 
 # --------------------------------------------------------------------------- helpers
-def answers_errors(fn):  # noqa: ANN001, ANN201
-    """A rule's ServiceError goes back to the sender as is."""
-    @functools.wraps(fn)
-    async def wrapper(**kwargs: Any) -> Any:
-        try:
-            return await fn(**kwargs)
-        except ServiceError as exc:
-            kwargs["ctx"].reply(str(exc))
-            return True
-    return wrapper
-
-
 def split_args(args: str) -> tuple[str, str]:
     parts = args.strip().split(maxsplit=1)
     if not parts:
@@ -141,7 +128,6 @@ async def civility_watch(ctx: Context) -> bool:
 
 
 @router.text(order=85)
-@answers_errors
 async def talk_about_ticket(ctx: Context, nlp: Any) -> bool:
     """A quote (引用) of the bot's ticket message, or the answer to "哪栋楼？"."""
     incoming = ctx.incoming
@@ -199,7 +185,6 @@ async def _assignee_ack(ctx: Context, assigned: list[Ticket]) -> None:
 
 
 @router.text(order=95)
-@answers_errors
 async def assignee_reply(ctx: Context, nlp: Any) -> bool:
     """A private plain message from someone with open assignments is progress on one of them
     (unless it reports a problem somewhere else: that is a new report)."""
@@ -314,7 +299,6 @@ async def plain_report(ctx: Context, nlp: Any) -> bool:
 
 # --------------------------------------------------------------------------- residents
 @router.command("报事", "报修", "反映", usage=T.REPORT_USAGE, summary=T.SUMMARY_REPORT)
-@answers_errors
 async def report(ctx: Context, args: str, nlp: Any) -> None:
     if not args:
         ctx.reply(TC.USAGE.format(usage=T.REPORT_USAGE))
@@ -333,7 +317,6 @@ async def report(ctx: Context, args: str, nlp: Any) -> None:
 
 
 @router.command("不是问题", "误报", "不是报事", usage=T.NOT_ISSUE_USAGE, summary=T.SUMMARY_NOT_ISSUE)
-@answers_errors
 async def not_issue(ctx: Context, args: str) -> None:
     ref, reason = split_args(args)
     if ref and naming.parse_ref(ref) is not None:
@@ -351,7 +334,6 @@ async def not_issue(ctx: Context, args: str) -> None:
 
 
 @router.command("评价", usage=T.RATE_USAGE, summary=T.SUMMARY_RATE)
-@answers_errors
 async def rate(ctx: Context, args: str) -> None:
     ref, rest = split_args(args)
     if ref and naming.parse_ref(ref) is not None:
@@ -411,7 +393,6 @@ async def _reply_my(ctx: Context) -> None:
 
 
 @router.command("进度", "查进度", usage=T.PROGRESS_USAGE, summary=T.SUMMARY_PROGRESS)
-@answers_errors
 async def progress(ctx: Context, args: str) -> None:
     if not args:
         await _reply_my(ctx)
@@ -437,7 +418,6 @@ async def _progress_text(ctx: Context, ticket: Ticket) -> str:
 
 # --------------------------------------------------------------------------- the branch
 @router.command("工单", usage=T.TICKETS_USAGE, summary=T.SUMMARY_TICKETS)
-@answers_errors
 async def tickets(ctx: Context, args: str) -> None:
     here = ctx.group_compound_id if ctx.in_group else None
     handler = ctx.roles.has_any(HANDLING_ROLES, here) if ctx.in_group else ctx.roles.has_any(HANDLING_ROLES)
@@ -532,7 +512,6 @@ async def _detail_text(ctx: Context, ticket: Ticket) -> str:
 
 
 @router.command("派单", roles=HANDLING_ROLES, usage=T.ASSIGN_USAGE, summary=T.SUMMARY_ASSIGN)
-@answers_errors
 async def assign(ctx: Context, args: str) -> None:
     ref, target = split_args(args)
     if not ref or not target:
@@ -546,7 +525,6 @@ async def assign(ctx: Context, args: str) -> None:
 
 
 @router.command("转办", usage=T.TRANSFER_USAGE, summary=T.SUMMARY_TRANSFER, in_help=False)
-@answers_errors
 async def transfer(ctx: Context, args: str) -> None:
     ref, rest = split_args(args)
     if not ref or not rest:
@@ -570,7 +548,6 @@ async def transfer(ctx: Context, args: str) -> None:
 
 
 @router.command("备注", usage=T.NOTE_USAGE, summary=T.SUMMARY_NOTE, in_help=False)
-@answers_errors
 async def note(ctx: Context, args: str) -> None:
     ref, text = split_args(args)
     if not ref or not text:
@@ -584,7 +561,6 @@ async def note(ctx: Context, args: str) -> None:
 
 
 @router.command("办结", usage=T.RESOLVE_USAGE, summary=T.SUMMARY_RESOLVE)
-@answers_errors
 async def resolve(ctx: Context, args: str) -> None:
     ref, text = split_args(args)
     if not ref:
@@ -604,7 +580,6 @@ async def resolve(ctx: Context, args: str) -> None:
 
 
 @router.command("议事日", roles=HANDLING_ROLES, usage=T.DISCUSSION_DAY_USAGE, summary=T.SUMMARY_DISCUSSION_DAY)
-@answers_errors
 async def discussion_day(ctx: Context, args: str) -> None:
     compounds = [ctx.group_compound_id] if ctx.in_group and ctx.group_compound_id else \
         rights.visible_compounds(ctx.deps, ctx.actor)
@@ -629,7 +604,6 @@ async def discussion_day(ctx: Context, args: str) -> None:
 
 
 @router.command("议事", roles=HANDLING_ROLES, usage=T.AGENDA_USAGE, summary=T.SUMMARY_AGENDA)
-@answers_errors
 async def agenda(ctx: Context, args: str) -> None:
     ref, rest = split_args(args)
     if not ref:
@@ -649,7 +623,6 @@ async def agenda(ctx: Context, args: str) -> None:
 
 
 @router.command("合并", roles=HANDLING_ROLES, usage=T.MERGE_USAGE, summary=T.SUMMARY_MERGE)
-@answers_errors
 async def merge(ctx: Context, args: str) -> None:
     parts = args.replace("到", " ").replace("→", " ").split()
     if len(parts) != 2:
@@ -663,7 +636,6 @@ async def merge(ctx: Context, args: str) -> None:
 
 
 @router.command("拆分", roles=HANDLING_ROLES, usage=T.SPLIT_USAGE, summary=T.SUMMARY_SPLIT)
-@answers_errors
 async def split(ctx: Context, args: str, nlp: Any) -> None:
     ref, who = split_args(args)
     if not ref or not who:
@@ -676,7 +648,6 @@ async def split(ctx: Context, args: str, nlp: Any) -> None:
 
 
 @router.command("改类", roles=HANDLING_ROLES, usage=T.RECATEGORIZE_USAGE, summary=T.SUMMARY_RECATEGORIZE)
-@answers_errors
 async def recategorize(ctx: Context, args: str) -> None:
     ref, rest = split_args(args)
     words = rest.split()
@@ -704,7 +675,6 @@ async def recategorize(ctx: Context, args: str) -> None:
 
 
 @router.command("热线", roles=HANDLING_ROLES, usage=T.HOTLINE_USAGE, summary=T.SUMMARY_HOTLINE)
-@answers_errors
 async def hotline(ctx: Context, args: str) -> None:
     ref, order_no = split_args(args)
     if not ref or not order_no:
@@ -717,7 +687,6 @@ async def hotline(ctx: Context, args: str) -> None:
 
 @router.command("督办", roles=(RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF), usage=T.SUPERVISE_USAGE,
                 summary=T.SUMMARY_SUPERVISE)
-@answers_errors
 async def supervise(ctx: Context, args: str) -> None:
     ref, text = split_args(args)
     if not ref:

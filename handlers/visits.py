@@ -8,7 +8,6 @@ import re
 from bot import timefmt
 from bot.context import Context
 from bot.router import Router
-from bot.services import ServiceError
 from bot.services import visits as V
 from bot.texts import visits as TV
 
@@ -51,11 +50,7 @@ async def visit_add(ctx: Context, args: str) -> None:
         ctx.reply(TV.NO_COMPOUND)
         return
     label, _, note = rest.partition(" ")
-    try:
-        target = await V.add_target(ctx.deps, ctx.actor, compound_id, kind, label, note or None)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    target = await V.add_target(ctx.deps, ctx.actor, compound_id, kind, label, note or None)
     ctx.reply(TV.ADDED.format(compound=ctx.org.name_of(compound_id), kind=TV.KIND_LABELS[kind], id=target.id,
                               label=target.label))
 
@@ -66,11 +61,7 @@ async def visit_remove(ctx: Context, args: str) -> None:
     if len(ids) != 1:
         ctx.reply(TV.USAGE_REMOVE)
         return
-    try:
-        target = await V.remove_target(ctx.deps, ctx.actor, ids[0])
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    target = await V.remove_target(ctx.deps, ctx.actor, ids[0])
     ctx.reply(TV.REMOVED.format(id=target.id, label=target.label))
 
 
@@ -80,11 +71,7 @@ async def visit_done(ctx: Context, args: str) -> None:
     if not ids:
         ctx.reply(TV.USAGE_DONE)
         return
-    try:
-        done = await V.mark_visited(ctx.deps, ctx.actor, ids[:50])
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    done = await V.mark_visited(ctx.deps, ctx.actor, ids[:50])
     ctx.reply(TV.DONE.format(items="、".join(f"#{t.id} {t.label}" for t in done)))
 
 
@@ -95,11 +82,7 @@ async def visit_list(ctx: Context, args: str) -> None:
     if compound_id is None:
         ctx.reply(TV.NO_COMPOUND)
         return
-    try:
-        targets = await V.list_targets(ctx.deps, ctx.actor, compound_id, kind)
-    except ServiceError as exc:
-        ctx.reply(str(exc))
-        return
+    targets = await V.list_targets(ctx.deps, ctx.actor, compound_id, kind)
     name = ctx.org.name_of(compound_id)
     if not targets:
         ctx.reply(TV.LIST_EMPTY.format(compound=name))

@@ -10,7 +10,6 @@ from bot import timefmt
 from bot.context import Context
 from bot.models import Person
 from bot.router import Router
-from bot.services import ServiceError
 from bot.services import chat_words as CW
 from bot.services import member_points as MP
 from bot.services import wish_followup
@@ -19,7 +18,7 @@ from bot.services import wishes as W
 from bot.services.names import person_names
 from bot.services.wish_text import extract_private, parse_wish
 from bot.texts import wishes as T
-from handlers.members import pick_compound, replies_errors, tokens, usage
+from handlers.members import pick_compound, tokens, usage
 from nlp.buildings import Home, building_label, find_home
 
 router = Router("wishes")
@@ -65,7 +64,6 @@ def _wish_compound(ctx: Context) -> int | None:
 
 # ------------------------------------------------------------------ posting
 @router.command("微心愿", "发心愿", usage=T.HELP_WISH, summary="发一个需要邻里帮忙的小心愿")
-@replies_errors
 async def post_wish(ctx: Context, args: str) -> None:
     if not args:
         usage(ctx, T.WISH_USAGE)
@@ -92,7 +90,6 @@ async def post_wish(ctx: Context, args: str) -> None:
 
 @router.command("代发心愿", roles=W.ON_BEHALF_ROLES, usage=T.HELP_ON_BEHALF,
                 summary="替不用微信的居民发心愿（社工、楼长）")
-@replies_errors
 async def post_on_behalf(ctx: Context, args: str) -> None:
     parts = CW.normalize(args).split(maxsplit=1)
     if len(parts) < 2 or len(parts[0]) > 16 or any(ch.isdigit() for ch in parts[0]):
@@ -115,7 +112,6 @@ async def post_on_behalf(ctx: Context, args: str) -> None:
 
 
 @router.command("心愿补充", "补充心愿", usage=T.HELP_DETAILS, summary="补充心愿的地址、电话（只给帮忙的人看）")
-@replies_errors
 async def add_details(ctx: Context, args: str) -> None:
     async def mine():  # noqa: ANN202
         posted, _ = await WQ.my_wishes(ctx.session, ctx.person_id)
@@ -134,7 +130,6 @@ async def add_details(ctx: Context, args: str) -> None:
 
 
 @router.command("取消心愿", "撤回心愿", usage=T.CANCEL_USAGE, summary="撤回自己发的心愿")
-@replies_errors
 async def cancel(ctx: Context, args: str) -> None:
     number, rest = _split_ref(args)
     if number is None:
@@ -146,7 +141,6 @@ async def cancel(ctx: Context, args: str) -> None:
 
 # ------------------------------------------------------------------ reading
 @router.command("心愿", "心愿列表", usage=T.HELP_LIST, summary="看看邻居们待认领的微心愿")
-@replies_errors
 async def list_wishes(ctx: Context, args: str) -> None:
     number, rest = _split_ref(args)
     if number is not None:
@@ -203,7 +197,6 @@ async def _show_wish(ctx: Context, number: int) -> None:
 
 
 @router.command("我的心愿", usage="我的心愿", summary="我发的和我在帮的心愿")
-@replies_errors
 async def my_wishes(ctx: Context) -> None:
     posted, helping = await WQ.my_wishes(ctx.session, ctx.person_id)
     if not posted and not helping:
@@ -221,7 +214,6 @@ async def my_wishes(ctx: Context) -> None:
 
 # ------------------------------------------------------------------ claiming and fulfilling
 @router.command("认领", "认领心愿", usage=T.CLAIM_USAGE, summary="认领一个微心愿（党员、志愿者）")
-@replies_errors
 async def claim(ctx: Context, args: str) -> None:
     number, _ = _split_ref(args)
     if number is None:
@@ -246,7 +238,6 @@ async def _my_claims(ctx: Context):  # noqa: ANN202
 
 
 @router.command("心愿进度", "进度心愿", usage=T.HELP_PROGRESS, summary="记录心愿的进展（认领人）")
-@replies_errors
 async def progress(ctx: Context, args: str) -> None:
     number, rest = await _which(ctx, args, lambda: _my_claims(ctx), T.PROGRESS_USAGE)
     if number is None:
@@ -260,7 +251,6 @@ async def progress(ctx: Context, args: str) -> None:
 
 
 @router.command("完成", "心愿完成", "完成心愿", usage=T.DONE_USAGE, summary="心愿办好了（认领人）")
-@replies_errors
 async def done(ctx: Context, args: str) -> None:
     number, rest = await _which(ctx, args, lambda: _my_claims(ctx), T.DONE_USAGE)
     if number is None:
@@ -271,7 +261,6 @@ async def done(ctx: Context, args: str) -> None:
 
 
 @router.command("放弃", "放弃心愿", usage=T.GIVE_UP_USAGE, summary="来不了，把心愿放回去（认领人）")
-@replies_errors
 async def give_up(ctx: Context, args: str) -> None:
     number, rest = await _which(ctx, args, lambda: _my_claims(ctx), T.GIVE_UP_USAGE)
     if number is None:
@@ -282,7 +271,6 @@ async def give_up(ctx: Context, args: str) -> None:
 
 
 @router.command("确认心愿", usage=T.HELP_CONFIRM, summary="确认心愿办好了（发心愿的人）")
-@replies_errors
 async def confirm(ctx: Context, args: str) -> None:
     number, rest = await _which(ctx, args, lambda: W.awaiting_confirmation(ctx.session, ctx.actor), T.CONFIRM_USAGE)
     if number is None:
@@ -327,10 +315,7 @@ async def confirm_words(ctx: Context) -> bool:
                                           wishes="、".join(f"{w.number} {w.summary}" for w in waiting[:5])))
             return True
         number = waiting[0].id
-    try:
-        await _confirm(ctx, number, m.group("rest") or "")
-    except ServiceError as exc:
-        ctx.reply(str(exc))
+    await _confirm(ctx, number, m.group("rest") or "")
     return True
 
 
@@ -345,7 +330,6 @@ async def _confirm(ctx: Context, number: int, rest: str) -> None:
 
 
 @router.command("没办好", "未办好", "未完成", usage=T.NOT_DONE_USAGE, summary="心愿还没办好（发心愿的人）")
-@replies_errors
 async def not_done(ctx: Context, args: str) -> None:
     number, rest = await _which(ctx, args, lambda: W.awaiting_confirmation(ctx.session, ctx.actor), T.NOT_DONE_USAGE)
     if number is None:
@@ -357,7 +341,6 @@ async def not_done(ctx: Context, args: str) -> None:
 
 # ------------------------------------------------------------------ service record
 @router.command("我的服务", "服务记录", usage="我的服务", summary="我的服务记录和积分")
-@replies_errors
 async def my_service(ctx: Context) -> None:
     record = await MP.service_record(ctx.session, ctx.person_id, ctx.clock.now(), tz=ctx.clock.tz)
     compound_id = _wish_compound(ctx)

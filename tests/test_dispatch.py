@@ -140,6 +140,43 @@ async def test_failing_handler_marks_message_failed_and_apologises(h):
     assert await count_inbound(h, status=InboundStatus.FAILED) == 1
 
 
+async def test_a_rule_saying_no_in_any_command_becomes_its_reply(h):
+    import handlers.core as core
+    from bot.services import ServiceError
+
+    async def refuse(ctx):
+        raise ServiceError("这件事现在不能办：示例原因")
+
+    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
+    object.__setattr__(command, "handler", refuse)
+    try:
+        await h.say("阳光花园业主1群", "张三", "隐私")
+    finally:
+        object.__setattr__(command, "handler", core.privacy)
+    assert h.texts_to("阳光花园业主1群")[-1] == "这件事现在不能办：示例原因"
+    assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
+
+
+async def test_a_rule_saying_no_in_a_text_hook_ends_the_message_there(h):
+    from bot.services import ServiceError
+
+    hook = h.bot.table.text_hooks[0]
+    original, params = hook.handler, hook.params
+
+    async def refuse(ctx):
+        raise ServiceError("示例：暂时不能受理")
+
+    object.__setattr__(hook, "handler", refuse)
+    object.__setattr__(hook, "params", ("ctx",))
+    try:
+        await h.say("阳光花园业主1群", "张三", "3号楼电梯坏了三天了没人修")
+    finally:
+        object.__setattr__(hook, "handler", original)
+        object.__setattr__(hook, "params", params)
+    assert h.texts_to("阳光花园业主1群")[-1] == "示例：暂时不能受理"
+    assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
+
+
 async def test_failed_message_can_be_retried(h):
     import handlers.core as core
 
