@@ -31,11 +31,10 @@ import math
 import random
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import and_, func, select
 
@@ -62,6 +61,8 @@ FAST_OUTBOX = {"min_interval_seconds": 0, "jitter_seconds": 0, "group_per_minute
 TICK_AT = (9, 5)
 # Who works the other compounds' cases from the dashboard (roster name, district staff).
 DISTRICT_HANDLER = "区办小韩"
+# Whose routine lines the generating thread keeps to itself (see ``_quiet``).
+QUIET_LOGGERS = ("bot", "schedules", "handlers")
 
 # The three chatting compounds: their groups, people and how busy they are (reports a day).
 MAIN = {
@@ -881,19 +882,13 @@ _CATEGORY_WORDS = {"property": "物业", "sanitation": "环境卫生", "parking"
                    "safety": "安全", "dispute": "邻里纠纷", "assistance": "困难帮扶", "other": "其他"}
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
+def _quiet():  # noqa: ANN202
     """The sample's routine warnings (texts to people who have no WeChat linked, digests with
-    nobody to read them) are expected here: keep them out of the demo's console."""
-    loggers = [logging.getLogger(name) for name in ("bot", "schedules", "handlers")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
+    nobody to read them) are expected here: keep this thread's lines below ERROR out of the
+    demo's console; the live demo's own lines (other threads) still appear."""
+    from bot.log_filters import quiet_this_thread
+
+    return quiet_this_thread(QUIET_LOGGERS)
 
 
 def _analyze(text: str) -> Any:
