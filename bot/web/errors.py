@@ -14,9 +14,20 @@ from pydantic import BaseModel, ValidationError
 from bot.services import ServiceError
 from bot.texts import web as T
 from bot.web.accounts import AccountError, Throttled
+from bot.web.schemas import ApiModel
 from bot.web.security import HashingBusy
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(ApiModel):
+    error: ErrorDetail
 
 
 class ApiError(Exception):
@@ -28,7 +39,8 @@ class ApiError(Exception):
         self.field = field
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        detail = ErrorDetail(code=self.code, message=self.message, field=self.field)
+        return ErrorBody(error=detail).model_dump(mode="json")
 
 
 def not_found() -> ApiError:

@@ -1,9 +1,9 @@
-"""Shared pydantic pieces for forms and API bodies."""
+"""Shared pydantic pieces for forms, API bodies and API responses."""
 from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 T = TypeVar("T")
 
@@ -18,3 +18,12 @@ def _as_list(value: Any) -> Any:
 
 # A list that also accepts one value (an HTML form or query sends a single item as a string).
 OneOrMany = Annotated[list[T], BeforeValidator(_as_list)]
+
+
+class ApiModel(BaseModel):
+    """A JSON API response: it declares every field it sends, and sends nothing else.
+
+    The API's route wrapper builds each response through its declared model, so a field a view
+    adds (an internal id, an unmasked value) fails loudly instead of leaking out undocumented.
+    """
+    model_config = ConfigDict(extra="forbid")

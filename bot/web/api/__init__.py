@@ -1,7 +1,8 @@
 """The JSON API under ``/api/v1``: declared endpoints, validated input, an OpenAPI document.
 
-An endpoint is declared once with its query/body models; the same declaration validates the
-request (422 naming the field) and describes it in ``/api/docs``.
+An endpoint is declared once with its query/body/response models; the same declaration validates
+the request (422 naming the field), builds the response through its model (nothing undeclared
+goes out) and describes both in ``/api/docs``.
 """
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from bot.web.errors import ApiError, invalid, json_body, parse
+from bot.web.errors import ApiError, ErrorBody, invalid, json_body, json_response, parse
+from bot.web.tables import Table, _json_row
 
-Handler = Callable[..., Awaitable[web.StreamResponse]]
+Handler = Callable[..., Awaitable[Any]]  # plain data (or a Reply) that respond() builds into the model
 PREFIX = "/api/v1"
 
 
@@ -33,6 +35,21 @@ class Endpoint:
     admin: bool = False
     description: str = ""
     produces: tuple[str, ...] = ()
+    others: dict[int, type[BaseModel]] = field(default_factory=dict)  # models of other success/failure bodies
+
+    def model_for(self, status: int) -> type[BaseModel] | None:
+        return self.response if status == self.status else self.others.get(status)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer with another status than the endpoint's own (its model is in ``others``)."""
+    body: Any
+    status: int
+
+
+class ResponseModelError(RuntimeError):
+    """A handler's answer does not fit the declared response model: a bug (500), never sent as is."""
 
 
 def query_dict(request: web.Request) -> dict[str, Any]:
@@ -43,6 +60,21 @@ def query_dict(request: web.Request) -> dict[str, Any]:
         if values:
             out[key] = values if len(values) > 1 else values[0]
     return out
+
+
+def omit(row: dict[str, Any], *hidden: str) -> dict[str, Any]:
+    """A view's row as JSON values, without the fields the API does not send (each one named where
+    it is left out, so leaving a field out is a decision, not an accident)."""
+    out = _json_row(row)
+    for key in hidden:
+        out.pop(key, None)
+    return out
+
+
+def page_of(table: Table, *hidden: str) -> dict[str, Any]:
+    """One page of a table for a ``Paged`` model."""
+    return {"items": [omit(r, *hidden) for r in table.rows], "page": table.page, "per_page": table.per_page,
+            "total": table.total}
 
 
 def path_int(request: web.Request, name: str) -> int:
@@ -59,10 +91,11 @@ class Api:
     def route(self, method: str, path: str, *, summary: str, tag: str, query: type[BaseModel] | None = None,
               body: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               multipart: bool = False, admin: bool = False, description: str = "",
-              produces: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              produces: tuple[str, ...] = (), others: dict[int, type[BaseModel]] | None = None,
+              ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, summary, tag, query, body, response, status,
-                                           multipart, admin, description, produces))
+                                           multipart, admin, description, produces, dict(others or {})))
             return fn
         return register
 
@@ -72,7 +105,7 @@ class Api:
 
     # ------------------------------------------------------------ OpenAPI
     def openapi(self, title: str, version: str) -> dict[str, Any]:
-        models = {m for ep in self.endpoints for m in (ep.body, ep.response) if m is not None}
+        models = {m for ep in self.endpoints for m in (ep.body, ep.response, *ep.others.values()) if m is not None}
         models |= {ErrorBody}
         _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                      ref_template="#/components/schemas/{model}")
@@ -96,6 +129,9 @@ class Api:
             for media in ep.produces:
                 ok.setdefault("content", {})[media] = {"schema": {"type": "string", "format": "binary"}}
             op["responses"] = {str(ep.status): ok, **_error_responses(ep)}
+            for code, model in ep.others.items():
+                other = op["responses"].setdefault(str(code), {"description": "OK" if code < 400 else "错误"})
+                other["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
             paths.setdefault(PREFIX + ep.path, {})[ep.method.lower()] = op
         return {
             "openapi": "3.1.0",
@@ -109,16 +145,6 @@ class Api:
                 "bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "paths": paths,
         }
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 def _error_responses(ep: Endpoint) -> dict[str, Any]:
@@ -166,10 +192,26 @@ def _wrap(ep: Endpoint) -> Handler:
             if not isinstance(data, dict):
                 raise ApiError(400, "bad_json", "请求体应为 JSON 对象。")
             kwargs["body"] = parse(ep.body, data)
-        return await ep.handler(request, **kwargs)
+        return respond(ep, await ep.handler(request, **kwargs))
 
     handler.__name__ = ep.handler.__name__
     return handler
+
+
+def respond(ep: Endpoint, result: Any) -> web.StreamResponse:
+    """The one place an answer becomes JSON: built through the endpoint's declared model
+    (extra fields forbidden), serialised with ``model_dump(mode="json")``."""
+    if ep.response is None and isinstance(result, web.StreamResponse):
+        return result  # a download without a JSON body
+    status, data = (result.status, result.body) if isinstance(result, Reply) else (ep.status, result)
+    model = ep.model_for(status)
+    if model is None or isinstance(data, web.StreamResponse):
+        raise ResponseModelError(f"{ep.method} {ep.path}: no response model declared for status {status}")
+    try:
+        out = data if type(data) is model else model.model_validate(data)
+    except ValidationError as exc:
+        raise ResponseModelError(f"{ep.method} {ep.path}: the answer does not fit {model.__name__}: {exc}") from exc
+    return json_response(out.model_dump(mode="json"), status=status)
 
 
 api = Api()  # endpoint modules (bot/web/api/*.py) declare themselves on this registry

@@ -7,22 +7,23 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web import accounts, imports
-from bot.web.api import api, path_int
-from bot.web.errors import ApiError, invalid, json_response
+from bot.web.api import Reply, api, omit, page_of, path_int
+from bot.web.errors import ApiError, ErrorDetail, invalid
 from bot.web.pages.admin import AuditQuery, audit_table, user_row, users_table
+from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, principal
 from bot.web.tables import PageQuery
 from bot.web.views import org as views
 from bot.texts import web as T
 
 
-# ---------------------------------------------------------------- response models (for the docs)
-class Ref(BaseModel):
+# ---------------------------------------------------------------- response models
+class Ref(ApiModel):
     id: int
     name: str
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     username: str
     display_name: str
     role: str
@@ -33,7 +34,7 @@ class Me(BaseModel):
     district_wide: bool
 
 
-class CompoundOut(BaseModel):
+class CompoundOut(ApiModel):
     id: int
     name: str
     community_id: int
@@ -42,11 +43,17 @@ class CompoundOut(BaseModel):
     is_key: bool
 
 
-class CompoundList(BaseModel):
+class CompoundList(ApiModel):
     items: list[CompoundOut]
 
 
-class PersonOut(BaseModel):
+class RoleOut(ApiModel):
+    name: str
+    compound_id: int | None
+    community_id: int | None
+
+
+class PersonOut(ApiModel):
     id: int
     name: str
     compound_id: int | None
@@ -55,14 +62,14 @@ class PersonOut(BaseModel):
     unit: str | None
     room_no: str | None
     phone: str | None
-    roles: list[dict]
+    roles: list[RoleOut]
     role_labels: list[str]
     on_roster: bool
     linked: bool
     created_at: str
 
 
-class Paged(BaseModel):
+class Paged(ApiModel):
     page: int
     per_page: int
     total: int
@@ -72,7 +79,7 @@ class PersonList(Paged):
     items: list[PersonOut]
 
 
-class GroupOut(BaseModel):
+class GroupOut(ApiModel):
     id: int
     topic: str
     compound_id: int | None
@@ -94,28 +101,45 @@ class BindingBody(BaseModel):
     compound_id: int | None = Field(description="绑定到的小区编号；null 表示解除绑定")
 
 
-class ImportProblem(BaseModel):
+class ImportProblem(ApiModel):
     row: int | None
     column: str | None
     message: str
 
 
-class ImportResultOut(BaseModel):
+class ImportCounts(ApiModel):
+    compounds: int
+    people: int
+    groups: int
+    roles: int
+
+
+class ImportResultOut(ApiModel):
     id: str
     filename: str
     status: Literal["done", "failed"]
-    result: dict | None
+    result: ImportCounts | None
     problems: list[ImportProblem]
 
 
-class UserOut(BaseModel):
+class ImportFailedOut(ImportResultOut):
+    """A refused file (422): the problems of every row, and the error in the API's one shape."""
+    error: ErrorDetail
+
+
+class UserOut(ApiModel):
     id: int
     username: str
     display_name: str
     role: str
+    role_label: str
     scope: str
     is_admin: bool
     active: bool
+    person_id: int | None = Field(description="关联的名册人员（/people/{person_id}）")
+    last_login_at: str | None
+    created_at: str
+    created_by: str | None
     compound_ids: list[int]
     community_ids: list[int]
 
@@ -141,7 +165,7 @@ class UserPatch(BaseModel):
     active: bool
 
 
-class AuditOut(BaseModel):
+class AuditOut(ApiModel):
     id: int
     at: str
     actor: str
@@ -159,30 +183,35 @@ class AuditList(Paged):
     items: list[AuditOut]
 
 
+# Fields of the pages' rows the API leaves out: texts that repeat fields it sends.
+PERSON_HIDDEN = ("address",)          # "楼/单元/室" = building + unit + room_no
+AUDIT_HIDDEN = ("subject", "change")  # = subject_kind #subject_id, from_state → to_state
+
+
 # ---------------------------------------------------------------- endpoints
 @api.route("GET", "/me", summary="当前账号与可见范围", tag="账号", response=Me)
-async def get_me(request: web.Request) -> web.Response:
-    return json_response(principal(request).as_dict(bot(request).org))
+async def get_me(request: web.Request) -> dict:
+    return principal(request).as_dict(bot(request).org)
 
 
 @api.route("GET", "/compounds", summary="可见的小区", tag="组织", response=CompoundList)
-async def list_compounds(request: web.Request) -> web.Response:
+async def list_compounds(request: web.Request) -> dict:
     user, org = principal(request), bot(request).org
     items = [{"id": c.id, "name": c.name, "community_id": c.community_id, "community": c.community,
               "street": c.street, "is_key": c.is_key}
              for cid, c in sorted(org.compounds.items()) if user.sees(cid)]
-    return json_response({"items": items})
+    return {"items": items}
 
 
 @api.route("GET", "/people", summary="名册（含角色）", tag="组织", query=views.PeopleQuery, response=PersonList)
-async def list_people(request: web.Request, query: views.PeopleQuery) -> web.Response:
+async def list_people(request: web.Request, query: views.PeopleQuery) -> dict:
     async with db(request) as session:
         table = await views.people_table(session, bot(request).org, principal(request), query)
-    return json_response(table.as_json())
+    return page_of(table, *PERSON_HIDDEN)
 
 
 @api.route("GET", "/people/{person_id}", summary="一个人的名册信息", tag="组织", response=PersonOut)
-async def get_person(request: web.Request) -> web.Response:
+async def get_person(request: web.Request) -> dict:
     from sqlalchemy import select
 
     from bot.models import Identity
@@ -192,38 +221,32 @@ async def get_person(request: web.Request) -> web.Response:
         linked = (await session.execute(select(Identity.id).where(
             Identity.person_id == person.id, Identity.active.is_(True)))).first() is not None
         row = views.person_row(person, bot(request).org, linked)
-    return json_response(_iso(row))
-
-
-def _iso(row: dict) -> dict:
-    from bot.web.tables import _json_row
-
-    return _json_row(row)
+    return omit(row, *PERSON_HIDDEN)
 
 
 @api.route("GET", "/groups", summary="群及其绑定", tag="组织", query=views.GroupQuery, response=GroupList)
-async def list_groups(request: web.Request, query: views.GroupQuery) -> web.Response:
+async def list_groups(request: web.Request, query: views.GroupQuery) -> dict:
     async with db(request) as session:
         table = await views.groups_table(session, bot(request).org, principal(request), query)
-    return json_response(table.as_json())
+    return page_of(table)
 
 
 @api.route("PUT", "/groups/{group_id}/binding", summary="绑定或解除绑定群", tag="组织", body=BindingBody,
            response=GroupOut)
-async def bind_group(request: web.Request, body: BindingBody) -> web.Response:
+async def bind_group(request: web.Request, body: BindingBody) -> dict:
     app = bot(request)
     async with db(request) as session:
         group = await views.bind_group(session, app.org, principal(request), path_int(request, "group_id"),
                                        body.compound_id, app.clock.now())
         await session.commit()
         row = views.group_row(group, app.org)
-    return json_response(_iso(row))
+    return omit(row)
 
 
 @api.route("POST", "/roster/import", summary="导入名册（CSV/XLSX，全部正确才写入）", tag="组织",
-           multipart=True, response=ImportResultOut,
+           multipart=True, response=ImportResultOut, others={422: ImportFailedOut},
            description="上传字段 file。出错时返回 422，problems 列出每一行的问题，不写入任何数据。")
-async def import_roster(request: web.Request) -> web.Response:
+async def import_roster(request: web.Request) -> dict | Reply:
     from pathlib import Path
 
     user, app = principal(request), bot(request)
@@ -246,20 +269,20 @@ async def import_roster(request: web.Request) -> web.Response:
         first = job.problems[0] if job.problems else None
         body["error"] = {"code": "invalid", "message": T.IMPORT_FAILED,
                          "field": "file" if first is None else (f"row {first.row}" if first.row else "file")}
-        return json_response(body, status=422)
-    return json_response(body)
+        return Reply(body, 422)
+    return body
 
 
 @api.route("GET", "/users", summary="后台账号（管理员）", tag="账号", query=PageQuery, response=UserList, admin=True)
-async def list_users(request: web.Request, query: PageQuery) -> web.Response:
+async def list_users(request: web.Request, query: PageQuery) -> dict:
     async with db(request) as session:
         table = await users_table(session, bot(request).org, query)
-    return json_response(table.as_json())
+    return page_of(table)
 
 
 @api.route("POST", "/users", summary="新建后台账号（管理员）", tag="账号", body=UserBody, response=UserOut,
            status=201, admin=True)
-async def create_user(request: web.Request, body: UserBody) -> web.Response:
+async def create_user(request: web.Request, body: UserBody) -> dict:
     user, app = principal(request), bot(request)
     spec = accounts.NewUser(username=body.username, password=body.password, role=body.role,
                             display_name=body.display_name, compounds=tuple(body.compound_ids),
@@ -270,12 +293,12 @@ async def create_user(request: web.Request, body: UserBody) -> web.Response:
         await session.commit()
         await session.refresh(created, ["scopes"])
         row = user_row(created, app.org)
-    return json_response(_iso(row), status=201)
+    return omit(row)
 
 
 @api.route("PATCH", "/users/{user_id}", summary="启用或停用账号（管理员）", tag="账号", body=UserPatch,
            response=UserOut, admin=True)
-async def patch_user(request: web.Request, body: UserPatch) -> web.Response:
+async def patch_user(request: web.Request, body: UserPatch) -> dict:
     from bot.models.web import WebUser
 
     user, app = principal(request), bot(request)
@@ -288,11 +311,11 @@ async def patch_user(request: web.Request, body: UserPatch) -> web.Response:
         await accounts.set_active(session, target, body.active, app.clock.now(), user.username)
         await session.commit()
         row = user_row(target, app.org)
-    return json_response(_iso(row))
+    return omit(row)
 
 
 @api.route("GET", "/audit", summary="操作记录（管理员）", tag="账号", query=AuditQuery, response=AuditList, admin=True)
-async def list_audit(request: web.Request, query: AuditQuery) -> web.Response:
+async def list_audit(request: web.Request, query: AuditQuery) -> dict:
     async with db(request) as session:
         table = await audit_table(session, query)
-    return json_response(table.as_json())
+    return page_of(table, *AUDIT_HIDDEN)

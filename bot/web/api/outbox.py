@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel
 
-from bot.web.api import api
+from bot.web.api import api, page_of
 from bot.web.api.core import Paged
-from bot.web.errors import json_response
+from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, principal
 from bot.web.views import outbox as V
 
 
-class OutboxOut(BaseModel):
+class OutboxOut(ApiModel):
     id: int
     status: str
     status_label: str
@@ -33,7 +32,7 @@ class OutboxList(Paged):
 
 @api.route("GET", "/outbox", summary="未送达的消息（等待中、失败）及原因", tag="消息", query=V.OutboxQuery,
            response=OutboxList)
-async def list_outbox(request: web.Request, query: V.OutboxQuery) -> web.Response:
+async def list_outbox(request: web.Request, query: V.OutboxQuery) -> dict:
     async with db(request) as session:
         table = await V.outbox_table(session, bot(request).org, principal(request), query)
-    return json_response(table.as_json())
+    return page_of(table)

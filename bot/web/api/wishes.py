@@ -5,15 +5,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.services import wishes as W
-from bot.web.api import api, path_int
+from bot.web.api import api, omit, page_of, path_int
 from bot.web.api.core import Paged
-from bot.web.errors import forbidden, json_response
+from bot.web.errors import forbidden
+from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, deps, principal
-from bot.web.tables import _json_row
 from bot.web.views import wishes as V
 
 
-class WishOut(BaseModel):
+class WishOut(ApiModel):
     id: int
     number: str
     compound_id: int
@@ -29,23 +29,67 @@ class WishOut(BaseModel):
     wisher_name: str
     deadline: str | None
     created_at: str
+    done_at: str | None = Field(description="认领的党员报告完成的时间")
+    confirmed_at: str | None = Field(description="确认已实现的时间")
 
 
 class WishList(Paged):
     items: list[WishOut]
 
 
+class WishPrivate(ApiModel):
+    """Shown only to who may see it (the branch, the claimer); null for everyone else."""
+    details: str | None
+    address: str | None
+    phone: str | None
+
+
+class WishEventOut(ApiModel):
+    at: str
+    what: str
+    who: str
+    note: str | None
+
+
 class WishDetailOut(WishOut):
-    private: dict | None
-    timeline: list[dict]
+    private: WishPrivate | None
+    timeline: list[WishEventOut]
+
+
+class StaleClaimOut(ApiModel):
+    wish_id: int
+    number: str
+    compound_id: int
+    compound: str
+    summary: str
+    claimer: str
+    person_id: int = Field(description="认领的党员（/people/{person_id}）")
+    claimed_at: str
+    last_progress_at: str
+    days: int
+    reminded_at: str | None
 
 
 class StaleList(Paged):
-    items: list[dict]
+    items: list[StaleClaimOut]
+
+
+class ServiceRecordOut(ApiModel):
+    person_id: int = Field(description="党员（/people/{person_id}）")
+    name: str
+    points_period: int = Field(description="本月积分")
+    points_total: int
+    wishes_fulfilled: int
+    wishes_active: int
+    posts: list[str] = Field(description="现任的志愿岗位")
+    duty_reports: int
+    first_at: str | None
+    last_at: str | None
+    consent_named: bool = Field(description="同意公开表彰")
 
 
 class RecordList(Paged):
-    items: list[dict]
+    items: list[ServiceRecordOut]
 
 
 class WishBody(V.WishForm):
@@ -58,19 +102,19 @@ class ReasonBody(BaseModel):
 
 
 @api.route("GET", "/wishes", summary="微心愿列表", tag="微心愿", query=V.WishQuery, response=WishList)
-async def list_wishes(request: web.Request, query: V.WishQuery) -> web.Response:
+async def list_wishes(request: web.Request, query: V.WishQuery) -> dict:
     async with db(request) as session:
         table = await V.wishes_table(session, bot(request).org, principal(request), query)
-    return json_response(table.as_json())
+    return page_of(table)
 
 
 @api.route("GET", "/wishes/stale-claims", summary="认领后久未更新的心愿", tag="微心愿", query=V.RecordQuery,
            response=StaleList)
-async def stale_claims(request: web.Request, query: V.RecordQuery) -> web.Response:
+async def stale_claims(request: web.Request, query: V.RecordQuery) -> dict:
     app = bot(request)
     async with db(request) as session:
         table = await V.stale_table(session, app.org, principal(request), app.clock.now(), query.compound_id)
-    return json_response(table.as_json())
+    return page_of(table)
 
 
 async def _detail(request: web.Request, wish_id: int) -> dict:
@@ -78,18 +122,18 @@ async def _detail(request: web.Request, wish_id: int) -> dict:
     async with db(request) as session:
         wish = await V.visible_wish(session, user, wish_id)
         row = await V.wish_detail(session, app.org, user.actor(), wish)
-    row["timeline"] = [_json_row(e) for e in row["timeline"]]
-    return _json_row(row)
+    row["timeline"] = [omit(e) for e in row["timeline"]]
+    return omit(row)
 
 
 @api.route("GET", "/wishes/{wish_id}", summary="一个心愿（含不公开信息与经过）", tag="微心愿", response=WishDetailOut)
-async def get_wish(request: web.Request) -> web.Response:
-    return json_response(await _detail(request, path_int(request, "wish_id")))
+async def get_wish(request: web.Request) -> dict:
+    return await _detail(request, path_int(request, "wish_id"))
 
 
 @api.route("POST", "/wishes", summary="代发心愿（为不用微信的居民）", tag="微心愿", body=WishBody,
            response=WishDetailOut, status=201)
-async def post_wish(request: web.Request, body: WishBody) -> web.Response:
+async def post_wish(request: web.Request, body: WishBody) -> dict:
     user, app = principal(request), bot(request)
     if not user.sees(body.compound_id):
         raise forbidden()
@@ -99,10 +143,10 @@ async def post_wish(request: web.Request, body: WishBody) -> web.Response:
         await session.commit()
         wish_id = wish.id
     app.outbox.notify()
-    return json_response(await _detail(request, wish_id), status=201)
+    return await _detail(request, wish_id)
 
 
-async def _act(request: web.Request, run) -> web.Response:  # noqa: ANN001
+async def _act(request: web.Request, run) -> dict:  # noqa: ANN001
     user = principal(request)
     wish_id = path_int(request, "wish_id")
     async with db(request) as session:
@@ -110,24 +154,24 @@ async def _act(request: web.Request, run) -> web.Response:  # noqa: ANN001
         await run(deps(request, session), user.actor(), wish_id)
         await session.commit()
     bot(request).outbox.notify()
-    return json_response(await _detail(request, wish_id))
+    return await _detail(request, wish_id)
 
 
 @api.route("POST", "/wishes/{wish_id}/confirm", summary="确认心愿已实现（积分记给帮忙的党员）", tag="微心愿",
            response=WishDetailOut)
-async def confirm_wish(request: web.Request) -> web.Response:
+async def confirm_wish(request: web.Request) -> dict:
     return await _act(request, lambda d, a, i: W.confirm(d, a, i))
 
 
 @api.route("POST", "/wishes/{wish_id}/cancel", summary="撤回心愿", tag="微心愿", body=ReasonBody,
            response=WishDetailOut)
-async def cancel_wish(request: web.Request, body: ReasonBody) -> web.Response:
+async def cancel_wish(request: web.Request, body: ReasonBody) -> dict:
     return await _act(request, lambda d, a, i: W.cancel(d, a, i, body.reason))
 
 
 @api.route("GET", "/members/service-records", summary="党员服务记录（本月与累计积分）", tag="微心愿",
            query=V.RecordQuery, response=RecordList)
-async def service_records(request: web.Request, query: V.RecordQuery) -> web.Response:
+async def service_records(request: web.Request, query: V.RecordQuery) -> dict:
     async with db(request) as session:
         table = await V.records_table(deps(request, session), principal(request), query)
-    return json_response(table.as_json())
+    return page_of(table)

@@ -185,19 +185,6 @@ async def _topic(session: AsyncSession, group_id: int) -> str:
     return group.topic if group else "群"
 
 
-def detail_json(detail: dict[str, Any]) -> dict[str, Any]:
-    from bot.web.tables import _json_row
-
-    return {
-        **_json_row(detail["row"]), "text": detail["text"], "resolution": detail["resolution"],
-        "reporters": [_json_row(r) for r in detail["reports"]],
-        "timeline": [_json_row(asdict(i)) for i in detail["timeline"]],
-        "agenda": [_json_row(a) for a in detail["agenda"]],
-        "reporter_address": detail["reporter_address"],
-        "media": [_json_row(m) for m in detail["media"]],
-    }
-
-
 # ---------------------------------------------------------------- actions
 class _Form(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
