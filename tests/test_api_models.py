@@ -43,12 +43,12 @@ class Call:
     """One request to a route: who calls, with what, which populated ids fill the path, and
     which id of the answer to keep for later routes."""
     who: str = "han"
-    json: Any = None
+    json: Any = None               # string values may name populated ids: "id:{t3}"
     form: str | None = None
     query: str = ""
     ids: dict[str, str] = field(default_factory=dict)
     status: int | None = None      # default: the route's declared status
-    keep: str | None = None        # remember body["id"] (or body["ticket"]["id"]) under this name
+    keep: str | None = None        # remember body["id"] under this name
 
 
 # Routes that change something need a recipe; a GET route is called with the populated ids.
@@ -185,8 +185,8 @@ async def test_every_route_answers_exactly_its_declared_model(w, h):
         for call in _calls(ep):
             for path in _paths(ep, call, ids):
                 json = call.json
-                if isinstance(json, dict) and "into" in json:
-                    json = {"into": json["into"].format(**ids)}
+                if isinstance(json, dict):
+                    json = {k: v.format(**ids) if isinstance(v, str) else v for k, v in json.items()}
                 data = _csv(call.form) if call.form is not None else None
                 resp = await w.api(ep.method, PREFIX + path + call.query, token=w.tokens[call.who], json=json,
                                    data=data)
