@@ -114,7 +114,8 @@ async def database_is_empty(settings: Settings) -> bool:
         await engine.dispose()
 
 
-async def prepare_demo(settings: Settings, *, empty: bool = False, show_progress: bool = True) -> HistorySummary | None:
+async def prepare_demo(settings: Settings, *, empty: bool = False, show_progress: bool = True,
+                       until: datetime | None = None, days: int = DAYS) -> HistorySummary | None:
     """``zhibu demo``'s first start: on an empty database with the sample organisation, load the
     sample district with six months of history (a progress bar on a terminal, then a summary
     line). ``empty`` (``zhibu demo --empty``), another org file, or a database that already has
@@ -124,11 +125,11 @@ async def prepare_demo(settings: Settings, *, empty: bool = False, show_progress
     if not await database_is_empty(settings):
         return None
     if not show_progress:
-        return await generate_history(settings)
+        return await generate_history(settings, until=until, days=days)
     from bot.progress import progress
 
-    with progress(DAYS, "正在生成示例历史（首次启动）", unit="天") as bar:
-        summary = await generate_history(settings, progress=bar)
+    with progress(days, "正在生成示例历史（首次启动）", unit="天") as bar:
+        summary = await generate_history(settings, until=until, days=days, progress=bar)
         bar.summary(summary.line())
     return summary
 

@@ -12,10 +12,12 @@ thread of its own (its own event loop and engine, statements inline) while the d
   runs would interleave with its), so the bot's answers arrive then;
 - the chat page and the dashboard show ``示例历史生成中：已完成 45%…`` (``/demo/progress``).
 
-A half-made demo database is never served silently: a marker file beside the database
-(``zhibu.db.generating``) exists from before the first row until the history is complete and
+A half-made demo database is never served silently: a marker row in the database
+(``bot.demo_marker``) exists from before the first sample row until the history is complete and
 on disk. If the process is interrupted (Ctrl-C, kill, a crash), the next start finds the marker,
-deletes the database and generates it again. That is also why the generator may skip fsync.
+throws the database away and generates it again. That is also why the generator may skip fsync.
+On PostgreSQL the history is generated in the foreground before the demo serves, under the same
+marker.
 """
 from __future__ import annotations
 
@@ -31,37 +33,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import SAMPLE_ORG, Settings
+from bot.demo_marker import clear_incomplete, database_file, discard_half_made, mark_incomplete
 from bot.texts import demo as T
 
 log = logging.getLogger(__name__)
 
-MARKER_SUFFIX = ".generating"
 SERVING_WAIT_SECONDS = 20.0  # the generator waits this long at most for the demo's page to answer
-
-
-def database_file(settings: Settings) -> Path | None:
-    """The SQLite file of ``settings`` (None: PostgreSQL or an in-memory database)."""
-    url = settings.database_url
-    if not url.startswith("sqlite") or ":///" not in url:
-        return None
-    path = url.split(":///", 1)[1].split("?", 1)[0]
-    return None if path in ("", ":memory:") else Path(path)
-
-
-def marker_file(database: Path) -> Path:
-    return database.with_name(database.name + MARKER_SUFFIX)
-
-
-def discard_half_made(database: Path) -> bool:
-    """An interrupted generation left its marker: delete the database (with its WAL and shared
-    memory files) and the marker, so the history is generated whole again. True if it did."""
-    marker = marker_file(database)
-    if not marker.exists():
-        return False
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-    marker.unlink()
-    return True
 
 
 def _wants_history(settings: Settings, empty: bool) -> bool:
@@ -75,13 +52,15 @@ async def begin_demo(settings: Settings, *, empty: bool = False, until: datetime
     to generate, or, off SQLite, generated here in the foreground as before)."""
     from bot.demo_history import DAYS, database_is_empty, prepare_demo
 
-    database = database_file(settings)
-    if database is None:
-        await prepare_demo(settings, empty=empty)
-        return None
-    if discard_half_made(database):
+    if await discard_half_made(settings):
         print(T.HALF_MADE_DISCARDED, flush=True)
     if not _wants_history(settings, empty) or not await database_is_empty(settings):
+        return None
+    await mark_incomplete(settings)  # before the first row: an interruption is noticed
+    database = database_file(settings)
+    if database is None:  # PostgreSQL: in the foreground, as before
+        await prepare_demo(settings, until=until, days=days or DAYS)
+        await clear_incomplete(settings)
         return None
     job = HistoryJob(settings, database, until=until, days=days or DAYS)
     job.start()
@@ -106,7 +85,6 @@ class HistoryJob:
     # ------------------------------------------------------------------ the generator's side
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        marker_file(self.database).touch()  # before the first row: an interruption is noticed
         # A daemon thread: Ctrl-C stops the demo at once; the marker makes the next start redo it.
         self.thread = threading.Thread(target=self._run, name="demo-history", daemon=True)
         self.thread.start()
@@ -119,7 +97,7 @@ class HistoryJob:
                 self.settings, until=self.until, days=self.days, progress=self,
                 on_open=self._opened, busy_timeout_ms=30_000))
             _make_durable(self.database)
-            marker_file(self.database).unlink(missing_ok=True)
+            asyncio.run(clear_incomplete(self.settings))
         except BaseException as exc:  # noqa: BLE001 (shown on the pages; the marker stays: redone next start)
             self.error = exc
             log.error("the sample history could not be generated", exc_info=exc)

@@ -11,14 +11,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import db
 from bot.config import SAMPLE_ORG, Settings
-from bot.demo_start import HistoryJob, begin_demo, discard_half_made, marker_file
+from bot.demo_marker import discard_half_made, is_incomplete, mark_incomplete
+from bot.demo_start import HistoryJob, begin_demo
 from bot.models import Event
 from bot.models.tickets import Ticket
 from test_demo_history import UNTIL
@@ -30,6 +32,15 @@ DAYS = 12  # a short history: the start is tested here, the history itself in te
 def _settings(directory: Path) -> Settings:
     return Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{directory / 'demo.db'}",
                                     "org_file": str(SAMPLE_ORG)})
+
+
+@asynccontextmanager
+async def _engine(settings: Settings):  # noqa: ANN202
+    engine = db.create_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 async def _counts(settings: Settings) -> tuple[int, int]:
@@ -55,7 +66,7 @@ async def _generate(directory: Path) -> HistoryJob:
 async def test_history_is_complete_on_disk_before_its_marker_goes(tmp_path):
     job = await _generate(tmp_path)
     assert job.error is None, job.error
-    assert not marker_file(tmp_path / "demo.db").exists()
+    assert not await is_incomplete(_settings(tmp_path))
     assert job.status() == {"finished": True, "failed": False, "percent": 100, "text": job.status()["text"]}
     assert "已生成完毕" in job.status()["text"]
     assert (await _counts(_settings(tmp_path)))[0] > 0
@@ -69,7 +80,7 @@ async def test_an_interrupted_generation_keeps_its_marker_and_reports_the_failur
     monkeypatch.setattr(HistoryJob, "update", interrupt)
     job = await _generate(tmp_path)
     assert isinstance(job.error, KeyboardInterrupt)
-    assert marker_file(tmp_path / "demo.db").exists()
+    assert await is_incomplete(_settings(tmp_path))
     assert job.status()["failed"] and "失败" in job.status()["text"]
 
 
@@ -87,24 +98,30 @@ async def test_a_half_made_database_is_generated_again_whole_at_the_next_start(t
 
     job = await _generate(half)  # the next start
 
-    assert job.error is None and not marker_file(half / "demo.db").exists()
+    assert job.error is None and not await is_incomplete(_settings(half))
     assert await _counts(_settings(half)) == await _counts(_settings(whole))
 
 
 @pytest.mark.asyncio
 async def test_a_database_without_a_marker_is_kept(tmp_path):
-    (tmp_path / "demo.db").write_bytes(b"")
-    assert discard_half_made(tmp_path / "demo.db") is False
-    assert (tmp_path / "demo.db").exists()
+    settings = _settings(tmp_path)
+    assert await discard_half_made(settings) is False
+    assert not (tmp_path / "demo.db").exists()  # looking for the marker creates no database
+    job = await _generate(tmp_path)
+    assert job.error is None
+    assert await discard_half_made(settings) is False
+    assert (await _counts(settings))[0] > 0
 
 
 @pytest.mark.asyncio
 async def test_a_demo_started_empty_still_discards_a_half_made_database(tmp_path):
-    (tmp_path / "demo.db").write_bytes(b"half")
-    marker_file(tmp_path / "demo.db").touch()
-    assert await begin_demo(_settings(tmp_path), empty=True) is None
-    assert not marker_file(tmp_path / "demo.db").exists()
-    assert not (tmp_path / "demo.db").exists() or (tmp_path / "demo.db").read_bytes() != b"half"
+    settings = _settings(tmp_path)
+    await mark_incomplete(settings)
+    async with _engine(settings) as engine, engine.begin() as conn:
+        await conn.execute(text("INSERT INTO web_settings (key, value) VALUES ('half', 'made')"))
+    assert await begin_demo(settings, empty=True) is None
+    assert not await is_incomplete(settings)
+    assert not (tmp_path / "demo.db").exists()
 
 
 def _free_port() -> int:
@@ -145,12 +162,11 @@ def test_a_killed_first_start_is_regenerated_by_the_next(tmp_path):
         log.close()
     if b'"finished": true' in status:
         pytest.skip("the history was complete before the kill: nothing half-made to test")
-    assert marker_file(tmp_path / "demo.db").exists()
-
     import asyncio
 
+    assert asyncio.run(is_incomplete(_settings(tmp_path)))
     job = asyncio.run(_generate(tmp_path))
-    assert job.error is None and not marker_file(tmp_path / "demo.db").exists()
+    assert job.error is None and not asyncio.run(is_incomplete(_settings(tmp_path)))
 
 
 @pytest.mark.asyncio
@@ -203,7 +219,7 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
         assert not [s for s in transport.sent if s.to.platform_id == room]  # answers wait for the history
         typed.set()
         await background
-        assert job.error is None and not marker_file(tmp_path / "demo.db").exists()
+        assert job.error is None and not await is_incomplete(settings)
         deadline = time.monotonic() + 60  # a bound for a stuck sender, not a timing assumption
         while not [s for s in transport.sent if s.to.platform_id == room]:
             assert time.monotonic() < deadline, "the answer was never sent"
@@ -212,3 +228,31 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
         typed.set()
         background.cancel()
         await app.stop()
+
+
+class _Killed(Exception):
+    """Stands for the process being killed part-way (a KeyboardInterrupt would stop the test's loop)."""
+
+
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_an_interrupted_first_start_on_postgresql_is_found_and_generated_again(empty_pg_url, monkeypatch):
+    import bot.demo_history as DH
+    from bot.models import Compound
+
+    settings = Settings.model_validate({"database_url": empty_pg_url, "org_file": str(SAMPLE_ORG)})
+    with monkeypatch.context() as patch:  # the sample organisation is loaded, then the start is interrupted
+        patch.setattr(DH._History, "_plan", lambda self: (_ for _ in ()).throw(_Killed()))
+        with pytest.raises(_Killed):
+            await begin_demo(settings, until=UNTIL, days=2)
+    assert await is_incomplete(settings)
+    async with _engine(settings) as engine, engine.begin() as conn:  # a row the whole history would not have
+        await conn.execute(text("INSERT INTO web_settings (key, value) VALUES ('half', 'made')"))
+
+    assert await begin_demo(settings, until=UNTIL, days=2) is None  # the next start: in the foreground
+
+    assert not await is_incomplete(settings)
+    async with _engine(settings) as engine, engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM web_settings WHERE key = 'half'"))).scalar_one() == 0
+        assert (await conn.execute(select(func.count()).select_from(Compound))).scalar_one() > 30
+        assert (await conn.execute(select(func.count()).select_from(Ticket))).scalar_one() > 0
