@@ -86,7 +86,7 @@ RECIPES: dict[tuple[str, str], list[Call]] = {
     ("POST", "/wishes/{wish_id}/confirm"): [Call(who="li")],
     ("POST", "/wishes/{wish_id}/cancel"): [Call(who="li", json={"reason": "不需要了"}, ids={"wish_id": "new_wish"})],
 }
-# Path values that are not ids of rows: every value is called.
+# Path values that are not ids of rows: every value is called (so is every id in a populated list).
 NAMED = {"name": list(TABLES)}
 
 
@@ -120,8 +120,8 @@ async def w(h):
 
 
 async def _populate(w, h) -> dict[str, Any]:  # noqa: ANN001
-    """Tickets, wishes (one fulfilled, one claimed long ago), a draft notice, a rating run, a
-    property ranking, a 12345 order and a message that could not be sent."""
+    """Tickets, wishes (one fulfilled, one claimed long ago), a draft notice, a rating run with a
+    property form and a list entry, a property ranking, a 12345 order and a failed send."""
     ids: dict[str, Any] = {}
     for n, text in enumerate(REPORTS, 1):
         await h.say("阳光花园业主1群", f"居民{n}", text)
@@ -145,7 +145,14 @@ async def _populate(w, h) -> dict[str, Any]:  # noqa: ANN001
                        json={"scope": "compound", "compound_id": 1, "text": "停水通知"})
     assert resp.status == 201
     ids["notice_id"] = (await resp.json())["id"]
+    cid = h.bot.org.by_name["阳光花园"].id
+    await w.login("li")
+    assert (await w.post_form(f"/dashboard/rating/compounds/{cid}/property", {
+        "management": "10", "facilities": "10", "order": "10", "cleaning": "10", "greening": "5",
+        "residents": "5"})).status == 303
     await w.login("han")
+    assert (await w.post_form(f"/dashboard/rating/compounds/{cid}/entries", {
+        "kind": "positive", "title": "获评“红色物业”示范小区"})).status == 303
     assert (await w.post_form("/dashboard/rating/run", {"period": "2026-Q4"})).status == 303
     resp = await w.api("POST", f"{PREFIX}/hotline/orders", token=w.tokens["han"], json={"orders": [
         {"order_no": "HL20261130001", "received_at": "2026-12-01T08:00", "compound_id": 1}]})
@@ -158,7 +165,7 @@ async def _populate(w, h) -> dict[str, Any]:  # noqa: ANN001
         h.bot.outbox.enqueue(session, "议事日提醒", group_id=ids["group_id"])
         await session.commit()
     await h.drain()
-    ids["compound_id"] = h.bot.org.by_name["阳光花园"].id
+    ids["compound_id"] = sorted(h.bot.org.compounds)  # one with a property form, others without
     return ids
 
 
@@ -173,7 +180,8 @@ def _paths(ep: Endpoint, call: Call, ids: dict[str, Any]) -> list[str]:
     for part in ep.path.split("/"):
         if part.startswith("{"):
             name = part[1:-1]
-            values = NAMED.get(name) or [ids[call.ids.get(name, name)]]
+            value = NAMED.get(name) or ids[call.ids.get(name, name)]
+            values = value if isinstance(value, list) else [value]
             paths = [p.replace(part, str(v)) for p in paths for v in values]
     return paths
 

@@ -69,13 +69,21 @@ class RatingItemOut(ApiModel):
     aspect: str | None = Field(None, description="所属方面（物业客观数据项没有）")
 
 
+class PropertyFormOut(ApiModel):
+    """The branch's property form for the period."""
+    id: int | None = None
+    form_score: float | None
+    scores: dict[str, float] | None = Field(None, description="评议表各项 → 分数")
+    by: str | None = Field(None, description="填表的账号或人")
+
+
 class PropertyOut(ApiModel):
     """The property part; its numbers are null for a compound without a property project."""
     score: float | None = None
     form_score: float | None = None
     objective_score: float | None = None
     form_weight: float | None = None
-    form: dict[str, Any] | None = Field(None, description="本期评议表（未评议为 null）")
+    form: PropertyFormOut | None = Field(None, description="本期评议表（未评议为 null）")
     rule: str | None = None
     project_id: int | None = None
     objective: list[RatingItemOut]
