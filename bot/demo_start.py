@@ -6,10 +6,12 @@ thread of its own (its own event loop and engine, statements inline) while the d
 
 - the generator loads the sample district first (on its fake clock, six months ago); the demo
   opens on the database once that is there, so the sample groups and people are on the page;
-- messages typed meanwhile are stored and handled at once (tickets, wishes …); the demo's
-  outbox sender and schedules start only when the history is complete (until then the
-  generator's own rows wait in the outbox for its next fake-clock tick, and the schedules'
-  runs would interleave with its), so the bot's answers arrive then;
+- messages typed meanwhile are shown on the chat page at once and handled, in the order they
+  came, when the history is complete (``HeldMessages``): a ticket opened meanwhile would take
+  the next number of the sample's compound and shift every later sample number (the sample
+  must not depend on what the newcomer types). The demo's outbox sender and schedules start
+  then too (until then the generator's own rows wait in the outbox for its next fake-clock
+  tick, and the schedules' runs would interleave with its), so the bot's answers arrive then;
 - the chat page and the dashboard show ``示例历史生成中：已完成 45%…`` (``/demo/progress``).
 
 A half-made demo database is never served silently: a marker row in the database
@@ -81,6 +83,7 @@ class HistoryJob:
         self._finished = asyncio.Event()  # the history is complete (or failed)
         self._serving = threading.Event()  # the demo's page answers: the generator may go on
         self.thread: threading.Thread | None = None
+        self.held: HeldMessages | None = None
 
     # ------------------------------------------------------------------ the generator's side
     def start(self) -> None:
@@ -141,6 +144,11 @@ class HistoryJob:
     async def wait_finished(self) -> None:
         await self._finished.wait()
 
+    def sink(self, app: Any) -> HeldMessages:
+        """What the demo's transports deliver to meanwhile (instead of ``app``)."""
+        self.held = HeldMessages(app)
+        return self.held
+
     def status(self) -> dict[str, Any]:
         if not self.finished:
             text = T.HISTORY_PROGRESS.format(percent=self.percent)
@@ -155,6 +163,37 @@ class HistoryJob:
 
     async def _progress(self, request: web.Request) -> web.Response:
         return web.json_response(self.status(), headers={"Cache-Control": "no-store"})
+
+
+class HeldMessages:
+    """The demo's event sink while the history is generated: messages wait, in the order they
+    came, until ``release`` hands them to the app; everything else goes to the app at once. A
+    message held when the demo is stopped is lost with the half-made database it would have
+    gone into (the next start generates that again)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.waiting: list[Any] = []
+        self.holding = True
+
+    async def on_message(self, incoming: Any) -> None:
+        if self.holding:
+            self.waiting.append(incoming)
+            return
+        await self.app.on_message(incoming)
+
+    async def release(self) -> int:
+        """Handle the waiting messages in order (newer ones keep waiting behind them), then
+        pass messages through. Returns how many waited."""
+        count = 0
+        while self.waiting:
+            await self.app.on_message(self.waiting.pop(0))
+            count += 1
+        self.holding = False
+        return count
+
+    def __getattr__(self, name: str) -> Any:  # on_login, sessions …: the app's own
+        return getattr(self.app, name)
 
 
 def _make_durable(database: Path) -> None:
@@ -189,4 +228,6 @@ async def serve_when_complete(app: Any, job: HistoryJob) -> None:
     await app.leases.renew()
     await app.sender.recover(app.leases.held)
     await app.dispatcher.recover(sorted(app.leases.held))
+    if job.held is not None:
+        await job.held.release()
     await app.start()

@@ -87,8 +87,9 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False, 
         else:
             await history.wait_ready()  # the sample district is in the database
             await app.open(recover=False)
-            for transport in app.transports.values():  # the chat page works meanwhile
-                await transport.start(app)
+            sink = history.sink(app)  # the chat page works meanwhile; messages are handled once it is complete
+            for transport in app.transports.values():
+                await transport.start(sink)
         web_app = build_web(app)
         if history is not None:
             from bot.demo_start import serve_when_complete

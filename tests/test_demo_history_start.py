@@ -172,6 +172,8 @@ def test_a_killed_first_start_is_regenerated_by_the_next(tmp_path):
 @pytest.mark.asyncio
 async def test_a_message_typed_while_the_history_is_generated_is_handled_and_answered_when_complete(tmp_path,
                                                                                                    monkeypatch):
+    """It is handled after the history (so the sample's ticket numbers are those of a demo
+    nobody typed in), then answered."""
     import asyncio
     import threading
     from datetime import datetime, timezone
@@ -191,6 +193,9 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
             halfway.set()
             typed.wait(timeout=60)
 
+    untouched = tmp_path / "untouched"
+    untouched.mkdir()
+    await _generate(untouched)
     monkeypatch.setattr(HistoryJob, "update", pause_halfway)
     settings = _settings(tmp_path)
     job = await begin_demo(settings, until=UNTIL, days=DAYS)
@@ -198,7 +203,7 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
     transport = FakeTransport(account="sim")
     app = BotApp(settings, transports=[transport])  # the demo, on the real clock
     await app.open(recover=False)
-    await transport.start(app)
+    await transport.start(job.sink(app))
     job.serving()
     background = asyncio.create_task(serve_when_complete(app, job))
     try:
@@ -210,16 +215,19 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
                                            .where(Person.name == "张三"))).scalar_one()
             room = (await session.execute(select(ChatGroup.platform_id)
                                           .where(ChatGroup.topic == "阳光花园业主1群"))).scalar_one()
-        await app.on_message(Incoming(account="sim", message_id="typed-1", sender_id=zhang, sender_name="张三",
-                                      text="12号楼电梯又坏了，困了两个老人在里面", chat_id=room,
-                                      chat_topic="阳光花园业主1群", sent_at=datetime.now(timezone.utc)))
-        async with app.sessions() as session:
-            mine = (await session.execute(select(Ticket).where(Ticket.text.contains("困了两个老人")))).scalars().all()
-        assert len(mine) == 1
-        assert not [s for s in transport.sent if s.to.platform_id == room]  # answers wait for the history
+        await transport.sink.on_message(Incoming(
+            account="sim", message_id="typed-1", sender_id=zhang, sender_name="张三",
+            text="12号楼电梯又坏了，困了两个老人在里面", chat_id=room, chat_topic="阳光花园业主1群",
+            sent_at=datetime.now(timezone.utc)))
+        assert not await _typed_tickets(app)  # it waits for the history
         typed.set()
         await background
         assert job.error is None and not await is_incomplete(settings)
+        mine = await _typed_tickets(app)
+        assert len(mine) == 1
+        sample = await _sample_numbers(settings)
+        assert sample == await _sample_numbers(_settings(untouched))  # as if nobody had typed
+        assert mine[0].number == max(n for cid, n, _ in sample if cid == mine[0].compound_id) + 1
         deadline = time.monotonic() + 60  # a bound for a stuck sender, not a timing assumption
         while not [s for s in transport.sent if s.to.platform_id == room]:
             assert time.monotonic() < deadline, "the answer was never sent"
@@ -228,6 +236,18 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
         typed.set()
         background.cancel()
         await app.stop()
+
+
+async def _typed_tickets(app) -> list[Ticket]:  # noqa: ANN001
+    async with app.sessions() as session:
+        return list((await session.execute(select(Ticket).where(Ticket.text.contains("困了两个老人")))).scalars())
+
+
+async def _sample_numbers(settings: Settings) -> list[tuple[int, int, str]]:
+    async with _engine(settings) as engine, engine.connect() as conn:
+        rows = await conn.execute(select(Ticket.compound_id, Ticket.number, Ticket.text)
+                                  .where(~Ticket.text.contains("困了两个老人")).order_by(Ticket.id))
+        return [tuple(row) for row in rows]
 
 
 class _Killed(Exception):
