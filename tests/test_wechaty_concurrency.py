@@ -10,6 +10,7 @@ import asyncio
 from bot.transports import wechaty as wt
 from bot.transports.base import Incoming
 from conftest_gateway import Recorder
+from wechaty_fake import FixedFakePuppet
 from test_wechaty_transport import BOT, ROOM, make_puppet
 
 GUARD = 60  # seconds; only against a hang, nothing here is timed
@@ -34,7 +35,7 @@ class HoldingSink(Recorder):
         await super().on_message(incoming)
 
 
-class SlowFirstPuppet(wt.FixedFakePuppet):
+class SlowFirstPuppet(FixedFakePuppet):
     """The first message's payload comes back only after the second's was fetched."""
 
     def __init__(self) -> None:
@@ -50,7 +51,7 @@ class SlowFirstPuppet(wt.FixedFakePuppet):
         return await super().message_payload(message_id)
 
 
-async def started(puppet: wt.FixedFakePuppet, sink: Recorder, **options) -> wt.WechatyTransport:
+async def started(puppet: FixedFakePuppet, sink: Recorder, **options) -> wt.WechatyTransport:
     transport = wt.WechatyTransport("acc", puppet_factory=lambda: puppet, qr_printer=None,
                                     health_interval=3600, **options)
     await transport.start(sink)

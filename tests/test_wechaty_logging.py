@@ -5,11 +5,12 @@ import logging
 
 from bot.transports import wechaty as wt
 from conftest_gateway import Recorder
+from wechaty_fake import FixedFakePuppet
 
 
 async def test_the_transports_own_info_lines_are_visible(caplog) -> None:
     caplog.set_level(logging.INFO)
-    puppet = wt.FixedFakePuppet(self_name="支部助手", self_id="wxid_bot")
+    puppet = FixedFakePuppet(self_name="支部助手", self_id="wxid_bot")
     transport = wt.WechatyTransport("acc", puppet_factory=lambda: puppet, qr_printer=None, health_interval=3600)
     await transport.start(Recorder())
     await transport.stop()

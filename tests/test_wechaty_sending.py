@@ -7,6 +7,7 @@ import pytest
 from bot.transports.base import Address, ChatGone, NotConnected, TransportError
 from bot.transports import wechaty as wt
 from conftest_gateway import Recorder
+from wechaty_fake import FixedFakePuppet
 
 BOT = "wxid_bot"
 ROOM = "r1@chatroom"
@@ -14,7 +15,7 @@ ROOM = "r1@chatroom"
 
 @pytest.fixture
 async def world():
-    puppet = wt.FixedFakePuppet(self_name="支部助手", self_id=BOT)
+    puppet = FixedFakePuppet(self_name="支部助手", self_id=BOT)
     puppet.add_contact("wxid_wang", "王书记")
     puppet.add_contact("wxid_li", "李阿姨")
     puppet.add_contact("wxid_zhao", "赵师傅")

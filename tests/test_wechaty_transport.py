@@ -16,13 +16,14 @@ from bot.transports.base import (
 from bot.transports import wechaty as wt
 from bot.transports.mentions import strip_mention
 from conftest_gateway import Recorder
+from wechaty_fake import FixedFakePuppet
 
 BOT = "wxid_bot"
 ROOM = "r1@chatroom"
 
 
-def make_puppet(self_id: str = BOT) -> wt.FixedFakePuppet:
-    puppet = wt.FixedFakePuppet(self_name="支部助手", self_id=self_id)
+def make_puppet(self_id: str = BOT) -> FixedFakePuppet:
+    puppet = FixedFakePuppet(self_name="支部助手", self_id=self_id)
     puppet.add_contact("wxid_wang", "王书记", alias="王书记#zb7")
     puppet.add_contact("wxid_li", "李阿姨")
     puppet.add_contact("wxid_new", "新邻居")
@@ -382,13 +383,13 @@ async def test_reconnects_when_the_puppet_stops() -> None:
 
 
 async def test_start_gives_up_after_bounded_retries() -> None:
-    class Broken(wt.FixedFakePuppet):
+    class Broken(FixedFakePuppet):
         async def start(self) -> None:
             raise ConnectionRefusedError("refused")
 
     attempts = []
 
-    def factory() -> wt.FixedFakePuppet:
+    def factory() -> FixedFakePuppet:
         attempts.append(1)
         return Broken()
 
@@ -400,7 +401,7 @@ async def test_start_gives_up_after_bounded_retries() -> None:
 
 
 async def test_login_timeout_is_an_error() -> None:
-    class Silent(wt.FixedFakePuppet):
+    class Silent(FixedFakePuppet):
         async def start(self) -> None:
             await asyncio.sleep(3600)
 
