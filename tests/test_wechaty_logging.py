@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from bot.transports import wechaty as wt
+from bot.transports.wechaty import sdk
 from conftest_gateway import Recorder
 from wechaty_fake import FixedFakePuppet
 
@@ -33,7 +34,7 @@ def test_endpoint_and_token_from_the_environment_do_not_warn_at_connect(caplog, 
     monkeypatch.setenv("WECHATY_PUPPET_SERVICE_ENDPOINT", "127.0.0.1:8788")
     monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", "env-token")
     caplog.set_level(logging.DEBUG)
-    options = wt.PuppetOptions()
+    options = sdk.PuppetOptions()
     options.token, options.end_point = "option-token", "127.0.0.1:8788"
     wt.ZhibuPuppetService(options)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot import identity, markers, relink
 from bot.models import ChatGroup, Event, Identity, Person, Role
-from bot.transports.base import LoggedIn, MemberInfo, RoomInfo
+from bot.transports.base import LoggedIn, MemberInfo, NotAFriend, RoomInfo
 
 
 async def person(h, name: str) -> Person:
@@ -195,8 +195,6 @@ class NotAFriendTransport:
         return [MemberInfo(platform_id, platform_id) for platform_id in sorted(self.friends)]
 
     async def set_alias(self, contact_id: str, alias: str) -> None:
-        from bot.transports.wechaty import NotAFriend
-
         self.asked.append(contact_id)
         if contact_id not in self.friends or contact_id in self.refuse:
             raise NotAFriend(f"{contact_id} is not a friend")

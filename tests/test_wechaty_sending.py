@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.transports.base import Address, ChatGone, NotConnected, TransportError
+from bot.transports.base import Address, ChatGone, NotAFriend, NotConnected, TransportError
 from bot.transports import wechaty as wt
 from conftest_gateway import Recorder
 from wechaty_fake import FixedFakePuppet
@@ -76,7 +76,7 @@ async def test_no_remark_is_written_for_an_id_that_is_not_a_friend(world, monkey
         return await original(cid, alias)
 
     monkeypatch.setattr(puppet, "contact_alias", spy)
-    with pytest.raises(wt.NotAFriend):  # a TransportError: the caller records no marker
+    with pytest.raises(NotAFriend):  # a TransportError: the caller records no marker
         await transport.set_alias(contact_id, "某人#zb3")
     await transport.set_alias("wxid_li", "李阿姨#zb9")
     assert calls == [("wxid_li", "李阿姨#zb9")]  # the gateway was never asked about the other id

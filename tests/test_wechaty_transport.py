@@ -14,6 +14,7 @@ from bot.transports.base import (
     RoomTopicChanged, Transport, TransportError,
 )
 from bot.transports import wechaty as wt
+from bot.transports.wechaty import sdk
 from bot.transports.mentions import strip_mention
 from conftest_gateway import Recorder
 from wechaty_fake import FixedFakePuppet
@@ -166,8 +167,8 @@ async def test_duplicate_deliveries_pass_through_for_the_dispatcher(world) -> No
 async def test_non_text_kinds(world) -> None:
     puppet, transport, sink = world
     puppet.inject_message("wxid_li", "<msg><img/></msg>", room_id=ROOM,
-                          message_type=wt.MessageType.MESSAGE_TYPE_IMAGE)
-    puppet.inject_message("wxid_li", "<voice/>", message_type=wt.MessageType.MESSAGE_TYPE_AUDIO)
+                          message_type=sdk.MessageType.MESSAGE_TYPE_IMAGE)
+    puppet.inject_message("wxid_li", "<voice/>", message_type=sdk.MessageType.MESSAGE_TYPE_AUDIO)
     first, second = await sink.wait_for(Incoming, 2)
     assert (first.kind, first.text) == (MessageKind.IMAGE, "")
     assert second.kind == MessageKind.VOICE
@@ -228,13 +229,13 @@ async def test_topic_change(world) -> None:
 async def test_send_text_with_mentions_goes_through_room_say(world, monkeypatch) -> None:
     puppet, transport, sink = world
     calls = []
-    original = wt.Room.say
+    original = sdk.Room.say
 
     async def spy(self, text, mention_ids=None):  # noqa: ANN001
         calls.append((self.room_id, text, mention_ids))
         return await original(self, text, mention_ids=mention_ids)
 
-    monkeypatch.setattr(wt.Room, "say", spy)
+    monkeypatch.setattr(sdk.Room, "say", spy)
     message_id = await transport.send_text(Address("group", ROOM), "收到，已登记", ["wxid_wang"])
     assert calls == [(ROOM, "收到，已登记", ["wxid_wang"])]
     [sent] = puppet.sent
@@ -245,13 +246,13 @@ async def test_send_text_with_mentions_goes_through_room_say(world, monkeypatch)
 async def test_send_text_to_a_person_goes_through_contact_say(world, monkeypatch) -> None:
     puppet, transport, sink = world
     calls = []
-    original = wt.Contact.say
+    original = sdk.Contact.say
 
     async def spy(self, text):  # noqa: ANN001
         calls.append(self.contact_id)
         return await original(self, text)
 
-    monkeypatch.setattr(wt.Contact, "say", spy)
+    monkeypatch.setattr(sdk.Contact, "say", spy)
     message_id = await transport.send_text(Address("person", "wxid_li"), "您好")
     assert calls == ["wxid_li"] and puppet.sent[0]["text"] == "您好" and message_id
 
@@ -420,7 +421,7 @@ def test_helpers() -> None:
     with pytest.raises(ValueError):
         wt.parse_endpoint("localhost")
     assert wt.looks_like_web_ids("@abc") and not wt.looks_like_web_ids("wxid_abc")
-    assert wt.message_kind(wt.MessageType.MESSAGE_TYPE_URL) == MessageKind.LINK
+    assert wt.message_kind(sdk.MessageType.MESSAGE_TYPE_URL) == MessageKind.LINK
     assert wt.message_kind(999) == MessageKind.OTHER
 
 

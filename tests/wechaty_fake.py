@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Optional, Sequence
 
-import bot.transports.wechaty  # noqa: F401  (applies the SDK's import shims before the imports below)
+import bot.transports.wechaty.sdk  # noqa: F401  (the SDK loaded, shims first, loggers tamed)
 from wechaty.fake_puppet import FakePuppet
 from wechaty_puppet import (
     ContactPayload,

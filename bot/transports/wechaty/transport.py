@@ -1,6 +1,7 @@
 """WeChat through Wechaty: the Python SDK talking gRPC to a Wechaty puppet service.
 
-This is the only module that imports ``wechaty`` (and its ``wechaty_puppet*`` packages).
+The SDK itself (``wechaty`` and its ``wechaty_puppet*`` packages) is imported only by
+``sdk`` in this package, which also holds the adapted classes described below.
 One ``WechatyTransport`` serves one WeChat account (one gateway endpoint + token); several
 accounts are several transports (``build_wechaty_transports``).
 
@@ -40,23 +41,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import json
 import logging
 import re
-import sys
-import traceback
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 from urllib.parse import quote
 
-from bot.transports import wechaty_compat
 from bot.transports.base import (
     Address,
     ChatGone,
     NotAFriend,
     NotConnected,
-    StartupError,
     EventSink,
     Incoming,
     LoggedIn,
@@ -74,123 +68,7 @@ from bot.transports.base import (
 )
 from bot.transports.mentions import strip_mention
 from bot.transports.quotes import split_quote
-
-wechaty_compat.apply()
-
-_loggers_before = set(logging.root.manager.loggerDict)
-
-import betterproto  # noqa: E402
-from grpclib.const import Status  # noqa: E402
-from grpclib.exceptions import GRPCError  # noqa: E402
-from wechaty import Wechaty, WechatyOptions  # noqa: E402
-from wechaty.user import Contact, ContactSelf, Favorite, Friendship, Image, Message  # noqa: E402
-from wechaty.user import MiniProgram, Room, RoomInvitation, Tag, UrlLink  # noqa: E402
-from wechaty_puppet import (  # noqa: E402
-    EventDongPayload,
-    EventErrorPayload,
-    EventFriendshipPayload,
-    EventHeartbeatPayload,
-    EventLoginPayload,
-    EventLogoutPayload,
-    EventMessagePayload,
-    EventReadyPayload,
-    EventRoomInvitePayload,
-    EventRoomJoinPayload,
-    EventRoomLeavePayload,
-    EventRoomTopicPayload,
-    EventScanPayload,
-    MessagePayload,
-    MessageType,
-    Puppet,
-    PuppetOptions,
-    RoomPayload,
-    ScanStatus,
-)
-from wechaty_puppet_service import PuppetService  # noqa: E402
-from pyee import AsyncIOEventEmitter  # noqa: E402  (pyee.asyncio's, via wechaty_compat)
-from wechaty_grpc.wechaty.puppet import EventType  # noqa: E402
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-
-
-def _tame_sdk_loggers(names: set[str]) -> None:
-    """The SDK gives each of its loggers its own INFO console handler and no propagation
-    (and chats at INFO about every call): route them through the application's logging at
-    WARNING. Only the SDK's loggers: ours (``bot.*``) keep the application's levels."""
-    for name in names:
-        if name == "bot" or name.startswith("bot."):
-            continue
-        logger = logging.getLogger(name)
-        logger.handlers = []
-        logger.propagate = True
-        logger.setLevel(logging.WARNING)
-    logging.getLogger("PuppetService").addFilter(_DropTokenRecords())
-    logging.getLogger("Accessory").setLevel(logging.ERROR)  # "set payload more than once" on refresh
-
-
-class _DropTokenRecords(logging.Filter):
-    """The SDK's "there are endpoint<…> and token<…>" chatter: noise, and it names the token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "token" not in str(record.msg).lower()
-
-
-_tame_sdk_loggers(set(logging.root.manager.loggerDict) - _loggers_before)
-
-log = logging.getLogger("bot.transports.wechaty")
-
-
-# Gateway tokens in use. Every log record in the process is scrubbed of them at creation
-# (a record factory, not a filter: filters on a logger miss records of its children, and
-# the SDK, grpclib and the gateway's error texts all echo the token).
-_SECRETS: set[str] = set()
-_REDACTED = "***"
-
-
-def _scrub(text: str) -> str:
-    for secret in _SECRETS:
-        text = text.replace(secret, _REDACTED)
-    return text
-
-
-def _redact(record: logging.LogRecord) -> None:
-    secrets = tuple(_SECRETS)
-    try:
-        message = record.getMessage()
-    except Exception:  # noqa: BLE001  (a broken record is the handler's problem, not ours)
-        return
-    if any(s in message for s in secrets):
-        record.msg, record.args = _scrub(message), None
-    if record.exc_info and record.exc_info[1] is not None:
-        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-        if any(s in text for s in secrets):
-            record.exc_text, record.exc_info = _scrub(text), None
-
-
-def _install_redaction() -> None:
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "_zhibu_redacts", False):
-        return
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        if _SECRETS:
-            _redact(record)
-        return record
-
-    factory._zhibu_redacts = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
-
-
-def register_secret(secret: str) -> None:
-    """Never log ``secret`` (a gateway token): it is replaced by *** in every log record."""
-    if secret and len(secret) >= 4:
-        _SECRETS.add(secret)
-        _install_redaction()
-
-# Operator- and people-facing texts live in bot/texts/wechaty.py.
-from bot.texts.wechaty import (  # noqa: E402
+from bot.texts.wechaty import (
     TEXT_NO_ACCOUNT,
     TEXT_NOT_GATEWAY,
     TEXT_BAD_ENDPOINT,
@@ -202,6 +80,49 @@ from bot.texts.wechaty import (  # noqa: E402
     TEXT_CONNECTION_LOST,
     TEXT_RECONNECTED,
 )
+from bot.transports.wechaty.convert import (
+    file_box_bytes,
+    looks_like_web_ids,
+    message_kind,
+    print_qr,
+    parse_endpoint,
+    to_datetime,
+)
+from bot.transports.wechaty.errors import (
+    WechatyStartError,
+    _AuthRejected,
+    _LoginTimeout,
+    _NotGateway,
+    _Retryable,
+    _Unreachable,
+)
+from bot.transports.wechaty.redaction import register_secret
+from bot.transports.wechaty.sdk import (
+    Contact,
+    EventErrorPayload,
+    EventFriendshipPayload,
+    EventLoginPayload,
+    EventRoomInvitePayload,
+    EventRoomJoinPayload,
+    EventRoomLeavePayload,
+    EventRoomTopicPayload,
+    EventScanPayload,
+    GRPCError,
+    MessagePayload,
+    Puppet,
+    PuppetOptions,
+    RoomPayload,
+    ScanStatus,
+    Status,
+    WechatyOptions,
+    ZhibuPuppetService,
+    _SessionWechaty,
+)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger("bot.transports.wechaty")
 
 QR_URL = "https://wechaty.js.org/qrcode/{code}"
 CONTACT_LIST_TTL = 60.0  # seconds a contact list is reused by set_alias (markers come ~2 s apart)
@@ -211,230 +132,6 @@ _GONE_HINTS = (
     "not found", "not exist", "no payload", "not a member", "not in room",
     "不存在", "不在群", "已被移出", "已退出", "被删除", "已解散",
 )
-
-
-class WechatyStartError(StartupError):
-    """The account could not connect or log in. ``str()`` is a message for the operator."""
-
-
-class _Retryable(Exception):
-    """A connection problem worth another try (gateway down, stream dropped)."""
-
-
-class _AuthRejected(Exception):
-    """The gateway rejected the token: retrying will not help."""
-
-
-class _LoginTimeout(Exception):
-    pass
-
-
-class _Unreachable(_Retryable):
-    """Nothing answers on the gateway's port (a cheap TCP probe tells when it is back)."""
-
-
-class _NotGateway(Exception):
-    """Something answers on the port, but it does not speak the Wechaty puppet service."""
-
-
-# --------------------------------------------------------------------------- SDK adapters
-
-@dataclass(eq=False, repr=False)
-class _ContactAliasRequest(betterproto.Message):
-    """ContactAlias request understood by both gateway generations: 0.x reads the wrapped
-    alias (field 2), 1.x reads ``optional string alias = 3`` (the 0.20 SDK sends only 2,
-    which a 1.x gateway takes for a *get*)."""
-
-    id: str = betterproto.string_field(1)
-    alias_wrapped: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    alias: str = betterproto.string_field(3)
-
-
-@dataclass(eq=False, repr=False)
-class _ContactAliasResponse(betterproto.Message):
-    alias_wrapped: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
-    alias: str = betterproto.string_field(2)
-
-
-def _payload_json(raw: str) -> dict[str, Any]:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-class ZhibuPuppetService(PuppetService):
-    """``PuppetService`` for a long-running bot talking to a 0.x or 1.x gateway."""
-
-    def __init__(self, options: PuppetOptions, name: str = "puppet_service",
-                 handshake_timeout: float = 5.0) -> None:
-        # Not PuppetService.__init__: it re-reads the endpoint and token from the environment
-        # and warns at every connect ("two endpoints from options and environment", with the
-        # token in the text). The transport always passes both explicitly.
-        Puppet.__init__(self, options, name)
-        self.channel = None
-        self._puppet_stub = None
-        self._event_stream = AsyncIOEventEmitter()
-        self.login_user_id = None
-        self.handshake_timeout = handshake_timeout
-        # Sequence number of the gateway event being emitted (None from gateways without a
-        # durable queue): listeners read it synchronously to acknowledge the event later.
-        self.event_seq: Optional[int] = None
-
-    async def start(self) -> None:
-        """Connect, check that a Wechaty gateway answers, ask it to start its puppet, then
-        read events until the stream ends.
-
-        The stock client first calls the gateway's ``stop``, which logs a real account out
-        (and may need a new QR scan) each time the bot reconnects: skipped here. A gateway
-        whose puppet is already logged in replays ``login`` to a new event stream.
-        """
-        self._init_puppet()
-        await self._handshake()
-        await self.puppet_stub.start()
-        await self._listen_for_event()
-
-    async def _handshake(self) -> None:
-        """One cheap call (``version``): a wrong token is refused here, and an endpoint that
-        accepts TCP but is no gateway (a web server, another service) is told apart from a
-        gateway still waiting for its login."""
-        try:
-            await asyncio.wait_for(self.puppet_stub.version(), timeout=self.handshake_timeout)
-        except GRPCError as exc:
-            if exc.status == Status.UNIMPLEMENTED:
-                raise _NotGateway(f"gRPC {exc.status.name}: {exc.message or ''}".strip()) from None
-            raise
-        except asyncio.TimeoutError:
-            raise _NotGateway(f"no gRPC answer within {self.handshake_timeout:.0f}s") from None
-        except (ConnectionError, OSError) as exc:
-            raise _Unreachable(f"{type(exc).__name__}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001  (h2 / grpclib protocol errors: not gRPC at all)
-            raise _NotGateway(f"{type(exc).__name__}: {exc}") from None
-
-    async def ack(self, seqs: Sequence[int]) -> None:
-        """Tell the gateway these events are stored: it drops them from its durable queue.
-        Sent through ``ding`` (the same authenticated channel); other gateways ignore it."""
-        await self.puppet_stub.ding(data="zhibu-ack:" + ",".join(str(s) for s in seqs))
-
-    async def stop(self) -> None:
-        """Close the connection only: the gateway keeps the account logged in for the next start."""
-        self._event_stream.remove_all_listeners()
-        self._puppet_stub = None
-        if self.channel is not None:
-            self.channel.close()
-            self.channel = None
-
-    async def contact_alias(self, contact_id: str, alias: Optional[str] = None) -> str:
-        request = _ContactAliasRequest(id=contact_id)
-        if alias is not None:
-            request.alias_wrapped = alias
-            request.alias = alias
-        response = await self.puppet_stub._unary_unary(  # noqa: SLF001
-            "/wechaty.Puppet/ContactAlias", request, _ContactAliasResponse
-        )
-        return response.alias or response.alias_wrapped or ""
-
-    async def _listen_for_event(self) -> None:
-        """Like the SDK's, but one odd payload (the 1.x gateway sends ``{"gerror": …}`` errors,
-        ``dirty`` events, …) is logged and skipped instead of ending the connection."""
-        async for response in self.puppet_stub.event():
-            if response is None:
-                continue
-            try:
-                self._dispatch_event(int(response.type), _payload_json(response.payload))
-            except Exception:  # noqa: BLE001
-                log.warning("skipped an unreadable gateway event (type %s): %r",
-                            response.type, response.payload[:200], exc_info=True)
-
-    def _dispatch_event(self, kind: int, data: dict[str, Any]) -> None:
-        seq = data.get("zhibuSeq")
-        self.event_seq = seq if isinstance(seq, int) else None
-        try:
-            self._emit_event(kind, data)
-        finally:
-            self.event_seq = None
-
-    def _emit_event(self, kind: int, data: dict[str, Any]) -> None:
-        emit = self._event_stream.emit
-        if kind == EventType.EVENT_TYPE_MESSAGE:
-            emit("message", EventMessagePayload(message_id=data["messageId"]))
-        elif kind == EventType.EVENT_TYPE_LOGIN:
-            self.login_user_id = data.get("contactId")
-            emit("login", EventLoginPayload(contact_id=data["contactId"]))
-        elif kind == EventType.EVENT_TYPE_LOGOUT:
-            self.login_user_id = None
-            emit("logout", EventLogoutPayload(contact_id=data.get("contactId", ""),
-                                              data=str(data.get("data", ""))))
-        elif kind == EventType.EVENT_TYPE_SCAN:
-            emit("scan", EventScanPayload(status=ScanStatus(int(data.get("status", 0))),
-                                          qrcode=data.get("qrcode"), data=data.get("data")))
-        elif kind == EventType.EVENT_TYPE_ROOM_JOIN:
-            emit("room-join", EventRoomJoinPayload(
-                invited_ids=list(data.get("inviteeIdList") or []), inviter_id=data.get("inviterId", ""),
-                room_id=data.get("roomId", ""), timestamp=data.get("timestamp") or 0))
-        elif kind == EventType.EVENT_TYPE_ROOM_LEAVE:
-            emit("room-leave", EventRoomLeavePayload(
-                removed_ids=list(data.get("removeeIdList") or []), remover_id=data.get("removerId", ""),
-                room_id=data.get("roomId", ""), timestamp=data.get("timestamp") or 0))
-        elif kind == EventType.EVENT_TYPE_ROOM_TOPIC:
-            emit("room-topic", EventRoomTopicPayload(
-                changer_id=data.get("changerId", ""), new_topic=data.get("newTopic", ""),
-                old_topic=data.get("oldTopic", ""), room_id=data.get("roomId", ""),
-                timestamp=data.get("timestamp") or 0))
-        elif kind == EventType.EVENT_TYPE_ROOM_INVITE:
-            emit("room-invite", EventRoomInvitePayload(room_invitation_id=data.get("roomInvitationId", "")))
-        elif kind == EventType.EVENT_TYPE_FRIENDSHIP:
-            emit("friendship", EventFriendshipPayload(friendship_id=data.get("friendshipId", "")))
-        elif kind == EventType.EVENT_TYPE_ERROR:
-            detail = data.get("gerror") or data.get("data") or json.dumps(data, ensure_ascii=False)
-            emit("error", EventErrorPayload(data=str(detail)))
-        elif kind == EventType.EVENT_TYPE_HEARTBEAT:
-            emit("heartbeat", EventHeartbeatPayload(data=str(data.get("data", ""))))
-        elif kind == EventType.EVENT_TYPE_DONG:
-            emit("dong", EventDongPayload(data=str(data.get("data", ""))))
-        elif kind == EventType.EVENT_TYPE_READY:
-            emit("ready", EventReadyPayload(data=str(data.get("data", ""))))
-        # dirty, reset, unspecified: nothing to do for this client
-
-
-class _NoPlugins:
-    """Stands in for the SDK's plugin manager (a Quart server on 0.0.0.0:5000 and a scheduler)."""
-
-    async def start(self) -> None:
-        return None
-
-    async def emit_events(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-class _SessionWechaty(Wechaty):
-    """A ``Wechaty`` whose user classes (Room, Contact, …) have pools of their own."""
-
-    def __init__(self, options: WechatyOptions) -> None:
-        super().__init__(options)
-        self._plugin_manager = _NoPlugins()  # type: ignore[assignment]
-
-    async def init_puppet(self) -> None:
-        self._puppet = self._load_puppet(self._options)
-
-        def bind(base: type) -> type:
-            namespace = dict(_puppet=self._puppet, _wechaty=self, abstract=False)
-            if hasattr(base, "_pool"):
-                namespace["_pool"] = {}
-            return type(base.__name__, (base,), namespace)
-
-        self.ContactSelf = bind(ContactSelf)
-        self.Contact = bind(Contact)
-        self.Favorite = bind(Favorite)
-        self.Friendship = bind(Friendship)
-        self.Image = bind(Image)
-        self.Message = bind(Message)
-        self.MiniProgram = bind(MiniProgram)
-        self.UrlLink = bind(UrlLink)
-        self.Room = bind(Room)
-        self.RoomInvitation = bind(RoomInvitation)
-        self.Tag = bind(Tag)
 
 
 # Filled by the puppet's ``message_send_text`` while ``send_text`` waits on ``say()``: tells
@@ -458,96 +155,6 @@ def _record_sends(puppet: Puppet) -> None:
         return message_id
 
     puppet.message_send_text = message_send_text  # type: ignore[method-assign]
-
-
-# --------------------------------------------------------------------------- helpers
-
-_KINDS = {
-    MessageType.MESSAGE_TYPE_TEXT: MessageKind.TEXT,
-    MessageType.MESSAGE_TYPE_IMAGE: MessageKind.IMAGE,
-    MessageType.MESSAGE_TYPE_AUDIO: MessageKind.VOICE,
-    MessageType.MESSAGE_TYPE_VIDEO: MessageKind.VIDEO,
-    MessageType.MESSAGE_TYPE_ATTACHMENT: MessageKind.FILE,
-    MessageType.MESSAGE_TYPE_URL: MessageKind.LINK,
-    MessageType.MESSAGE_TYPE_EMOTICON: MessageKind.EMOTICON,
-    MessageType.MESSAGE_TYPE_MINI_PROGRAM: MessageKind.MINI_PROGRAM,
-    MessageType.MESSAGE_TYPE_RECALLED: MessageKind.RECALL,  # its text is the recalled message's id
-}
-
-
-async def file_box_bytes(box: Any, max_bytes: int) -> bytes:
-    """A FileBox's content, refusing more than ``max_bytes`` (QR-code boxes carry no file)."""
-    import base64
-    import binascii
-
-    from wechaty_puppet.file_box.type import FileBoxType
-
-    kind = box.type()
-    if kind == FileBoxType.Base64:
-        encoded = box.base64 or ""
-        if len(encoded) * 3 // 4 > max_bytes + 3:
-            raise MediaUnavailable("too large")
-        try:
-            data = base64.b64decode(encoded)
-        except (binascii.Error, ValueError) as exc:
-            raise MediaUnavailable("bad base64") from exc
-    elif kind == FileBoxType.Url:
-        import aiohttp
-
-        async with aiohttp.ClientSession() as http, http.get(box.remoteUrl) as response:
-            if response.status != 200 or (response.content_length or 0) > max_bytes:
-                raise MediaUnavailable(f"HTTP {response.status}")
-            data = await response.content.read(max_bytes + 1)
-    else:
-        raise MediaUnavailable(f"no file in a {kind.name} box")
-    if len(data) > max_bytes:
-        raise MediaUnavailable("too large")
-    return data
-
-
-def message_kind(value: Any) -> MessageKind:
-    try:
-        return _KINDS.get(MessageType(int(value)), MessageKind.OTHER)
-    except (TypeError, ValueError):
-        return MessageKind.OTHER
-
-
-def to_datetime(timestamp: float | int | None) -> datetime:
-    """Puppet timestamps are seconds or milliseconds since the epoch; 0/None means now."""
-    if not timestamp:
-        return datetime.now(timezone.utc)
-    value = float(timestamp)
-    if value > 2_145_888_000:  # after 2038 in seconds: it is milliseconds
-        value /= 1000
-    return datetime.fromtimestamp(value, tz=timezone.utc)
-
-
-def looks_like_web_ids(self_id: str) -> bool:
-    """Web-protocol puppets (wechat4u, puppeteer) use session ids like ``@3f2a…`` that change
-    at every login; pad/iPad/Windows puppets use stable ``wxid_…`` ids."""
-    return self_id.startswith("@")
-
-
-def parse_endpoint(endpoint: str) -> tuple[str, int]:
-    value = endpoint.strip()
-    for prefix in ("grpc://", "http://", "https://"):
-        if value.startswith(prefix):
-            value = value[len(prefix):]
-    value = value.rstrip("/")
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(endpoint)
-    return host.strip("[]"), int(port)
-
-
-def print_qr(code: str, stream: Any = None) -> None:
-    """Print a scannable QR code in the terminal."""
-    import qrcode
-
-    qr = qrcode.QRCode(border=1)
-    qr.add_data(code)
-    qr.make(fit=True)
-    qr.print_ascii(out=stream or sys.stdout, invert=True)
 
 
 async def _cancel_and_wait(tasks: Sequence[asyncio.Task | None], timeout: float = 5.0) -> None:

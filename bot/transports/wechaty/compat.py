@@ -2,7 +2,7 @@
 
 The SDK was written for Python 3.7-3.9 and for older dependencies. ``apply()`` patches the
 few things that break its import, and must run before anything imports ``wechaty``,
-``wechaty_puppet`` or ``wechaty_puppet_service`` (``bot.transports.wechaty`` calls it first):
+``wechaty_puppet`` or ``wechaty_puppet_service`` (``bot.transports.wechaty.sdk`` calls it first):
 
 * ``from pyee import AsyncIOEventEmitter``: pyee >= 9 moved it to ``pyee.asyncio``.
 * ``from urllib3 import get_host``: removed in urllib3 2.
