@@ -21,8 +21,9 @@ How it uses the SDK, and why not ``Wechaty.start()``:
   (that would log a real account out on every reconnect), it tolerates event payloads of
   the newer TypeScript gateway, and ``contact_alias`` sets the alias on the field the 1.x
   gateway reads.
-* Events are handled one at a time per account, in arrival order, so the application sees
-  ``on_login`` before the messages of that session.
+* Events are handed to the sink per account in arrival order (messages are fetched
+  concurrently, see ``_work``; other events wait for everything before them), so the
+  application sees ``on_login`` before the messages of that session.
 
 Delivered to the ``EventSink``:
 
