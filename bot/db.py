@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import bot.models  # noqa: F401  (registers every table)
+from bot import write_gate
 from bot.models import Base
 from bot.wakeups import ORIGIN, NotifyingSession
 
@@ -46,6 +47,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        write_gate.install(engine, timeout=30)  # this loop's writers queue for SQLite's one write lock
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

@@ -46,6 +46,9 @@ URGENT_ESCALATE_AFTER = timedelta(minutes=5)  # urgent texts never expire; undel
 URGENT_RETRY_CAP_SECONDS = 600.0            # urgent rows retry forever, at least every 10 minutes
 ESCALATION_SWEEP_SECONDS = 30.0
 ADDRESS_BATCH = 1000  # rows addressed per pass (a 3,000-group notice takes three passes)
+# Rows claimed at once when the account's limits let them go back to back (no spacing configured);
+# with spacing, as in production, one row is claimed at a time.
+SEND_BATCH = 20
 
 # Rows that were handed to the transport: they count against the limits (they may have gone out).
 ATTEMPTED = (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
@@ -174,6 +177,21 @@ class AccountLimiter:
         if len(sends) < self.settings.group_per_minute:
             return 0.0
         return 60 - (now - sends[0]).total_seconds()
+
+    def burst(self, now: datetime, local_day: date, most: int) -> int:
+        """How many sends may go back to back now (at most ``most``): none while the account
+        waits, one when sends are spaced, else as many as the daily cap leaves."""
+        if self.account_wait(now, local_day) > 0:
+            return 0
+        if self.settings.min_interval_seconds > 0 or self.settings.jitter_seconds > 0:
+            return 1
+        return max(0, min(most, self.settings.daily_cap - self.sent_today))
+
+    def group_room(self, group_id: int, now: datetime) -> int:
+        """How many more sends the group may have in this minute."""
+        if self.group_wait(group_id, now) > 0:
+            return 0
+        return self.settings.group_per_minute - len(self.group_sends[group_id])
 
     def record(self, group_id: int | None, now: datetime) -> None:
         self.sent_today += 1
@@ -364,88 +382,164 @@ class OutboxSender:
         return (await session.execute(query)).all()
 
     async def _send_next(self, account: str) -> int:
-        """Send pending rows while the account's spacing allows (usually one); return how many."""
+        """Send the rows the account's limits let go now: one when sends are spaced (the usual
+        case), a batch of up to SEND_BATCH when they may go back to back. Return how many.
+
+        Round trips, not rows, are what a send costs here: the candidates' chats are resolved in
+        one read each, expiries, re-addressing and the claim share one commit, and the sent
+        marks of a batch one more."""
         now = self.clock.now()
         if not self._online(account, now):
             return 0
         lim = self.limiter(account)
-        sent = 0
+        burst = lim.burst(now, self.clock.local(now).date(), SEND_BATCH)
+        if burst == 0 or self._stopping:
+            return 0
         async with self.sessions() as session:
-            for candidate in await self._candidates(session, account, now):
-                if self._stopping:
-                    break
-                now = self.clock.now()
-                if lim.account_wait(now, self.clock.local(now).date()) > 0:
+            candidates = await self._candidates(session, account, now)
+            if not candidates:
+                return 0
+            groups, people = await self._addresses(session, candidates, account)
+            chosen: list[int] = []
+            addresses: dict[int, Address | None] = {}
+            expired: dict[str, list[int]] = defaultdict(list)
+            unaddressed: list[int] = []
+            room: dict[int, int] = {}
+            for candidate in candidates:
+                if len(chosen) >= burst:
                     break
                 due = max(candidate.created_at, candidate.not_before or candidate.created_at)
-                expired = expiry_reason(candidate.priority, candidate.group_id, due, now)
-                if expired:
-                    await self._expire(session, candidate.id, expired)
+                reason = expiry_reason(candidate.priority, candidate.group_id, due, now)
+                if reason:
+                    expired[reason].append(candidate.id)
                     continue
-                if lim.group_wait(candidate.group_id, now) > 0:
-                    continue  # this group had its share this minute; others may go
-                address, owner = await self._resolve(session, candidate)
-                if candidate.person_id is not None and address is None:
-                    # The person has no identity on this account (any more): another account
-                    # may reach them. Never failed here: the row goes back to be addressed again.
-                    await self._unaddress(session, candidate.id, account)
-                    continue
-                if owner is not None and owner != account:
-                    continue  # the group moved to another account: ``address`` follows it
-                # Claim and mark in flight in one committed step before the transport call: only a
-                # row still pending and still ours; another process cannot take it too, and a crash
-                # during the call is visible.
-                if not await self._mark_in_flight(session, candidate.id, account, now):
-                    continue
-                row = await session.get(OutboxMessage, candidate.id)
+                if candidate.group_id is not None:
+                    left = room.setdefault(candidate.group_id, lim.group_room(candidate.group_id, now))
+                    if left <= 0:
+                        continue  # this group had its share this minute; others may go
+                    group = groups.get(candidate.group_id)
+                    if group is not None and group.active and group.account != account:
+                        continue  # the group moved to another account: ``address`` follows it
+                    room[candidate.group_id] = left - 1
+                    addresses[candidate.id] = (Address("group", group.platform_id)
+                                               if group is not None and group.active else None)
+                else:
+                    platform_id = people.get(candidate.person_id)
+                    if platform_id is None:
+                        # The person has no identity on this account (any more): another account
+                        # may reach them. Never failed here: the row goes back to be addressed again.
+                        unaddressed.append(candidate.id)
+                        continue
+                    addresses[candidate.id] = Address("person", platform_id)
+                chosen.append(candidate.id)
+            # Claim and mark in flight in one committed step before the transport calls: only rows
+            # still pending and still ours; another process cannot take them too, and a crash
+            # during a call is visible.
+            claimed = await self._settle_and_claim(session, account, now, expired, unaddressed, chosen)
+            if not claimed:
+                return 0
+            return await self._send_claimed(session, account, lim, claimed, addresses)
+
+    async def _addresses(self, session: AsyncSession, candidates, account: str):  # noqa: ANN001, ANN202
+        """The candidates' groups (id → ChatGroup) and their people's platform ids on ``account``
+        (person id → platform id), one read each."""
+        group_ids = {c.group_id for c in candidates if c.group_id is not None}
+        person_ids = {c.person_id for c in candidates if c.person_id is not None}
+        groups = {g.id: g for g in (await session.execute(
+            select(ChatGroup).where(ChatGroup.id.in_(group_ids)))).scalars()} if group_ids else {}
+        people: dict[int, str] = {}
+        if person_ids:
+            for person_id, platform_id in (await session.execute(
+                    select(Identity.person_id, Identity.platform_id).where(
+                        Identity.person_id.in_(person_ids), Identity.account == account, Identity.active.is_(True))
+                    .order_by(Identity.last_seen_at.desc()))).all():
+                people.setdefault(person_id, platform_id)  # the one they last spoke through
+        return groups, people
+
+    async def _settle_and_claim(self, session: AsyncSession, account: str, now: datetime,
+                                expired: Mapping[str, list[int]], unaddressed: list[int],
+                                chosen: list[int]) -> list[int]:
+        """One transaction: expire the rows too old to send, give back those this account cannot
+        reach, and claim ``chosen`` (pending and addressed to ``account``, or nothing; on
+        PostgreSQL locked with SKIP LOCKED first, so a second claimer moves on instead of
+        waiting). Returns the ids claimed."""
+        for reason, ids in expired.items():
+            gone = (await session.execute(update(OutboxMessage).where(
+                OutboxMessage.id.in_(ids), _PENDING).values(status=OutboxStatus.EXPIRED, error=reason)
+                .returning(OutboxMessage.id))).scalars().all()
+            for row_id in gone:
+                log.warning("outbox row %s expired unsent: %s", row_id, reason)
+        if unaddressed:
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.id.in_(unaddressed), _PENDING, OutboxMessage.account == account,
+            ).values(account=None, error=T.NOT_ON_ACCOUNT.format(account=account)))
+            for row_id in unaddressed:
+                log.info("outbox row %s: the person has no identity on %s; addressed again", row_id, account)
+        claimed: list[int] = []
+        if chosen and not self._stopping:
+            mine = (OutboxMessage.id.in_(chosen), _PENDING, OutboxMessage.account == account)
+            target = OutboxMessage.id.in_(chosen)
+            if session.bind.dialect.name == "postgresql":
+                target = OutboxMessage.id.in_(select(OutboxMessage.id).where(*mine).with_for_update(skip_locked=True))
+            claimed = list((await session.execute(
+                update(OutboxMessage).where(target, *mine).values(status=OutboxStatus.SENDING, attempted_at=now)
+                .returning(OutboxMessage.id))).scalars().all())
+        if expired or unaddressed or claimed:
+            await session.commit()
+        return claimed
+
+    async def _send_claimed(self, session: AsyncSession, account: str, lim: AccountLimiter, claimed: list[int],
+                            addresses: Mapping[int, Address | None]) -> int:
+        """Hand the claimed rows to the transport, best first; their outcomes are committed
+        together. Rows not handed over (a send that failed ends the batch, as does a stop) go
+        back to pending unattempted."""
+        rows = list((await session.execute(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.priority, OutboxMessage.id))).scalars().all())
+        mentions = await self._mention_map(session, rows, account)
+        sent = 0
+        self._send_idle.clear()  # a clean stop waits for the calls and for their outcomes' commit
+        try:
+            for i, row in enumerate(rows):
+                now = self.clock.now()
+                if self._stopping or max(lim.account_wait(now, self.clock.local(now).date()),
+                                         lim.group_wait(row.group_id, now)) > 0:
+                    self._release(rows[i:])
+                    break
+                address = addresses.get(row.id)
                 if address is None:
                     await self._fail(session, row, T.NO_ADDRESS)
                     continue
-                delivered = await self._deliver(session, row, account, address, lim)
+                delivered = await self._deliver_once(session, row, account, address, lim, mentions)
                 if not delivered:
+                    self._release(rows[i + 1:])
+                    await session.commit()
                     break  # rate-limited, disconnected or a transport error: the drain loop decides
                 sent += delivered
+            await session.commit()
+        finally:
+            self._send_idle.set()
         return sent
 
-    async def _resolve(self, session: AsyncSession, row) -> tuple[Address | None, str | None]:  # noqa: ANN001
-        """Where ``row`` (anything with group_id, person_id, account) goes, and which account
-        serves that chat."""
-        if row.group_id is not None:
-            group = await session.get(ChatGroup, row.group_id)
-            if group is None or not group.active:
-                return None, None
-            return Address("group", group.platform_id), group.account
-        identities = (await session.execute(
-            select(Identity).where(Identity.person_id == row.person_id, Identity.active.is_(True))
-            .order_by(Identity.last_seen_at.desc())
-        )).scalars().all()
-        for ident in identities:
-            if ident.account == row.account:
-                return Address("person", ident.platform_id), ident.account
-        return None, None
+    @staticmethod
+    def _release(rows: Sequence[OutboxMessage]) -> None:
+        """Claimed rows never handed to the transport: pending again, as if never claimed."""
+        for row in rows:
+            if row.status == OutboxStatus.SENDING:
+                row.status, row.attempted_at = OutboxStatus.PENDING, None
 
-    async def _mark_in_flight(self, session: AsyncSession, row_id: int, account: str, now: datetime) -> bool:
-        """The claim: pending and addressed to ``account``, or nothing. On PostgreSQL the row is
-        locked with SKIP LOCKED first, so a second claimer moves on instead of waiting."""
-        mine = (OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.account == account)
-        target = OutboxMessage.id == row_id
-        if session.bind.dialect.name == "postgresql":
-            target = OutboxMessage.id.in_(select(OutboxMessage.id).where(*mine).with_for_update(skip_locked=True))
-        result = await session.execute(
-            update(OutboxMessage).where(target, *mine)
-            .values(status=OutboxStatus.SENDING, attempted_at=now)
-        )
-        await session.commit()
-        return result.rowcount == 1
-
-    async def _unaddress(self, session: AsyncSession, row_id: int, account: str) -> None:
-        await session.execute(update(OutboxMessage).where(
-            OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.account == account,
-        ).values(account=None, error=T.NOT_ON_ACCOUNT.format(account=account)))
-        await session.commit()
-        log.info("outbox row %s: the person has no identity on %s; addressed again", row_id, account)
+    async def _mention_map(self, session: AsyncSession, rows: Sequence[OutboxMessage],
+                           account: str) -> dict[int, list[str]]:
+        """person id → their platform ids on ``account``, for everyone the rows mention (one read)."""
+        wanted = {pid for row in rows for pid in (row.mention_person_ids or ())}
+        found: dict[int, list[str]] = defaultdict(list)
+        if wanted:
+            for person_id, platform_id in (await session.execute(
+                    select(Identity.person_id, Identity.platform_id).where(
+                        Identity.person_id.in_(wanted), Identity.account == account,
+                        Identity.active.is_(True)))).all():
+                found[person_id].append(platform_id)
+        return found
 
     async def address(self) -> None:
         """Give each pending row without a (live) account the account that will send it."""
@@ -457,31 +551,14 @@ class OutboxSender:
                 await session.commit()
             await session.commit()
 
-    async def _mention_ids(self, session: AsyncSession, row: OutboxMessage, account: str) -> list[str]:
-        if not row.mention_person_ids:
-            return []
-        found = (await session.execute(
-            select(Identity.platform_id).where(
-                Identity.person_id.in_(row.mention_person_ids), Identity.account == account,
-                Identity.active.is_(True),
-            )
-        )).scalars().all()
-        return list(found)
-
-    async def _deliver(self, session, row, account, address, lim) -> int:  # noqa: ANN001
-        """One transport call and its outcome recorded; a clean stop waits for both."""
-        self._send_idle.clear()
-        try:
-            return await self._deliver_once(session, row, account, address, lim)
-        finally:
-            self._send_idle.set()
-
-    async def _deliver_once(self, session, row, account, address, lim) -> int:  # noqa: ANN001
+    async def _deliver_once(self, session, row, account, address, lim, mentions) -> int:  # noqa: ANN001
+        """One transport call and its outcome on ``row``: a success is committed with the rest
+        of the batch, a failure at once (the helpers commit)."""
         transport = self.transports[account]
-        mentions = await self._mention_ids(session, row, account)
+        mention_ids = [pid for person_id in (row.mention_person_ids or ()) for pid in mentions.get(person_id, ())]
         now = self.clock.now()
         try:
-            platform_id = await transport.send_text(address, row.text, mentions)
+            platform_id = await transport.send_text(address, row.text, mention_ids)
         except NotConnected as exc:
             self._went_offline(account, now, str(exc) or "NotConnected")
             await self._wait_again(session, row, T.WAITING_CONNECTION.format(detail=str(exc) or "未连接"))
@@ -516,7 +593,6 @@ class OutboxSender:
             await self._save_pause(session, account, lim)
         if row.ref_kind in SENT_HOOKS:
             await SENT_HOOKS[row.ref_kind](session, row)
-        await session.commit()
         return 1
 
     async def _wait_again(self, session: AsyncSession, row: OutboxMessage, reason: str) -> None:
@@ -540,14 +616,6 @@ class OutboxSender:
             await FAILED_HOOKS[row.ref_kind](session, row)
         await session.commit()
         log.warning("outbox row %s (%s) failed: %s", row.id, recipient_kind(row.group_id, row.priority), reason)
-
-    async def _expire(self, session: AsyncSession, row_id: int, reason: str) -> None:
-        result = await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.EXPIRED, error=reason))
-        await session.commit()
-        if result.rowcount:
-            log.warning("outbox row %s expired unsent: %s", row_id, reason)
 
     async def _retry_later(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         row.attempts += 1
