@@ -61,6 +61,11 @@ FAST_OUTBOX = {"min_interval_seconds": 0, "jitter_seconds": 0, "group_per_minute
 TICK_AT = (9, 5)
 # Who works the other compounds' cases from the dashboard (roster name, district staff).
 DISTRICT_HANDLER = "区办小韩"
+# Jobs whose runs only speak to people (reminders, previews) or tidy up (purges): in the past
+# nobody reads their messages, and the demo's own schedules run them from its first day on.
+LIVE_ONLY_JOBS = frozenset({
+    "notices.leader_reminders", "posts.duty_reminders", "tickets.agenda_reminder", "visits.daily", "visits.weekly",
+    "visits.monthly", "members.honour_roll_preview", "maintenance.purge_chatter", "maintenance.prune_job_runs"})
 # Whose routine lines the generating thread keeps to itself (see ``_quiet``).
 QUIET_LOGGERS = ("bot", "schedules", "handlers")
 
@@ -191,11 +196,14 @@ class _History:
         self.compound_ids: dict[str, int] = {}
         self.busy_wishers: set[str] = set()
         self.actors: dict[str, dict[str, Any]] | None = None
+        self.extra_org: Any = None  # the other compounds' plan (bot/sample/demo_district.yaml)
 
     # ------------------------------------------------------------------ setup
     async def open(self, on_open: Callable[[], None] | None = None) -> None:
         from bot.app import BotApp
         from bot.orgimport import apply_plan, parse_file
+
+        self.extra_org = parse_file(EXTRA_ORG)  # read once: the plan uses it too
 
         if self.inline_sqlite and self.settings.database_url.startswith("sqlite"):
             from bot.inline_sqlite import create_inline_engine
@@ -204,10 +212,11 @@ class _History:
         self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng,
                           engine=self.engine)
         await self.app.open()  # loads the sample organisation into the empty database
+        self.app.scheduler = _history_scheduler(self.app)
         if on_open is not None:  # the demo may open on it now (the other compounds come next)
             on_open()
         async with self.app.sessions() as session:
-            await apply_plan(session, parse_file(EXTRA_ORG), self.clock.now(), account=ACCOUNT)
+            await apply_plan(session, self.extra_org, self.clock.now(), account=ACCOUNT)
             await session.commit()
         await self.app.refresh_org()
         await self.transport.start(self.app)
@@ -434,9 +443,7 @@ class _History:
         ranked month shows every rule: three projects complain every month (3 months running:
         replace the company), three only in the last two (replace the manager), more than 30
         projects have complaints and the four best have one each (ranked below 30, not listed)."""
-        from bot.orgimport import parse_file
-
-        names = list(parse_file(EXTRA_ORG).compounds)
+        names = list(self.extra_org.compounds)
         months = _month_starts(self.start, self.end)
         ranked = len(months) - 2  # the last month the ranking job has run for (the 1st of this month)
         for index, name in enumerate(names):
@@ -825,6 +832,14 @@ class _History:
                 "tickets": (await session.execute(select(func.count()).select_from(Ticket))).scalar_one(),
                 "events": (await session.execute(select(func.count()).select_from(Event))).scalar_one(),
             }
+
+
+def _history_scheduler(app: Any) -> Any:
+    """The generator's schedules: every job but ``LIVE_ONLY_JOBS``."""
+    from schedules.registry import JOBS
+    from schedules.runner import Scheduler
+
+    return Scheduler(app, jobs={name: job for name, job in JOBS.items() if name not in LIVE_ONLY_JOBS})
 
 
 class _DepsBlock:
