@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -88,6 +89,7 @@ def alembic_config(url: str | None = None) -> AlembicConfig:
     return cfg
 
 
+@cache  # reading the migration scripts compiles each of them: once per process is enough
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -16,24 +16,27 @@ To find a text without copying its wording, match the fixed part of its template
 """
 from __future__ import annotations
 
+import atexit
 import itertools
+import os
 import random
 import shutil
 import string
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import db
 from bot.app import BotApp
 from bot.clock import FakeClock
 from bot.config import SAMPLE_ORG, Settings
 from bot.models import Base, ChatGroup, Identity, Person
+from bot.services import gate
 from bot.transports.base import (
     Incoming, LoggedIn, MediaRef, MemberInfo, MessageKind, RoomInfo, RoomJoined, RoomLeft,
 )
@@ -80,6 +83,57 @@ async def _sqlite_template(org: Path | None, account: str, now: datetime) -> Pat
     return _templates[key]
 
 
+def _listener_counts(engine: AsyncEngine) -> dict[str, int]:
+    counts = {}
+    for target in (engine.sync_engine, engine.sync_engine.pool):
+        dispatch = target.dispatch
+        for name in dispatch._event_names:
+            counts[f"{type(target).__name__}.{name}"] = len(getattr(dispatch, name))
+    return counts
+
+
+@dataclass
+class _Slot:
+    """A SQLite file path and its engine, used by one harness after another in a process.
+
+    Each harness still starts on a fresh copy of the template; what is kept is the engine, and
+    with it SQLAlchemy's compiled-statement cache (it is per engine: a new engine compiles
+    every statement again, a large part of a short test's CPU). The engine is disposed between
+    harnesses, so no connection outlives one."""
+
+    path: Path
+    engine: AsyncEngine
+    listeners: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.path}"
+
+    @classmethod
+    def new(cls) -> _Slot:
+        path = Path(tempfile.mkdtemp(prefix="zhibu-db-")) / "test.db"
+        atexit.register(shutil.rmtree, path.parent, True)
+        engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+        return cls(path, engine, _listener_counts(engine))
+
+    def fill_from(self, template: Path) -> None:
+        """The template's content as a new file (a new inode: nothing of the last test's file,
+        its WAL or a connection left open on it, can reach this one)."""
+        for leftover in (f"{self.path}-wal", f"{self.path}-shm", f"{self.path}-journal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        fresh = self.path.with_name("fresh.db")
+        shutil.copyfile(template, fresh)
+        os.replace(fresh, self.path)
+
+    def reusable(self) -> bool:
+        """False when a test added an event listener to the engine: the next test gets a new one."""
+        return _listener_counts(self.engine) == self.listeners
+
+
+_free_slots: list[_Slot] = []
+
+
 def fixed_part(template: str) -> str:
     """The longest literal stretch of a ``bot/texts`` template ("【{compound}每日简报】{date}"
     → "每日简报】"): what every text made from it contains, whatever was filled in."""
@@ -110,17 +164,23 @@ class BotHarness:
         self._sent_seen = 0
         self._groups: dict[str, str] = {}
         self._people: dict[str, str] = {}
+        self._slot: _Slot | None = None
 
     # ------------------------------------------------------------------ setup
     async def __aenter__(self) -> BotHarness:
         self._tmp = Path(tempfile.mkdtemp(prefix="zhibu-test-"))
-        url = self._database_url or f"sqlite+aiosqlite:///{self._tmp / 'test.db'}"
+        if self._database_url is None:
+            self._slot = _free_slots.pop() if _free_slots else _Slot.new()
+        url = self._database_url or self._slot.url
         self.settings = Settings.model_validate(
             {"database_url": url, "org_file": self.org_path, "media_dir": self._tmp / "media", **self._overrides})
         if url.startswith("sqlite"):
             # Schema and org are built once per process and copied: a test starts in milliseconds.
             template = await _sqlite_template(self.org_path, self.transport.account, self.clock.now())
-            shutil.copyfile(template, url.split(":///", 1)[1])
+            if self._slot is not None:
+                self._slot.fill_from(template)
+            else:
+                shutil.copyfile(template, url.split(":///", 1)[1])
         else:
             engine = db.create_engine(url)
             async with engine.begin() as conn:
@@ -132,20 +192,36 @@ class BotHarness:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.app is not None:
-            await self.app.stop()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        try:
+            if self.app is not None:
+                await self.app.stop()
+        finally:
+            slot, self._slot = self._slot, None
+            if slot is not None:
+                await slot.engine.dispose()
+                if slot.reusable():
+                    _free_slots.append(slot)
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
 
     async def _boot(self) -> None:
-        self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng)
+        engine = self._slot.engine if self._slot is not None else None
+        if engine is not None:
+            gate.forget_all()  # its answers are per engine, and this engine served another database
+        self.app = BotApp(self.settings, transports=[self.transport], clock=self.clock, rng=self.rng, engine=engine)
         await self.app.open()
         await self.transport.start(self.app)
 
-    async def restart(self) -> None:
-        """Stop the bot and start it again on the same database (the fake clock keeps going)."""
+    async def _stop_app(self) -> None:
+        """Stop the app and close its connections (the app disposes only an engine it made)."""
         assert self.app is not None
         await self.app.stop()
+        if self._slot is not None:
+            await self._slot.engine.dispose()
+
+    async def restart(self) -> None:
+        """Stop the bot and start it again on the same database (the fake clock keeps going)."""
+        await self._stop_app()
         await self._boot()
         await self.drain()
 

@@ -9,6 +9,7 @@ seen within the TTL.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 from sqlalchemy import event
@@ -20,6 +21,15 @@ DEFAULT_TTL = 5.0
 
 T = TypeVar("T")
 
+_every: weakref.WeakSet[CachedAnswer] = weakref.WeakSet()
+
+
+def forget_all() -> None:
+    """Reset every cached answer. For a test kit that starts a bot on a fresh copy of a
+    database through an engine it used before (answers are kept per engine)."""
+    for answer in list(_every):
+        answer.reset()
+
 
 class CachedAnswer(Generic[T]):
     """The answer of ``query`` per database, asked again after ``ttl`` seconds or a reset()."""
@@ -30,6 +40,7 @@ class CachedAnswer(Generic[T]):
         self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
         self._cache: dict[int, tuple[float, T]] = {}  # per engine: tests run several databases
         self._asking: set[int] = set()
+        _every.add(self)
 
     def reset(self) -> None:
         self._generation += 1

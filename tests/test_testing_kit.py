@@ -1,0 +1,64 @@
+"""The test kit's own promises: each harness starts on a fresh database, whatever the harness
+before it in this process did (it reuses that harness's engine to keep SQL compiled)."""
+from __future__ import annotations
+
+from sqlalchemy import event, func, select
+
+from bot.models import InboundMessage
+from bot.services.gate import CachedAnswer
+from bot.testing import BotHarness
+
+G1 = "阳光花园业主1群"
+
+
+async def _inbound_count(h: BotHarness) -> int:
+    async with h.session() as session:
+        return (await session.execute(select(func.count()).select_from(InboundMessage))).scalar_one()
+
+
+async def test_the_next_harness_starts_on_a_fresh_database():
+    async with BotHarness() as first:
+        await first.say(G1, "张三", "4号楼门口积水了")
+        assert await _inbound_count(first) == 1
+    async with BotHarness() as second:
+        assert await _inbound_count(second) == 0
+        assert second.sent == []
+
+
+async def test_the_next_harness_gets_no_answer_cached_for_the_previous_database():
+    asked: list[int] = []
+
+    async def query(_deps) -> int:  # noqa: ANN001
+        asked.append(1)
+        return len(asked)
+
+    answer = CachedAnswer(query, ttl=3600)
+    async with BotHarness() as first:
+        engine = first.bot.engine
+        async with first.session() as session:
+            assert await answer.get(first.bot._deps(session)) == 1
+            assert await answer.get(first.bot._deps(session)) == 1  # kept for the hour
+    async with BotHarness() as second:
+        assert second.bot.engine is engine  # reused: the cache's key is the same
+        async with second.session() as session:
+            assert await answer.get(second.bot._deps(session)) == 2
+
+
+async def test_an_engine_a_test_added_a_listener_to_is_not_handed_on():
+    async with BotHarness() as first:
+        engine = first.bot.engine
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _note(*_args) -> None:  # noqa: ANN002
+            pass
+    async with BotHarness() as second:
+        assert second.bot.engine is not engine
+
+
+async def test_a_restart_keeps_the_database_and_two_harnesses_at_once_have_their_own():
+    async with BotHarness() as a, BotHarness() as b:
+        assert a.settings.database_url != b.settings.database_url
+        await a.say(G1, "张三", "早上好")
+        await a.restart()
+        assert await _inbound_count(a) == 1
+        assert await _inbound_count(b) == 0
