@@ -75,6 +75,7 @@ def cold(analyzer) -> None:
     analyzer.tokenizer._segment.cache_clear()
     features._WORD_FEATS.clear()
     features._BIGRAM_FEATS.clear()
+    features._UNIGRAM_FEATS.clear()
 
 
 def throughput(analyzer, texts: list[str], passes: int) -> tuple[float, float]:

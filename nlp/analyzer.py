@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 from array import array
 from pathlib import Path
 
 from . import duplicates
-from .features import Evidence, bigram_features, collect, rule_features, shape_bigrams, word_features
+from .features import Evidence, bigram_features, collect, rule_features, shape_bigrams, unigram_features, word_features
 from .location import extract as extract_location
 from .model import BinaryModel, ModelBundle, SoftmaxModel, sigmoid, softmax
 from .normalize import MAX_MODEL_CHARS, normalize, to_text
@@ -121,30 +122,50 @@ class BareSoftmaxScorer:
         self.bias = model.bias
         self.weights = model.weights
         self.bigrams = _bare_bigrams(model.weights)
-        self._packed: tuple[dict[str, int], dict[str, int]] | None = None
+        # L2 normalisation (nlp/svm.py): each feature's squared value rides in one more field.
+        self.l2 = model.l2
+        self._packed: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
 
-    def _pack(self) -> tuple[dict[str, int], dict[str, int]]:
+    def _pack(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         # Built on first use, not at load: it is only needed once a problem arrives.
-        keys = list(self.weights)
-        scale, offset, size = self.SCALE, self.OFFSET, 8 * len(self.bias)
-        flat = array("Q", [round(w * scale) + offset for f in keys for w in self.weights[f]])
+        k = len(self.bias)
+        zeros = [0.0] * k
+        weights, l2 = self.weights, self.l2
+        keys = list(weights) if l2 is None else list(dict.fromkeys([*weights, *l2]))
+        fields = k if l2 is None else k + 1
+        scale, offset, size = self.SCALE, self.OFFSET, 8 * fields
+        if l2 is None:
+            values = [w for f in keys for w in weights[f]]
+        else:
+            values = [w for f in keys for w in (*weights.get(f, zeros), l2.get(f, 0.0))]
+        flat = array("Q", [round(w * scale) + offset for w in values])
         raw = flat.tobytes()
         order = sys.byteorder
         packed = {f: int.from_bytes(raw[i * size : (i + 1) * size], order) for i, f in enumerate(keys)}
-        self._packed = packed, {f[3:]: v for f, v in packed.items() if f[:3] == "c2:"}
+        bigrams = {f[3:]: v for f, v in packed.items() if f[:3] == "c2:"}
+        chars = {f[3:]: v for f, v in packed.items() if f[:3] == "c1:"}
+        self._packed = packed, bigrams, chars
         return self._packed
 
-    def scores(self, grams: list[str], *features: list[str]) -> list[float]:
-        packed, bigrams = self._packed or self._pack()
+    def scores(self, grams: list[str], *features: list[str], chars: set[str] | str = "") -> list[float]:
+        """Class scores of a message: its bare bigrams, feature lists (distinct, no feature in two
+        lists) and its distinct characters (``chars``, for the "c1:" features)."""
+        packed, bigrams, unigrams = self._packed or self._pack()
         # filter(None): absent features are None, and no packed vector is 0 (every field holds OFFSET).
         vals = list(filter(None, map(bigrams.get, grams)))
         for feats in features:
             vals.extend(filter(None, map(packed.get, feats)))
+        if chars:
+            vals.extend(filter(None, map(unigrams.get, chars)))
         if not vals:
             return list(self.bias)
+        k = len(self.bias)
         fields = array("Q")
-        fields.frombytes(sum(vals).to_bytes(8 * len(self.bias), sys.byteorder))
+        fields.frombytes(sum(vals).to_bytes(8 * (k + (self.l2 is not None)), sys.byteorder))
         base, scale = len(vals) * self.OFFSET, self.SCALE
+        if self.l2 is not None:
+            # The last field sums the squared feature values: divide by the message's L2 norm.
+            scale *= math.sqrt((fields[k] - base) / self.SCALE) or 1.0
         return [b + (f - base) / scale for b, f in zip(self.bias, fields)]
 
 
@@ -209,6 +230,10 @@ class Analyzer:
     def full_features(self, p: Prepared) -> list[str]:
         """Words, character bigrams and rule features: what the category and urgent models learn from."""
         return self.words(p) + p.features
+
+    def category_features(self, p: Prepared) -> list[str]:
+        """Full features plus characters: what the category model learns from."""
+        return self.full_features(p) + unigram_features(p.window)
 
     def urgent_text_features(self, p: Prepared) -> list[str]:
         """Full features without the urgent-pattern ones: what the text says, not the rules."""
@@ -346,7 +371,7 @@ class Analyzer:
             cat = cats[0] if cats else (urgent.category if urgent and urgent.category else "other")
             return cat, 0.5, reasons
         model = self.bundle.category
-        scores = self.category_scorer.scores(p.grams, self.words(p), p.rule_features)
+        scores = self.category_scorer.scores(p.grams, self.words(p), p.rule_features, chars=set(p.window))
         if urgent is not None and urgent.category in model.classes:
             # Labelling conventions: gas leak -> safety, lift entrapment -> elevator, ...
             kind = self.rules.urgent_by_name.get(urgent.kind or "")

@@ -2,6 +2,7 @@
 
 Families (prefix: meaning):
   w:   jieba word                c2:  character bigram (digits folded to "0")
+  c1:  character (category model only)
   kw:  category keyword family   cc:  duplicate concept        chat: chatter pattern kind
   urg… urgent pattern and its context (see urgent.py)
   loc: a building / landmark is named     shape: length bucket, question, exclamation, letter style
@@ -32,6 +33,7 @@ _LETTER_START = re.compile(r"^(?:尊敬的|您好|你好[,，!！]|领导)")
 _CACHE_LIMIT = 300_000
 _WORD_FEATS: dict[str, str] = {}
 _BIGRAM_FEATS: dict[str, str] = {}
+_UNIGRAM_FEATS: dict[str, str] = {}
 
 
 def _word_feat(tok: str) -> str:
@@ -114,6 +116,20 @@ def word_features(tokens: list[str]) -> list[str]:
     if len(_WORD_FEATS) > _CACHE_LIMIT:
         _WORD_FEATS.clear()
     return list(dict.fromkeys([_WORD_FEATS.get(tok) or _word_feat(tok) for tok in tokens]))
+
+
+def unigram_features(text: str) -> list[str]:
+    """"c1:" features of the distinct characters of ``text`` (spaces and line breaks left out);
+    only the category model reads them."""
+    if len(_UNIGRAM_FEATS) > _CACHE_LIMIT:
+        _UNIGRAM_FEATS.clear()
+    get = _UNIGRAM_FEATS.get
+    return [get(ch) or _unigram_feat(ch) for ch in dict.fromkeys(text) if not ch.isspace()]
+
+
+def _unigram_feat(ch: str) -> str:
+    feat = _UNIGRAM_FEATS[ch] = "c1:" + ch
+    return feat
 
 
 def shape_bigrams(text: str) -> list[str]:

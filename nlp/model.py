@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 FORMAT = "zhibu-nlp-linear"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the category model may carry an "l2" normalisation table
 
 
 def _is_number(value: object) -> bool:
@@ -103,12 +103,22 @@ class SoftmaxModel:
     classes: list[str] = field(default_factory=list)
     bias: list[float] = field(default_factory=list)
     weights: dict[str, list[float]] = field(default_factory=dict)
+    # Squared value of each feature before normalisation (nlp/svm.py): when set, the
+    # weight sum is divided by the message's L2 norm, sqrt(sum of l2 over its features).
+    l2: dict[str, float] | None = None
+
+    def norm(self, feats: Sequence[str]) -> float:
+        if self.l2 is None:
+            return 1.0
+        return math.sqrt(sum(filter(None, map(self.l2.get, dict.fromkeys(feats))))) or 1.0
 
     def scores(self, feats: Sequence[str]) -> list[float]:
+        feats = list(dict.fromkeys(feats))
         vecs = [v for v in map(self.weights.get, feats) if v is not None]
         if not vecs:
             return list(self.bias)
-        return [b + sum(col) for b, col in zip(self.bias, zip(*vecs))]
+        norm = self.norm(feats)
+        return [b + sum(col) / norm for b, col in zip(self.bias, zip(*vecs))]
 
     def proba(self, feats: Sequence[str]) -> list[float]:
         return softmax(self.scores(feats))
@@ -174,7 +184,10 @@ class SoftmaxModel:
         return cls(classes, [round(v, 5) for v in b], weights)
 
     def to_json(self) -> dict[str, Any]:
-        return {"classes": self.classes, "bias": self.bias, "weights": self.weights}
+        out: dict[str, Any] = {"classes": self.classes, "bias": self.bias, "weights": self.weights}
+        if self.l2 is not None:
+            out["l2"] = self.l2
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SoftmaxModel":
@@ -183,7 +196,10 @@ class SoftmaxModel:
         k = len(classes)
         if not isinstance(weights, dict) or any(len(v) != k for v in weights.values()):
             raise ValueError("模型文件中的权重格式错误 (bad weights)")
-        return cls(classes, [float(v) for v in data["bias"]], weights)
+        l2 = data.get("l2")
+        if l2 is not None and (not isinstance(l2, dict) or not all(map(_is_number, l2.values()))):
+            raise ValueError("模型文件中的权重格式错误 (bad l2 table)")
+        return cls(classes, [float(v) for v in data["bias"]], weights, l2)
 
 
 def softmax(scores: Sequence[float]) -> list[float]:

@@ -88,8 +88,8 @@ def test_the_bare_category_scorer_gives_the_scores_of_the_trained_feature_list()
     analyzer = nlp.default_analyzer()
     for text in ["4号楼门口积水好几天了没人管", "楼下狗天天叫 吵死了", "3号楼电梯困人了 快来"]:
         p = analyzer.prepare(text)
-        expected = analyzer.bundle.category.scores(analyzer.full_features(p))
-        got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
+        expected = analyzer.bundle.category.scores(analyzer.category_features(p))
+        got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features, chars=set(p.window))
         assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
 
 
@@ -101,6 +101,6 @@ def test_packed_category_scores_equal_the_softmax_model_scores():
     long_text = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(1200))  # ~1,200 distinct bigrams
     for text in ["5号楼楼顶漏水，家里天花板都湿了", "车棚充电桩坏了", "早上好", long_text]:
         p = analyzer.prepare(text)
-        ours = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features)
-        theirs = model.scores(analyzer.full_features(p))
+        ours = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features, chars=set(p.window))
+        theirs = model.scores(analyzer.category_features(p))
         assert max(abs(x - y) for x, y in zip(ours, theirs)) < 1e-9
