@@ -13,8 +13,9 @@ now, on the real database, with a transport that delivers nowhere:
   property ranking has enough projects for its top-30 / 2-month / 3-month rules) are worked
   through ``bot.services.tickets`` directly, as district staff would from the dashboard;
 - the schedules run on the fake clock: deadline sweeps (督办, auto-close), daily and weekly
-  digests, the monthly ranking, wish sweeps, visit reminders; the 12345 desk's exports are
-  imported twice a week through ``bot.services.hotline``.
+  digests, the monthly ranking and star-rating drafts, wish sweeps, collection deadlines (not
+  the jobs that only remind people or tidy up: ``LIVE_ONLY_JOBS``); the 12345 desk's exports
+  are imported twice a week through ``bot.services.hotline``.
 
 Nothing is written into tables by hand, except the outbox's delivery marks (``_deliver_outbox``:
 what the sender would record for a transport that delivers nowhere). One seeded
