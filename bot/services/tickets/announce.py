@@ -2,15 +2,16 @@
 duty groups, passed further up when the alert is not delivered."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import timefmt
 from bot.audit import record_event
-from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, RoleName
+from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, Role, RoleName
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps
 from bot.services.duty import duty_groups
@@ -18,51 +19,89 @@ from bot.services.names import person_names
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import num, quote, ticket_code, what
 from bot.services.tickets.notify import tell_many
-from bot.services.tickets.people import people_with_role, secretaries, supervisors
+from bot.services.tickets.people import people_with_role, supervisors
 from bot.services.tickets.policy import SUBJECT, after_quiet_hours
 from bot.services.tickets.rights import SYSTEM
 from bot.texts import tickets as T
 
 
-async def reporter_where(deps: Deps, actor: Actor, group_id: int | None) -> tuple[str, str]:
-    names = await person_names(deps.session, [actor.person_id])
-    reporter = names.get(actor.person_id or 0, actor.name)
-    if group_id is not None:
-        group = await deps.session.get(ChatGroup, group_id)
-        return reporter, T.WHERE_GROUP.format(group=group.topic if group else "")
-    return reporter, T.WHERE_PRIVATE
+@dataclass
+class Audience:
+    """Who hears of a new ticket, and how its reporter is named: all read before the ticket is
+    written (reads inside the write transaction would hold SQLite's one write lock meanwhile)."""
+
+    reporter: str                       # the reporter's name
+    where: str                          # "in group X" / "privately"
+    secretaries: list[int]              # the compound's secretaries (person ids)
+    home: tuple[int | None, str | None, str | None] | None = None  # the reporter's compound, building, unit
+    urgent_labels: list[str] = field(default_factory=list)  # role labels told of an urgent ticket
+    urgent_people: list[int] = field(default_factory=list)
+    duty_groups: list[int] = field(default_factory=list)
+    urgent_known: bool = False          # the three above were read
 
 
-async def tell_secretaries_new(deps: Deps, actor: Actor, ticket: Ticket, text: str, group_id: int | None) -> None:
-    reporter, where = await reporter_where(deps, actor, group_id)
-    message = T.NEW_TICKET.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=reporter,
-                                  where=where, text=quote(text, 200), due=timefmt.stored(deps.clock, ticket.first_response_due),
-                                  num=num(ticket), address=T.REPORTER_ADDRESS.format(address=ticket.reporter_address)
-                                  if ticket.reporter_address else "")
-    tell_many(deps, await secretaries(deps.session, deps.org, ticket.compound_id), message, ticket,
-               skip=actor.person_id, not_before=after_quiet_hours(deps, ticket))
+async def audience(deps: Deps, actor: Actor, compound_id: int, group_id: int | None, *,
+                   urgent: bool = False) -> Audience:
+    """One query for the reporter (name, roster address), the compound's secretaries and the
+    group's name; an urgent ticket's further recipients after it."""
+    secretary = select(Role.person_id).where(Role.name == RoleName.SECRETARY, Role.compound_id == compound_id)
+    topic = (select(ChatGroup.topic).where(ChatGroup.id == group_id).scalar_subquery()
+             if group_id is not None else literal(None))
+    rows = (await deps.session.execute(
+        select(Person.id, Person.name, Person.compound_id, Person.building, Person.unit,
+               Person.id.in_(secretary).label("secretary"), topic.label("topic"))
+        .where(or_(Person.id == (actor.person_id or 0), Person.id.in_(secretary))).order_by(Person.id))).all()
+    me = next((r for r in rows if r.id == actor.person_id), None)
+    if group_id is None:
+        where = T.WHERE_PRIVATE
+    else:
+        group_topic = rows[0].topic if rows else (await deps.session.execute(
+            select(ChatGroup.topic).where(ChatGroup.id == group_id))).scalar_one_or_none()
+        where = T.WHERE_GROUP.format(group=group_topic or "")
+    found = Audience(reporter=me.name if me is not None else actor.name, where=where,
+                     secretaries=[r.id for r in rows if r.secretary],
+                     home=(me.compound_id, me.building, me.unit) if me is not None else None)
+    if urgent:
+        await _urgent_audience(deps, compound_id, found)
+    return found
 
 
-async def urgent_alert(deps: Deps, actor: Actor, ticket: Ticket, text: str, group_id: int | None) -> list[str]:
-    """Secretary and grid worker hear of an urgent ticket at once (community staff if neither)."""
-    reporter, where = await reporter_where(deps, actor, group_id)
-    message = T.URGENT_ALERT.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=reporter,
-                                    where=where, text=quote(text, 200), num=num(ticket))
-    labels: list[str] = []
+async def _urgent_audience(deps: Deps, compound_id: int, found: Audience) -> None:
+    """Secretary and grid worker at once (community staff if neither), and the duty groups."""
     recipients: list[Person] = []
     for role, label in ((RoleName.SECRETARY, "支部书记"), (RoleName.GRID_WORKER, "网格员")):
-        found = await people_with_role(deps.session, deps.org, role, ticket.compound_id)
-        if found:
-            labels.append(label)
-            recipients.extend(found)
+        people = await people_with_role(deps.session, deps.org, role, compound_id)
+        if people:
+            found.urgent_labels.append(label)
+            recipients.extend(people)
     if not recipients:
-        recipients = await supervisors(deps.session, deps.org, ticket.compound_id)
-        labels = [T.URGENT_WHO_FALLBACK] if recipients else []
-    told = tell_many(deps, recipients, message, ticket, priority=Priority.URGENT)
-    for group_id in (await duty_groups(deps.session, [ticket.compound_id])).get(ticket.compound_id, []):
-        deps.outbox.enqueue(deps.session, message, group_id=group_id, priority=Priority.URGENT)
-    record(deps, SYSTEM, ticket, "urgent_alert", note="、".join(labels), data={"told": told})
-    return labels
+        recipients = await supervisors(deps.session, deps.org, compound_id)
+        found.urgent_labels = [T.URGENT_WHO_FALLBACK] if recipients else []
+    found.urgent_people = [p.id for p in recipients]
+    found.duty_groups = (await duty_groups(deps.session, [compound_id])).get(compound_id, [])
+    found.urgent_known = True
+
+
+def tell_secretaries_new(deps: Deps, actor: Actor, ticket: Ticket, text: str, told: Audience) -> None:
+    message = T.NEW_TICKET.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=told.reporter,
+                                  where=told.where, text=quote(text, 200), due=timefmt.stored(deps.clock, ticket.first_response_due),
+                                  num=num(ticket), address=T.REPORTER_ADDRESS.format(address=ticket.reporter_address)
+                                  if ticket.reporter_address else "")
+    tell_many(deps, told.secretaries, message, ticket, skip=actor.person_id, not_before=after_quiet_hours(deps, ticket))
+
+
+async def urgent_alert(deps: Deps, actor: Actor, ticket: Ticket, text: str, group_id: int | None,
+                       told: Audience | None = None) -> list[str]:
+    """Secretary and grid worker hear of an urgent ticket at once (community staff if neither)."""
+    if told is None or not told.urgent_known:
+        told = await audience(deps, actor, ticket.compound_id, group_id, urgent=True)
+    message = T.URGENT_ALERT.format(code=ticket_code(deps.org, ticket), what=what(ticket), reporter=told.reporter,
+                                    where=told.where, text=quote(text, 200), num=num(ticket))
+    sent_to = tell_many(deps, told.urgent_people, message, ticket, priority=Priority.URGENT)
+    for duty_group in told.duty_groups:
+        deps.outbox.enqueue(deps.session, message, group_id=duty_group, priority=Priority.URGENT)
+    record(deps, SYSTEM, ticket, "urgent_alert", note="、".join(told.urgent_labels), data={"told": sent_to})
+    return list(told.urgent_labels)
 
 
 async def escalate_undelivered_alert(session: AsyncSession, outbox: Any, clock: Any, row: Any,

@@ -1,6 +1,8 @@
 """The ticket's history: every change is one ``Event`` row with subject_kind="ticket"."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.audit import record_event
 from bot.models import Event
 from bot.models.tickets import Ticket
@@ -13,9 +15,11 @@ DEFAULTED = "defaulted"
 
 
 def record(deps: Deps, actor: Actor, ticket: Ticket, action: str, *, from_state: str | None = None,
-           to_state: str | None = None, note: str | None = None, data: dict | None = None) -> Event:
-    """One change of ``ticket`` by ``actor``; the ticket counts as updated now."""
-    now = deps.clock.now()
+           to_state: str | None = None, note: str | None = None, data: dict | None = None,
+           at: datetime | None = None) -> Event:
+    """One change of ``ticket`` by ``actor``; the ticket counts as updated now (or ``at``: a new
+    ticket's creation time, so that recording it does not update the row just inserted)."""
+    now = at or deps.clock.now()
     ticket.updated_at = now
     return record_event(deps.session, SUBJECT, ticket.id, action, now, actor=actor,
                         from_state=from_state, to_state=to_state, note=note, data=data)

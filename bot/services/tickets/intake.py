@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Person
 from bot.models.tickets import OPEN_STATES, Ticket, TicketCounter, TicketReporter, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import media
-from bot.services.tickets.announce import tell_secretaries_new, urgent_alert
+from bot.services.tickets.announce import Audience, audience, tell_secretaries_new, urgent_alert
 from bot.services.tickets.corrections import record_correction
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import quote
@@ -117,6 +116,10 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         return result
 
     first, resolve = deadlines_for(deps, compound_id, analysis.category, bool(analysis.urgent))
+    # Everything to read is read before the first write: from the ticket number on, this
+    # session holds SQLite's one write lock until it commits.
+    told = await audience(deps, actor, compound_id, group_id, urgent=bool(analysis.urgent))
+    photos = await media.any_waiting.get(deps)
     location = getattr(analysis, "location", None)
     ticket = Ticket(
         compound_id=compound_id, number=await next_number(deps.session, compound_id),
@@ -131,28 +134,29 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         first_response_due=now + first, resolve_due=now + resolve,
         created_by_person_id=actor.person_id, created_by_web=actor.web_user,
     )
-    await fill_reporter_address(deps, ticket, reporter_id)
+    fill_reporter_address(ticket, told)
     deps.session.add(ticket)
     await deps.session.flush()
     if reporter_id is not None:
         deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=reporter_id, group_id=group_id,
                                         message_id=message_id, text=text, reported_at=now))
-    await _attach_waiting_media(deps, ticket, reporter_id, group_id)
-    record(deps, actor, ticket, "created", to_state=TicketState.NEW, note=ticket.channel,
+    await _attach_waiting_media(deps, ticket, reporter_id, group_id, photos)
+    record(deps, actor, ticket, "created", to_state=TicketState.NEW, note=ticket.channel, at=now,
            data={"explicit": explicit, "confidence": ticket.nlp_confidence, "reasons": ticket.nlp_reasons})
     if explicit and not predicted_issue and len(text) >= 4:
         record_correction(deps, actor, ticket, "missed_issue", is_issue=True, category=ticket.category,
                     urgent=ticket.urgent)
     result = IntakeResult(ticket, "created")
     if ticket.urgent:
-        result.alerted = await urgent_alert(deps, actor, ticket, text, group_id)
+        result.alerted = await urgent_alert(deps, actor, ticket, text, group_id, told)
     else:
-        await tell_secretaries_new(deps, actor, ticket, text, group_id)
+        tell_secretaries_new(deps, actor, ticket, text, told)
     return result
 
 
-async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None) -> None:
-    if not await media.any_waiting.get(deps):
+async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | None, group_id: int | None,
+                                 waiting: bool | None = None) -> None:
+    if not (await media.any_waiting.get(deps) if waiting is None else waiting):
         return  # the usual report: no photo waits, none to attach or purge
     window = timedelta(minutes=getattr(deps.settings, "media_window_minutes", 10))
     await media.attach_waiting_media(deps, ticket, person_id, group_id, window)
@@ -160,17 +164,17 @@ async def _attach_waiting_media(deps: Deps, ticket: Ticket, person_id: int | Non
     await media.purge_waiting_media(deps, deps.settings.media_dir, window)
 
 
-def roster_address(person: Person | None) -> str | None:
+def roster_address(building: str | None, unit: str | None) -> str | None:
     """The reporter's building and unit from the roster ("4号楼2单元"); None when unknown."""
-    if person is None or not person.building:
+    if not building:
         return None
-    return f"{person.building}号楼" + (f"{person.unit}单元" if person.unit else "")
+    return f"{building}号楼" + (f"{unit}单元" if unit else "")
 
 
-async def fill_reporter_address(deps: Deps, ticket: Ticket, person_id: int | None) -> None:
+def fill_reporter_address(ticket: Ticket, told: Audience) -> None:
     """A new ticket whose text names no place carries the reporter's roster address."""
-    if ticket.location or person_id is None:
+    if ticket.location or told.home is None:
         return
-    person = await deps.session.get(Person, person_id)
-    if person is not None and person.compound_id == ticket.compound_id:
-        ticket.reporter_address = roster_address(person)
+    compound_id, building, unit = told.home
+    if compound_id == ticket.compound_id:
+        ticket.reporter_address = roster_address(building, unit)
