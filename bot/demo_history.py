@@ -13,8 +13,8 @@ now, on the real database, with a transport that delivers nowhere:
   property ranking has enough projects for its top-30 / 2-month / 3-month rules) are worked
   through ``bot.services.tickets`` directly, as district staff would from the dashboard;
 - the schedules run on the fake clock: deadline sweeps (督办, auto-close), daily and weekly
-  digests, the monthly ranking and star-rating drafts, wish sweeps, collection deadlines (not
-  the jobs that only remind people or tidy up: ``LIVE_ONLY_JOBS``); the 12345 desk's exports
+  digests, the monthly ranking and star-rating drafts, wish sweeps, collection deadlines, purges (not
+  the jobs that only send reminders: ``LIVE_ONLY_JOBS``); the 12345 desk's exports
   are imported twice a week through ``bot.services.hotline``.
 
 Nothing is written into tables by hand, except the outbox's delivery marks (``_deliver_outbox``:
@@ -62,11 +62,12 @@ FAST_OUTBOX = {"min_interval_seconds": 0, "jitter_seconds": 0, "group_per_minute
 TICK_AT = (9, 5)
 # Who works the other compounds' cases from the dashboard (roster name, district staff).
 DISTRICT_HANDLER = "区办小韩"
-# Jobs whose runs only speak to people (reminders, previews) or tidy up (purges): in the past
-# nobody reads their messages, and the demo's own schedules run them from its first day on.
-LIVE_ONLY_JOBS = frozenset({
-    "notices.leader_reminders", "posts.duty_reminders", "tickets.agenda_reminder", "visits.daily", "visits.weekly",
-    "visits.monthly", "members.honour_roll_preview", "maintenance.purge_chatter", "maintenance.prune_job_runs"})
+# Jobs whose runs leave nothing but messages to people (visit and duty reminders, the honour
+# roll's preview): in the past nobody reads them (they would only be marked sent), and the
+# demo's own schedules run them from its first day on. Reminders that leave a mark the
+# dashboard shows (a discussion day's, the building leaders') still run.
+LIVE_ONLY_JOBS = frozenset({"visits.daily", "visits.weekly", "visits.monthly", "posts.duty_reminders",
+                            "members.honour_roll_preview"})
 # Whose routine lines the generating thread keeps to itself (see ``_quiet``).
 QUIET_LOGGERS = ("bot", "schedules", "handlers")
 

@@ -263,3 +263,14 @@ async def test_the_last_finished_quarter_has_an_approved_star_rating(demo):
     async with app.sessions() as session:
         runs = dict((await session.execute(select(RatingRun.period, RatingRun.status))).all())
     assert runs.get("2026-Q3") == "approved", runs
+
+
+async def test_the_history_runs_every_schedule_but_the_reminders_nobody_would_read(demo):
+    from bot.demo_history import LIVE_ONLY_JOBS
+    from bot.models.schedules import JobRun
+
+    app, _ = demo
+    async with app.sessions() as session:
+        ran = set((await session.execute(select(JobRun.job).where(JobRun.status == "ok"))).scalars())
+    assert {"rankings.monthly", "tickets.sweep", "digests.daily", "maintenance.purge_chatter"} <= ran
+    assert not ran & LIVE_ONLY_JOBS
