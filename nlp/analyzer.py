@@ -124,6 +124,7 @@ class BareSoftmaxScorer:
         self.bigrams = _bare_bigrams(model.weights)
         # L2 normalisation (nlp/svm.py): each feature's squared value rides in one more field.
         self.l2 = model.l2
+        self.reads_chars = model.l2 is not None  # only the SVM (nlp/svm.py) has "c1:" features
         self._packed: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
 
     def _pack(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -371,7 +372,7 @@ class Analyzer:
             cat = cats[0] if cats else (urgent.category if urgent and urgent.category else "other")
             return cat, 0.5, reasons
         model = self.bundle.category
-        scores = self.category_scorer.scores(p.grams, self.words(p), p.rule_features, chars=set(p.window))
+        scores = self.category_scorer.scores(p.grams, self.words(p), p.rule_features, chars=set(p.window) if self.category_scorer.reads_chars else "")
         if urgent is not None and urgent.category in model.classes:
             # Labelling conventions: gas leak -> safety, lift entrapment -> elevator, ...
             kind = self.rules.urgent_by_name.get(urgent.kind or "")

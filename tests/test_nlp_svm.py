@@ -100,6 +100,7 @@ def svm_analyzer():
 def test_the_svm_category_model_reads_characters_and_is_scored_as_trained(svm_analyzer):
     model = svm_analyzer.bundle.category
     assert model.l2 and any(f.startswith("c1:") for f in model.weights)
+    assert svm_analyzer.category_scorer.reads_chars
     assert svm_analyzer.bundle.meta["config"]["category_svm"] is True
     for text in ["5号楼楼顶漏水，家里天花板都湿了", "车棚充电桩坏了", "楼下狗天天叫 吵死了", "早上好"]:
         p = svm_analyzer.prepare(text)
@@ -115,3 +116,4 @@ def test_the_shipped_category_model_is_the_softmax():
     """Not the SVM: it was one text worse on the formal held-out set (nlp/README.md)."""
     bundle = ModelBundle.load(DEFAULT_MODEL_PATH)
     assert bundle.category.l2 is None and bundle.meta["config"]["category_svm"] is False
+    assert not nlp.default_analyzer().category_scorer.reads_chars  # no character lookups per problem
