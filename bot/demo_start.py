@@ -24,11 +24,12 @@ marker.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,10 +188,18 @@ class HeldMessages:
         pass messages through. Returns how many waited."""
         count = 0
         while self.waiting:
-            await self.app.on_message(self.waiting.pop(0))
+            await self.app.on_message(self._not_stale(self.waiting.pop(0)))
             count += 1
         self.holding = False
         return count
+
+    def _not_stale(self, incoming: Any) -> Any:
+        """A message older than ``replay_max_age_seconds`` is stored as a replay and not acted on.
+        One typed meanwhile is no replay: should the history have taken that long (a very busy
+        machine), it counts as sent just within the limit, so it is still acted on."""
+        limit = timedelta(seconds=self.app.settings.replay_max_age_seconds)
+        oldest = self.app.clock.now() - limit + min(limit / 2, timedelta(seconds=30))
+        return dataclasses.replace(incoming, sent_at=oldest) if incoming.sent_at < oldest else incoming
 
     def __getattr__(self, name: str) -> Any:  # on_login, sessions …: the app's own
         return getattr(self.app, name)

@@ -276,3 +276,37 @@ async def test_an_interrupted_first_start_on_postgresql_is_found_and_generated_a
         assert (await conn.execute(text("SELECT count(*) FROM web_settings WHERE key = 'half'"))).scalar_one() == 0
         assert (await conn.execute(select(func.count()).select_from(Compound))).scalar_one() > 30
         assert (await conn.execute(select(func.count()).select_from(Ticket))).scalar_one() > 0
+
+
+@pytest.mark.asyncio
+async def test_a_message_held_longer_than_the_replay_limit_is_still_acted_on():
+    """On a very busy machine the history may take longer than ``replay_max_age_seconds``: a
+    message typed meanwhile is no replay and must not be stored as one."""
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    from bot.clock import FakeClock
+    from bot.demo_start import HeldMessages
+    from bot.transports.base import Incoming
+
+    now = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
+    handed: list[Incoming] = []
+
+    async def on_message(incoming: Incoming) -> None:
+        handed.append(incoming)
+
+    app = SimpleNamespace(settings=Settings(), clock=FakeClock(now), on_message=on_message)
+    held = HeldMessages(app)
+    limit = app.settings.replay_max_age_seconds
+    typed = [Incoming(account="sim", message_id=f"typed-{n}", sender_id="wx", sender_name="张三", text=text,
+                      sent_at=now - timedelta(seconds=age)) for n, (text, age) in enumerate(
+                          (("早上打的", limit + 100), ("刚打的", 5)))]
+    for incoming in typed:
+        await held.on_message(incoming)
+    assert handed == []
+    assert await held.release() == 2
+    assert [i.text for i in handed] == ["早上打的", "刚打的"]
+    assert all((now - i.sent_at).total_seconds() < limit for i in handed)
+    assert handed[1].sent_at == typed[1].sent_at  # a message within the limit keeps its time
+    await held.on_message(typed[1])  # after the release: straight through
+    assert len(handed) == 3
