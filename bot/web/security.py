@@ -16,8 +16,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the user name is unknown, so the answer takes as long either way.
-_DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
+# Verified against when the user name is unknown, so the answer takes as long either way. Made at
+# the first such check, not at import: one argon2 hash takes ~64 MB for a moment, and every process
+# that imports the bot (the chat-only bot, each CLI command) paid that peak for nothing.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
+    return _DUMMY_HASH
 
 MIN_PASSWORD_LENGTH = 8
 API_TOKEN_PREFIX = "zb_"
@@ -35,7 +44,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -149,4 +158,4 @@ def use_fast_hashing() -> None:
     """Tests only: cheap argon2 parameters so creating many accounts stays fast."""
     global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    _DUMMY_HASH = _hasher.hash("zhibu-dummy-password")
+    _DUMMY_HASH = None
