@@ -4,12 +4,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import nlp
+from nlp import Analysis, Analyzer, Location
 from bot.models.tickets import OPEN_STATES, Ticket, TicketCounter, TicketReporter, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import media
@@ -29,36 +29,28 @@ class IntakeResult:
     alerted: list[str] = dataclasses.field(default_factory=list)  # role labels told of an urgent ticket
 
 
-def stored_analysis(ticket: Ticket) -> Any:
+def stored_analysis(ticket: Ticket) -> Analysis:
     """The NLP's view of an open ticket, rebuilt from its columns (never re-analysed)."""
-    import nlp
-
-    known = {f.name for f in dataclasses.fields(nlp.Location)}
+    known = {f.name for f in dataclasses.fields(Location)}
     parts = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (ticket.location_parts or {}).items()
              if k in known}
-    return nlp.Analysis(text=ticket.text, is_issue=True, confidence=ticket.nlp_confidence or 1.0,
-                        category=ticket.category, urgent=ticket.urgent, location=nlp.Location(**parts),
-                        fingerprint=frozenset(ticket.fingerprint or ()))
+    return Analysis(text=ticket.text, is_issue=True, confidence=ticket.nlp_confidence or 1.0,
+                    category=ticket.category, urgent=ticket.urgent, location=Location(**parts),
+                    fingerprint=frozenset(ticket.fingerprint or ()))
 
 
-def location_parts(location: Any) -> dict:
-    if location is None or not dataclasses.is_dataclass(location):
+def location_parts(location: Location | None) -> dict:
+    if location is None:
         return {}
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(location).items()
             if v not in (None, (), [])}
 
 
-def _duplicate(analyzer: Any, new: Any, old: Any) -> bool:
-    check = getattr(analyzer, "is_duplicate", None)
-    if check is None:
-        import nlp
-
-        check = nlp.is_duplicate
-    return bool(check(new, old))
-
-
-async def find_duplicate(deps: Deps, compound_id: int, analysis: Any, analyzer: Any) -> Ticket | None:
-    """An open ticket of the compound, reported within the window, about the same problem."""
+async def find_duplicate(deps: Deps, compound_id: int, analysis: Analysis,
+                         analyzer: Analyzer | None) -> Ticket | None:
+    """An open ticket of the compound, reported within the window, about the same problem
+    (by ``analyzer``'s threshold; the shipped analyzer's without one)."""
+    same = analyzer.is_duplicate if analyzer is not None else nlp.is_duplicate
     hours = float(policy(deps, compound_id, "duplicate_window_hours"))
     since = deps.clock.now() - timedelta(hours=hours)
     candidates = (await deps.session.execute(
@@ -67,7 +59,7 @@ async def find_duplicate(deps: Deps, compound_id: int, analysis: Any, analyzer: 
         .order_by(Ticket.created_at.desc()).limit(50)
     )).scalars().all()
     for ticket in candidates:
-        if _duplicate(analyzer, analysis, stored_analysis(ticket)):
+        if same(analysis, stored_analysis(ticket)):
             return ticket
     return None
 
@@ -82,14 +74,14 @@ async def next_number(session: AsyncSession, compound_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analysis: Any,
-                 analyzer: Any = None, group_id: int | None = None, message_id: int | None = None,
+async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analysis: Analysis,
+                 analyzer: Analyzer | None = None, group_id: int | None = None, message_id: int | None = None,
                  explicit: bool = False, channel: str | None = None) -> IntakeResult:
     """A resident's report: merged into an open duplicate, or a new ticket (alerting if urgent)."""
     if compound_id not in deps.org.compounds:
         raise ServiceError(T.NEED_COMPOUND)
     text = text.strip()[:MAX_TEXT]
-    predicted_issue, predicted_category = bool(analysis.is_issue), analysis.category
+    predicted_issue, predicted_category = analysis.is_issue, analysis.category
     if not analysis.is_issue or analysis.category in (None, "", "none"):
         # An explicit report is an issue whatever the NLP thought.
         category = analysis.category if analysis.category not in (None, "", "none") else "other"
@@ -115,21 +107,20 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
             result.alerted = await urgent_alert(deps, actor, duplicate, text, group_id)
         return result
 
-    first, resolve = deadlines_for(deps, compound_id, analysis.category, bool(analysis.urgent))
+    first, resolve = deadlines_for(deps, compound_id, analysis.category, analysis.urgent)
     # Everything to read is read before the first write: from the ticket number on, this
     # session holds SQLite's one write lock until it commits.
-    told = await audience(deps, actor, compound_id, group_id, urgent=bool(analysis.urgent))
+    told = await audience(deps, actor, compound_id, group_id, urgent=analysis.urgent)
     photos = await media.any_waiting.get(deps)
-    location = getattr(analysis, "location", None)
+    location = analysis.location
     ticket = Ticket(
         compound_id=compound_id, number=await next_number(deps.session, compound_id),
         state=TicketState.NEW, channel=channel or ("group" if group_id else "private"), text=text,
-        category=analysis.category, urgent=bool(analysis.urgent),
-        location=(location.label() if location is not None else "")[:128],
-        building=getattr(location, "building", None), location_parts=location_parts(location),
-        fingerprint=sorted(getattr(analysis, "fingerprint", ()) or ()), nlp_is_issue=predicted_issue,
-        nlp_category=predicted_category, nlp_confidence=float(getattr(analysis, "confidence", 0.0) or 0.0),
-        nlp_reasons=list(getattr(analysis, "reasons", ()) or ())[:10], reporter_person_id=reporter_id,
+        category=analysis.category, urgent=analysis.urgent,
+        location=location.label()[:128], building=location.building, location_parts=location_parts(location),
+        fingerprint=sorted(analysis.fingerprint), nlp_is_issue=predicted_issue,
+        nlp_category=predicted_category, nlp_confidence=float(analysis.confidence),
+        nlp_reasons=list(analysis.reasons)[:10], reporter_person_id=reporter_id,
         group_id=group_id, source_message_id=message_id, reporters_count=1, created_at=now, updated_at=now,
         first_response_due=now + first, resolve_due=now + resolve,
         created_by_person_id=actor.person_id, created_by_web=actor.web_user,

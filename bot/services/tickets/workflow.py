@@ -3,9 +3,10 @@ merge and split."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import and_, or_, select
+
+import nlp
+from nlp import Analysis, Analyzer
 
 from bot import timefmt
 from bot.models import Event, Person, Priority, PropertyProject, Role, RoleName
@@ -255,7 +256,8 @@ async def merge(deps: Deps, actor: Actor, source: Ticket, target: Ticket) -> Non
         tell_many(deps, [r for r in rows if r not in existing], message, target, skip=actor.person_id)
 
 
-async def split(deps: Deps, actor: Actor, ticket: Ticket, who: str, analyzer: Any = None) -> tuple[Ticket, str]:
+async def split(deps: Deps, actor: Actor, ticket: Ticket, who: str,
+                analyzer: Analyzer | None = None) -> tuple[Ticket, str]:
     """拆分: one reporter's report (by name or position) becomes a ticket of its own."""
     require_handler(deps, actor, ticket)
     await require_open(deps, ticket, "拆分")
@@ -277,17 +279,17 @@ async def split(deps: Deps, actor: Actor, ticket: Ticket, who: str, analyzer: An
     now = deps.clock.now()
     category = analysis.category if analysis and analysis.category not in (None, "none") else ticket.category
     first, resolve = deadlines_for(deps, ticket.compound_id, category, bool(analysis and analysis.urgent))
-    location = getattr(analysis, "location", None)
+    location = analysis.location if analysis else None
     new = Ticket(
         compound_id=ticket.compound_id, number=await next_number(deps.session, ticket.compound_id),
         state=TicketState.NEW, channel=ticket.channel, text=row.text or ticket.text, category=category,
         urgent=bool(analysis and analysis.urgent), location=(location.label() if location else ticket.location)[:128],
-        building=getattr(location, "building", None) if location else ticket.building,
+        building=location.building if location else ticket.building,
         location_parts=location_parts(location) if location else dict(ticket.location_parts or {}),
-        fingerprint=sorted(getattr(analysis, "fingerprint", ()) or ()),
-        nlp_is_issue=bool(analysis.is_issue) if analysis else None,
+        fingerprint=sorted(analysis.fingerprint) if analysis else [],
+        nlp_is_issue=analysis.is_issue if analysis else None,
         nlp_category=analysis.category if analysis else None,
-        nlp_confidence=float(getattr(analysis, "confidence", 0.0) or 0.0) if analysis else None,
+        nlp_confidence=float(analysis.confidence) if analysis else None,
         reporter_person_id=row.person_id, group_id=row.group_id, source_message_id=row.message_id,
         reporters_count=1, created_at=now, updated_at=now, first_response_due=now + first,
         resolve_due=now + resolve, split_from_id=ticket.id, created_by_person_id=actor.person_id,
@@ -302,14 +304,10 @@ async def split(deps: Deps, actor: Actor, ticket: Ticket, who: str, analyzer: An
     return new, name
 
 
-def _analyze(analyzer: Any, text: str) -> Any:
+def _analyze(analyzer: Analyzer | None, text: str) -> Analysis | None:
     if not text:
         return None
-    if analyzer is None:
-        import nlp
-
-        analyzer = nlp
-    return analyzer.analyze(text)
+    return (analyzer or nlp.default_analyzer()).analyze(text)
 
 
 def first_response(deps: Deps, actor: Actor, ticket: Ticket) -> None:
