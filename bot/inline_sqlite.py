@@ -9,11 +9,16 @@ file, which the next start regenerates from scratch).
 
 Not for serving: a statement waiting for SQLite's lock would block the whole event loop. (The
 demo generates its history on a thread of its own while it serves: there waiting is right, and
-``busy_timeout_ms`` lets the generator wait for the demo's short transactions.)
+``busy_timeout_ms`` lets the generator wait for the demo's short transactions.) The test kit
+runs a bot on it with ``interleave``: that bot's writers queue in its event loop
+(``bot.write_gate``), so no statement waits for SQLite's lock, and with no busy timeout one
+that would fails at once instead of blocking the loop.
 """
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -50,22 +55,35 @@ class _InlineConnection(aiosqlite.Connection):
         self._running = False
 
 
-async def _connect_inline(database: Any, **kwargs: Any) -> _InlineConnection:
-    return await _InlineConnection(lambda: sqlite3.connect(str(database), **kwargs), 64)
+class _InterleavedConnection(_InlineConnection):
+    """Inline, but each statement first lets the event loop run its other ready tasks, as
+    waiting for aiosqlite's worker thread does: coroutines still interleave at every statement."""
+
+    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        await asyncio.sleep(0)
+        return await super()._execute(fn, *args, **kwargs)
 
 
-def create_inline_engine(url: str, *, busy_timeout_ms: int = 0) -> AsyncEngine:
+async def _connect_inline(database: Any, *, connection: type[_InlineConnection] = _InlineConnection,
+                          **kwargs: Any) -> _InlineConnection:
+    return await connection(lambda: sqlite3.connect(str(database), **kwargs), 64)
+
+
+def create_inline_engine(url: str, *, busy_timeout_ms: int = 0, interleave: bool = False) -> AsyncEngine:
     """``bot.db.create_engine``'s SQLite engine (same pragmas), its connections inline and
     without fsync. The setting is per connection: a later normal engine is durable again.
     ``busy_timeout_ms``: 0 when this loop is the database's only user (a wait could never end);
-    more when the engine runs on its own thread beside another user of the file."""
+    more when the engine runs on its own thread beside another user of the file.
+    ``interleave``: every statement is a point where the loop's other tasks run (the test kit,
+    which serves a bot on it: its tasks interleave as they would on aiosqlite's threads)."""
     if not url.startswith("sqlite"):
         raise ValueError("inline execution is for SQLite only")
     engine = db.create_engine(url)
 
     @event.listens_for(engine.sync_engine, "do_connect")
     def _inline(dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
-        return dialect.dbapi.connect(*cargs, async_creator_fn=_connect_inline, **cparams)
+        connect = partial(_connect_inline, connection=_InterleavedConnection) if interleave else _connect_inline
+        return dialect.dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _no_fsync(dbapi_conn, _record):  # noqa: ANN001, ANN202 (runs after bot.db's pragmas)

@@ -35,6 +35,7 @@ from bot import db
 from bot.app import BotApp
 from bot.clock import FakeClock
 from bot.config import SAMPLE_ORG, Settings
+from bot.inline_sqlite import create_inline_engine
 from bot.models import Base, ChatGroup, Identity, Person
 from bot.services import gate
 from bot.transports.base import (
@@ -99,7 +100,13 @@ class _Slot:
     Each harness still starts on a fresh copy of the template; what is kept is the engine, and
     with it SQLAlchemy's compiled-statement cache (it is per engine: a new engine compiles
     every statement again, a large part of a short test's CPU). The engine is disposed between
-    harnesses, so no connection outlives one."""
+    harnesses, so no connection outlives one.
+
+    Its statements run in the event loop's thread (``bot.inline_sqlite``, each one still a point
+    where the loop's other tasks run): the two thread switches aiosqlite makes per statement
+    were most of a test's remaining CPU. The bot's writers queue in the loop (``bot.write_gate``)
+    and readers never wait (WAL): a statement that would wait for SQLite's lock is an error at
+    once, not a wait."""
 
     path: Path
     engine: AsyncEngine
@@ -113,7 +120,7 @@ class _Slot:
     def new(cls) -> _Slot:
         path = Path(tempfile.mkdtemp(prefix="zhibu-db-")) / "test.db"
         atexit.register(shutil.rmtree, path.parent, True)
-        engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+        engine = create_inline_engine(f"sqlite+aiosqlite:///{path}", interleave=True)
         return cls(path, engine, _listener_counts(engine))
 
     def fill_from(self, template: Path) -> None:
