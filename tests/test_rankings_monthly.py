@@ -39,19 +39,19 @@ async def test_three_months_running_escalates_to_replacing_the_company():
         for month in ((2026, 9, 1), (2026, 10, 1), (2026, 11, 1)):
             await complaints(h, "阳光花园", local(h, *month), 5)
         await complaints(h, "兰亭水岸", local(h, 2026, 10, 1), 2, category="other", assignee_kind="property")
-        await h.advance(hours=14, step=timedelta(minutes=10))           # Oct 1 10:00: September
+        await h.advance(hours=14)           # Oct 1 10:00: September
         first = rankings_to(h, "区办小韩")
         assert len(first) == 1 and "2026年9月" in first[0]
         assert "1. 阳光花园项目（安居物业服务有限公司，阳光花园）5件\n" in first[0] and "连续2个月" not in first[0]
 
         h.clock.set(local(h, 2026, 10, 31, 23, 0))
-        await h.advance(hours=11, step=timedelta(minutes=10))           # Nov 1: October
+        await h.advance(hours=11)           # Nov 1: October
         second = rankings_to(h, "区办小韩")[-1]
         assert "阳光花园项目（安居物业服务有限公司，阳光花园）5件 ⚠连续2个月：更换项目经理" in second
         assert "2. 兰亭水岸项目（兰亭物业管理有限公司，兰亭水岸）2件" in second
 
         h.clock.set(local(h, 2026, 11, 30, 23, 0))
-        await h.advance(hours=11, step=timedelta(minutes=10))           # Dec 1: November
+        await h.advance(hours=11)           # Dec 1: November
         third = rankings_to(h, "区办小韩")[-1]
         assert "阳光花园项目（安居物业服务有限公司，阳光花园）5件 ⛔连续3个月：更换物业企业" in third
         assert "兰亭水岸" not in third.split("按规定")[0]            # no complaints in November
@@ -69,7 +69,7 @@ async def test_community_staff_get_the_ranking_with_their_own_projects():
     async with BotHarness(start=datetime(2026, 11, 30, 20, 0)) as h:
         await complaints(h, "沂龙湾润园", local(h, 2026, 11, 1), 3)
         await complaints(h, "阳光花园", local(h, 2026, 11, 1), 1)
-        await h.advance(hours=14, step=timedelta(minutes=10))
+        await h.advance(hours=14)
         [text] = rankings_to(h, "陈社区")
         assert "本社区上榜项目" in text and "第2名 阳光花园项目（阳光花园）1件" in text
 

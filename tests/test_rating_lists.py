@@ -101,7 +101,7 @@ async def test_the_lists_of_a_month_are_computed_once(h):
 async def test_the_lists_are_published_to_district_and_community_staff_after_the_ranking():
     async with BotHarness(start=datetime(2026, 11, 30, 20, 0)) as h:
         await setup_november(h)
-        await h.advance(hours=13, step=timedelta(minutes=10))            # Dec 1 09:00
+        await h.advance(hours=13)            # Dec 1 09:00
         [district] = [t for t in h.texts_to("区办小韩") if "红黑榜" in t]
         assert "红榜（1个）" in district and "黑榜（1个）" in district and "兰亭水岸项目" in district
         [community] = [t for t in h.texts_to("陈社区") if "红黑榜" in t]
