@@ -1,0 +1,55 @@
+"""Loading the model compactly (issue #16) changes no output: every held-out analysis is the same."""
+import hashlib
+import json
+
+import nlp
+from nlp.model import ModelBundle
+from nlp.paths import DEFAULT_MODEL_PATH
+
+DATA = DEFAULT_MODEL_PATH.parent.parent / "data"
+
+# Digest of the analyses of all nlp/data/heldout and heldout_formal texts with the shipped model
+# and rules. A deliberate change of the model, the rules or the held-out data changes it too:
+# then check the evaluation figures and record the new value (print(heldout_digest())).
+HELDOUT_DIGEST = "1d56a47d7f163bd43006e454793acd778cb6c0163599ea95cb9954c291a55cf7"
+
+
+def _texts() -> list[str]:
+    texts = []
+    for folder in ("heldout", "heldout_formal"):
+        for path in sorted((DATA / folder).glob("*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    texts.append(json.loads(line)["text"])
+    return texts
+
+
+def heldout_digest() -> str:
+    analyzer = nlp.default_analyzer()
+    h = hashlib.sha256()
+    for text in _texts():
+        a = analyzer.analyze(text)
+        row = (
+            a.is_issue, a.category, a.urgent, repr(a.confidence), a.reasons, repr(a.issue_probability),
+            repr(a.category_confidence), a.urgent_kind, sorted(a.fingerprint), a.location.label(),
+        )
+        h.update(repr(row).encode("utf-8"))
+    return h.hexdigest()
+
+
+def test_heldout_analyses_are_unchanged():
+    assert len(_texts()) > 500
+    assert heldout_digest() == HELDOUT_DIGEST
+
+
+def test_compact_loading_keeps_every_value():
+    """The loaded models hold the values a plain json.load gives, equal and of the same type."""
+    bundle = ModelBundle.load(DEFAULT_MODEL_PATH)
+    with open(DEFAULT_MODEL_PATH, encoding="utf-8") as fh:
+        plain = json.load(fh)
+    ours = bundle.to_json()
+    for name in ("issue", "category", "urgent", "urgent_text"):
+        assert ours[name] == plain[name], name
+    assert ours["meta"] == plain["meta"]
+    weights = ours["issue"]["weights"]
+    assert all(type(w) is type(plain["issue"]["weights"][f]) for f, w in weights.items())
