@@ -16,11 +16,12 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/zhibu demo
 
 # Installs/starts PostgreSQL, Chromium and the Node gateway where it can (.ci/services.sh),
-# then runs the whole suite on both cores. pytest's "no tests ran" (exit 5) is a failure.
+# then runs the whole suite on both cores (worksteal: a worker waiting on a slow real component
+# hands its queued tests to the other). pytest's "no tests ran" (exit 5) is a failure.
 test: $(VENV)/.installed
 	bash .ci/services.sh
 	set -a; . var/test.env; set +a; \
-	$(PY) -m pytest -n 2 -p no:cacheprovider -q; rc=$$?; \
+	$(PY) -m pytest -n 2 --dist worksteal -p no:cacheprovider -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing"; exit 1; fi; exit $$rc
 
 # Quick loop while developing: no real components.
