@@ -6,6 +6,7 @@ import math
 import re
 import sys
 from array import array
+from sys import intern
 from pathlib import Path
 
 from . import duplicates
@@ -82,8 +83,9 @@ class Prepared:
 
 
 def _bare_bigrams(weights: dict) -> dict:
-    """The "c2:ab" entries of a weight table keyed by the bare bigram "ab"."""
-    return {f[3:]: w for f, w in weights.items() if f[:3] == "c2:"}
+    """The "c2:ab" entries of a weight table keyed by the bare bigram "ab" (one shared string per
+    bigram for all the scorers: interned, as the four models know mostly the same bigrams)."""
+    return {intern(f[3:]): w for f, w in weights.items() if f[:3] == "c2:"}
 
 
 class BareScorer:
@@ -121,7 +123,6 @@ class BareSoftmaxScorer:
     def __init__(self, model: SoftmaxModel):
         self.bias = model.bias
         self.weights = model.weights
-        self.bigrams = _bare_bigrams(model.weights)
         # L2 normalisation (nlp/svm.py): each feature's squared value rides in one more field.
         self.l2 = model.l2
         self.reads_chars = model.l2 is not None  # only the SVM (nlp/svm.py) has "c1:" features
@@ -135,15 +136,20 @@ class BareSoftmaxScorer:
         keys = list(weights) if l2 is None else list(dict.fromkeys([*weights, *l2]))
         fields = k if l2 is None else k + 1
         scale, offset, size = self.SCALE, self.OFFSET, 8 * fields
-        if l2 is None:
-            values = [w for f in keys for w in weights[f]]
-        else:
-            values = [w for f in keys for w in (*weights.get(f, zeros), l2.get(f, 0.0))]
-        flat = array("Q", [round(w * scale) + offset for w in values])
-        raw = flat.tobytes()
         order = sys.byteorder
-        packed = {f: int.from_bytes(raw[i * size : (i + 1) * size], order) for i, f in enumerate(keys)}
-        bigrams = {f[3:]: v for f, v in packed.items() if f[:3] == "c2:"}
+        packed: dict[str, int] = {}
+        # A slice of the features at a time: the flat values of all of them (~350k) were a
+        # transient peak of several MB on the first problem.
+        step = 4096
+        for start in range(0, len(keys), step):
+            part = keys[start : start + step]
+            if l2 is None:
+                values = [w for f in part for w in weights[f]]
+            else:
+                values = [w for f in part for w in (*weights.get(f, zeros), l2.get(f, 0.0))]
+            raw = array("Q", [round(w * scale) + offset for w in values]).tobytes()
+            packed.update((f, int.from_bytes(raw[i * size : (i + 1) * size], order)) for i, f in enumerate(part))
+        bigrams = {intern(f[3:]): v for f, v in packed.items() if f[:3] == "c2:"}
         chars = {f[3:]: v for f, v in packed.items() if f[:3] == "c1:"}
         self._packed = packed, bigrams, chars
         return self._packed

@@ -53,3 +53,20 @@ def test_compact_loading_keeps_every_value():
     assert ours["meta"] == plain["meta"]
     weights = ours["issue"]["weights"]
     assert all(type(w) is type(plain["issue"]["weights"][f]) for f, w in weights.items())
+
+
+def test_equal_weights_share_one_float():
+    bundle = ModelBundle.load(DEFAULT_MODEL_PATH)
+    values = [*bundle.issue.weights.values(), *(w for vec in bundle.category.weights.values() for w in vec)]
+    # One object per distinct value (by repr: 0.0 and -0.0 are equal but stay two values).
+    assert len({id(v) for v in values}) == len({repr(v) for v in values})
+
+
+def test_characters_outside_the_bmp_load_as_written(tmp_path):
+    """Emoji are escaped before decoding (a smaller string to parse): keys and texts come back intact."""
+    from nlp.model import read_json
+
+    data = {"weights": {"c2:下💐": -0.32332, "c2:乐🇨🇳": 0.5, "w:😂😂": 1e-05, "c2:ab": 0.5}, "meta": {"note": "𠀀x🎉"}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert read_json(path) == data
