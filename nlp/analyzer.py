@@ -6,13 +6,15 @@ import math
 import re
 import sys
 from array import array
+from itertools import repeat
+from operator import sub, truediv
 from sys import intern
 from pathlib import Path
 
 from . import duplicates
 from .features import Evidence, bigram_features, collect, rule_features, shape_bigrams, unigram_features, word_features
 from .location import extract as extract_location
-from .model import BinaryModel, ModelBundle, SoftmaxModel, sigmoid, softmax
+from .model import BinaryModel, ModelBundle, PackedVectors, SoftmaxModel, sigmoid, softmax
 from .normalize import MAX_MODEL_CHARS, normalize, to_text
 from .paths import DEFAULT_MODEL_PATH
 from .pii import find_pii
@@ -121,6 +123,7 @@ class BareSoftmaxScorer:
     OFFSET = 1 << 40
 
     def __init__(self, model: SoftmaxModel):
+        self.model = model
         self.bias = model.bias
         self.weights = model.weights
         # L2 normalisation (nlp/svm.py): each feature's squared value rides in one more field.
@@ -133,11 +136,15 @@ class BareSoftmaxScorer:
         k = len(self.bias)
         zeros = [0.0] * k
         weights, l2 = self.weights, self.l2
+        scale, offset = self.SCALE, self.OFFSET
+        if isinstance(weights, PackedVectors) and l2 is None and (weights.scale, weights.offset) == (scale, offset):
+            return self._index(weights.packed)  # packed already (another analyzer over this model)
         keys = list(weights) if l2 is None else list(dict.fromkeys([*weights, *l2]))
         fields = k if l2 is None else k + 1
-        scale, offset, size = self.SCALE, self.OFFSET, 8 * fields
+        size = 8 * fields
         order = sys.byteorder
         packed: dict[str, int] = {}
+        exact = l2 is None
         # A slice of the features at a time: the flat values of all of them (~350k) were a
         # transient peak of several MB on the first problem.
         step = 4096
@@ -147,8 +154,18 @@ class BareSoftmaxScorer:
                 values = [w for f in part for w in weights[f]]
             else:
                 values = [w for f in part for w in (*weights.get(f, zeros), l2.get(f, 0.0))]
-            raw = array("Q", [round(w * scale) + offset for w in values]).tobytes()
+            flat = [round(w * scale) + offset for w in values]
+            # Equal (0.0 == -0.0, which no score or explanation tells apart) for weights of at
+            # most five decimals, as the model files store them.
+            exact = exact and list(map(truediv, map(sub, flat, repeat(offset)), repeat(scale))) == values
+            raw = array("Q", flat).tobytes()
             packed.update((f, int.from_bytes(raw[i * size : (i + 1) * size], order)) for i, f in enumerate(part))
+        if exact and isinstance(weights, dict):
+            # The model's own lists are no longer needed: it reads its vectors from the integers.
+            self.weights = self.model.weights = PackedVectors(packed, k, scale, offset)
+        return self._index(packed)
+
+    def _index(self, packed: dict[str, int]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         bigrams = {intern(f[3:]): v for f, v in packed.items() if f[:3] == "c2:"}
         chars = {f[3:]: v for f, v in packed.items() if f[:3] == "c1:"}
         self._packed = packed, bigrams, chars

@@ -14,7 +14,10 @@ import math
 import os
 import random
 import re
+import sys
 import tempfile
+from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add
@@ -128,11 +131,42 @@ class BinaryModel:
         return cls(float(data["bias"]), weights)
 
 
+class PackedVectors(Mapping):
+    """Per-class weight vectors read from integers that pack one vector each (a 64-bit field per
+    class: the weight in units of 1 / ``scale`` plus ``offset``; see nlp/analyzer.py,
+    BareSoftmaxScorer). Once the scorer has packed the category model, the ~27k lists of floats
+    are only read to explain a decision: they are decoded on demand instead of kept. Only used
+    when every weight decodes to the value it was packed from."""
+
+    __slots__ = ("packed", "size", "scale", "offset")
+
+    def __init__(self, packed: dict[str, int], k: int, scale: int, offset: int):
+        self.packed = packed
+        self.size = 8 * k
+        self.scale = scale
+        self.offset = offset
+
+    def __getitem__(self, feature: str) -> list[float]:
+        fields = array("Q")
+        fields.frombytes(self.packed[feature].to_bytes(self.size, sys.byteorder))
+        offset, scale = self.offset, self.scale
+        return [(n - offset) / scale for n in fields]
+
+    def __contains__(self, feature: object) -> bool:
+        return feature in self.packed
+
+    def __iter__(self):
+        return iter(self.packed)
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+
 @dataclass
 class SoftmaxModel:
     classes: list[str] = field(default_factory=list)
     bias: list[float] = field(default_factory=list)
-    weights: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, list[float]] | PackedVectors = field(default_factory=dict)
     # Squared value of each feature before normalisation (nlp/svm.py): when set, the
     # weight sum is divided by the message's L2 norm, sqrt(sum of l2 over its features).
     l2: dict[str, float] | None = None
@@ -214,7 +248,8 @@ class SoftmaxModel:
         return cls(classes, [round(v, 5) for v in b], weights)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"classes": self.classes, "bias": self.bias, "weights": self.weights}
+        weights = self.weights if isinstance(self.weights, dict) else dict(self.weights.items())
+        out: dict[str, Any] = {"classes": self.classes, "bias": self.bias, "weights": weights}
         if self.l2 is not None:
             out["l2"] = self.l2
         return out

@@ -70,3 +70,33 @@ def test_characters_outside_the_bmp_load_as_written(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     assert read_json(path) == data
+
+
+def test_the_packed_category_model_gives_its_vectors_back():
+    """Once packed, the category model reads its vectors from the integers (the lists are freed):
+    the same values, scores and explanations as the lists a plain json.load gives."""
+    from nlp.model import PackedVectors, SoftmaxModel
+
+    analyzer = nlp.Analyzer.load()
+    analyzer.analyze("4号楼前路面积水好几天了没人管")  # the first problem packs the category model
+    model = analyzer.bundle.category
+    assert isinstance(model.weights, PackedVectors)
+    with open(DEFAULT_MODEL_PATH, encoding="utf-8") as fh:
+        plain = SoftmaxModel.from_json(json.load(fh)["category"])
+    assert len(model.weights) == len(plain.weights) and list(model.weights) == list(plain.weights)
+    for f, vec in plain.weights.items():
+        assert model.weights[f] == vec, f
+    feats = [f for f in plain.weights if f.startswith("w:")][:300] + ["w:没有这个词"]
+    for index in range(len(plain.classes)):
+        assert model.contributions(feats, index) == plain.contributions(feats, index)
+    assert model.scores(feats) == plain.scores(feats)
+    assert model.to_json() == plain.to_json()
+
+
+def test_a_second_analyzer_over_a_packed_model_reuses_its_integers():
+    first = nlp.Analyzer.load()
+    first.analyze("4号楼前路面积水好几天了没人管")
+    second = nlp.Analyzer(first.rules, first.bundle, first.tokenizer)
+    for text in ["5号楼楼顶漏水，家里天花板都湿了", "楼下狗天天叫 吵死了", "车棚充电桩坏了"]:
+        assert second.analyze(text) == first.analyze(text)
+    assert second.category_scorer._packed[0] is first.category_scorer._packed[0]
