@@ -35,7 +35,8 @@ class WriteGate:
         self.timeout = timeout
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary())
-        self._held: dict[int, asyncio.Lock] = {}  # id of a DBAPI connection → the lock it holds
+        # id of a DBAPI connection → the loop and lock it holds
+        self._held: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()  # an asyncio.Lock belongs to one loop (tests run many)
@@ -52,22 +53,49 @@ class WriteGate:
             return
         lock = self._lock()
         try:
-            await_(asyncio.wait_for(lock.acquire(), self.timeout))
-        except asyncio.TimeoutError:
+            await_(self._acquire(lock))
+        except TimeoutError:
             raise OperationalError(statement, None, Exception(
                 f"no write turn within {self.timeout:.0f} s (a writer held it all along)")) from None
-        self._held[id(dbapi)] = lock
+        self._held[id(dbapi)] = (asyncio.get_running_loop(), lock)
+
+    async def _acquire(self, lock: asyncio.Lock) -> None:
+        # Not asyncio.wait_for: on Python 3.11 a cancel that lands just as the lock is granted
+        # raises CancelledError with the lock taken, and nobody would give it back.
+        async with asyncio.timeout(self.timeout):
+            await lock.acquire()
+
+    def turns_held(self) -> int:
+        """How many connections hold the write turn now (0 or 1 in one loop)."""
+        return len(self._held)
 
     def release(self, dbapi: Any) -> None:
-        lock = self._held.pop(id(getattr(dbapi, "dbapi_connection", dbapi)), None)
-        if lock is not None:
+        held = self._held.pop(id(getattr(dbapi, "dbapi_connection", dbapi)), None)
+        if held is None:
+            return
+        loop, lock = held
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
             lock.release()
+        elif not loop.is_closed():  # the pool may end a connection from another thread (GC)
+            loop.call_soon_threadsafe(lock.release)
+
+
+_gates: weakref.WeakKeyDictionary[Any, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def gate_of(engine: AsyncEngine) -> WriteGate | None:
+    return _gates.get(engine.sync_engine)
 
 
 def install(engine: AsyncEngine, timeout: float) -> WriteGate:
     """Gate ``engine``'s (SQLite) write transactions; returns the gate."""
     gate = WriteGate(timeout)
     sync_engine = engine.sync_engine
+    _gates[sync_engine] = gate
     dialect = sync_engine.dialect
 
     @event.listens_for(sync_engine, "before_cursor_execute")
@@ -83,8 +111,10 @@ def install(engine: AsyncEngine, timeout: float) -> WriteGate:
         return wrapped
 
     # After the DBAPI call, not in the "commit" event (which comes before it): the next writer
-    # starts only once this transaction has really ended. The pool resets through these too.
+    # starts only once this transaction has really ended. The pool resets through these too, and
+    # a task cancelled mid-transaction has its connection terminated: that ends the turn as well.
     dialect.do_commit = releasing(dialect.do_commit)
     dialect.do_rollback = releasing(dialect.do_rollback)
     dialect.do_close = releasing(dialect.do_close)
+    dialect.do_terminate = releasing(dialect.do_terminate)
     return gate

@@ -64,3 +64,38 @@ async def test_a_failed_write_gives_the_turn_back(tmp_path):
             assert (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all() == [1, 3]
     finally:
         await engine.dispose()
+
+
+async def test_writers_cancelled_at_any_point_give_the_turn_back(tmp_path):
+    """A task cancelled mid-transaction (a stopping app's tick, a request gone) has its connection
+    terminated by the pool: that ends its turn too, or every later writer would wait 30 s."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bot.write_gate import gate_of
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}")
+    sessions = async_sessionmaker(engine)
+    gate = gate_of(engine)
+    assert gate is not None
+
+    async def writer(n: int) -> None:
+        async with sessions() as session:
+            await session.execute(text(f"INSERT INTO t VALUES ({n})"))
+            await session.execute(text(f"UPDATE t SET n = n WHERE n = {n}"))
+            await session.commit()
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        for turns_before_cancel in range(30):  # cancel at every point of the writers' lives
+            tasks = [asyncio.create_task(writer(n)) for n in range(3)]
+            for _ in range(turns_before_cancel):
+                await asyncio.sleep(0)
+            tasks[0].cancel()
+            tasks[1].cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for _ in range(5):  # a turn given back from another thread arrives via call_soon
+                await asyncio.sleep(0)
+            assert gate.turns_held() == 0, f"turn kept after a cancel at loop turn {turns_before_cancel}"
+    finally:
+        await engine.dispose()
