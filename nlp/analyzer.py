@@ -8,8 +8,8 @@ import sys
 from array import array
 from itertools import repeat
 from operator import sub, truediv
-from sys import intern
 from pathlib import Path
+from sys import intern
 
 from . import duplicates
 from .features import Evidence, bigram_features, collect, rule_features, shape_bigrams, unigram_features, word_features
