@@ -26,12 +26,16 @@ from bot.models.tickets import Ticket
 from test_demo_history import UNTIL
 
 ROOT = Path(__file__).resolve().parent.parent
-DAYS = 12  # a short history: the start is tested here, the history itself in test_demo_history.py
+DAYS = 4  # a short history: the start is tested here, the history itself in test_demo_history.py
 
 
-def _settings(directory: Path) -> Settings:
+def _settings(directory: Path, **extra) -> Settings:  # noqa: ANN003
     return Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{directory / 'demo.db'}",
-                                    "org_file": str(SAMPLE_ORG)})
+                                    "org_file": str(SAMPLE_ORG), **extra})
+
+
+# The demo's answers on the real clock, without the account's safe spacing between sends.
+UNSPACED = {"outbox": {"min_interval_seconds": 0, "jitter_seconds": 0}}
 
 
 @asynccontextmanager
@@ -197,7 +201,7 @@ async def test_a_message_typed_while_the_history_is_generated_is_handled_and_ans
     untouched.mkdir()
     await _generate(untouched)
     monkeypatch.setattr(HistoryJob, "update", pause_halfway)
-    settings = _settings(tmp_path)
+    settings = _settings(tmp_path, **UNSPACED)
     job = await begin_demo(settings, until=UNTIL, days=DAYS)
     await job.wait_ready()
     transport = FakeTransport(account="sim")
