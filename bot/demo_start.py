@@ -187,10 +187,16 @@ class HeldMessages:
         """Handle the waiting messages in order (newer ones keep waiting behind them), then
         pass messages through. Returns how many waited."""
         count = 0
-        while self.waiting:
-            await self.app.on_message(self._not_stale(self.waiting.pop(0)))
-            count += 1
-        self.holding = False
+        try:
+            while self.waiting:
+                incoming = self._not_stale(self.waiting.pop(0))
+                count += 1
+                try:
+                    await self.app.on_message(incoming)
+                except Exception:  # noqa: BLE001 (one message must not hold back the rest, or the demo)
+                    log.exception("demo: a message typed during the history failed: %s", incoming.message_id)
+        finally:
+            self.holding = False
         return count
 
     def _not_stale(self, incoming: Any) -> Any:
@@ -237,6 +243,8 @@ async def serve_when_complete(app: Any, job: HistoryJob) -> None:
     await app.leases.renew()
     await app.sender.recover(app.leases.held)
     await app.dispatcher.recover(sorted(app.leases.held))
-    if job.held is not None:
-        await job.held.release()
-    await app.start()
+    try:
+        if job.held is not None:
+            await job.held.release()
+    finally:
+        await app.start()  # the demo serves whatever became of the held messages

@@ -314,3 +314,31 @@ async def test_a_message_held_longer_than_the_replay_limit_is_still_acted_on():
     assert handed[1].sent_at == typed[1].sent_at  # a message within the limit keeps its time
     await held.on_message(typed[1])  # after the release: straight through
     assert len(handed) == 3
+
+
+@pytest.mark.asyncio
+async def test_a_held_message_that_fails_holds_back_neither_the_others_nor_later_ones():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from bot.clock import FakeClock
+    from bot.demo_start import HeldMessages
+    from bot.transports.base import Incoming
+
+    now = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
+    handed: list[str] = []
+
+    async def on_message(incoming: Incoming) -> None:
+        if incoming.text == "坏的":
+            raise RuntimeError("database is locked")
+        handed.append(incoming.text)
+
+    held = HeldMessages(SimpleNamespace(settings=Settings(), clock=FakeClock(now), on_message=on_message))
+    for n, text in enumerate(("坏的", "好的")):
+        await held.on_message(Incoming(account="sim", message_id=f"typed-{n}", sender_id="wx", sender_name="张三",
+                                       text=text, sent_at=now))
+    assert await held.release() == 2
+    assert handed == ["好的"] and not held.holding
+    await held.on_message(Incoming(account="sim", message_id="later", sender_id="wx", sender_name="张三",
+                                   text="之后的", sent_at=now))
+    assert handed == ["好的", "之后的"]

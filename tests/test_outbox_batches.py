@@ -57,6 +57,25 @@ async def test_spaced_sends_are_claimed_one_at_a_time(h):
     assert seen[0] == [OutboxStatus.SENDING, OutboxStatus.PENDING]
 
 
+async def test_a_platform_transport_is_handed_one_row_a_claim_even_unspaced():
+    """To WeChat or WeCom a crash mid-batch would leave every claimed row in doubt."""
+    async with BotHarness(settings=UNSPACED) as h:
+        await h.drain()
+        await queue(h, ["一", "二"])
+        h.transport.delivers_in_process = False  # as the Wechaty and WeCom transports
+        seen = []
+        original = h.transport.send_text
+
+        async def spy(to, text, mention_ids=()):
+            seen.append(await statuses(h))
+            return await original(to, text, mention_ids)
+
+        h.transport.send_text = spy
+        await h.bot.sender.drain()
+        assert seen[0][-2:] == [OutboxStatus.SENDING, OutboxStatus.PENDING]
+        assert h.texts_to(G1)[-2:] == ["一", "二"]
+
+
 async def test_a_failed_send_gives_the_rest_of_the_batch_back_unattempted():
     async with BotHarness(settings=UNSPACED) as h:
         await h.drain()

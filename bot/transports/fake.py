@@ -25,6 +25,8 @@ class FakeTransport:
     """Delivers nothing anywhere; tests read ``sent`` and can script failures."""
 
     account: str = "sim"
+    # Sends end in this process's memory: the outbox may hand it claimed rows in batches.
+    delivers_in_process: bool = True
     now: Callable[[], datetime] | None = None
     sent: list[SentText] = field(default_factory=list)
     # Scripted failures: platform id → exception to raise on the next sends to it.

@@ -57,6 +57,9 @@ def chat_key(address: Address) -> str:
 
 
 class SimulatorTransport:
+    # The web chat's sends end in this process (its pages): the outbox may batch them.
+    delivers_in_process = True
+
     def __init__(self, account: str = "sim", bot_name: str = "支部助手", *, require_login: bool = False) -> None:
         self.account = account
         self.bot_name = bot_name
