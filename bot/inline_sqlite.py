@@ -46,6 +46,11 @@ class _InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no thread to start
 
     def stop(self) -> None:
+        # The driver's force-terminate: close now, as aiosqlite's own stop() does on its thread, so
+        # SQLite's write lock goes with the turn the write gate hands on.
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         self._running = False
 
     async def close(self) -> None:

@@ -69,6 +69,10 @@ class WriteGate:
         """How many connections hold the write turn now (0 or 1 in one loop)."""
         return len(self._held)
 
+    def turn_taken(self) -> bool:
+        """Whether this loop's write turn is taken (the lock itself, not our record of it)."""
+        return self._lock().locked()
+
     def release(self, dbapi: Any) -> None:
         held = self._held.pop(id(getattr(dbapi, "dbapi_connection", dbapi)), None)
         if held is None:

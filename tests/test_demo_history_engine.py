@@ -55,3 +55,28 @@ async def test_an_engine_on_a_thread_of_its_own_may_wait_for_the_lock(tmp_path):
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 30_000
     finally:
         await engine.dispose()
+
+
+async def test_a_force_terminated_inline_connection_lets_go_of_sqlites_write_lock(tmp_path):
+    """The pool force-terminates a connection whose task was cancelled; the write gate then hands
+    the turn on, so SQLite's lock must go with it (the test kit's engine has no busy wait)."""
+    import sqlite3
+
+    from bot.inline_sqlite import _connect_inline
+
+    path = tmp_path / "t.db"
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE t (n INTEGER)")
+    setup.commit()
+    setup.close()
+    conn = await _connect_inline(path)
+    await conn.execute("BEGIN IMMEDIATE")
+    await conn.execute("INSERT INTO t VALUES (1)")
+    conn.stop()
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        other.execute("INSERT INTO t VALUES (2)")  # "database is locked" while the first holds on
+        other.commit()
+        assert other.execute("SELECT n FROM t").fetchall() == [(2,)]
+    finally:
+        other.close()

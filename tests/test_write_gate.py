@@ -97,5 +97,6 @@ async def test_writers_cancelled_at_any_point_give_the_turn_back(tmp_path):
             for _ in range(5):  # a turn given back from another thread arrives via call_soon
                 await asyncio.sleep(0)
             assert gate.turns_held() == 0, f"turn kept after a cancel at loop turn {turns_before_cancel}"
+            assert not gate.turn_taken(), f"lock kept after a cancel at loop turn {turns_before_cancel}"
     finally:
         await engine.dispose()
