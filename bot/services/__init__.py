@@ -40,4 +40,8 @@ class Actor:
 
 
 class ServiceError(Exception):
-    """A rule said no; the message is Chinese and goes to the person as is."""
+    """A rule said no; the message is Chinese and goes to the person as is.
+
+    Raise it before writing anything: the dispatcher turns it into the reply and commits the
+    handler's session with that reply (``Dispatcher._call``), so a write made before the refusal
+    would be kept."""
