@@ -1,6 +1,7 @@
 """The dispatcher: store first, deduplicate, resolve context, route, never go silent."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -124,35 +125,37 @@ async def test_control_characters_do_not_break_commands(h):
     assert TC.HELP_HEADER in h.texts_to("阳光花园业主1群")[-1]
 
 
-async def test_failing_handler_marks_message_failed_and_apologises(h):
+@contextmanager
+def privacy_command_replaced_by(h, handler):  # noqa: ANN001, ANN201
+    """The 隐私 command runs ``handler`` instead, for the test's length."""
     import handlers.core as core
 
+    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
+    object.__setattr__(command, "handler", handler)
+    try:
+        yield
+    finally:
+        object.__setattr__(command, "handler", core.privacy)
+
+
+async def test_failing_handler_marks_message_failed_and_apologises(h):
     async def boom(ctx):
         raise RuntimeError("kaput")
 
-    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
-    object.__setattr__(command, "handler", boom)
-    try:
+    with privacy_command_replaced_by(h, boom):
         await h.say("阳光花园业主1群", "张三", "隐私")
-    finally:
-        object.__setattr__(command, "handler", core.privacy)
     assert "出错了" in h.texts_to("阳光花园业主1群")[-1]
     assert await count_inbound(h, status=InboundStatus.FAILED) == 1
 
 
 async def test_a_rule_saying_no_in_any_command_becomes_its_reply(h):
-    import handlers.core as core
     from bot.services import ServiceError
 
     async def refuse(ctx):
         raise ServiceError("这件事现在不能办：示例原因")
 
-    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
-    object.__setattr__(command, "handler", refuse)
-    try:
+    with privacy_command_replaced_by(h, refuse):
         await h.say("阳光花园业主1群", "张三", "隐私")
-    finally:
-        object.__setattr__(command, "handler", core.privacy)
     assert h.texts_to("阳光花园业主1群")[-1] == "这件事现在不能办：示例原因"
     assert await count_inbound(h, status=InboundStatus.HANDLED) == 1
 
@@ -178,17 +181,11 @@ async def test_a_rule_saying_no_in_a_text_hook_ends_the_message_there(h):
 
 
 async def test_failed_message_can_be_retried(h):
-    import handlers.core as core
-
     async def boom(ctx):
         raise RuntimeError("kaput")
 
-    command = next(c for c in h.bot.table.commands if c.words[0] == "隐私")
-    object.__setattr__(command, "handler", boom)
-    try:
+    with privacy_command_replaced_by(h, boom):
         await h.say("阳光花园业主1群", "张三", "隐私")
-    finally:
-        object.__setattr__(command, "handler", core.privacy)
     results = await h.bot.retry_failed()
     await h.drain()
     assert [status for _, status in results] == ["handled"]

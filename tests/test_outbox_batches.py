@@ -25,6 +25,19 @@ async def statuses(h) -> list[str]:
         return list((await s.execute(select(OutboxMessage.status).order_by(OutboxMessage.id))).scalars())
 
 
+def statuses_at_each_send(h) -> list[list[str]]:
+    """Every row's status as the transport is handed each text."""
+    seen: list[list[str]] = []
+    original = h.transport.send_text
+
+    async def spy(to, text, mention_ids=()):
+        seen.append(await statuses(h))
+        return await original(to, text, mention_ids)
+
+    h.transport.send_text = spy
+    return seen
+
+
 def count_commits(h) -> list[int]:
     commits = [0]
     event.listen(h.bot.engine.sync_engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
@@ -44,14 +57,7 @@ async def test_unspaced_sends_share_their_commits():
 
 async def test_spaced_sends_are_claimed_one_at_a_time(h):
     await queue(h, ["一", "二"])
-    seen = []
-    original = h.transport.send_text
-
-    async def spy(to, text, mention_ids=()):
-        seen.append(await statuses(h))
-        return await original(to, text, mention_ids)
-
-    h.transport.send_text = spy
+    seen = statuses_at_each_send(h)
     await h.drain()
     # With spacing (the default) the second row is still pending while the first is in flight.
     assert seen[0] == [OutboxStatus.SENDING, OutboxStatus.PENDING]
@@ -63,14 +69,7 @@ async def test_a_platform_transport_is_handed_one_row_a_claim_even_unspaced():
         await h.drain()
         await queue(h, ["一", "二"])
         h.transport.delivers_in_process = False  # as the Wechaty and WeCom transports
-        seen = []
-        original = h.transport.send_text
-
-        async def spy(to, text, mention_ids=()):
-            seen.append(await statuses(h))
-            return await original(to, text, mention_ids)
-
-        h.transport.send_text = spy
+        seen = statuses_at_each_send(h)
         await h.bot.sender.drain()
         assert seen[0][-2:] == [OutboxStatus.SENDING, OutboxStatus.PENDING]
         assert h.texts_to(G1)[-2:] == ["一", "二"]
@@ -81,14 +80,7 @@ async def test_a_failed_send_gives_the_rest_of_the_batch_back_unattempted():
         await h.drain()
         await queue(h, ["一", "二", "三"])
         h.transport.fail_next("room-yg-1", TransportError("timeout"), times=1)
-        seen = []
-        original = h.transport.send_text
-
-        async def spy(to, text, mention_ids=()):
-            seen.append(await statuses(h))
-            return await original(to, text, mention_ids)
-
-        h.transport.send_text = spy
+        seen = statuses_at_each_send(h)
         await h.bot.sender.drain()
         assert seen[0] == [OutboxStatus.SENDING] * 3  # all three claimed together
         # The first failed: the other two went back to pending and were claimed afresh.
