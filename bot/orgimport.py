@@ -384,8 +384,14 @@ async def apply_plan(session: AsyncSession, plan: OrgPlan, now: datetime, accoun
         await session.flush()
         compound_ids[spec.name] = compound.id
         names.known[compound.id] = compound.name
+        # One read of the compound's buildings, then the missing ones added (not a select and a
+        # flush per building: an import of hundreds of buildings spent most of its time there).
+        have = set((await session.execute(select(Building.number).where(
+            Building.compound_id == compound.id))).scalars())
         for number in spec.buildings:
-            await _get_or_add(session, Building, compound_id=compound.id, number=number)
+            if number not in have:
+                have.add(number)
+                session.add(Building(compound_id=compound.id, number=number))
         if spec.property:
             project = await _get_or_add(session, PropertyProject, compound_id=compound.id,
                                         company=str(spec.property.get("company", "物业公司")),

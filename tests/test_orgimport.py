@@ -178,3 +178,40 @@ async def test_import_moving_a_group_records_where_it_came_from(h, tmp_path):
     async with h.session() as s:
         first = (await s.execute(select(Compound).where(Compound.name == "新华园"))).scalar_one()
     assert (moved.action, moved.from_state, moved.note) == ("bound", str(first.id), "新华园二期")
+
+
+async def test_import_reads_a_compounds_buildings_once_and_adds_the_missing(h, tmp_path):
+    """Hundreds of buildings: one read of those there per compound, not a select (and a flush)
+    per building; a re-import adds only the new ones, and a number listed twice is one building."""
+    from sqlalchemy import event
+
+    from bot.models.org import Building
+
+    numbers = [str(n) for n in range(1, 41)]
+    path = write(tmp_path, "org.yaml", (
+        "district: 测试区\nstreets:\n  - name: 测试街道\n    communities:\n      - name: 测试社区\n"
+        "        compounds:\n          - name: 楼多园\n"
+        f"            buildings: [{', '.join(repr(n) for n in numbers + ['7'])}]\n"))
+    seen: list[str] = []
+    engine = h.bot.engine.sync_engine
+    listener = lambda _c, _cur, statement, *_a: seen.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        async with h.session() as s:
+            await apply_plan(s, parse_file(path), h.now)
+            await s.commit()
+        first = [q for q in seen if "buildings" in q]
+        seen.clear()
+        more = write(tmp_path, "more.yaml", path.read_text(encoding="utf-8").replace("'40'", "'40', '41'"))
+        async with h.session() as s:
+            await apply_plan(s, parse_file(more), h.now)
+            await s.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert sum(q.startswith("SELECT") for q in first) == 1
+    assert sum(q.startswith("SELECT") for q in seen if "buildings" in q) == 1
+    async with h.session() as s:
+        compound_id = (await s.execute(select(Compound.id).where(Compound.name == "楼多园"))).scalar_one()
+        have = sorted((await s.execute(select(Building.number).where(Building.compound_id == compound_id))).scalars(),
+                      key=int)
+    assert have == numbers + ["41"]
