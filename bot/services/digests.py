@@ -28,7 +28,7 @@ from bot.privacy import mask_pii
 from bot.services import Deps
 from bot.services.duty import duty_groups
 from bot.services.tickets import stats as ticket_stats
-from bot.services.wish_followup import open_wish_lines
+from bot.services.wish_followup import open_wish_lines_by_compound
 from bot.services.wishes import REMIND_DAYS as STALE_CLAIM_DAYS  # the claimer was reminded: the branch should know
 from bot.texts import digests as T
 
@@ -208,8 +208,10 @@ async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
         Wish.state == WishState.OPEN, _in(Wish.compound_id, compound_ids)).group_by(Wish.compound_id))).all()
     for cid, n in wish_rows:
         fig(cid).wishes_open = n
-        # Number and age let the secretary name the wish that has waited longest (one query per such compound).
-        fig(cid).open_wish_lines = await open_wish_lines(session, cid, now, limit=LINES_PER_SECTION)
+    # Number and age let the secretary name the wish that has waited longest (one query for them all).
+    waiting = await open_wish_lines_by_compound(session, [cid for cid, _ in wish_rows], now, limit=LINES_PER_SECTION)
+    for cid, wish_lines in waiting.items():
+        fig(cid).open_wish_lines = wish_lines
     stale = and_(WishClaim.state == ClaimState.ACTIVE,
                  WishClaim.last_progress_at < now - timedelta(days=STALE_CLAIM_DAYS),
                  Wish.state.in_([WishState.OPEN, WishState.CLAIMED]))
@@ -598,17 +600,21 @@ async def send_weekly_digests(deps: Deps, due: datetime) -> int:
     compounds_of: dict[int, list[int]] = defaultdict(list)
     for cid, community_id in deps.org.community_of.items():
         compounds_of[community_id].append(cid)
+    communities = sorted(compounds_of)
+    rows_of = {community_id: [figures.get(cid) or WeekFigures(cid) for cid in sorted(compounds_of[community_id])]
+               for community_id in communities}
+    # Every community's run claimed in one statement (not one INSERT per community).
+    claimed = await _claim_runs(session, [dict(
+        kind="weekly", scope_id=community_id, period=period, due_at=due, covered_from=start, covered_to=end,
+        status=QUEUED if staff.get(community_id) else "no_recipient", recipients=len(staff.get(community_id, [])),
+        data={"new": sum(r.new for r in rows), "overdue": sum(r.overdue for r in rows)})
+        for community_id, rows in rows_of.items()])
     sent = 0
-    for community_id in sorted(compounds_of):
-        people = staff.get(community_id, [])
-        rows = [figures.get(cid) or WeekFigures(cid) for cid in sorted(compounds_of[community_id])]
-        claimed = await _claim_runs(session, [dict(
-            kind="weekly", scope_id=community_id, period=period, due_at=due, covered_from=start, covered_to=end,
-            status=QUEUED if people else "no_recipient", recipients=len(people),
-            data={"new": sum(r.new for r in rows), "overdue": sum(r.overdue for r in rows)})])
-        if not claimed:
+    for community_id in communities:
+        if community_id not in claimed:
             continue
-        text = mask_pii(render_weekly(deps, community_id, rows, start, end))
+        people = staff.get(community_id, [])
+        text = mask_pii(render_weekly(deps, community_id, rows_of[community_id], start, end))
         for person_id in people:
             deps.outbox.enqueue(session, text, person_id=person_id, priority=Priority.BROADCAST,
                                 ref=(RUN_REF, claimed[community_id]))

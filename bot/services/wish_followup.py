@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.models import Person, Priority, Role, RoleName
 from bot.models.wishes import Wish, WishProgress, WishState
@@ -181,6 +182,25 @@ async def open_wish_lines(session: AsyncSession, compound_id: int, now: datetime
         Wish.compound_id == compound_id, Wish.state == WishState.OPEN, Wish.claimer_count == 0)
         .order_by(Wish.created_at).limit(limit))).scalars()
     return [OpenWishLine(w.number, w.summary, max(0, (now - w.created_at).days), w.release_count) for w in rows]
+
+
+async def open_wish_lines_by_compound(session: AsyncSession, compound_ids: Iterable[int], now: datetime,
+                                      limit: int = 10) -> dict[int, list[OpenWishLine]]:
+    """``open_wish_lines`` of many compounds from one window-function query (the daily digests)."""
+    ids = list(compound_ids)
+    if not ids:
+        return {}
+    rn = func.row_number().over(partition_by=Wish.compound_id, order_by=(Wish.created_at, Wish.id)).label("rn")
+    inner = select(Wish, rn).where(Wish.compound_id.in_(ids), Wish.state == WishState.OPEN,
+                                   Wish.claimer_count == 0).subquery()
+    wish = aliased(Wish, inner)
+    rows = (await session.execute(select(wish).where(inner.c.rn <= limit)
+                                  .order_by(inner.c.compound_id, inner.c.rn))).scalars()
+    out: dict[int, list[OpenWishLine]] = {}
+    for w in rows:
+        out.setdefault(w.compound_id, []).append(
+            OpenWishLine(w.number, w.summary, max(0, (now - w.created_at).days), w.release_count))
+    return out
 
 
 # --------------------------------------------------------------------------- the wisher asks after it
