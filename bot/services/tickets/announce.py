@@ -19,7 +19,7 @@ from bot.services.names import person_names
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import num, quote, ticket_code, what
 from bot.services.tickets.notify import tell_many
-from bot.services.tickets.people import people_with_role, supervisors
+from bot.services.tickets.people import ids_with_roles, people_with_role
 from bot.services.tickets.policy import SUBJECT, after_quiet_hours
 from bot.services.tickets.rights import SYSTEM
 from bot.texts import tickets as T
@@ -66,18 +66,22 @@ async def audience(deps: Deps, actor: Actor, compound_id: int, group_id: int | N
     return found
 
 
+URGENT_ROLES = (RoleName.SECRETARY, RoleName.GRID_WORKER, RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF)
+
+
 async def _urgent_audience(deps: Deps, compound_id: int, found: Audience) -> None:
-    """Secretary and grid worker at once (community staff if neither), and the duty groups."""
-    recipients: list[Person] = []
+    """Secretary and grid worker at once (community staff if neither, else district staff: as
+    ``supervisors``), and the duty groups. The four roles' holders in one query."""
+    holders = await ids_with_roles(deps.session, deps.org, URGENT_ROLES, compound_id)
+    recipients: list[int] = []
     for role, label in ((RoleName.SECRETARY, "支部书记"), (RoleName.GRID_WORKER, "网格员")):
-        people = await people_with_role(deps.session, deps.org, role, compound_id)
-        if people:
+        if holders[role]:
             found.urgent_labels.append(label)
-            recipients.extend(people)
+            recipients.extend(holders[role])
     if not recipients:
-        recipients = await supervisors(deps.session, deps.org, compound_id)
+        recipients = holders[RoleName.COMMUNITY_STAFF] or holders[RoleName.DISTRICT_STAFF]
         found.urgent_labels = [T.URGENT_WHO_FALLBACK] if recipients else []
-    found.urgent_people = [p.id for p in recipients]
+    found.urgent_people = recipients
     found.duty_groups = (await duty_groups(deps.session, [compound_id])).get(compound_id, [])
     found.urgent_known = True
 

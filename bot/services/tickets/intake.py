@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from sqlalchemy import select
+from sqlalchemy import exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,6 @@ from bot.services.tickets.announce import Audience, audience, tell_secretaries_n
 from bot.services.tickets.corrections import record_correction
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import quote
-from bot.services.tickets.people import reporter_row
 from bot.services.tickets.policy import MAX_TEXT, deadlines_for, policy, set_deadlines
 from bot.texts import tickets as T
 
@@ -50,18 +49,28 @@ async def find_duplicate(deps: Deps, compound_id: int, analysis: Analysis,
                          analyzer: Analyzer | None) -> Ticket | None:
     """An open ticket of the compound, reported within the window, about the same problem
     (by ``analyzer``'s threshold; the shipped analyzer's without one)."""
+    return (await _duplicate(deps, compound_id, analysis, analyzer, None))[0]
+
+
+async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer: Analyzer | None,
+                     reporter_id: int | None) -> tuple[Ticket | None, bool]:
+    """``find_duplicate``, and whether ``reporter_id`` reported it already (read by the same
+    query: a merge asks the database once before it writes)."""
     same = analyzer.is_duplicate if analyzer is not None else nlp.is_duplicate
     hours = float(policy(deps, compound_id, "duplicate_window_hours"))
     since = deps.clock.now() - timedelta(hours=hours)
+    mine = (exists().where(TicketReporter.ticket_id == Ticket.id, TicketReporter.person_id == reporter_id)
+            if reporter_id is not None else literal(False))
     candidates = (await deps.session.execute(
-        select(Ticket).where(Ticket.compound_id == compound_id, Ticket.state.in_(OPEN_STATES),
-                             Ticket.created_at >= since, Ticket.category == analysis.category)
+        select(Ticket, mine.label("mine")).where(
+            Ticket.compound_id == compound_id, Ticket.state.in_(OPEN_STATES),
+            Ticket.created_at >= since, Ticket.category == analysis.category)
         .order_by(Ticket.created_at.desc()).limit(50)
-    )).scalars().all()
-    for ticket in candidates:
+    )).all()
+    for ticket, reported in candidates:
         if same(analysis, stored_analysis(ticket)):
-            return ticket
-    return None
+            return ticket, bool(reported)
+    return None, False
 
 
 async def next_number(session: AsyncSession, compound_id: int) -> int:
@@ -89,9 +98,9 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
     now = deps.clock.now()
     reporter_id = actor.person_id
 
-    duplicate = await find_duplicate(deps, compound_id, analysis, analyzer)
+    duplicate, repeat = await _duplicate(deps, compound_id, analysis, analyzer, reporter_id)
     if duplicate is not None:
-        if reporter_id is not None and await reporter_row(deps.session, duplicate.id, reporter_id):
+        if repeat:
             return IntakeResult(duplicate, "repeat")
         if reporter_id is not None:
             deps.session.add(TicketReporter(ticket_id=duplicate.id, person_id=reporter_id, group_id=group_id,

@@ -1,0 +1,80 @@
+"""What a report asks the database: a merge reads its duplicate and whether the sender reported
+it already in one query; an urgent report reads all its alert recipients' roles in one query,
+with the fallback to community staff, then district staff, unchanged."""
+from __future__ import annotations
+
+from sqlalchemy import delete, event, select
+
+from bot.models import Person, Role, RoleName
+
+G1 = "阳光花园业主1群"
+LIGHT = "3号楼2单元楼道灯坏了好几天了"
+URGENT = "5号楼电梯困人了！快来人"
+
+
+def selects(h) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _note(_conn, _cursor, statement, _params, _context, _many):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(" ".join(statement.split()))
+    return seen
+
+
+def reading(seen: list[str], *tables: str) -> list[str]:
+    return [s for s in seen if any(f"FROM {t} " in s + " " or f"JOIN {t} " in s for t in tables)]
+
+
+async def drop_roles(h, *pairs: tuple[str, str]) -> None:
+    async with h.session() as s:
+        for name, role in pairs:
+            person_id = (await s.execute(select(Person.id).where(Person.name == name))).scalar_one()
+            await s.execute(delete(Role).where(Role.person_id == person_id, Role.name == role))
+        await s.commit()
+
+
+async def test_merge_and_repeat_read_the_ticket_and_its_reporters_at_once(h):
+    await h.say(G1, "张三", LIGHT)
+    await h.say(G1, "李四", "早上好")
+    seen = selects(h)
+    await h.say(G1, "李四", "3号楼2单元的楼道灯还是不亮，晚上黑乎乎的")
+    assert "合并到工单 #0001" in h.texts_to(G1)[-1]
+    assert len(reading(seen, "tickets", "ticket_reporters")) == 1, seen
+    seen.clear()
+    await h.say(G1, "李四", "3号楼2单元楼道灯坏了怎么还没人管")
+    assert "不用重复反映" in h.texts_to(G1)[-1]
+    assert len(reading(seen, "tickets", "ticket_reporters")) == 1, seen
+
+
+async def test_urgent_report_reads_the_roles_once(h):
+    await h.say(G1, "李四", "早上好")
+    await drop_roles(h, ("李书记", RoleName.SECRETARY), ("王网格", RoleName.GRID_WORKER),
+                     ("陈社区", RoleName.COMMUNITY_STAFF))  # the longest way: district staff
+    seen = selects(h)
+    await h.say(G1, "李四", URGENT)
+    assert [s.person for s in h.sent if s.text.startswith("【紧急】")] == ["区办小韩"]
+    # The reporter-and-secretaries query, and one for the four roles (it was one per role: four).
+    assert len(reading(seen, "roles")) == 2, reading(seen, "roles")
+
+
+async def test_urgent_report_without_secretary_or_grid_worker_alerts_community_staff(h):
+    await drop_roles(h, ("李书记", RoleName.SECRETARY), ("王网格", RoleName.GRID_WORKER))
+    await h.say(G1, "李四", URGENT)
+    assert [s.person for s in h.sent if s.text.startswith("【紧急】")] == ["陈社区"]
+    assert "正在通知社区工作人员" in h.texts_to(G1)[-1]
+
+
+async def test_urgent_report_without_community_staff_alerts_district_staff(h):
+    await drop_roles(h, ("李书记", RoleName.SECRETARY), ("王网格", RoleName.GRID_WORKER),
+                     ("陈社区", RoleName.COMMUNITY_STAFF))
+    await h.say(G1, "李四", URGENT)
+    assert [s.person for s in h.sent if s.text.startswith("【紧急】")] == ["区办小韩"]
+    assert "正在通知社区工作人员" in h.texts_to(G1)[-1]
+
+
+async def test_urgent_report_with_a_grid_worker_only_alerts_just_them(h):
+    await drop_roles(h, ("李书记", RoleName.SECRETARY))
+    await h.say(G1, "李四", URGENT)
+    assert [s.person for s in h.sent if s.text.startswith("【紧急】")] == ["王网格"]
+    assert "正在通知网格员" in h.texts_to(G1)[-1]
