@@ -17,7 +17,7 @@ from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import short_code, ticket_code, what
 from bot.services.tickets.notify import tell, tell_many
-from bot.services.tickets.people import reporter_row, reporters, secretaries
+from bot.services.tickets.people import reporters, secretaries
 from bot.services.tickets.policy import MAX_NOTE, SUBJECT, acks_in_group, deadlines_for, policy
 from bot.services.tickets.rights import SYSTEM, can_handle, require_handler, require_handler_or_assignee, require_open
 from bot.services.tickets.supervision import supervise
@@ -117,7 +117,9 @@ class RateResult:
 async def rate(deps: Deps, actor: Actor, ticket: Ticket, rating: str, comment: str = "") -> RateResult:
     """A reporter's confirmation. 不满意 reopens; when everyone has rated, the ticket closes."""
     code = ticket_code(deps.org, ticket)
-    row = await reporter_row(deps.session, ticket.id, actor.person_id) if actor.person_id else None
+    # The ticket's reporters read once: the rater's row and, after it, whether everyone has rated.
+    rows = await reporters(deps.session, ticket) if actor.person_id else []
+    row = next((r for r in rows if r.person_id == actor.person_id), None)
     if row is None:
         raise ServiceError(T.NO_RIGHT_RATE.format(code=code))
     if ticket.state != TicketState.RESOLVED or row.confirm_asked_at is None:
@@ -128,8 +130,7 @@ async def rate(deps: Deps, actor: Actor, ticket: Ticket, rating: str, comment: s
     row.rating, row.rated_at, row.rating_comment = rating, now, comment[:MAX_NOTE] or None
     record(deps, actor, ticket, "rated", to_state=rating, note=comment[:MAX_NOTE] or None)
     if rating == Rating.UNSATISFIED:
-        return await reopen(deps, actor, ticket, comment)
-    rows = await reporters(deps.session, ticket)
+        return await reopen(deps, actor, ticket, comment, rows=rows)
     if all(r.rating is not None for r in rows if r.confirm_asked_at is not None):
         close(deps, actor, ticket, worst_rating([r.rating for r in rows if r.rating]), action="closed")
         return RateResult(closed=True)
@@ -160,9 +161,11 @@ async def reopen_by_hand(deps: Deps, actor: Actor, ticket: Ticket, comment: str 
     return await reopen(deps, actor, ticket, comment)
 
 
-async def reopen(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "") -> RateResult:
+async def reopen(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "", *,
+                 rows: list[TicketReporter] | None = None) -> RateResult:
     """Back to work with a fresh deadline; the second reopen escalates (督办). A closed ticket
-    loses its closing and its satisfaction (the reporters are asked again at the next 办结)."""
+    loses its closing and its satisfaction (the reporters are asked again at the next 办结).
+    ``rows``: the ticket's reporters when the caller has just read them."""
     now = deps.clock.now()
     before = ticket.state
     ticket.state = TicketState.ASSIGNED if ticket.assignee_label else TicketState.NEW
@@ -174,7 +177,7 @@ async def reopen(deps: Deps, actor: Actor, ticket: Ticket, comment: str = "") ->
     _, resolve_span = deadlines_for(deps, ticket.compound_id, ticket.category, ticket.urgent)
     ticket.resolve_due = now + resolve_span
     ticket.resolve_escalated_at = None
-    for row in await reporters(deps.session, ticket):
+    for row in rows if rows is not None else await reporters(deps.session, ticket):
         row.confirm_asked_at = None  # asked again at the next 办结
     record(deps, actor, ticket, "reopened", from_state=before, to_state=ticket.state,
            note=comment[:MAX_NOTE] or None, data={"count": ticket.reopen_count})
