@@ -47,9 +47,15 @@ async def close_unconfirmed(deps: Deps, now: datetime | None = None) -> int:
     now = now or deps.clock.now()
     rows = (await deps.session.execute(select(Ticket).where(
         Ticket.state == TicketState.RESOLVED, Ticket.confirm_due <= now).order_by(Ticket.id))).scalars().all()
+    # Every such ticket's answers in one query (not one per ticket).
+    answers_of: dict[int, list[tuple[str | None, datetime | None]]] = {ticket.id: [] for ticket in rows}
+    if rows:
+        for ticket_id, rating, asked in (await deps.session.execute(
+                select(TicketReporter.ticket_id, TicketReporter.rating, TicketReporter.confirm_asked_at).where(
+                    TicketReporter.ticket_id.in_(list(answers_of))))).all():
+            answers_of[ticket_id].append((rating, asked))
     for ticket in rows:
-        answers = (await deps.session.execute(select(TicketReporter.rating, TicketReporter.confirm_asked_at).where(
-            TicketReporter.ticket_id == ticket.id))).all()
+        answers = answers_of[ticket.id]
         ratings = [rating for rating, _ in answers if rating is not None]
         silent = sum(1 for rating, asked in answers if rating is None and asked is not None)
         close(deps, SYSTEM, ticket, worst_rating(ratings) if ratings else Rating.DEFAULT, action="auto_closed",
