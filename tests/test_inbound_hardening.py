@@ -178,10 +178,9 @@ async def test_recovery_leaves_other_accounts_messages_to_their_process(h):
     assert await count(h, OutboxMessage) == 0
 
 
-async def test_two_processes_recovering_one_account_act_on_each_message_once(tmp_path):
-    # Two processes on one file: an engine of its own for each, as in production (a database
-    # URL given to the harness; its default engine is one process's, statements inline).
-    async with BotHarness(database_url=f"sqlite+aiosqlite:///{tmp_path / 'two.db'}") as h:
+async def two_processes_recover_one_account(database_url: str) -> None:
+    """Six stored, unhandled messages; two processes recover the account at once."""
+    async with BotHarness(database_url=database_url) as h:
         for i in range(6):
             await stored_but_never_processed(h, incoming(h, f"r{i}", "帮助"))
         second = BotApp(h.settings, transports=[FakeTransport(account="sim", now=h.clock.now)], clock=h.clock)
@@ -193,6 +192,12 @@ async def test_two_processes_recovering_one_account_act_on_each_message_once(tmp
         assert sum(done) == 6
         assert await count(h, OutboxMessage) == 6
         assert await count(h, status=InboundStatus.HANDLED) == 6
+
+
+async def test_two_processes_recovering_one_account_act_on_each_message_once(tmp_path):
+    # Two processes on one file: an engine of its own for each, as in production (a database
+    # URL given to the harness; its default engine is one process's, statements inline).
+    await two_processes_recover_one_account(f"sqlite+aiosqlite:///{tmp_path / 'two.db'}")
 
 
 async def test_a_claim_left_by_a_stopped_process_is_taken_over_at_the_next_start(h):
@@ -252,17 +257,7 @@ async def test_postgres_overlong_ids_and_names_are_stored(pg_url):
 
 @pytest.mark.postgres
 async def test_postgres_two_processes_recovering_one_account_act_on_each_message_once(pg_url):
-    async with BotHarness(database_url=pg_url) as h:
-        for i in range(6):
-            await stored_but_never_processed(h, incoming(h, f"r{i}", "帮助"))
-        second = BotApp(h.settings, transports=[FakeTransport(account="sim", now=h.clock.now)], clock=h.clock)
-        await second.open(recover=False)
-        try:
-            done = await asyncio.gather(h.bot.dispatcher.recover(["sim"]), second.dispatcher.recover(["sim"]))
-        finally:
-            await second.stop()
-        assert sum(done) == 6
-        assert await count(h, OutboxMessage) == 6
+    await two_processes_recover_one_account(pg_url)
 
 
 # ------------------------------------------------------------------ 6. order within a conversation
