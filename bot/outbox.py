@@ -46,8 +46,8 @@ URGENT_ESCALATE_AFTER = timedelta(minutes=5)  # urgent texts never expire; undel
 URGENT_RETRY_CAP_SECONDS = 600.0            # urgent rows retry forever, at least every 10 minutes
 ESCALATION_SWEEP_SECONDS = 30.0
 ADDRESS_BATCH = 1000  # rows addressed per pass (a 3,000-group notice takes three passes)
-# Rows claimed at once when the account's limits let them go back to back (no spacing configured);
-# with spacing, as in production, one row is claimed at a time.
+# Rows claimed at once for a transport whose sends end in this process, when the account's limits
+# let them go back to back (no spacing configured); otherwise one row is claimed at a time.
 SEND_BATCH = 20
 
 # Rows that were handed to the transport: they count against the limits (they may have gone out).
@@ -208,6 +208,20 @@ class AccountLimiter:
 
     def _gap(self) -> float:
         return self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
+
+
+async def _platform_ids(session: AsyncSession, person_ids: Iterable[int], account: str) -> dict[int, list[str]]:
+    """person id → their live platform ids on ``account``, the one they last spoke through first
+    (one read)."""
+    wanted = set(person_ids)
+    found: dict[int, list[str]] = defaultdict(list)
+    if wanted:
+        for person_id, platform_id in (await session.execute(
+                select(Identity.person_id, Identity.platform_id).where(
+                    Identity.person_id.in_(wanted), Identity.account == account, Identity.active.is_(True))
+                .order_by(Identity.last_seen_at.desc()))).all():
+            found[person_id].append(platform_id)
+    return found
 
 
 class OutboxSender:
@@ -451,13 +465,8 @@ class OutboxSender:
         person_ids = {c.person_id for c in candidates if c.person_id is not None}
         groups = {g.id: g for g in (await session.execute(
             select(ChatGroup).where(ChatGroup.id.in_(group_ids)))).scalars()} if group_ids else {}
-        people: dict[int, str] = {}
-        if person_ids:
-            for person_id, platform_id in (await session.execute(
-                    select(Identity.person_id, Identity.platform_id).where(
-                        Identity.person_id.in_(person_ids), Identity.account == account, Identity.active.is_(True))
-                    .order_by(Identity.last_seen_at.desc()))).all():
-                people.setdefault(person_id, platform_id)  # the one they last spoke through
+        # The platform id they last spoke through.
+        people = {pid: ids[0] for pid, ids in (await _platform_ids(session, person_ids, account)).items()}
         return groups, people
 
     async def _settle_and_claim(self, session: AsyncSession, account: str, now: datetime,
@@ -517,7 +526,6 @@ class OutboxSender:
                 delivered = await self._deliver_once(session, row, account, address, lim, mentions)
                 if not delivered:
                     self._release(rows[i + 1:])
-                    await session.commit()
                     break  # rate-limited, disconnected or a transport error: the drain loop decides
                 sent += delivered
             await session.commit()
@@ -532,18 +540,11 @@ class OutboxSender:
             if row.status == OutboxStatus.SENDING:
                 row.status, row.attempted_at = OutboxStatus.PENDING, None
 
-    async def _mention_map(self, session: AsyncSession, rows: Sequence[OutboxMessage],
+    @staticmethod
+    async def _mention_map(session: AsyncSession, rows: Sequence[OutboxMessage],
                            account: str) -> dict[int, list[str]]:
         """person id → their platform ids on ``account``, for everyone the rows mention (one read)."""
-        wanted = {pid for row in rows for pid in (row.mention_person_ids or ())}
-        found: dict[int, list[str]] = defaultdict(list)
-        if wanted:
-            for person_id, platform_id in (await session.execute(
-                    select(Identity.person_id, Identity.platform_id).where(
-                        Identity.person_id.in_(wanted), Identity.account == account,
-                        Identity.active.is_(True)))).all():
-                found[person_id].append(platform_id)
-        return found
+        return await _platform_ids(session, {pid for row in rows for pid in (row.mention_person_ids or ())}, account)
 
     async def address(self) -> None:
         """Give each pending row without a (live) account the account that will send it."""
