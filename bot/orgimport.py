@@ -23,6 +23,7 @@ from bot.models import (
 )
 from bot.audit import Doer
 from bot.progress import progress
+from bot.roles import AREA_ROLES
 from bot.services import groups as groups_service
 from bot.texts.core import ROLE_LABELS
 from nlp.buildings import building_of, unit_of
@@ -33,7 +34,6 @@ ROLE_BY_LABEL = {label: code for code, label in ROLE_LABELS.items()} | {
     "社区工作人员": "community_staff", "物业经理": "property_manager",
 }
 VALID_ROLES = {r.value for r in RoleName}
-AREA_ROLES = {"community_staff", "district_staff"}
 _PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 
 # Column headings accepted in CSV/XLSX (Chinese or English).

@@ -1,15 +1,12 @@
 """Who is who around a ticket: role holders of a compound, its reporters."""
 from __future__ import annotations
 
-
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Person, Role, RoleName
 from bot.models.tickets import Ticket, TicketReporter
-
-
-AREA_ROLES = (RoleName.COMMUNITY_STAFF, RoleName.DISTRICT_STAFF)
+from bot.roles import AREA_ROLES
 
 
 def _scope(org, role: str, compound_id: int):  # noqa: ANN001, ANN202
