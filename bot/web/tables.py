@@ -52,14 +52,16 @@ class Table:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page)) if self.per_page else 1
 
-    def as_json(self) -> dict[str, Any]:
-        return {"items": [_json_row(r) for r in self.rows], "page": self.page, "per_page": self.per_page,
+    def as_json(self, *hidden: str) -> dict[str, Any]:
+        """One page as JSON (a ``Paged`` model's fields), without the ``hidden`` columns."""
+        return {"items": [json_row(r, *hidden) for r in self.rows], "page": self.page, "per_page": self.per_page,
                 "total": self.total}
 
 
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+def json_row(row: dict[str, Any], *hidden: str) -> dict[str, Any]:
+    """A row as JSON values, without its private (``_``) and ``hidden`` columns."""
     return {k: (v.isoformat() if isinstance(v, (datetime, date)) else v) for k, v in row.items()
-            if not k.startswith("_")}
+            if not k.startswith("_") and k not in hidden}
 
 
 def cell_text(value: Any, kind: str, clock: Clock) -> str:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from bot.web.errors import ApiError, ErrorBody, invalid, json_body, json_response, parse
-from bot.web.tables import Table, _json_row
 
 Handler = Callable[..., Awaitable[Any]]  # plain data (or a Reply) that respond() builds into the model
 PREFIX = "/api/v1"
@@ -60,21 +59,6 @@ def query_dict(request: web.Request) -> dict[str, Any]:
         if values:
             out[key] = values if len(values) > 1 else values[0]
     return out
-
-
-def omit(row: dict[str, Any], *hidden: str) -> dict[str, Any]:
-    """A view's row as JSON values, without the fields the API does not send (each one named where
-    it is left out, so leaving a field out is a decision, not an accident)."""
-    out = _json_row(row)
-    for key in hidden:
-        out.pop(key, None)
-    return out
-
-
-def page_of(table: Table, *hidden: str) -> dict[str, Any]:
-    """One page of a table for a ``Paged`` model."""
-    return {"items": [omit(r, *hidden) for r in table.rows], "page": table.page, "per_page": table.per_page,
-            "total": table.total}
 
 
 def path_int(request: web.Request, name: str) -> int:

@@ -7,12 +7,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web import accounts, imports
-from bot.web.api import Reply, api, omit, page_of, path_int
+from bot.web.api import Reply, api, path_int
 from bot.web.errors import ApiError, ErrorDetail, invalid
 from bot.web.pages.admin import AuditQuery, audit_table, user_row, users_table
 from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, principal
-from bot.web.tables import PageQuery
+from bot.web.tables import PageQuery, json_row
 from bot.web.views import org as views
 from bot.texts import web as T
 
@@ -207,7 +207,7 @@ async def list_compounds(request: web.Request) -> dict:
 async def list_people(request: web.Request, query: views.PeopleQuery) -> dict:
     async with db(request) as session:
         table = await views.people_table(session, bot(request).org, principal(request), query)
-    return page_of(table, *PERSON_HIDDEN)
+    return table.as_json(*PERSON_HIDDEN)
 
 
 @api.route("GET", "/people/{person_id}", summary="一个人的名册信息", tag="组织", response=PersonOut)
@@ -221,14 +221,14 @@ async def get_person(request: web.Request) -> dict:
         linked = (await session.execute(select(Identity.id).where(
             Identity.person_id == person.id, Identity.active.is_(True)))).first() is not None
         row = views.person_row(person, bot(request).org, linked)
-    return omit(row, *PERSON_HIDDEN)
+    return json_row(row, *PERSON_HIDDEN)
 
 
 @api.route("GET", "/groups", summary="群及其绑定", tag="组织", query=views.GroupQuery, response=GroupList)
 async def list_groups(request: web.Request, query: views.GroupQuery) -> dict:
     async with db(request) as session:
         table = await views.groups_table(session, bot(request).org, principal(request), query)
-    return page_of(table)
+    return table.as_json()
 
 
 @api.route("PUT", "/groups/{group_id}/binding", summary="绑定或解除绑定群", tag="组织", body=BindingBody,
@@ -240,7 +240,7 @@ async def bind_group(request: web.Request, body: BindingBody) -> dict:
                                        body.compound_id, app.clock.now())
         await session.commit()
         row = views.group_row(group, app.org)
-    return omit(row)
+    return json_row(row)
 
 
 @api.route("POST", "/roster/import", summary="导入名册（CSV/XLSX，全部正确才写入）", tag="组织",
@@ -277,7 +277,7 @@ async def import_roster(request: web.Request) -> dict | Reply:
 async def list_users(request: web.Request, query: PageQuery) -> dict:
     async with db(request) as session:
         table = await users_table(session, bot(request).org, query)
-    return page_of(table)
+    return table.as_json()
 
 
 @api.route("POST", "/users", summary="新建后台账号（管理员）", tag="账号", body=UserBody, response=UserOut,
@@ -293,7 +293,7 @@ async def create_user(request: web.Request, body: UserBody) -> dict:
         await session.commit()
         await session.refresh(created, ["scopes"])
         row = user_row(created, app.org)
-    return omit(row)
+    return json_row(row)
 
 
 @api.route("PATCH", "/users/{user_id}", summary="启用或停用账号（管理员）", tag="账号", body=UserPatch,
@@ -311,11 +311,11 @@ async def patch_user(request: web.Request, body: UserPatch) -> dict:
         await accounts.set_active(session, target, body.active, app.clock.now(), user.username)
         await session.commit()
         row = user_row(target, app.org)
-    return omit(row)
+    return json_row(row)
 
 
 @api.route("GET", "/audit", summary="操作记录（管理员）", tag="账号", query=AuditQuery, response=AuditList, admin=True)
 async def list_audit(request: web.Request, query: AuditQuery) -> dict:
     async with db(request) as session:
         table = await audit_table(session, query)
-    return page_of(table, *AUDIT_HIDDEN)
+    return table.as_json(*AUDIT_HIDDEN)

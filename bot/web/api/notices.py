@@ -6,10 +6,11 @@ from pydantic import ConfigDict, Field
 
 from bot.services import notice_delivery as ND
 from bot.services import notices as N
-from bot.web.api import api, omit, page_of, path_int
+from bot.web.api import api, path_int
 from bot.web.api.core import Paged
 from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, deps, principal
+from bot.web.tables import json_row
 from bot.web.views import notices as V
 
 
@@ -83,7 +84,7 @@ async def list_notices(request: web.Request, query: V.NoticeQuery) -> dict:
     async with db(request) as session:
         table = await V.notices_table(deps(request, session), principal(request), query)
         await session.commit()
-    return page_of(table, *NOTICE_HIDDEN)
+    return table.as_json(*NOTICE_HIDDEN)
 
 
 @api.route("POST", "/notices/preview", summary="预览发送范围（群数），不发送", tag="通知", body=NoticeBody,
@@ -101,9 +102,9 @@ async def _detail(request: web.Request, notice_id: int) -> dict:
         info = await N.notice_detail(d, user.actor(), notice.id)
         collection = await V.collection_of(d, notice)
         line = N.NoticeLine(notice, info.counts, info.acks, None)
-        out = omit(V.notice_row(d, line), *NOTICE_HIDDEN)
+        out = json_row(V.notice_row(d, line), *NOTICE_HIDDEN)
         out["rendered"] = ND.render(d, notice, collection)
-        out["deliveries"] = [omit(r) for r in V.deliveries_table(d, info).rows]
+        out["deliveries"] = [json_row(r) for r in V.deliveries_table(d, info).rows]
         await session.commit()
     return out
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.api import api, page_of
+from bot.web.api import api
 from bot.web.api.core import Paged
 from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, principal
@@ -35,4 +35,4 @@ class OutboxList(Paged):
 async def list_outbox(request: web.Request, query: V.OutboxQuery) -> dict:
     async with db(request) as session:
         table = await V.outbox_table(session, bot(request).org, principal(request), query)
-    return page_of(table)
+    return table.as_json()

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 from bot.audit import record_event
 from bot.services import hotline as H
 from bot.texts import web as T
-from bot.web.api import api, omit, page_of, path_int
+from bot.web.api import api, path_int
 from bot.web.api.core import Paged
 from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, deps, principal
+from bot.web.tables import json_row
 from bot.web.views import tickets as V
 
 
@@ -122,7 +123,7 @@ REPORTER_HIDDEN = ("person_id",)
 async def list_tickets(request: web.Request, query: V.TicketQuery) -> dict:
     async with db(request) as session:
         table = await V.tickets_table(deps(request, session), principal(request), query)
-    return page_of(table, *TICKET_HIDDEN)
+    return table.as_json(*TICKET_HIDDEN)
 
 
 async def _detail(request: web.Request, ticket_id: int) -> dict[str, Any]:
@@ -130,12 +131,12 @@ async def _detail(request: web.Request, ticket_id: int) -> dict[str, Any]:
         ticket = await V.visible_ticket(session, principal(request), ticket_id)
         detail = await V.ticket_detail(deps(request, session), ticket)
     return {
-        **omit(detail["row"], *TICKET_HIDDEN), "text": detail["text"], "resolution": detail["resolution"],
-        "reporters": [omit(r, *REPORTER_HIDDEN) for r in detail["reports"]],
-        "timeline": [omit(asdict(i)) for i in detail["timeline"]],
-        "agenda": [omit(a) for a in detail["agenda"]],
+        **json_row(detail["row"], *TICKET_HIDDEN), "text": detail["text"], "resolution": detail["resolution"],
+        "reporters": [json_row(r, *REPORTER_HIDDEN) for r in detail["reports"]],
+        "timeline": [json_row(asdict(i)) for i in detail["timeline"]],
+        "agenda": [json_row(a) for a in detail["agenda"]],
         "reporter_address": detail["reporter_address"],
-        "media": [omit(m) for m in detail["media"]],
+        "media": [json_row(m) for m in detail["media"]],
     }
 
 

@@ -5,11 +5,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.services import wishes as W
-from bot.web.api import api, omit, page_of, path_int
+from bot.web.api import api, path_int
 from bot.web.api.core import Paged
 from bot.web.errors import forbidden
 from bot.web.schemas import ApiModel
 from bot.web.state import bot, db, deps, principal
+from bot.web.tables import json_row
 from bot.web.views import wishes as V
 
 
@@ -105,7 +106,7 @@ class ReasonBody(BaseModel):
 async def list_wishes(request: web.Request, query: V.WishQuery) -> dict:
     async with db(request) as session:
         table = await V.wishes_table(session, bot(request).org, principal(request), query)
-    return page_of(table)
+    return table.as_json()
 
 
 @api.route("GET", "/wishes/stale-claims", summary="认领后久未更新的心愿", tag="微心愿", query=V.RecordQuery,
@@ -114,7 +115,7 @@ async def stale_claims(request: web.Request, query: V.RecordQuery) -> dict:
     app = bot(request)
     async with db(request) as session:
         table = await V.stale_table(session, app.org, principal(request), app.clock.now(), query.compound_id)
-    return page_of(table)
+    return table.as_json()
 
 
 async def _detail(request: web.Request, wish_id: int) -> dict:
@@ -122,8 +123,8 @@ async def _detail(request: web.Request, wish_id: int) -> dict:
     async with db(request) as session:
         wish = await V.visible_wish(session, user, wish_id)
         row = await V.wish_detail(session, app.org, user.actor(), wish)
-    row["timeline"] = [omit(e) for e in row["timeline"]]
-    return omit(row)
+    row["timeline"] = [json_row(e) for e in row["timeline"]]
+    return json_row(row)
 
 
 @api.route("GET", "/wishes/{wish_id}", summary="一个心愿（含不公开信息与经过）", tag="微心愿", response=WishDetailOut)
@@ -174,4 +175,4 @@ async def cancel_wish(request: web.Request, body: ReasonBody) -> dict:
 async def service_records(request: web.Request, query: V.RecordQuery) -> dict:
     async with db(request) as session:
         table = await V.records_table(deps(request, session), principal(request), query)
-    return page_of(table)
+    return table.as_json()
