@@ -178,15 +178,13 @@ class OpenWishLine:
 
 async def open_wish_lines(session: AsyncSession, compound_id: int, now: datetime, limit: int = 10) -> list[OpenWishLine]:
     """The compound's wishes waiting for a helper, oldest first, with number and age (days)."""
-    rows = (await session.execute(select(Wish).where(
-        Wish.compound_id == compound_id, Wish.state == WishState.OPEN, Wish.claimer_count == 0)
-        .order_by(Wish.created_at).limit(limit))).scalars()
-    return [OpenWishLine(w.number, w.summary, max(0, (now - w.created_at).days), w.release_count) for w in rows]
+    return (await open_wish_lines_by_compound(session, [compound_id], now, limit)).get(compound_id, [])
 
 
 async def open_wish_lines_by_compound(session: AsyncSession, compound_ids: Iterable[int], now: datetime,
                                       limit: int = 10) -> dict[int, list[OpenWishLine]]:
-    """``open_wish_lines`` of many compounds from one window-function query (the daily digests)."""
+    """``open_wish_lines`` of many compounds from one window-function query (the daily digests
+    ask for them all at once)."""
     ids = list(compound_ids)
     if not ids:
         return {}
