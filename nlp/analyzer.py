@@ -122,29 +122,39 @@ class BareSoftmaxScorer:
     SCALE = 100_000
     OFFSET = 1 << 40
 
-    def __init__(self, model: SoftmaxModel):
+    def __init__(self, model: SoftmaxModel, char: SoftmaxModel | None = None, mix: float = 0.0):
+        if char is not None and (model.l2 is not None or char.l2 is None or char.classes != model.classes):
+            raise ValueError("字符视图只能与 softmax 类别模型混合 (char view needs a softmax category model)")
         self.model = model
-        self.bias = model.bias
         self.weights = model.weights
         # L2 normalisation (nlp/svm.py): each feature's squared value rides in one more field.
-        self.l2 = model.l2
-        self.reads_chars = model.l2 is not None  # only the SVM (nlp/svm.py) has "c1:" features
+        self.l2 = model.l2 if char is None else char.l2
+        # The character view (ModelBundle.category_char): its k fields follow the model's in the
+        # same integer, so a bigram is looked up once for both views; the message's scores are
+        # (1 - mix) * model + mix * view, the view's sum divided by the message's L2 norm.
+        self.char = char
+        self.mix = mix if char is not None else 0.0
+        self.bias = model.bias if char is None else [(1.0 - mix) * a + mix * b for a, b in zip(model.bias, char.bias)]
+        self.reads_chars = self.l2 is not None  # only the SVMs (nlp/svm.py) have "c1:" features
         self._packed: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
 
     def _pack(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         # Built on first use, not at load: it is only needed once a problem arrives.
         k = len(self.bias)
         zeros = [0.0] * k
-        weights, l2 = self.weights, self.l2
+        weights, l2, char = self.weights, self.l2, self.char
         scale, offset = self.SCALE, self.OFFSET
-        if isinstance(weights, PackedVectors) and l2 is None and (weights.scale, weights.offset) == (scale, offset):
-            return self._index(weights.packed)  # packed already (another analyzer over this model)
-        keys = list(weights) if l2 is None else list(dict.fromkeys([*weights, *l2]))
-        fields = k if l2 is None else k + 1
+        fields = k if l2 is None else k + 1 if char is None else 2 * k + 1
+        if (
+            isinstance(weights, PackedVectors) and (l2 is None or char is not None)
+            and (weights.scale, weights.offset, weights.fields) == (scale, offset, fields)
+        ):
+            return self._index(weights.packed, weights.extra)  # packed already (another analyzer over this model)
+        keys = list(weights) if l2 is None else list(dict.fromkeys([*weights, *(char.weights if char else ()), *l2]))
         size = 8 * fields
         order = sys.byteorder
         packed: dict[str, int] = {}
-        exact = l2 is None
+        exact = l2 is None or char is not None
         # A slice of the features at a time: the flat values of all of them (~350k) were a
         # transient peak of several MB on the first problem.
         step = 4096
@@ -152,22 +162,29 @@ class BareSoftmaxScorer:
             part = keys[start : start + step]
             if l2 is None:
                 values = [w for f in part for w in weights[f]]
-            else:
+            elif char is None:
                 values = [w for f in part for w in (*weights.get(f, zeros), l2.get(f, 0.0))]
+            else:
+                cw = char.weights
+                values = [w for f in part for w in (*weights.get(f, zeros), *cw.get(f, zeros), l2.get(f, 0.0))]
             flat = [round(w * scale) + offset for w in values]
             # Equal (0.0 == -0.0, which no score or explanation tells apart) for weights of at
             # most five decimals, as the model files store them.
             exact = exact and list(map(truediv, map(sub, flat, repeat(offset)), repeat(scale))) == values
             raw = array("Q", flat).tobytes()
             packed.update((f, int.from_bytes(raw[i * size : (i + 1) * size], order)) for i, f in enumerate(part))
+        # Features only the character view has (its characters, rarer bigrams) are kept apart, so
+        # that the model's own feature set stays its own.
+        extra = {f: packed.pop(f) for f in keys[len(weights):]} if char is not None else {}
         if exact and isinstance(weights, dict):
             # The model's own lists are no longer needed: it reads its vectors from the integers.
-            self.weights = self.model.weights = PackedVectors(packed, k, scale, offset)
-        return self._index(packed)
+            self.weights = self.model.weights = PackedVectors(packed, k, scale, offset, fields, extra)
+        return self._index(packed, extra)
 
-    def _index(self, packed: dict[str, int]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-        bigrams = {intern(f[3:]): v for f, v in packed.items() if f[:3] == "c2:"}
-        chars = {f[3:]: v for f, v in packed.items() if f[:3] == "c1:"}
+    def _index(self, packed: dict[str, int], extra: dict[str, int]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        both = {**packed, **extra}
+        bigrams = {intern(f[3:]): v for f, v in both.items() if f[:3] == "c2:"}
+        chars = {f[3:]: v for f, v in both.items() if f[:3] == "c1:"}
         self._packed = packed, bigrams, chars
         return self._packed
 
@@ -184,12 +201,18 @@ class BareSoftmaxScorer:
         if not vals:
             return list(self.bias)
         k = len(self.bias)
+        char = self.char is not None
         fields = array("Q")
-        fields.frombytes(sum(vals).to_bytes(8 * (k + (self.l2 is not None)), sys.byteorder))
+        fields.frombytes(sum(vals).to_bytes(8 * (k * (1 + char) + (self.l2 is not None)), sys.byteorder))
         base, scale = len(vals) * self.OFFSET, self.SCALE
         if self.l2 is not None:
-            # The last field sums the squared feature values: divide by the message's L2 norm.
-            scale *= math.sqrt((fields[k] - base) / self.SCALE) or 1.0
+            # The last field sums the squared feature values: the message's L2 norm.
+            norm = math.sqrt((fields[-1] - base) / self.SCALE) or 1.0
+            if char:
+                # sum(model) * (1 - mix) + sum(view) * mix / norm, both in units of 1 / SCALE.
+                a, b = (1.0 - self.mix) / scale, self.mix / (scale * norm)
+                return [c + (f - base) * a + (g - base) * b for c, f, g in zip(self.bias, fields, fields[k:])]
+            scale *= norm
         return [b + (f - base) / scale for b, f in zip(self.bias, fields)]
 
 
@@ -210,7 +233,9 @@ class Analyzer:
         self.rule_only_categories = tuple(c for c in rules.labels if c not in model_classes and rules.keywords.get(c))
         self.issue_scorer = BareScorer(bundle.issue) if bundle else None
         self.urgent_scorer = BareScorer(bundle.urgent) if bundle else None
-        self.category_scorer = BareSoftmaxScorer(bundle.category) if bundle else None
+        self.category_scorer = (
+            BareSoftmaxScorer(bundle.category, bundle.category_char, bundle.category_char_weight) if bundle else None
+        )
         self.urgent_text_scorer = BareScorer(bundle.urgent_text) if bundle and bundle.urgent_text else None
 
     @classmethod

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 FORMAT = "zhibu-nlp-linear"
-FORMAT_VERSION = 3  # 3: the category model may carry an "l2" normalisation table
+FORMAT_VERSION = 4  # 3: the category model may carry an "l2" normalisation table; 4: a "category_char" view
 
 
 def _is_number(value: object) -> bool:
@@ -138,19 +138,26 @@ class PackedVectors(Mapping):
     are only read to explain a decision: they are decoded on demand instead of kept. Only used
     when every weight decodes to the value it was packed from."""
 
-    __slots__ = ("packed", "size", "scale", "offset")
+    __slots__ = ("packed", "k", "fields", "scale", "offset", "extra")
 
-    def __init__(self, packed: dict[str, int], k: int, scale: int, offset: int):
+    def __init__(
+        self, packed: dict[str, int], k: int, scale: int, offset: int, fields: int | None = None,
+        extra: dict[str, int] | None = None,
+    ):
         self.packed = packed
-        self.size = 8 * k
+        self.k = k
+        # More fields than k: the integers also carry the category's character view (nlp/analyzer.py,
+        # BareSoftmaxScorer), and ``extra`` holds the integers of the features only that view has.
+        self.fields = fields or k
+        self.extra = extra or {}
         self.scale = scale
         self.offset = offset
 
     def __getitem__(self, feature: str) -> list[float]:
         fields = array("Q")
-        fields.frombytes(self.packed[feature].to_bytes(self.size, sys.byteorder))
+        fields.frombytes(self.packed[feature].to_bytes(8 * self.fields, sys.byteorder))
         offset, scale = self.offset, self.scale
-        return [(n - offset) / scale for n in fields]
+        return [(n - offset) / scale for n in fields[: self.k]]
 
     def __contains__(self, feature: object) -> bool:
         return feature in self.packed
@@ -276,13 +283,20 @@ def softmax(scores: Sequence[float]) -> list[float]:
 
 @dataclass
 class ModelBundle:
-    """The models plus training metadata (``urgent_text`` is absent in version-1 files)."""
+    """The models plus training metadata (``urgent_text`` is absent in version-1 files).
+
+    ``category_char`` (version 4, optional) is a second view of the category: a TF-IDF
+    SVM over characters and character bigrams alone (nlp/svm.py). The category scores are
+    then ``(1 - category_char_weight) * category + category_char_weight * category_char``,
+    a weighted product of the two views' probabilities (nlp/analyzer.py)."""
 
     issue: BinaryModel
     category: SoftmaxModel
     urgent: BinaryModel
     meta: dict[str, Any] = field(default_factory=dict)
     urgent_text: BinaryModel | None = None
+    category_char: SoftmaxModel | None = None
+    category_char_weight: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -293,6 +307,10 @@ class ModelBundle:
             "category": self.category.to_json(),
             "urgent": self.urgent.to_json(),
             **({"urgent_text": self.urgent_text.to_json()} if self.urgent_text else {}),
+            **(
+                {"category_char": self.category_char.to_json(), "category_char_weight": self.category_char_weight}
+                if self.category_char else {}
+            ),
         }
 
     @classmethod
@@ -301,12 +319,18 @@ class ModelBundle:
             raise ValueError("不是支部助手的模型文件 (unknown model format)")
         if int(data.get("version", 0)) > FORMAT_VERSION:
             raise ValueError(f"模型文件版本过新: {data.get('version')}")
+        category = SoftmaxModel.from_json(data["category"])
+        char = SoftmaxModel.from_json(data["category_char"]) if "category_char" in data else None
+        if char is not None and char.classes != category.classes:
+            raise ValueError("模型文件中的类别不一致 (category views disagree on classes)")
         return cls(
             BinaryModel.from_json(data["issue"]),
-            SoftmaxModel.from_json(data["category"]),
+            category,
             BinaryModel.from_json(data["urgent"]),
             dict(data.get("meta", {})),
             BinaryModel.from_json(data["urgent_text"]) if "urgent_text" in data else None,
+            char,
+            float(data.get("category_char_weight", 0.0)) if char else 0.0,
         )
 
     @classmethod

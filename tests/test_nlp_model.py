@@ -84,11 +84,25 @@ def test_bare_scorers_give_the_probabilities_of_the_trained_feature_lists():
             assert abs(analyzer.urgent_text_scorer.proba(p.grams, words, p.rule_features) - text_model) < 1e-9
 
 
+def _category_scores(analyzer, p) -> list[float]:
+    """The category scores from the models' own feature lists: the softmax's, mixed with its
+    character view's when the model has one (tests/test_nlp_category_views.py)."""
+    from nlp.train import char_view
+
+    bundle = analyzer.bundle
+    scores = bundle.category.scores(analyzer.category_features(p))
+    if bundle.category_char is None:
+        return scores
+    mix = bundle.category_char_weight
+    view = bundle.category_char.scores(char_view(analyzer.category_features(p)))
+    return [(1 - mix) * a + mix * b for a, b in zip(scores, view)]
+
+
 def test_the_bare_category_scorer_gives_the_scores_of_the_trained_feature_list():
     analyzer = nlp.default_analyzer()
     for text in ["4号楼门口积水好几天了没人管", "楼下狗天天叫 吵死了", "3号楼电梯困人了 快来"]:
         p = analyzer.prepare(text)
-        expected = analyzer.bundle.category.scores(analyzer.category_features(p))
+        expected = _category_scores(analyzer, p)
         got = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features, chars=set(p.window))
         assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
 
@@ -97,10 +111,9 @@ def test_packed_category_scores_equal_the_softmax_model_scores():
     """The category scorer sums integer-packed weight vectors (one field per class): it must give
     the model's own scores, for short messages and for a window full of distinct features."""
     analyzer = nlp.default_analyzer()
-    model = analyzer.bundle.category
     long_text = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(1200))  # ~1,200 distinct bigrams
     for text in ["5号楼楼顶漏水，家里天花板都湿了", "车棚充电桩坏了", "早上好", long_text]:
         p = analyzer.prepare(text)
         ours = analyzer.category_scorer.scores(p.grams, analyzer.words(p), p.rule_features, chars=set(p.window))
-        theirs = model.scores(analyzer.category_features(p))
+        theirs = _category_scores(analyzer, p)
         assert max(abs(x - y) for x, y in zip(ours, theirs)) < 1e-9

@@ -11,7 +11,7 @@ DATA = DEFAULT_MODEL_PATH.parent.parent / "data"
 # Digest of the analyses of all nlp/data/heldout and heldout_formal texts with the shipped model
 # and rules. A deliberate change of the model, the rules or the held-out data changes it too:
 # then check the evaluation figures and record the new value (print(heldout_digest())).
-HELDOUT_DIGEST = "1d56a47d7f163bd43006e454793acd778cb6c0163599ea95cb9954c291a55cf7"
+HELDOUT_DIGEST = "251bf2c775128a340aa816d7997c99c666d5bb4e372ae489950e4f136bb2c165"
 
 
 def _texts() -> list[str]:
