@@ -41,21 +41,21 @@ async def wish(h) -> Wish:
 
 async def test_release_tells_the_wisher_what_happened_not_an_invented_reason(h):
     await claimed(h)
-    await h.advance(days=2, hours=1, step=HOUR)
+    await h.advance(days=2, hours=1)
     [told] = [s.text for s in h.new_sent() if s.person == "王奶奶"]
     assert "2天没有更新进展" in told and "抽不开身" not in told
 
 
 async def test_released_wish_of_a_building_without_helpers_is_offered_in_the_group(h):
     await claimed(h)
-    await h.advance(days=2, hours=1, step=HOUR)
+    await h.advance(days=2, hours=1)
     offers = [s.text for s in h.new_sent() if s.group == G and "再次求助" in s.text]
     assert len(offers) == 1 and "W1" in offers[0] and "101" not in offers[0]
 
 
 async def test_released_wish_of_a_building_goes_to_its_party_members_privately(h):
     await claimed(h, claimer="李书记", text="微心愿 想找人帮忙修轮椅，住4号楼")
-    await h.advance(days=2, hours=1, step=HOUR)
+    await h.advance(days=2, hours=1)
     sent = h.new_sent()
     assert any("再次求助" in s.text and "认领 W1" in s.text for s in sent if s.person == "赵楼长")
     assert not any("再次求助" in s.text for s in sent if s.group == G)
@@ -63,18 +63,18 @@ async def test_released_wish_of_a_building_goes_to_its_party_members_privately(h
 
 async def test_wish_is_offered_again_at_most_once_per_few_days(h):
     await claimed(h)
-    await h.advance(days=2, hours=1, step=HOUR)  # released and offered
+    await h.advance(days=2, hours=1)  # released and offered
     await h.dm("赵楼长", "认领 W1")
     await h.dm("赵楼长", "放弃 W1")  # back in the pool within a day
     offers = [s for s in h.sent if "再次求助" in s.text]
     assert len(offers) == 1
-    await h.advance(days=3, step=HOUR)
+    await h.advance(days=3)
     assert len([s for s in h.sent if "再次求助" in s.text]) == 2
 
 
 async def test_secretary_is_told_after_the_second_release(h):
     await claimed(h)
-    await h.advance(days=2, hours=1, step=HOUR)
+    await h.advance(days=2, hours=1)
     assert not any(fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t for t in h.texts_to("李书记"))
     await h.dm("赵楼长", "认领 W1")
     await h.dm("赵楼长", "放弃 W1")
@@ -85,21 +85,21 @@ async def test_secretary_is_told_after_the_second_release(h):
 async def test_secretary_is_told_when_a_wish_stays_unclaimed_for_days(h):
     await settings(h, wish_escalate_days=3)
     await h.say(G, "王奶奶", WISH)
-    await h.advance(days=3, hours=1, step=HOUR)
+    await h.advance(days=3, hours=1)
     alerts = [t for t in h.texts_to("李书记") if fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t]
     assert len(alerts) == 1 and "3天无人认领" in alerts[0]
-    await h.advance(days=2, step=HOUR)
+    await h.advance(days=2)
     assert len([t for t in h.texts_to("李书记") if fixed_part(TW.FALLING_THROUGH_TO_STAFF) in t]) == 1  # once
 
 
 async def test_progress_note_with_a_future_date_postpones_the_release(h):
     await claimed(h)  # Tue 2026-12-01
     await h.dm("张党员", "心愿进度 W1 约好了12月8日上午上门修")
-    await h.advance(days=7, hours=1, step=HOUR)  # Tue 12-08 10:00: the appointment day
+    await h.advance(days=7, hours=1)  # Tue 12-08 10:00: the appointment day
     assert (await wish(h)).claimer_count == 1
-    await h.advance(days=1, step=HOUR)  # the day after: the 2 days without news count from there
+    await h.advance(days=1)  # the day after: the 2 days without news count from there
     assert (await wish(h)).claimer_count == 1
-    await h.advance(days=2, step=HOUR)  # 12-11 10:00: 2 days after the appointment day, no news
+    await h.advance(days=2)  # 12-11 10:00: 2 days after the appointment day, no news
     assert (await wish(h)).claimer_count == 0
 
 
@@ -123,7 +123,7 @@ async def test_someone_elses_complaint_is_not_taken_for_the_wish(h):
 
 async def test_open_wish_lines_carry_number_and_age(h):
     await h.say(G, "王奶奶", WISH)
-    await h.advance(days=4, step=timedelta(hours=6))
+    await h.advance(days=4)
     async with h.session() as s:
         [line] = await wish_followup.open_wish_lines(s, h.bot.org.find("阳光花园").id, h.now)
     assert (line.number, line.age_days) == ("W1", 4)
