@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.models  # noqa: F401  (registers every table)
 from bot import write_gate
+from bot.sqlite_one_hop import connect_one_hop
 from bot.models import Base
 from bot.wakeups import ORIGIN, NotifyingSession
 
@@ -31,12 +32,20 @@ class SchemaOutdated(Exception):
     """The database is at an older migration; ``zhibu db upgrade`` brings it up to date."""
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False,
+                  sqlite_connect: Callable[..., Awaitable[Any]] = connect_one_hop) -> AsyncEngine:
+    """``sqlite_connect``: how a SQLite connection is made (aiosqlite's ``async_creator_fn``);
+    bot.inline_sqlite passes one that runs statements in the event loop's thread."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _one_hop(dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
+            # One worker-thread trip per statement instead of four (bot/sqlite_one_hop.py).
+            return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_connect, **cparams)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001

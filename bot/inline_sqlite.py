@@ -21,16 +21,18 @@ import sqlite3
 from functools import partial
 from typing import Any
 
-import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import db
+from bot.sqlite_one_hop import OneHopConnection
 
 
-class _InlineConnection(aiosqlite.Connection):
+class _InlineConnection(OneHopConnection):
     """aiosqlite's connection proxy without its worker thread. It overrides aiosqlite's internal
-    ``_execute``/``_connect`` (0.20-0.22); tests/test_demo_history_engine.py notices a change."""
+    ``_execute``/``_connect`` (0.20-0.22); tests/test_demo_history_engine.py notices a change.
+    Its cursors are bot.sqlite_one_hop's: one ``_execute`` per statement (here: one point where
+    an interleaved connection lets other tasks run, as one trip to the worker thread would)."""
 
     async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if not self._running or self._connection is None:
@@ -83,12 +85,8 @@ def create_inline_engine(url: str, *, busy_timeout_ms: int = 0, interleave: bool
     which serves a bot on it: its tasks interleave as they would on aiosqlite's threads)."""
     if not url.startswith("sqlite"):
         raise ValueError("inline execution is for SQLite only")
-    engine = db.create_engine(url)
-
-    @event.listens_for(engine.sync_engine, "do_connect")
-    def _inline(dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
-        connect = partial(_connect_inline, connection=_InterleavedConnection) if interleave else _connect_inline
-        return dialect.dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
+    connect = partial(_connect_inline, connection=_InterleavedConnection) if interleave else _connect_inline
+    engine = db.create_engine(url, sqlite_connect=connect)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _no_fsync(dbapi_conn, _record):  # noqa: ANN001, ANN202 (runs after bot.db's pragmas)
