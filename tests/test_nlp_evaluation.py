@@ -27,6 +27,17 @@ def test_evaluation_targets_are_met_on_heldout(heldout_metrics):
     assert m.urgent_precision >= TARGETS["urgent_precision"], m.summary()
 
 
+def test_category_keeps_the_figures_the_character_view_reached(heldout_metrics):
+    """Issue #19: the category's character view moved chat macro-F1 0.882 -> 0.894 (still 0.012
+    below the TF-IDF baseline's 0.906, not the +0.04 wanted) and kept the formal set at 0.979.
+    These floors guard what was reached; they are not the issue's targets."""
+    from nlp.paths import HELDOUT_FORMAL_DIR
+
+    assert heldout_metrics.category_macro_f1 >= 0.89, heldout_metrics.summary()
+    formal = evaluate(nlp.default_analyzer(), read_dir(HELDOUT_FORMAL_DIR))
+    assert formal.category_macro_f1 >= 0.975, formal.summary()
+
+
 def test_formal_texts_raise_at_most_one_false_urgent_per_250():
     """The second held-out set (letters, hotline orders, staff reports, notices; issue #19)."""
     from nlp.paths import HELDOUT_FORMAL_DIR
