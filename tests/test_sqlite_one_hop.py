@@ -20,6 +20,13 @@ def _url(tmp_path: Path, name: str) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / name}"
 
 
+@pytest.fixture
+async def engine(tmp_path):
+    engine = db.create_engine(_url(tmp_path, "t.db"))
+    yield engine
+    await engine.dispose()
+
+
 async def _workload(engine) -> list:  # noqa: ANN001
     """Every kind of result SQLAlchemy reads from a cursor: rows, lastrowid, rowcount, executemany."""
     seen: list = []
@@ -50,19 +57,14 @@ async def test_results_equal_those_through_aiosqlites_own_cursors(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_the_engines_sqlite_connections_are_one_hop(tmp_path):
-    engine = db.create_engine(_url(tmp_path, "t.db"))
-    try:
-        async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            assert isinstance(raw.driver_connection, OneHopConnection)
-    finally:
-        await engine.dispose()
+async def test_the_engines_sqlite_connections_are_one_hop(engine):
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, OneHopConnection)
 
 
 @pytest.mark.asyncio
-async def test_a_statement_takes_one_trip_to_the_worker_thread(tmp_path, monkeypatch):
-    engine = db.create_engine(_url(tmp_path, "t.db"))
+async def test_a_statement_takes_one_trip_to_the_worker_thread(engine, monkeypatch):
     trips = 0
     real = OneHopConnection._execute
 
@@ -71,29 +73,22 @@ async def test_a_statement_takes_one_trip_to_the_worker_thread(tmp_path, monkeyp
         trips += 1
         return await real(self, fn, *args, **kwargs)
 
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))  # connect, pragmas, BEGIN: not counted
-            monkeypatch.setattr(OneHopConnection, "_execute", counted)
-            rows = (await conn.execute(text("SELECT 1 UNION SELECT 2"))).all()
-            statement_trips = trips
-        assert rows == [(1,), (2,)]
-        assert statement_trips == 1  # aiosqlite's cursors take four: cursor(), execute(), fetchall(), close()
-    finally:
-        await engine.dispose()
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # connect, pragmas, BEGIN: not counted
+        monkeypatch.setattr(OneHopConnection, "_execute", counted)
+        rows = (await conn.execute(text("SELECT 1 UNION SELECT 2"))).all()
+        statement_trips = trips
+    assert rows == [(1,), (2,)]
+    assert statement_trips == 1  # aiosqlite's cursors take four: cursor(), execute(), fetchall(), close()
 
 
 @pytest.mark.asyncio
-async def test_a_refused_statement_raises_and_the_connection_goes_on(tmp_path):
-    engine = db.create_engine(_url(tmp_path, "t.db"))
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(META.create_all)
+async def test_a_refused_statement_raises_and_the_connection_goes_on(engine):
+    async with engine.begin() as conn:
+        await conn.run_sync(META.create_all)
+        await conn.execute(insert(ITEMS).values(name="甲"))
+    async with engine.connect() as conn:
+        with pytest.raises(IntegrityError):
             await conn.execute(insert(ITEMS).values(name="甲"))
-        async with engine.connect() as conn:
-            with pytest.raises(IntegrityError):
-                await conn.execute(insert(ITEMS).values(name="甲"))
-            await conn.rollback()
-            assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["甲"]
-    finally:
-        await engine.dispose()
+        await conn.rollback()
+        assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["甲"]
