@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,18 +90,65 @@ class TicketLine:
     due_at: datetime | None = None  # the deadline it missed (overdue lines)
 
 
-async def _top_lines(session: AsyncSession, where, ids: Sequence[int] | None, order,  # noqa: ANN001
-                     limit: int) -> tuple[dict[int, list[TicketLine]], dict[int, int]]:
-    """The first ``limit`` tickets per compound and how many match in all, from one
-    window-function query over every compound (SQLite ≥ 3.25 and PostgreSQL)."""
-    rn = func.row_number().over(partition_by=Ticket.compound_id, order_by=order).label("rn")
-    total = func.count().over(partition_by=Ticket.compound_id).label("total")
-    inner = (select(Ticket.id, Ticket.compound_id, Ticket.number, func.substr(Ticket.text, 1, 60).label("text"),
-                    Ticket.state, Ticket.created_at, Ticket.resolve_due, Ticket.first_response_due,
-                    Ticket.first_response_at, rn, total)
-             .where(where, _in(Ticket.compound_id, ids)).subquery())
-    rows = (await session.execute(select(inner).where(inner.c.rn <= limit)
-                                  .order_by(inner.c.compound_id, inner.c.rn))).all()
+# The four sections a daily digest lists tickets in: (where, order) over the bound parameters
+# ``since`` and ``now``. Each section's window query is built once with bind parameters: built
+# afresh per digest run, its subquery's column proxies (and their foreign keys' event hooks)
+# were a measurable share of a busy schedule.
+def _new_where(since, now):  # noqa: ANN001, ANN202
+    return and_(Ticket.created_at >= since, Ticket.created_at < now, _counted())
+
+
+def _urgent_where(_since, _now):  # noqa: ANN001, ANN202
+    return and_(Ticket.state.in_(OPEN_STATES), Ticket.urgent.is_(True))
+
+
+def _agenda_where(_since, now):  # noqa: ANN001, ANN202
+    from bot.services.agenda import awaiting_meeting  # (agenda reaches the tickets service)
+
+    return and_(Ticket.state.in_(OPEN_STATES), Ticket.id.in_(awaiting_meeting(now)))
+
+
+def _overdue_where(_since, now):  # noqa: ANN001, ANN202
+    return overdue_clause(now)
+
+
+_SECTIONS = {
+    "new": (_new_where, lambda: Ticket.created_at.desc()),
+    "overdue": (_overdue_where, lambda: Ticket.created_at),
+    "urgent": (_urgent_where, lambda: Ticket.created_at),
+    "agenda": (_agenda_where, lambda: Ticket.resolve_due),
+}
+_LINE_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def _lines_statement(section: str, scoped: bool):  # noqa: ANN202
+    """The first ``limit`` tickets per compound of a section and how many match in all, one
+    window-function query over every compound (SQLite ≥ 3.25 and PostgreSQL); ``scoped``: only
+    the compounds in ``ids``."""
+    key = (section, scoped)
+    if key not in _LINE_STATEMENTS:
+        where, order = _SECTIONS[section]
+        since, now = bindparam("since"), bindparam("now")
+        rn = func.row_number().over(partition_by=Ticket.compound_id, order_by=order()).label("rn")
+        total = func.count().over(partition_by=Ticket.compound_id).label("total")
+        inner = (select(Ticket.id, Ticket.compound_id, Ticket.number, func.substr(Ticket.text, 1, 60).label("text"),
+                        Ticket.state, Ticket.created_at, Ticket.resolve_due, Ticket.first_response_due,
+                        Ticket.first_response_at, rn, total)
+                 .where(where(since, now),
+                        Ticket.compound_id.in_(bindparam("ids", expanding=True)) if scoped else true())
+                 .subquery())
+        _LINE_STATEMENTS[key] = (select(inner).where(inner.c.rn <= bindparam("limit"))
+                                 .order_by(inner.c.compound_id, inner.c.rn))
+    return _LINE_STATEMENTS[key]
+
+
+async def _top_lines(session: AsyncSession, section: str, ids: Sequence[int] | None, since: datetime | None,
+                     now: datetime, limit: int) -> tuple[dict[int, list[TicketLine]], dict[int, int]]:
+    """The first ``limit`` tickets per compound of a section (``_SECTIONS``) and how many match in all."""
+    params: dict[str, Any] = {"since": since, "now": now, "limit": limit}
+    if ids is not None:
+        params["ids"] = list(ids)
+    rows = (await session.execute(_lines_statement(section, ids is not None), params)).all()
     lines: dict[int, list[TicketLine]] = defaultdict(list)
     totals: dict[int, int] = {}
     for r in rows:
@@ -169,43 +216,57 @@ class DailyFigures:
 async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
                         compound_ids: Sequence[int] | None = None) -> dict[int, DailyFigures]:
     """Daily figures of ``compound_ids`` (None: every compound), in eight queries."""
+    return await compute_daily_groups(session, [(since, compound_ids)], now, compound_ids)
+
+
+async def compute_daily_groups(session: AsyncSession, groups: Sequence[tuple[datetime, Sequence[int] | None]],
+                               now: datetime, compound_ids: Sequence[int] | None = None) -> dict[int, DailyFigures]:
+    """Daily figures of compounds that count from different moments (``groups``: (since, the
+    compounds' ids, None: every compound); their last digests went out at different times).
+    What depends on the moment (new, resolved, ratings) is read per group; what stands now
+    (open, overdue, urgent, agenda, wishes) once, for ``compound_ids`` (None: every compound)."""
+    since_of = {cid: since for since, ids in groups if ids is not None for cid in ids}
+    everyone_since = next((since for since, ids in groups if ids is None), None)
     figures: dict[int, DailyFigures] = {}
+
+    def since_for(compound_id: int) -> datetime | None:
+        return since_of.get(compound_id, everyone_since)
 
     def fig(compound_id: int) -> DailyFigures:
         if compound_id not in figures:
-            figures[compound_id] = DailyFigures(compound_id, since)
+            figures[compound_id] = DailyFigures(compound_id, since_for(compound_id))
         return figures[compound_id]
 
-    for cid in compound_ids or ():
-        fig(cid)
-    new_where = and_(Ticket.created_at >= since, Ticket.created_at < now, _counted())
-    lines, totals = await _top_lines(session, new_where, compound_ids, Ticket.created_at.desc(), LINES_PER_SECTION)
-    for cid, n in totals.items():
-        fig(cid).new, fig(cid).new_lines = n, lines[cid]
-    for cid, by_state in (await _grouped_counts(session, Ticket.state.in_(LIVE_STATES), compound_ids,
-                                                Ticket.state)).items():
-        fig(cid).open_by_state = dict(by_state)
-    lines, totals = await _top_lines(session, overdue_clause(now), compound_ids, Ticket.created_at, LINES_PER_SECTION)
-    for cid, n in totals.items():
-        fig(cid).overdue, fig(cid).overdue_lines = n, lines[cid]
-    urgent = and_(Ticket.state.in_(OPEN_STATES), Ticket.urgent.is_(True))
-    lines, totals = await _top_lines(session, urgent, compound_ids, Ticket.created_at, LINES_PER_SECTION)
-    for cid, n in totals.items():
-        fig(cid).urgent, fig(cid).urgent_lines = n, lines[cid]
-    from bot.services.agenda import awaiting_meeting  # (agenda reaches the tickets service)
+    def standing(rows: Iterable) -> Iterable:  # noqa: ANN202
+        return (row for row in rows if since_for(row[0]) is not None)
 
-    on_agenda = and_(Ticket.state.in_(OPEN_STATES), Ticket.id.in_(awaiting_meeting(now)))
-    lines, totals = await _top_lines(session, on_agenda, compound_ids, Ticket.resolve_due, LINES_PER_SECTION)
-    for cid, n in totals.items():
-        fig(cid).agenda, fig(cid).agenda_lines = n, lines[cid]
-    resolved = and_(Ticket.resolved_at >= since, Ticket.resolved_at < now)
-    for cid, n in (await _grouped_counts(session, resolved, compound_ids)).items():
-        fig(cid).resolved = n
-    for given in await ticket_stats.ratings_given(session, since=since, until=now, compound_ids=compound_ids):
-        ratings = fig(given.compound_id).ratings
-        ratings[given.rating] = ratings.get(given.rating, 0) + 1
-    wish_rows = (await session.execute(select(Wish.compound_id, func.count()).where(
-        Wish.state == WishState.OPEN, _in(Wish.compound_id, compound_ids)).group_by(Wish.compound_id))).all()
+    for cid in compound_ids or ():
+        if since_for(cid) is not None:
+            fig(cid)
+    for since, ids in groups:
+        lines, totals = await _top_lines(session, "new", ids, since, now, LINES_PER_SECTION)
+        for cid, n in totals.items():
+            if since_for(cid) == since:
+                fig(cid).new, fig(cid).new_lines = n, lines[cid]
+    for cid, by_state in standing((await _grouped_counts(session, Ticket.state.in_(LIVE_STATES), compound_ids,
+                                                         Ticket.state)).items()):
+        fig(cid).open_by_state = dict(by_state)
+    for section in ("overdue", "urgent", "agenda"):
+        lines, totals = await _top_lines(session, section, compound_ids, None, now, LINES_PER_SECTION)
+        for cid, n in standing(totals.items()):
+            setattr(fig(cid), section, n)
+            setattr(fig(cid), f"{section}_lines", lines[cid])
+    for since, ids in groups:
+        resolved = and_(Ticket.resolved_at >= since, Ticket.resolved_at < now)
+        for cid, n in (await _grouped_counts(session, resolved, ids)).items():
+            if since_for(cid) == since:
+                fig(cid).resolved = n
+        for given in await ticket_stats.ratings_given(session, since=since, until=now, compound_ids=ids):
+            if since_for(given.compound_id) == since:
+                ratings = fig(given.compound_id).ratings
+                ratings[given.rating] = ratings.get(given.rating, 0) + 1
+    wish_rows = list(standing((await session.execute(select(Wish.compound_id, func.count()).where(
+        Wish.state == WishState.OPEN, _in(Wish.compound_id, compound_ids)).group_by(Wish.compound_id))).all()))
     for cid, n in wish_rows:
         fig(cid).wishes_open = n
     # Number and age let the secretary name the wish that has waited longest (one query for them all).
@@ -219,7 +280,7 @@ async def compute_daily(session: AsyncSession, since: datetime, now: datetime,
         select(Wish.compound_id, Wish.id, Wish.summary, Person.name, WishClaim.claimed_at)
         .join(Wish, Wish.id == WishClaim.wish_id).join(Person, Person.id == WishClaim.person_id)
         .where(stale, _in(Wish.compound_id, compound_ids)).order_by(Wish.compound_id, WishClaim.claimed_at))).all()
-    for cid, wish_id, summary, name, claimed_at in stale_rows:
+    for cid, wish_id, summary, name, claimed_at in standing(stale_rows):
         f = fig(cid)
         f.stale_claims += 1
         if len(f.stale_lines) < LINES_PER_SECTION:
@@ -440,17 +501,19 @@ async def send_daily_digests(deps: Deps, skip: Iterable[int] = (), not_before: d
     if not send:
         return result
     ids = [d.compound_id for d in send]
+    due_at = {d.compound_id: d.due_at for d in send}
     last = await _last_covered(session, "daily", ids)
     by_since: dict[datetime, list[int]] = defaultdict(list)
     for cid in ids:
         by_since[last.get(cid, now - FIRST_DIGEST_LOOKBACK)].append(cid)
-    figures: dict[int, DailyFigures] = {}
-    for since, group in by_since.items():
-        # All compounds at once when it is everyone: no IN list of a thousand ids.
-        scope = None if len(group) == len(deps.org.compounds) else group
-        figures.update({cid: f for cid, f in (await compute_daily(session, since, now, scope)).items() if cid in group})
+
+    def scope(group: list[int]) -> list[int] | None:  # all at once when it is everyone: no IN list of a thousand ids
+        return None if len(group) == len(deps.org.compounds) else group
+
+    computed = await compute_daily_groups(session, [(since, scope(group)) for since, group in by_since.items()],
+                                          now, scope(ids))
+    figures = {cid: f for cid, f in computed.items() if cid in due_at}
     recipients = await secretaries(session, ids)
-    due_at = {d.compound_id: d.due_at for d in send}
     result.settled.update(ids)
     rows, texts = [], {}
     for cid in ids:
