@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import literal, or_, select
+from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import timefmt
@@ -40,17 +40,27 @@ class Audience:
     urgent_known: bool = False          # the three above were read
 
 
+def _audience_query(in_group: bool):  # noqa: ANN202
+    secretary = select(Role.person_id).where(Role.name == RoleName.SECRETARY,
+                                             Role.compound_id == bindparam("compound_id"))
+    topic = (select(ChatGroup.topic).where(ChatGroup.id == bindparam("group_id")).scalar_subquery()
+             if in_group else literal(None))
+    return (select(Person.id, Person.name, Person.compound_id, Person.building, Person.unit,
+                   Person.id.in_(secretary).label("secretary"), topic.label("topic"))
+            .where(or_(Person.id == bindparam("me"), Person.id.in_(secretary))).order_by(Person.id))
+
+
+# Built once (private report, group report): every report asks it, and building a statement
+# costs more CPU than SQLite takes to run it.
+_AUDIENCE = {False: _audience_query(False), True: _audience_query(True)}
+
+
 async def audience(deps: Deps, actor: Actor, compound_id: int, group_id: int | None, *,
                    urgent: bool = False) -> Audience:
     """One query for the reporter (name, roster address), the compound's secretaries and the
     group's name; an urgent ticket's further recipients after it."""
-    secretary = select(Role.person_id).where(Role.name == RoleName.SECRETARY, Role.compound_id == compound_id)
-    topic = (select(ChatGroup.topic).where(ChatGroup.id == group_id).scalar_subquery()
-             if group_id is not None else literal(None))
-    rows = (await deps.session.execute(
-        select(Person.id, Person.name, Person.compound_id, Person.building, Person.unit,
-               Person.id.in_(secretary).label("secretary"), topic.label("topic"))
-        .where(or_(Person.id == (actor.person_id or 0), Person.id.in_(secretary))).order_by(Person.id))).all()
+    rows = (await deps.session.execute(_AUDIENCE[group_id is not None], {
+        "compound_id": compound_id, "me": actor.person_id or 0, "group_id": group_id})).all()
     me = next((r for r in rows if r.id == actor.person_id), None)
     if group_id is None:
         where = T.WHERE_PRIVATE

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from sqlalchemy import exists, literal, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,16 @@ async def find_duplicate(deps: Deps, compound_id: int, analysis: Analysis,
     return (await _duplicate(deps, compound_id, analysis, analyzer, None))[0]
 
 
+# Built once: a report runs these every time, and building a statement costs more CPU than
+# SQLite takes to run it. (Compiled forms are cached by SQLAlchemy either way.)
+DUPLICATES = (
+    select(Ticket, exists().where(TicketReporter.ticket_id == Ticket.id,
+                                  TicketReporter.person_id == bindparam("reporter_id")).label("mine"))
+    .where(Ticket.compound_id == bindparam("compound_id"), Ticket.state.in_(OPEN_STATES),
+           Ticket.created_at >= bindparam("since"), Ticket.category == bindparam("category"))
+    .order_by(Ticket.created_at.desc()).limit(50))
+
+
 async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer: Analyzer | None,
                      reporter_id: int | None) -> tuple[Ticket | None, bool]:
     """``find_duplicate``, and whether ``reporter_id`` reported it already (read by the same
@@ -59,27 +69,29 @@ async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer:
     same = analyzer.is_duplicate if analyzer is not None else nlp.is_duplicate
     hours = float(policy(deps, compound_id, "duplicate_window_hours"))
     since = deps.clock.now() - timedelta(hours=hours)
-    mine = (exists().where(TicketReporter.ticket_id == Ticket.id, TicketReporter.person_id == reporter_id)
-            if reporter_id is not None else literal(False))
-    candidates = (await deps.session.execute(
-        select(Ticket, mine.label("mine")).where(
-            Ticket.compound_id == compound_id, Ticket.state.in_(OPEN_STATES),
-            Ticket.created_at >= since, Ticket.category == analysis.category)
-        .order_by(Ticket.created_at.desc()).limit(50)
-    )).all()
+    candidates = (await deps.session.execute(DUPLICATES, {
+        "compound_id": compound_id, "since": since, "category": analysis.category,
+        "reporter_id": reporter_id})).all()  # no reporter: person_id = NULL matches nothing
     for ticket, reported in candidates:
         if same(analysis, stored_analysis(ticket)):
             return ticket, bool(reported)
     return None, False
 
 
+_NEXT_NUMBER: dict[str, object] = {}  # dialect name → the counter's upsert, built once
+
+
 async def next_number(session: AsyncSession, compound_id: int) -> int:
     """Atomic per-compound counter (a row update, so concurrent reports never share a number)."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(TicketCounter).values(compound_id=compound_id, last_number=1)
-        .on_conflict_do_update(index_elements=["compound_id"], set_={"last_number": TicketCounter.last_number + 1})
-        .returning(TicketCounter.last_number))  # one statement: created at 1, or counted up
+    dialect = session.bind.dialect.name
+    statement = _NEXT_NUMBER.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _NEXT_NUMBER[dialect] = (
+            insert(TicketCounter).values(compound_id=bindparam("compound_id"), last_number=1)
+            .on_conflict_do_update(index_elements=["compound_id"], set_={"last_number": TicketCounter.last_number + 1})
+            .returning(TicketCounter.last_number))  # one statement: created at 1, or counted up
+    result = await session.execute(statement, {"compound_id": compound_id})
     return int(result.scalar_one())
 
 
