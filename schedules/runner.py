@@ -234,11 +234,14 @@ class Scheduler:
             candidates[(job.name, latest)] = job
         if not rows:
             return [], []
-        stmt = (_insert(session)(JobRun).values(rows).on_conflict_do_nothing(index_elements=["job", "due_at"])
-                .returning(JobRun.id, JobRun.job, JobRun.due_at, JobRun.status))
+        # The rows as executemany parameters of one statement (SQLAlchemy sends them as one
+        # multi-row INSERT): a VALUES list of its own per tick was compiled afresh each time.
+        table = JobRun.__table__
+        stmt = (_insert(session)(table).on_conflict_do_nothing(index_elements=["job", "due_at"])
+                .returning(table.c.id, table.c.job, table.c.due_at, table.c.status))
         outcomes: list[JobOutcome] = []
         to_run: list[tuple[Job, datetime, int]] = []
-        for run_id, name, due, status in (await session.execute(stmt)).all():
+        for run_id, name, due, status in (await session.execute(stmt, rows)).all():
             if status == JobStatus.MISSED:
                 outcomes.append(JobOutcome(name, due, status))
             elif status == JobStatus.RUNNING and (name, due) in candidates:
