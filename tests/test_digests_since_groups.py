@@ -3,7 +3,7 @@ moments, and the sections that do not depend on it (overdue, urgent, agenda) are
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import event
 
@@ -49,3 +49,23 @@ async def test_two_since_groups_share_the_standing_sections():
         [sun_text] = [t for t in h.texts_to("孙书记") if fixed_part(DT.DAILY_HEADER) in t]
         assert "新报事1件" in li and "楼道灯坏了1" in li
         assert "新报事：无" in sun_text and "楼道灯坏了2" not in sun_text
+
+
+async def test_digest_run_claims_of_different_sizes_share_one_compiled_insert():
+    from sqlalchemy.engine.default import CacheStats
+
+    async with BotHarness(start=datetime(2026, 12, 6, 20, 0)) as h:  # Sunday evening
+        claims: list[tuple[bool, int]] = []
+
+        def listener(_conn, _cursor, statement, _parameters, context, _many):  # noqa: ANN001, ANN202
+            if statement.startswith("INSERT INTO digest_runs"):
+                claims.append((context.cache_hit == CacheStats.CACHE_HIT, statement.count("?")))
+
+        engine = h.bot.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            await h.advance(hours=13, minutes=5, step=timedelta(minutes=5))  # Monday: daily, then weekly
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert len({n for _, n in claims}) > 1, claims  # the runs claimed different numbers of rows
+        assert all(hit for hit, _ in claims[1:]), claims

@@ -443,11 +443,14 @@ async def _claim_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> dict
     keys = set().union(*rows)
     rows = [{k: row.get(k) for k in keys} for row in rows]  # one shape for a multi-row INSERT
     claimed: dict[int, int] = {}
+    # The rows as executemany parameters (SQLAlchemy sends them as one multi-row INSERT): a
+    # VALUES list of each run's own length was compiled afresh every time.
+    table = DigestRun.__table__
+    stmt = (_insert(session)(table).on_conflict_do_nothing(index_elements=["kind", "scope_id", "period"])
+            .returning(table.c.scope_id, table.c.id))
     for start in range(0, len(rows), 500):  # stay under the database's bound-parameter limits
-        stmt = (_insert(session)(DigestRun).values(rows[start:start + 500])
-                .on_conflict_do_nothing(index_elements=["kind", "scope_id", "period"])
-                .returning(DigestRun.scope_id, DigestRun.id))
-        claimed.update({scope_id: run_id for scope_id, run_id in (await session.execute(stmt)).all()})
+        claimed.update({scope_id: run_id for scope_id, run_id in
+                        (await session.execute(stmt, rows[start:start + 500])).all()})
     return claimed
 
 
