@@ -11,6 +11,7 @@ from bot.models.schedules import DigestRun
 from bot.models.tickets import Ticket
 from bot.testing import BotHarness, fixed_part
 from bot.texts import digests as DT
+from insert_log import inserts_into
 
 
 @contextmanager
@@ -52,20 +53,8 @@ async def test_two_since_groups_share_the_standing_sections():
 
 
 async def test_digest_run_claims_of_different_sizes_share_one_compiled_insert():
-    from sqlalchemy.engine.default import CacheStats
-
     async with BotHarness(start=datetime(2026, 12, 6, 20, 0)) as h:  # Sunday evening
-        claims: list[tuple[bool, int]] = []
-
-        def listener(_conn, _cursor, statement, _parameters, context, _many):  # noqa: ANN001, ANN202
-            if statement.startswith("INSERT INTO digest_runs"):
-                claims.append((context.cache_hit == CacheStats.CACHE_HIT, statement.count("?")))
-
-        engine = h.bot.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with inserts_into(h, "digest_runs") as claims:
             await h.advance(hours=13, minutes=5, step=timedelta(minutes=5))  # Monday: daily, then weekly
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         assert len({n for _, n in claims}) > 1, claims  # the runs claimed different numbers of rows
         assert all(hit for hit, _ in claims[1:]), claims
