@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,19 +79,18 @@ async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer:
     return None, False
 
 
-_NEXT_NUMBER: dict[str, object] = {}  # dialect name → the counter's upsert, built once
+@cache
+def _counter_upsert(dialect: str):  # noqa: ANN202
+    """The counter's upsert for ``dialect``, built once (see DUPLICATES)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(TicketCounter).values(compound_id=bindparam("compound_id"), last_number=1)
+            .on_conflict_do_update(index_elements=["compound_id"], set_={"last_number": TicketCounter.last_number + 1})
+            .returning(TicketCounter.last_number))  # one statement: created at 1, or counted up
 
 
 async def next_number(session: AsyncSession, compound_id: int) -> int:
     """Atomic per-compound counter (a row update, so concurrent reports never share a number)."""
-    dialect = session.bind.dialect.name
-    statement = _NEXT_NUMBER.get(dialect)
-    if statement is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _NEXT_NUMBER[dialect] = (
-            insert(TicketCounter).values(compound_id=bindparam("compound_id"), last_number=1)
-            .on_conflict_do_update(index_elements=["compound_id"], set_={"last_number": TicketCounter.last_number + 1})
-            .returning(TicketCounter.last_number))  # one statement: created at 1, or counted up
+    statement = _counter_upsert(session.bind.dialect.name)
     result = await session.execute(statement, {"compound_id": compound_id})
     return int(result.scalar_one())
 
