@@ -471,11 +471,12 @@ class OutboxSender:
 
     async def _settle_and_claim(self, session: AsyncSession, account: str, now: datetime,
                                 expired: Mapping[str, list[int]], unaddressed: list[int],
-                                chosen: list[int]) -> list[int]:
+                                chosen: list[int]) -> list[OutboxMessage]:
         """One transaction: expire the rows too old to send, give back those this account cannot
         reach, and claim ``chosen`` (pending and addressed to ``account``, or nothing; on
         PostgreSQL locked with SKIP LOCKED first, so a second claimer moves on instead of
-        waiting). Returns the ids claimed."""
+        waiting). Returns the rows claimed, best first, read by the claim itself (RETURNING:
+        no second read)."""
         for reason, ids in expired.items():
             gone = (await session.execute(update(OutboxMessage).where(
                 OutboxMessage.id.in_(ids), _PENDING).values(status=OutboxStatus.EXPIRED, error=reason)
@@ -488,27 +489,24 @@ class OutboxSender:
             ).values(account=None, error=T.NOT_ON_ACCOUNT.format(account=account)))
             for row_id in unaddressed:
                 log.info("outbox row %s: the person has no identity on %s; addressed again", row_id, account)
-        claimed: list[int] = []
+        claimed: list[OutboxMessage] = []
         if chosen and not self._stopping:
             mine = (OutboxMessage.id.in_(chosen), _PENDING, OutboxMessage.account == account)
             target = OutboxMessage.id.in_(chosen)
             if session.bind.dialect.name == "postgresql":
                 target = OutboxMessage.id.in_(select(OutboxMessage.id).where(*mine).with_for_update(skip_locked=True))
-            claimed = list((await session.execute(
+            claimed = sorted((await session.execute(
                 update(OutboxMessage).where(target, *mine).values(status=OutboxStatus.SENDING, attempted_at=now)
-                .returning(OutboxMessage.id))).scalars().all())
+                .returning(OutboxMessage))).scalars().all(), key=lambda row: (row.priority, row.id))
         if expired or unaddressed or claimed:
             await session.commit()
         return claimed
 
-    async def _send_claimed(self, session: AsyncSession, account: str, lim: AccountLimiter, claimed: list[int],
-                            addresses: Mapping[int, Address | None]) -> int:
+    async def _send_claimed(self, session: AsyncSession, account: str, lim: AccountLimiter,
+                            rows: list[OutboxMessage], addresses: Mapping[int, Address | None]) -> int:
         """Hand the claimed rows to the transport, best first; their outcomes are committed
         together. Rows not handed over (a send that failed ends the batch, as does a stop) go
         back to pending unattempted."""
-        rows = list((await session.execute(
-            select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-            .order_by(OutboxMessage.priority, OutboxMessage.id))).scalars().all())
         mentions = await self._mention_map(session, rows, account)
         sent = 0
         self._send_idle.clear()  # a clean stop waits for the calls and for their outcomes' commit

@@ -108,6 +108,23 @@ class OneHopConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return OneHopCursor(self)
 
+    def _idle(self) -> bool:
+        """No transaction open in SQLite. The sqlite3 module begins one only before a write, so
+        after a read-only session, after a commit and whenever the pool resets a returned
+        connection (its rollback follows every session's own commit or rollback) there is none,
+        and ``commit``/``rollback`` would cost a trip to the worker thread to do nothing.
+        ``in_transaction`` reads SQLite's autocommit flag; it may be read from this thread, and
+        no statement of this connection is in flight (SQLAlchemy awaits each)."""
+        return self._connection is not None and self._running and not self._connection.in_transaction
+
+    async def commit(self) -> None:
+        if not self._idle():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if not self._idle():
+            await super().rollback()
+
 
 async def connect_one_hop(database: Any, **kwargs: Any) -> OneHopConnection:
     """``aiosqlite.connect`` with one-trip cursors (``async_creator_fn`` of SQLAlchemy's dialect)."""

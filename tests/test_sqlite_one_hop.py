@@ -92,3 +92,52 @@ async def test_a_refused_statement_raises_and_the_connection_goes_on(engine):
             await conn.execute(insert(ITEMS).values(name="甲"))
         await conn.rollback()
         assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["甲"]
+
+
+@pytest.fixture
+def trips(monkeypatch):  # noqa: ANN201
+    """What each trip to the worker thread ran: a statement's first word, or commit/rollback."""
+    seen: list[str] = []
+    real = OneHopConnection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(args[1].split()[0] if getattr(fn, "__name__", "") == "_run" else fn.__name__)
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(OneHopConnection, "_execute", counted)
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_a_read_only_transaction_ends_without_a_trip(engine, trips):
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT 1"))  # connect and pragmas
+    trips.clear()
+    async with engine.begin() as conn:  # commit at the end, then the pool's reset (a rollback)
+        await conn.execute(text("SELECT 1"))
+    assert trips == ["SELECT"]
+
+
+@pytest.mark.asyncio
+async def test_a_write_is_committed_in_one_trip_and_the_pools_reset_takes_none(engine, trips):
+    async with engine.begin() as conn:
+        await conn.run_sync(META.create_all)
+    trips.clear()
+    async with engine.begin() as conn:
+        await conn.execute(insert(ITEMS).values(name="甲"))
+    assert trips == ["INSERT", "commit"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == ["甲"]
+
+
+@pytest.mark.asyncio
+async def test_a_write_rolled_back_is_gone(engine, trips):
+    async with engine.begin() as conn:
+        await conn.run_sync(META.create_all)
+    trips.clear()
+    async with engine.connect() as conn:
+        await conn.execute(insert(ITEMS).values(name="乙"))
+        await conn.rollback()
+    assert trips == ["INSERT", "rollback"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(ITEMS.c.name))).scalars().all() == []

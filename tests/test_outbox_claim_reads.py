@@ -1,0 +1,29 @@
+"""The outbox's claim reads the rows it claims (UPDATE … RETURNING): a send does not read its
+row a second time before handing it to the transport."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from test_outbox_delivery import G1, enqueue
+
+
+@pytest.mark.asyncio
+async def test_a_send_reads_its_row_only_in_the_claim(h):
+    await enqueue(h, "明早九点停水，请提前储水")
+    statements: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002, ANN202
+        statements.append(" ".join(statement.split()))
+
+    engine = h.bot.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        await h.drain()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert [s.text for s in h.new_sent()] == ["明早九点停水，请提前储水"]
+    [claim] = [s for s in statements if s.startswith("UPDATE outbox SET status") and "RETURNING" in s]
+    assert " text," in claim.split("RETURNING", 1)[1]  # the whole row comes back with the claim
+    assert not [s for s in statements if s.startswith("SELECT") and "WHERE outbox.id IN" in s]
+    assert h.texts_to(G1) == ["明早九点停水，请提前储水"]
