@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db import read
 from bot.models.limits import AccountLease
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,7 @@ async def lease_clock(session: AsyncSession, clock: Clock) -> datetime:
 async def live_accounts(session: AsyncSession, clock: Clock) -> set[str]:
     """Accounts some process serves right now (an unexpired lease)."""
     now = await lease_clock(session, clock)
-    return set((await session.execute(
-        select(AccountLease.account).where(AccountLease.expires_at > now))).scalars())
+    return set((await read(session, select(AccountLease.account).where(AccountLease.expires_at > now))).scalars())
 
 
 class AccountLeases:

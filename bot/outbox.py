@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.accounts import AccountLeases, live_accounts
+from bot.db import read
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
@@ -216,7 +217,7 @@ async def _platform_ids(session: AsyncSession, person_ids: Iterable[int], accoun
     wanted = set(person_ids)
     found: dict[int, list[str]] = defaultdict(list)
     if wanted:
-        for person_id, platform_id in (await session.execute(
+        for person_id, platform_id in (await read(session,
                 select(Identity.person_id, Identity.platform_id).where(
                     Identity.person_id.in_(wanted), Identity.account == account, Identity.active.is_(True))
                 .order_by(Identity.last_seen_at.desc()))).all():
@@ -393,7 +394,7 @@ class OutboxSender:
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(200)
         )
-        return (await session.execute(query)).all()
+        return (await read(session, query)).all()
 
     async def _send_next(self, account: str) -> int:
         """Send the rows the account's limits let go now: one when sends are spaced (the usual
@@ -459,12 +460,13 @@ class OutboxSender:
             return await self._send_claimed(session, account, lim, claimed, addresses)
 
     async def _addresses(self, session: AsyncSession, candidates, account: str):  # noqa: ANN001, ANN202
-        """The candidates' groups (id → ChatGroup) and their people's platform ids on ``account``
+        """The candidates' groups (id → id, platform_id, account, active) and their people's platform ids on ``account``
         (person id → platform id), one read each."""
         group_ids = {c.group_id for c in candidates if c.group_id is not None}
         person_ids = {c.person_id for c in candidates if c.person_id is not None}
-        groups = {g.id: g for g in (await session.execute(
-            select(ChatGroup).where(ChatGroup.id.in_(group_ids)))).scalars()} if group_ids else {}
+        groups = {g.id: g for g in (await read(session, select(
+            ChatGroup.id, ChatGroup.platform_id, ChatGroup.account, ChatGroup.active)
+            .where(ChatGroup.id.in_(group_ids))))} if group_ids else {}
         # The platform id they last spoke through.
         people = {pid: ids[0] for pid, ids in (await _platform_ids(session, person_ids, account)).items()}
         return groups, people
@@ -711,9 +713,9 @@ class OutboxSender:
                                                  datetime.min.time(), tzinfo=self.clock.tz))
         async with self.sessions() as session:
             # _shortest_wait looks at the first rows only; a later row may be held until earlier.
-            held = (await session.execute(select(func.min(OutboxMessage.not_before)).where(
+            held = (await read(session, select(func.min(OutboxMessage.not_before)).where(
                 _PENDING, OutboxMessage.not_before > now))).scalar_one()
-            urgent = (await session.execute(select(OutboxMessage.status, func.min(OutboxMessage.created_at)).where(
+            urgent = (await read(session, select(OutboxMessage.status, func.min(OutboxMessage.created_at)).where(
                 OutboxMessage.priority == Priority.URGENT, OutboxMessage.person_id.is_not(None),
                 OutboxMessage.escalated_at.is_(None),
                 OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)))
@@ -739,7 +741,7 @@ class OutboxSender:
         # Only rows addressed to an account this process serves: another account's rows must
         # not make this drain spin (nor wake this process: it sleeps until told).
         async with self.sessions() as session:
-            rows = (await session.execute(
+            rows = (await read(session,
                 select(OutboxMessage.account, OutboxMessage.group_id, OutboxMessage.not_before)
                 .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.account.in_(online))
                 .order_by(OutboxMessage.priority, OutboxMessage.id).limit(200)
@@ -781,7 +783,7 @@ async def address_pending(session: AsyncSession, live: Sequence[str]) -> int:
     serving = (select(ChatGroup.account).where(ChatGroup.id == OutboxMessage.group_id, ChatGroup.active.is_(True))
                .scalar_subquery())
     group = (_PENDING, OutboxMessage.group_id.is_not(None))
-    groups = (await session.execute(select(OutboxMessage.id, serving).where(
+    groups = (await read(session, select(OutboxMessage.id, serving).where(
         *group, or_(serving.is_(None), OutboxMessage.account.is_(None), OutboxMessage.account != serving))
         .limit(ADDRESS_BATCH))).all()
     if moving := [row_id for row_id, account in groups if account is not None]:
@@ -803,7 +805,7 @@ async def address_pending(session: AsyncSession, live: Sequence[str]) -> int:
     waiting = or_(OutboxMessage.error.is_(None), OutboxMessage.error != T.NO_LIVE_ACCOUNT)
     known = (select(func.count()).select_from(Identity).where(
         Identity.person_id == OutboxMessage.person_id, Identity.active.is_(True)).scalar_subquery())
-    people = (await session.execute(select(OutboxMessage.id, best, known).where(
+    people = (await read(session, select(OutboxMessage.id, best, known).where(
         *person, or_(best.is_not(None), waiting)).limit(ADDRESS_BATCH))).all()
     if reachable := [row_id for row_id, account, _ in people if account is not None]:
         readdressed = await session.execute(update(OutboxMessage).where(

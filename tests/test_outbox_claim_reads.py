@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from test_outbox_delivery import G1, enqueue
 
@@ -27,3 +28,22 @@ async def test_a_send_reads_its_row_only_in_the_claim(h):
     assert " text," in claim.split("RETURNING", 1)[1]  # the whole row comes back with the claim
     assert not [s for s in statements if s.startswith("SELECT") and "WHERE outbox.id IN" in s]
     assert h.texts_to(G1) == ["明早九点停水，请提前储水"]
+
+
+@pytest.mark.asyncio
+async def test_a_sends_plain_reads_skip_the_orms_execution_path(h):
+    """Candidates, addresses, platform ids and spacing are column reads on the session's
+    connection (bot.db.read); only entity loads and writes take the ORM's path."""
+    await enqueue(h, "明早九点停水，请提前储水")
+    through_orm: list[str] = []
+
+    def listener(state):  # noqa: ANN001, ANN202
+        through_orm.append(" ".join(str(state.statement).split()))
+
+    event.listen(Session, "do_orm_execute", listener)
+    try:
+        await h.bot.sender.drain()  # the sender alone (the test kit reads names after it)
+    finally:
+        event.remove(Session, "do_orm_execute", listener)
+    assert [s.text for s in h.new_sent()] == ["明早九点停水，请提前储水"]
+    assert [s for s in through_orm if s.startswith("SELECT") and "outbox.text" not in s] == []

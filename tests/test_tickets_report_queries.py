@@ -78,3 +78,11 @@ async def test_urgent_report_with_a_grid_worker_only_alerts_just_them(h):
     await h.say(G1, "李四", URGENT)
     assert [s.person for s in h.sent if s.text.startswith("【紧急】")] == ["王网格"]
     assert "正在通知网格员" in h.texts_to(G1)[-1]
+
+
+async def test_a_complaining_report_from_someone_without_a_wish_does_not_look_for_theirs(h):
+    seen = selects(h)
+    await h.say(G1, "李四", "4号楼门口的路灯怎么还没人修，都坏了一个星期了")
+    assert "工单 #0001" in h.texts_to(G1)[-1]
+    # Who has a wish open is known (one read, cached a few seconds): nobody's own wishes are read.
+    assert [s for s in reading(seen, "wishes") if "wishes.wisher_person_id = " in s] == []

@@ -4,6 +4,7 @@ it, and a report ran three of them per message."""
 from __future__ import annotations
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 G1 = "阳光花园业主1群"
 
@@ -40,3 +41,21 @@ async def test_two_reports_run_the_same_statement_objects(h):
     second = built(seen)
     assert set(first) == {"duplicates", "audience", "number"}, first
     assert first == second, {k: first[k] == second[k] for k in first}
+
+
+async def test_the_audience_and_the_ticket_number_skip_the_orms_execution_path(h):
+    """Plain reads and the counter's upsert run on the session's connection (bot.db.read): the
+    ORM's path costs several times the statement itself and adds nothing to them."""
+    await h.say(G1, "张三", "早上好")
+    through_orm: list[str] = []
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _orm(state):  # noqa: ANN001
+        through_orm.append(" ".join(str(state.statement).split()))
+
+    try:
+        await h.say(G1, "张三", "3号楼2单元楼道灯坏了好几天了")
+    finally:
+        event.remove(Session, "do_orm_execute", _orm)
+    assert "工单 #0001" in h.texts_to(G1)[-1]
+    assert [s for s in through_orm if "ticket_counters" in s or "FROM people WHERE" in s] == []

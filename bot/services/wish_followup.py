@@ -22,6 +22,7 @@ from bot.models import Person, Priority, Role, RoleName
 from bot.models.wishes import Wish, WishProgress, WishState
 from bot.privacy import mask_pii
 from bot.services import Deps
+from bot.services.gate import CachedAnswer
 from bot.services.members import branch_staff, compound_groups, reachable, tell
 from bot.services.wish_queries import claims_of, public_line
 from bot.texts import wishes as T
@@ -211,10 +212,24 @@ def _bigrams(text: str) -> set[str]:
     return {a + b for a, b in zip(chars, chars[1:])}
 
 
+async def _query_open_wishers(deps: Deps) -> frozenset[int]:
+    return frozenset((await deps.session.execute(select(Wish.wisher_person_id).where(
+        Wish.state.in_([WishState.OPEN, WishState.CLAIMED]), Wish.wisher_person_id.is_not(None))
+        .distinct())).scalars())
+
+
+# Who has a wish open or claimed: few people. Reports sound like complaints ("怎么还没人修"), and
+# most come from people without a wish: they need not be looked up. A wish written in this
+# process resets the answer at once; one closed by a bulk update leaves a name too many (one
+# lookup more, never one missed); another process's new wish is seen within the gate's TTL.
+open_wishers = CachedAnswer(_query_open_wishers)
+open_wishers.forget_on_write(lambda obj: isinstance(obj, Wish))
+
+
 async def wish_complained_about(deps: Deps, person_id: int, compound_id: int | None, text: str) -> Wish | None:
     """The sender's own open wish this message asks after ("轮椅的事怎么还没人来"), if any:
     it names the wish (W12, 心愿) or shares words with its summary, and sounds like a complaint."""
-    if not _COMPLAINT_CUES.search(text):
+    if not _COMPLAINT_CUES.search(text) or person_id not in await open_wishers.get(deps):
         return None
     query = select(Wish).where(Wish.wisher_person_id == person_id,
                                Wish.state.in_([WishState.OPEN, WishState.CLAIMED]))

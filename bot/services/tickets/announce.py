@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import timefmt
+from bot.db import read
 from bot.audit import record_event
 from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, Role, RoleName
 from bot.models.tickets import Ticket
@@ -59,13 +60,13 @@ async def audience(deps: Deps, actor: Actor, compound_id: int, group_id: int | N
                    urgent: bool = False) -> Audience:
     """One query for the reporter (name, roster address), the compound's secretaries and the
     group's name; an urgent ticket's further recipients after it."""
-    rows = (await deps.session.execute(_AUDIENCE[group_id is not None], {
+    rows = (await read(deps.session, _AUDIENCE[group_id is not None], {
         "compound_id": compound_id, "me": actor.person_id or 0, "group_id": group_id})).all()
     me = next((r for r in rows if r.id == actor.person_id), None)
     if group_id is None:
         where = T.WHERE_PRIVATE
     else:
-        group_topic = rows[0].topic if rows else (await deps.session.execute(
+        group_topic = rows[0].topic if rows else (await read(deps.session,
             select(ChatGroup.topic).where(ChatGroup.id == group_id))).scalar_one_or_none()
         where = T.WHERE_GROUP.format(group=group_topic or "")
     found = Audience(reporter=me.name if me is not None else actor.name, where=where,
