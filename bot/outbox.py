@@ -308,6 +308,8 @@ class OutboxSender:
             if self.leases is not None:
                 await self.leases.renew_if_due()
             await self._sweep_undelivered_urgent()
+            if not await self._any_pending():
+                return 0  # the usual drain after chatter: nothing to address, send or wait for
             seen = self.outbox.generation
             await self.address()
             sent = 0
@@ -326,6 +328,12 @@ class OutboxSender:
                         return sent
                     await self.clock.sleep(wait)
             return sent
+
+    async def _any_pending(self) -> bool:
+        """One indexed read instead of the addressing, candidate and spacing reads (five
+        statements) that would each find nothing: every one of them looks at pending rows only."""
+        async with self.sessions() as session:
+            return (await read(session, _ANY_PENDING)).first() is not None
 
     async def run_forever(self) -> None:
         """Production loop: drain, then sleep until woken or until the next row may be due."""
@@ -762,6 +770,7 @@ SENT_HOOKS: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[None]]] 
 FAILED_HOOKS: dict[str, Callable[[AsyncSession, OutboxMessage], Awaitable[None]]] = {}  # same, on failing
 
 _PENDING = OutboxMessage.status == OutboxStatus.PENDING
+_ANY_PENDING = select(OutboxMessage.id).where(_PENDING).limit(1)
 
 
 async def address_pending(session: AsyncSession, live: Sequence[str]) -> int:

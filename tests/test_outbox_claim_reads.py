@@ -1,5 +1,6 @@
-"""The outbox's claim reads the rows it claims (UPDATE … RETURNING): a send does not read its
-row a second time before handing it to the transport."""
+"""What the outbox's sender reads: the claim reads the rows it claims (UPDATE … RETURNING), so a
+send does not read its row a second time; plain reads skip the ORM's execution path; and a drain
+with nothing pending (after chatter, the usual case) is one read."""
 from __future__ import annotations
 
 import pytest
@@ -47,3 +48,21 @@ async def test_a_sends_plain_reads_skip_the_orms_execution_path(h):
         event.remove(Session, "do_orm_execute", listener)
     assert [s.text for s in h.new_sent()] == ["明早九点停水，请提前储水"]
     assert [s for s in through_orm if s.startswith("SELECT") and "outbox.text" not in s] == []
+
+
+@pytest.mark.asyncio
+async def test_a_drain_with_nothing_pending_is_one_read(h):
+    await h.say(G1, "张三", "早上好")
+    await h.bot.sender.drain()  # the escalation sweep's turn is taken: it runs every few minutes
+    statements: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002, ANN202
+        statements.append(" ".join(statement.split()))
+
+    engine = h.bot.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert await h.bot.sender.drain() == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 and statements[0].startswith("SELECT outbox.id FROM outbox WHERE outbox.status"), statements
