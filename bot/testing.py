@@ -171,6 +171,11 @@ class BotHarness:
         self._sent_seen = 0
         self._groups: dict[str, str] = {}
         self._people: dict[str, str] = {}
+        # topic → platform id and display name → platform id on this account, read with the names
+        # after each drain; trusted until a test opens a session of its own (it may change them).
+        self._group_ids: dict[str, str] = {}
+        self._person_ids: dict[str, str] = {}
+        self._ids_fresh = False
         self._slot: _Slot | None = None
 
     # ------------------------------------------------------------------ setup
@@ -243,17 +248,25 @@ class BotHarness:
         return self.app
 
     def session(self) -> AsyncSession:
+        self._ids_fresh = False  # the test may change groups or identities directly
+        return self._session()
+
+    def _session(self) -> AsyncSession:
         assert self.app is not None and self.app.sessions is not None
         return self.app.sessions()
 
     async def group_id(self, topic: str) -> str:
-        async with self.session() as session:
+        if self._ids_fresh and topic in self._group_ids:
+            return self._group_ids[topic]
+        async with self._session() as session:
             found = (await session.execute(select(ChatGroup.platform_id).where(
                 ChatGroup.account == self.transport.account, ChatGroup.topic == topic))).scalars().first()
         return found or f"room:{topic}"
 
     async def person_id(self, name: str) -> str:
-        async with self.session() as session:
+        if self._ids_fresh and name in self._person_ids:
+            return self._person_ids[name]
+        async with self._session() as session:
             found = (await session.execute(select(Identity.platform_id).where(
                 Identity.account == self.transport.account, Identity.display_name == name)
                 .order_by(Identity.id))).scalars().first()
@@ -406,7 +419,20 @@ class BotHarness:
                     s.message_id)
 
     async def _refresh_names(self) -> None:
-        async with self.session() as session:
-            self._groups = dict((await session.execute(select(ChatGroup.platform_id, ChatGroup.topic))).all())
-            self._people = dict((await session.execute(
-                select(Identity.platform_id, Person.name).join(Person, Person.id == Identity.person_id))).all())
+        account = self.transport.account
+        async with self._session() as session:
+            groups = (await session.execute(
+                select(ChatGroup.platform_id, ChatGroup.topic, ChatGroup.account).order_by(ChatGroup.id))).all()
+            identities = (await session.execute(
+                select(Identity.platform_id, Person.name, Identity.display_name, Identity.account)
+                .outerjoin(Person, Person.id == Identity.person_id).order_by(Identity.id))).all()
+        self._groups = {platform_id: topic for platform_id, topic, _ in groups}
+        self._people = {platform_id: name for platform_id, name, _, _ in identities if name is not None}
+        self._group_ids, self._person_ids = {}, {}
+        for platform_id, topic, on in groups:
+            if on == account:
+                self._group_ids.setdefault(topic, platform_id)
+        for platform_id, _, display_name, on in identities:
+            if on == account and display_name is not None:
+                self._person_ids.setdefault(display_name, platform_id)
+        self._ids_fresh = True

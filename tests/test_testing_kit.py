@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, func, select
 
-from bot.models import InboundMessage
+from bot.models import ChatGroup, InboundMessage
 from bot.services.gate import CachedAnswer
 from bot.testing import BotHarness
 
@@ -62,3 +62,33 @@ async def test_a_restart_keeps_the_database_and_two_harnesses_at_once_have_their
         await a.restart()
         assert await _inbound_count(a) == 1
         assert await _inbound_count(b) == 0
+
+
+def _statements(h: BotHarness) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _note(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
+        seen.append(" ".join(statement.split()))
+    return seen
+
+
+async def test_a_known_sender_in_a_known_group_is_addressed_without_asking_the_database():
+    async with BotHarness() as h:
+        await h.say(G1, "张三", "早上好")
+        seen = _statements(h)
+        await h.say(G1, "张三", "收到")
+        # The kit's lookups (a group by topic, a sender by name) come from the names it read
+        # after the last drain; only the bot's own statements and that read remain.
+        assert not [s for s in seen if s.startswith("SELECT chat_groups.platform_id FROM")
+                    or s.startswith("SELECT identities.platform_id FROM")], seen
+
+
+async def test_a_change_a_test_makes_itself_is_seen_by_the_next_message():
+    async with BotHarness() as h:
+        await h.say(G1, "张三", "早上好")
+        async with h.session() as session:  # the test renames the group behind the kit's back
+            group = (await session.execute(select(ChatGroup).where(ChatGroup.topic == G1))).scalar_one()
+            old_id, group.platform_id = group.platform_id, "room:renamed"
+            await session.commit()
+        assert await h.group_id(G1) == "room:renamed" != old_id
