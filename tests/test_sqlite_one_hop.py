@@ -118,11 +118,15 @@ async def test_a_read_only_transaction_ends_without_a_trip(engine, trips):
     assert trips == ["SELECT"]
 
 
-@pytest.mark.asyncio
-async def test_a_write_is_committed_in_one_trip_and_the_pools_reset_takes_none(engine, trips):
+async def _create(engine, trips: list[str]) -> None:  # noqa: ANN001
     async with engine.begin() as conn:
         await conn.run_sync(META.create_all)
     trips.clear()
+
+
+@pytest.mark.asyncio
+async def test_a_write_is_committed_in_one_trip_and_the_pools_reset_takes_none(engine, trips):
+    await _create(engine, trips)
     async with engine.begin() as conn:
         await conn.execute(insert(ITEMS).values(name="甲"))
     assert trips == ["INSERT", "commit"]
@@ -132,9 +136,7 @@ async def test_a_write_is_committed_in_one_trip_and_the_pools_reset_takes_none(e
 
 @pytest.mark.asyncio
 async def test_a_write_rolled_back_is_gone(engine, trips):
-    async with engine.begin() as conn:
-        await conn.run_sync(META.create_all)
-    trips.clear()
+    await _create(engine, trips)
     async with engine.connect() as conn:
         await conn.execute(insert(ITEMS).values(name="乙"))
         await conn.rollback()
