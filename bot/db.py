@@ -31,9 +31,9 @@ INIT_LOCK_KEY = 0x7A68696275
 async def read(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
     """Run a SELECT of plain columns on the session's connection, in its transaction.
 
-    The ORM's execution path (``session.execute``) costs two to four times what the statement
-    itself costs for such reads (measured: a column SELECT 117 -> 66 µs, an upsert 270 -> 77 µs),
-    and the hot paths run them on every message and every send. It also autoflushes: use this
+    The ORM's execution path (``session.execute``) costs about twice what the statement itself
+    costs for such reads (measured: a column SELECT 117 -> 66 µs), and the hot paths run them on
+    every message and every send. It also autoflushes: use this
     only where the session holds no pending change the read must see, and never for entities
     or for writes to watched tables (``bot.wakeups`` announces those from ORM events)."""
     return await (await session.connection()).execute(statement, params)

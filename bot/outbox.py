@@ -20,10 +20,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.accounts import AccountLeases, live_accounts
-from bot.db import read
-
 from bot.clock import Clock
 from bot.config import OutboxSettings
+from bot.db import read
 from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.limits import AccountPause
 from bot.privacy import mask_pii, masked_preview
@@ -468,8 +467,8 @@ class OutboxSender:
             return await self._send_claimed(session, account, lim, claimed, addresses)
 
     async def _addresses(self, session: AsyncSession, candidates, account: str):  # noqa: ANN001, ANN202
-        """The candidates' groups (id → id, platform_id, account, active) and their people's platform ids on ``account``
-        (person id → platform id), one read each."""
+        """The candidates' groups (id → row of id, platform_id, account, active) and their
+        people's platform ids on ``account`` (person id → platform id), one read each."""
         group_ids = {c.group_id for c in candidates if c.group_id is not None}
         person_ids = {c.person_id for c in candidates if c.person_id is not None}
         groups = {g.id: g for g in (await read(session, select(

@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import timefmt
-from bot.db import read
 from bot.audit import record_event
+from bot.db import read
 from bot.models import ChatGroup, Compound, OutboxMessage, Person, Priority, Role, RoleName
 from bot.models.tickets import Ticket
 from bot.services import Actor, Deps

@@ -91,8 +91,9 @@ def _counter_upsert(dialect: str):  # noqa: ANN202
 async def next_number(session: AsyncSession, compound_id: int) -> int:
     """Atomic per-compound counter (a row update, so concurrent reports never share a number)."""
     statement = _counter_upsert(session.bind.dialect.name)
-    # On the session's connection, in its transaction: the ORM's path for an INSERT costs three
-    # times the statement (bot.db.read), and no other process waits on ticket_counters.
+    # On the session's connection, in its transaction, as bot.db.read does for reads: the ORM's
+    # path costs three times this statement (270 -> 77 µs), and no other process waits on
+    # ticket_counters (bot.wakeups announces nothing for it).
     result = await (await session.connection()).execute(statement, {"compound_id": compound_id})
     return int(result.scalar_one())
 
