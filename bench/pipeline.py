@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiosqlite  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bot import heap  # noqa: E402
 from bot.app import BotApp  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Event, OutboxMessage  # noqa: E402
@@ -91,6 +92,7 @@ async def build(tmp: Path, groups: int) -> tuple[BotApp, FakeTransport]:
     transport = FakeTransport(account="sim")
     app = BotApp(settings, transports=[transport])
     await app.open()
+    heap.ready_to_serve(app.services["nlp"])  # as ``zhibu run`` does before it serves
     async with app.sessions() as session:
         await apply_plan(session, plan(groups), datetime.now(timezone.utc))
         await session.commit()

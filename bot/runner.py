@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import heap
 from bot.app import BotApp
 from bot.config import LOOPBACK_HOSTS, Settings
 from bot.transports.base import StartupError, Transport
@@ -83,6 +84,7 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False, 
     try:
         if history is None:
             await app.open()
+            heap.ready_to_serve(app.services["nlp"])
             await app.start()
         else:
             await history.wait_ready()  # the sample district is in the database
@@ -95,7 +97,11 @@ async def serve(settings: Settings, demo: bool = False, web_chat: bool = False, 
             from bot.demo_start import serve_when_complete
 
             web_app.add_routes(history.routes())
-            background = asyncio.create_task(serve_when_complete(app, history), name="demo-history")
+            async def serve_history() -> None:
+                await serve_when_complete(app, history)
+                heap.ready_to_serve(app.services["nlp"])  # the generator's leftovers are garbage by now
+
+            background = asyncio.create_task(serve_history(), name="demo-history")
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.web.host, settings.web.port)
