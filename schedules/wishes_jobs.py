@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.models.members import PostSignup, SignupState, VolunteerPost
-from bot.models.wishes import Wish, WishState
 from bot.services import member_points, posts, wishes
 from schedules.context import SYSTEM, job_deps
 from schedules.registry import every, monthly, next_work
@@ -33,18 +32,9 @@ async def duty_reminders(app, now: datetime) -> None:  # noqa: ANN001
 
 @next_work("wishes.sweep")
 async def sweep_wishes_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
-    """Nothing while every wish is settled; otherwise every hour of the sweep's daytime."""
+    """The sweep's next work (a reminder, release, reoffer, alert or expiry falling due)."""
     async with app.sessions() as session:
-        unsettled = (await session.execute(select(Wish.id).where(
-            Wish.state.in_((WishState.OPEN, WishState.CLAIMED, WishState.DONE))).limit(1))).first()
-    if unsettled is None:
-        return None
-    local = app.clock.local(after)
-    if local.hour < wishes.QUIET_BEFORE:
-        return local.replace(hour=wishes.QUIET_BEFORE, minute=0, second=0, microsecond=0)
-    if local.hour >= wishes.QUIET_FROM:
-        return (local + timedelta(days=1)).replace(hour=wishes.QUIET_BEFORE, minute=0, second=0, microsecond=0)
-    return after
+        return await wishes.next_sweep_work(session, app.org, app.clock, after)
 
 
 @next_work("posts.duty_reminders")

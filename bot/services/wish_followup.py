@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +33,9 @@ ESCALATE_RELEASES = 2
 HELPER_ROLES = (RoleName.PARTY_MEMBER, RoleName.VOLUNTEER)
 
 
-def _days(deps: Deps, compound_id: int, key: str, default: int) -> int:
-    value = deps.org.setting(compound_id, key, default)
+def setting_days(org: Any, compound_id: int, key: str, default: int) -> int:
+    """A compound's day-count setting (wish_release_days …): a positive whole number, else the default."""
+    value = org.setting(compound_id, key, default)
     return value if isinstance(value, int) and value > 0 else default
 
 
@@ -108,7 +109,7 @@ async def reoffer(deps: Deps, wish: Wish, *, exclude: Iterable[int] = ()) -> str
     now = deps.clock.now()
     if wish.state != WishState.OPEN:
         return None
-    gap = timedelta(days=_days(deps, wish.compound_id, "wish_reoffer_days", REOFFER_DAYS))
+    gap = timedelta(days=setting_days(deps.org, wish.compound_id, "wish_reoffer_days", REOFFER_DAYS))
     if wish.reoffered_at is not None and now - wish.reoffered_at < gap:
         return None
     line = public_line(wish, deps.clock)
@@ -141,7 +142,7 @@ async def escalate_if_falling_through(deps: Deps, wish: Wish) -> bool:
     if wish.escalated_at is not None or wish.state != WishState.OPEN or wish.claimer_count:
         return False
     now = deps.clock.now()
-    days = _days(deps, wish.compound_id, "wish_escalate_days", ESCALATE_DAYS)
+    days = setting_days(deps.org, wish.compound_id, "wish_escalate_days", ESCALATE_DAYS)
     age = (now - wish.created_at).days
     if wish.release_count < ESCALATE_RELEASES and age < days:
         return False
@@ -166,6 +167,24 @@ async def sweep_open(deps: Deps) -> tuple[int, int]:
         if await escalate_if_falling_through(deps, wish):
             escalated += 1
     return offered, escalated
+
+
+async def next_open_work(session: AsyncSession, org: Any, after: datetime) -> list[datetime]:
+    """When ``sweep_open`` would next act on each open, unclaimed wish, from what is stored:
+    a reoffer once its gap has passed, the branch alert once the wish is old enough (or at
+    once after the second release). A reoffer that found nobody stays due at every sweep."""
+    moments: list[datetime] = []
+    rows = (await session.execute(select(
+        Wish.compound_id, Wish.created_at, Wish.release_count, Wish.reoffered_at, Wish.escalated_at)
+        .where(Wish.state == WishState.OPEN, Wish.claimer_count == 0))).all()
+    for compound_id, created_at, release_count, reoffered_at, escalated_at in rows:
+        if release_count:
+            gap = timedelta(days=setting_days(org, compound_id, "wish_reoffer_days", REOFFER_DAYS))
+            moments.append(after if reoffered_at is None else reoffered_at + gap)
+        if escalated_at is None:
+            old = created_at + timedelta(days=setting_days(org, compound_id, "wish_escalate_days", ESCALATE_DAYS))
+            moments.append(after if release_count >= ESCALATE_RELEASES else old)
+    return moments
 
 
 # --------------------------------------------------------------------------- digests

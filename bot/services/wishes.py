@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -477,8 +478,7 @@ async def cancel(deps: Deps, actor: Actor, wish_id: int, reason: str | None = No
 
 # ------------------------------------------------------------------ the sweep (schedules)
 def _days(deps: Deps, compound_id: int, key: str, default: int) -> int:
-    value = deps.org.setting(compound_id, key, default)
-    return value if isinstance(value, int) and value > 0 else default
+    return wish_followup.setting_days(deps.org, compound_id, key, default)
 
 
 @dataclass
@@ -525,7 +525,7 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
             tell(deps, stale.person_id, T.STALE_REMINDER.format(number=wish.number, summary=wish.summary,
                                                                 days=idle.days, left=left), ref=("wish", wish.id))
             out.reminded += 1
-    out.reoffered, out.escalated = await wish_followup.sweep_open(deps)
+    out.reoffered, out.escalated = await wish_followup.sweep_open(deps)  # see next_sweep_work
     expired = (await deps.session.execute(select(Wish).where(
         Wish.state == WishState.OPEN, Wish.claimer_count == 0, Wish.deadline.is_not(None), Wish.deadline < now))).scalars()
     for wish in list(expired):
@@ -543,3 +543,39 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
                                                                     days=CONFIRM_REMIND_DAYS), ref=("wish", wish.id))
         out.confirm_reminders += 1
     return out
+
+
+async def next_sweep_work(session: AsyncSession, org: Any, clock: Any, after: datetime) -> datetime | None:
+    """The first daytime moment ``sweep`` would act, from what is stored at ``after``; None
+    while every wish is settled. The test kit's clock jumps to it (production sweeps hourly
+    regardless). Early is harmless, the sweep finds nothing; late would skip a reminder, so
+    every threshold ``sweep`` checks is mirrored here."""
+    moments = await wish_followup.next_open_work(session, org, after)
+    claims = (await session.execute(
+        select(WishClaim.last_progress_at, WishClaim.reminded_at, Wish.hold_until, Wish.compound_id)
+        .join(Wish, Wish.id == WishClaim.wish_id)
+        .where(WishClaim.state == ClaimState.ACTIVE, Wish.state.in_(list(ACTIVE_WISH_STATES))))).all()
+    for last_progress, reminded_at, hold_until, compound_id in claims:
+        idle_from = max(last_progress, hold_until or last_progress)
+        due = idle_from + timedelta(days=wish_followup.setting_days(org, compound_id, "wish_release_days", RELEASE_DAYS))
+        if reminded_at is None or reminded_at < last_progress:
+            remind = timedelta(days=wish_followup.setting_days(org, compound_id, "wish_remind_days", REMIND_DAYS))
+            due = min(due, idle_from + remind)
+        moments.append(max(due, last_progress + timedelta(days=1)))  # ``stale_claims``' day
+    deadline, done_at = (await session.execute(select(
+        select(func.min(Wish.deadline)).where(Wish.state == WishState.OPEN, Wish.claimer_count == 0).scalar_subquery(),
+        select(func.min(Wish.done_at)).where(Wish.state == WishState.DONE,
+                                             Wish.confirm_reminded_at.is_(None)).scalar_subquery()))).one()
+    if deadline is not None:
+        moments.append(deadline + timedelta(microseconds=1))  # expired once strictly past
+    if done_at is not None:
+        moments.append(done_at + timedelta(days=CONFIRM_REMIND_DAYS))
+    if not moments:
+        return None
+    local = clock.local(max(min(moments), after))
+    if local.hour < QUIET_BEFORE:
+        local = local.replace(hour=QUIET_BEFORE, minute=0, second=0, microsecond=0)
+    elif local.hour >= QUIET_FROM:
+        local = (local + timedelta(days=1)).replace(hour=QUIET_BEFORE, minute=0, second=0, microsecond=0)
+    return local.astimezone(after.tzinfo)
+
