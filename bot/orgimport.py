@@ -157,10 +157,15 @@ def _person(where: str, raw: dict[str, Any], problems: list[str]) -> PersonSpec 
     )
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): the same documents,
+# read ~9x faster (the demo district: 88 -> 10 ms); the pure-Python one elsewhere.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(path: Path, text: str) -> tuple[OrgPlan, list[str]]:
     problems: list[str] = []
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.models.notices import CollectionAnswer
 from bot.services import ServiceError
 from bot.services.collections import parse_answer, parse_spec
+from test_digests_statements import statements
 
 FIELDS = ("楼号", "单元", "人数")
 SIGNUP = "通知 收集 议事日报名: 楼号 单元 人数 截止 12-05 18:00\n本周六上午9点在党群服务站议事，欢迎报名"
@@ -171,3 +172,14 @@ async def test_tally_without_a_collection_explains_how_to_start_one(h):
 async def test_collection_deadline_in_the_past_is_refused(h):
     await h.dm("李书记", "通知 收集 报名: 楼号 人数 截止 11-30 18:00")
     assert "已经过去" in h.texts_to("李书记")[-1]
+
+
+async def test_a_late_answer_is_recognised_from_one_read_of_the_collections(h):
+    await start(h)
+    h.clock.set(datetime(2026, 12, 5, 17, 58).replace(tzinfo=h.clock.tz))
+    await h.advance(minutes=5)
+    with statements(h) as seen:
+        await h.say("阳光花园业主2群", "李四", "3号楼1单元 1人")
+    assert "已于" in h.texts_to("阳光花园业主2群")[-1]
+    # Open and recently closed collections come from the same read, not one read each.
+    assert len([sql for sql, _ in seen if sql.startswith("SELECT collections.id, collections.")]) == 1

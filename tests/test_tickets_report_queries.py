@@ -86,3 +86,12 @@ async def test_a_complaining_report_from_someone_without_a_wish_does_not_look_fo
     assert "工单 #0001" in h.texts_to(G1)[-1]
     # Who has a wish open is known (one read, cached a few seconds): nobody's own wishes are read.
     assert [s for s in reading(seen, "wishes") if "wishes.wisher_person_id = " in s] == []
+
+
+async def test_a_private_bare_number_reads_the_senders_ticket_compounds_once(h):
+    await h.say(G1, "张三", LIGHT)
+    seen = selects(h)
+    await h.dm("张三", "进度 0001")
+    assert "0001" in h.texts_to("张三")[-1]
+    # Where they reported and where they handle tickets: one read, not one each.
+    assert len([s for s in seen if "tickets.compound_id FROM tickets" in s]) == 1, seen

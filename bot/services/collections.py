@@ -283,9 +283,13 @@ def _open_clause(now: datetime):  # noqa: ANN202
                 or_(Collection.deadline.is_(None), Collection.deadline > now))
 
 
-async def _candidates(deps: Deps, person: Person, group_id: int | None, *, open_now: bool) -> list[tuple[Collection, Notice]]:
-    """Collections this message could answer: sent to this group; privately, sent to the
-    person, to their compound's groups, or to a group they have written in."""
+async def _candidates(deps: Deps, person: Person, group_id: int | None
+                      ) -> tuple[list[tuple[Collection, Notice]], list[tuple[Collection, Notice]]]:
+    """Collections this message could answer, newest first: (open now, closed within
+    LATE_REPLY_WINDOW), five of each at most, from one read (open ones first: the closed are
+    only looked at when none is open). They reach it when sent to this
+    group; privately, when sent to the person, to their compound's groups, or to a group they
+    have written in."""
     now = deps.clock.now()
     if group_id is not None:
         reach = NoticeDelivery.group_id == group_id
@@ -296,17 +300,17 @@ async def _candidates(deps: Deps, person: Person, group_id: int | None, *, open_
         if person.compound_id is not None:
             conditions.append(NoticeDelivery.compound_id == person.compound_id)
         reach = or_(*conditions)
-    if open_now:
-        state = _open_clause(now)
-    else:
-        state = and_(Notice.kind == "collection", Notice.status == NoticeStatus.SENT,
-                     or_(Collection.closed_at >= now - LATE_REPLY_WINDOW,
-                         and_(Collection.deadline <= now, Collection.deadline >= now - LATE_REPLY_WINDOW)))
+    open_now = _open_clause(now)
+    late = and_(Notice.kind == "collection", Notice.status == NoticeStatus.SENT,
+                or_(Collection.closed_at >= now - LATE_REPLY_WINDOW,
+                    and_(Collection.deadline <= now, Collection.deadline >= now - LATE_REPLY_WINDOW)))
     rows = (await deps.session.execute(
-        select(Collection, Notice).join(Notice, Notice.id == Collection.notice_id)
-        .where(state, Notice.id.in_(select(NoticeDelivery.notice_id).where(reach)))
-        .order_by(Notice.sent_at.desc(), Notice.id.desc()).limit(5))).all()
-    return [(c, n) for c, n in rows]
+        select(Collection, Notice, open_now.label("open_now")).join(Notice, Notice.id == Collection.notice_id)
+        .where(or_(open_now, late), Notice.id.in_(select(NoticeDelivery.notice_id).where(reach)))
+        .order_by(open_now.desc(), Notice.sent_at.desc(), Notice.id.desc()).limit(10))).all()
+    open_rows = [(c, n) for c, n, is_open in rows if is_open][:5]
+    closed_rows = [(c, n) for c, n, is_open in rows if not is_open][:5]
+    return open_rows, closed_rows
 
 
 async def _query_any_recent(deps: Deps) -> bool:
@@ -342,7 +346,7 @@ async def answer(deps: Deps, person: Person, text: str, *, group_id: int | None,
     if not may_be_answer(text) or not await any_recent.get(deps):
         return None
     explicit = bool(EXPLICIT_PREFIX.match(text))
-    candidates = await _candidates(deps, person, group_id, open_now=True)
+    candidates, recently_closed = await _candidates(deps, person, group_id)
     for collection, notice in candidates:
         values = parse_answer(collection.fields, text, person.name)
         is_explicit = explicit or text.startswith(collection.title)
@@ -359,7 +363,7 @@ async def answer(deps: Deps, person: Person, text: str, *, group_id: int | None,
         return await _store(deps, collection, notice, person, group_id, values, text, message_id)
     if candidates:
         return None
-    for collection, notice in await _candidates(deps, person, group_id, open_now=False):
+    for collection, notice in recently_closed:
         if looks_like_answer(parse_parts(collection.fields, text, person.name), collection.fields, text):
             return AnswerResult(collection, notice, None, "closed")
     return None

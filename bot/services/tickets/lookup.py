@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from bot.models.tickets import OPEN_STATES, Ticket, TicketReporter
 from bot.services import Actor, Deps, ServiceError
@@ -43,11 +43,10 @@ async def actor_compounds(deps: Deps, actor: Actor, own_compound: int | None = N
     ids: list[int] = [own_compound] if own_compound else []
     ids += actor.roles.compounds_with(actor.roles.names(), deps.org.compounds)
     if actor.person_id is not None:
-        ids += (await deps.session.execute(
-            select(Ticket.compound_id).join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
-            .where(TicketReporter.person_id == actor.person_id).distinct())).scalars().all()
-        ids += (await deps.session.execute(select(Ticket.compound_id).where(
-            Ticket.assignee_person_id == actor.person_id).distinct())).scalars().all()
+        reported = (select(Ticket.compound_id).join(TicketReporter, TicketReporter.ticket_id == Ticket.id)
+                    .where(TicketReporter.person_id == actor.person_id))
+        handled = select(Ticket.compound_id).where(Ticket.assignee_person_id == actor.person_id)
+        ids += (await deps.session.execute(union(reported, handled))).scalars().all()
     return list(dict.fromkeys(i for i in ids if i))
 
 
