@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.models.tickets import HotlineOrder, Ticket
 from bot.services import hotline as H
+from insert_log import inserts_into
 
 G1 = "阳光花园业主1群"
 LIGHT = "3号楼2单元楼道灯坏了好几天了"
@@ -76,6 +77,18 @@ async def test_import_csv_counts_per_compound_and_month(h, tmp_path):
         await s.commit()
         assert len((await s.execute(select(HotlineOrder))).all()) == 4
     assert (again.created, again.updated) == (0, 4)
+
+
+async def test_new_orders_of_an_import_are_written_in_one_insert(h, tmp_path):
+    path = write_csv(tmp_path / "12345.csv", [
+        [f"B{n:03d}", "2026-12-01 09:30", "阳光花园", "", f"第{n}件诉求", "城建"] for n in range(50)])
+    rows = H.parse_hotline_file(path, h.bot.org, h.bot.clock.tz)
+    with inserts_into(h, "hotline_orders") as seen:
+        async with h.session() as s:
+            result = await H.import_hotline_orders(s, rows, h.now)
+            await s.commit()
+    assert result.created == 50 and len(seen) == 1  # one executemany, not an INSERT per order
+    assert await counts(h) == {"阳光花园": 50}
 
 
 async def test_import_keeps_a_hand_made_ticket_link(h, tmp_path):
