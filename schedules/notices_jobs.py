@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from bot.models.notices import Collection, DeliveryStatus, Notice, NoticeDelivery, NoticeStatus
 from bot.services import collections, notice_delivery, notices
@@ -32,15 +32,14 @@ async def tick_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """A scheduled send, a draft's expiry, a collection's reminder or close; now while
     deliveries wait on the outbox (they are synced every minute)."""
     async with app.sessions() as session:
-        if (await session.execute(select(NoticeDelivery.id).where(
-                NoticeDelivery.status == DeliveryStatus.PENDING).limit(1))).first() is not None:
+        waiting, send_at, expires_at = (await session.execute(select(  # one read for the three
+            exists().where(NoticeDelivery.status == DeliveryStatus.PENDING),
+            select(func.min(Notice.send_at)).where(Notice.status == NoticeStatus.SCHEDULED).scalar_subquery(),
+            select(func.min(Notice.draft_expires_at)).where(Notice.status == NoticeStatus.DRAFT).scalar_subquery(),
+        ))).one()
+        if waiting:
             return after
-        moments = [
-            (await session.execute(select(func.min(Notice.send_at)).where(
-                Notice.status == NoticeStatus.SCHEDULED))).scalar_one(),
-            (await session.execute(select(func.min(Notice.draft_expires_at)).where(
-                Notice.status == NoticeStatus.DRAFT))).scalar_one(),
-        ]
+        moments = [send_at, expires_at]
         for deadline, sent_at, created_at in (await session.execute(
                 select(Collection.deadline, Notice.sent_at, Notice.created_at)
                 .join(Notice, Notice.id == Collection.notice_id).where(Collection.closed_at.is_(None)))).all():

@@ -169,21 +169,18 @@ async def sweep_open(deps: Deps) -> tuple[int, int]:
     return offered, escalated
 
 
-async def next_open_work(session: AsyncSession, org: Any, after: datetime) -> list[datetime]:
-    """When ``sweep_open`` would next act on each open, unclaimed wish, from what is stored:
-    a reoffer once its gap has passed, the branch alert once the wish is old enough (or at
-    once after the second release). A reoffer that found nobody stays due at every sweep."""
+def open_work(org: Any, wish: Wish, after: datetime) -> list[datetime]:
+    """When ``sweep_open`` would next act on an open, unclaimed wish: a reoffer once its gap has
+    passed, the branch alert once the wish is old enough (at once after the second release). A
+    reoffer that found nobody stays due at every sweep."""
     moments: list[datetime] = []
-    rows = (await session.execute(select(
-        Wish.compound_id, Wish.created_at, Wish.release_count, Wish.reoffered_at, Wish.escalated_at)
-        .where(Wish.state == WishState.OPEN, Wish.claimer_count == 0))).all()
-    for compound_id, created_at, release_count, reoffered_at, escalated_at in rows:
-        if release_count:
-            gap = timedelta(days=setting_days(org, compound_id, "wish_reoffer_days", REOFFER_DAYS))
-            moments.append(after if reoffered_at is None else reoffered_at + gap)
-        if escalated_at is None:
-            old = created_at + timedelta(days=setting_days(org, compound_id, "wish_escalate_days", ESCALATE_DAYS))
-            moments.append(after if release_count >= ESCALATE_RELEASES else old)
+    if wish.release_count:
+        gap = timedelta(days=setting_days(org, wish.compound_id, "wish_reoffer_days", REOFFER_DAYS))
+        moments.append(after if wish.reoffered_at is None else wish.reoffered_at + gap)
+    if wish.escalated_at is None:
+        old = wish.created_at + timedelta(days=setting_days(org, wish.compound_id, "wish_escalate_days",
+                                                            ESCALATE_DAYS))
+        moments.append(after if wish.release_count >= ESCALATE_RELEASES else old)
     return moments
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import record_event
@@ -547,29 +547,31 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
 
 async def next_sweep_work(session: AsyncSession, org: Any, clock: Any, after: datetime) -> datetime | None:
     """The first daytime moment ``sweep`` would act, from what is stored at ``after``; None
-    while every wish is settled. The test kit's clock jumps to it (production sweeps hourly
-    regardless). Early is harmless, the sweep finds nothing; late would skip a reminder, so
-    every threshold ``sweep`` checks is mirrored here."""
-    moments = await wish_followup.next_open_work(session, org, after)
-    claims = (await session.execute(
-        select(WishClaim.last_progress_at, WishClaim.reminded_at, Wish.hold_until, Wish.compound_id)
-        .join(Wish, Wish.id == WishClaim.wish_id)
-        .where(WishClaim.state == ClaimState.ACTIVE, Wish.state.in_(list(ACTIVE_WISH_STATES))))).all()
-    for last_progress, reminded_at, hold_until, compound_id in claims:
-        idle_from = max(last_progress, hold_until or last_progress)
-        due = idle_from + timedelta(days=wish_followup.setting_days(org, compound_id, "wish_release_days", RELEASE_DAYS))
+    while every wish is settled (one read either way). The test kit's clock jumps to it
+    (production sweeps hourly regardless). Early is harmless, the sweep finds nothing; late
+    would skip a reminder, so every threshold ``sweep`` checks is mirrored here."""
+    rows = (await session.execute(
+        select(Wish, WishClaim.last_progress_at, WishClaim.reminded_at)
+        .outerjoin(WishClaim, and_(WishClaim.wish_id == Wish.id, WishClaim.state == ClaimState.ACTIVE))
+        .where(Wish.state.in_((WishState.OPEN, WishState.CLAIMED, WishState.DONE))))).all()
+    moments: list[datetime] = []
+    for wish in {wish.id: wish for wish, _, _ in rows}.values():
+        if wish.state == WishState.OPEN and wish.claimer_count == 0:
+            moments += wish_followup.open_work(org, wish, after)
+            if wish.deadline is not None:
+                moments.append(wish.deadline + timedelta(microseconds=1))  # expired once strictly past
+        if wish.state == WishState.DONE and wish.confirm_reminded_at is None and wish.done_at is not None:
+            moments.append(wish.done_at + timedelta(days=CONFIRM_REMIND_DAYS))
+    for wish, last_progress, reminded_at in rows:
+        if last_progress is None or wish.state not in ACTIVE_WISH_STATES:
+            continue  # no active claim, or one ``stale_claims`` does not look at
+        idle_from = max(last_progress, wish.hold_until or last_progress)
+        due = idle_from + timedelta(days=wish_followup.setting_days(
+            org, wish.compound_id, "wish_release_days", RELEASE_DAYS))
         if reminded_at is None or reminded_at < last_progress:
-            remind = timedelta(days=wish_followup.setting_days(org, compound_id, "wish_remind_days", REMIND_DAYS))
-            due = min(due, idle_from + remind)
+            due = min(due, idle_from + timedelta(days=wish_followup.setting_days(
+                org, wish.compound_id, "wish_remind_days", REMIND_DAYS)))
         moments.append(max(due, last_progress + timedelta(days=1)))  # ``stale_claims``' day
-    deadline, done_at = (await session.execute(select(
-        select(func.min(Wish.deadline)).where(Wish.state == WishState.OPEN, Wish.claimer_count == 0).scalar_subquery(),
-        select(func.min(Wish.done_at)).where(Wish.state == WishState.DONE,
-                                             Wish.confirm_reminded_at.is_(None)).scalar_subquery()))).one()
-    if deadline is not None:
-        moments.append(deadline + timedelta(microseconds=1))  # expired once strictly past
-    if done_at is not None:
-        moments.append(done_at + timedelta(days=CONFIRM_REMIND_DAYS))
     if not moments:
         return None
     local = clock.local(max(min(moments), after))
@@ -578,4 +580,3 @@ async def next_sweep_work(session: AsyncSession, org: Any, clock: Any, after: da
     elif local.hour >= QUIET_FROM:
         local = (local + timedelta(days=1)).replace(hour=QUIET_BEFORE, minute=0, second=0, microsecond=0)
     return local.astimezone(after.tzinfo)
-
