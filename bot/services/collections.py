@@ -285,11 +285,10 @@ def _open_clause(now: datetime):  # noqa: ANN202
 
 async def _candidates(deps: Deps, person: Person, group_id: int | None
                       ) -> tuple[list[tuple[Collection, Notice]], list[tuple[Collection, Notice]]]:
-    """Collections this message could answer, newest first: (open now, closed within
-    LATE_REPLY_WINDOW), five of each at most, from one read (open ones first: the closed are
-    only looked at when none is open). They reach it when sent to this
-    group; privately, when sent to the person, to their compound's groups, or to a group they
-    have written in."""
+    """Collections this message could answer, newest first, as (open now, closed within
+    LATE_REPLY_WINDOW), five of each at most, from one read (open ones sort first: the closed
+    matter only when none is open). In a group: those sent to it; privately: those sent to the
+    person, to their compound's groups, or to a group they have written in."""
     now = deps.clock.now()
     if group_id is not None:
         reach = NoticeDelivery.group_id == group_id

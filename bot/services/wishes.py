@@ -35,6 +35,7 @@ from bot.services.members import (
 )
 from bot.services.names import person_names
 from bot.services import wish_followup
+from bot.services.wish_followup import setting_days
 from bot.services.wish_queries import (
     claims_of, get_wish, is_owner, private_block, public_line, stale_claims,
 )
@@ -477,10 +478,6 @@ async def cancel(deps: Deps, actor: Actor, wish_id: int, reason: str | None = No
 
 
 # ------------------------------------------------------------------ the sweep (schedules)
-def _days(deps: Deps, compound_id: int, key: str, default: int) -> int:
-    return wish_followup.setting_days(deps.org, compound_id, key, default)
-
-
 @dataclass
 class SweepResult:
     reminded: int = 0
@@ -501,8 +498,8 @@ async def sweep(deps: Deps, actor: Actor) -> SweepResult:
         return out
     shortest = timedelta(days=1)
     for stale in await stale_claims(deps.session, now, shortest):
-        remind_after = timedelta(days=_days(deps, stale.compound_id, "wish_remind_days", REMIND_DAYS))
-        release_after = timedelta(days=_days(deps, stale.compound_id, "wish_release_days", RELEASE_DAYS))
+        remind_after = timedelta(days=setting_days(deps.org, stale.compound_id, "wish_remind_days", REMIND_DAYS))
+        release_after = timedelta(days=setting_days(deps.org, stale.compound_id, "wish_release_days", RELEASE_DAYS))
         wish = await deps.session.get(Wish, stale.wish_id)
         claim_row = await deps.session.get(WishClaim, stale.claim_id)
         assert wish is not None and claim_row is not None
@@ -566,11 +563,11 @@ async def next_sweep_work(session: AsyncSession, org: Any, clock: Any, after: da
         if last_progress is None or wish.state not in ACTIVE_WISH_STATES:
             continue  # no active claim, or one ``stale_claims`` does not look at
         idle_from = max(last_progress, wish.hold_until or last_progress)
-        due = idle_from + timedelta(days=wish_followup.setting_days(
-            org, wish.compound_id, "wish_release_days", RELEASE_DAYS))
-        if reminded_at is None or reminded_at < last_progress:
-            due = min(due, idle_from + timedelta(days=wish_followup.setting_days(
-                org, wish.compound_id, "wish_remind_days", REMIND_DAYS)))
+        release = timedelta(days=setting_days(org, wish.compound_id, "wish_release_days", RELEASE_DAYS))
+        remind = timedelta(days=setting_days(org, wish.compound_id, "wish_remind_days", REMIND_DAYS))
+        due = idle_from + release
+        if reminded_at is None or reminded_at < last_progress:  # not reminded since the last progress
+            due = min(due, idle_from + remind)
         moments.append(max(due, last_progress + timedelta(days=1)))  # ``stale_claims``' day
     if not moments:
         return None
