@@ -11,9 +11,10 @@ from bot.models import Compound
 from bot.models.schedules import JobRun
 from bot.testing import BotHarness, fixed_part
 from bot.texts import digests as DT
+from bot.texts import wishes as TW
 
 G = "阳光花园业主1群"
-START = datetime(2026, 12, 1, 9, 0)
+START = datetime(2026, 12, 1, 13, 0)  # afternoon: thresholds fall on no other job's stop
 # Sends back to back: the account's spacing would move the clock off the hour at each stop.
 UNSPACED = {"outbox": {"min_interval_seconds": 0, "jitter_seconds": 0}}
 # Daily digests go out at 8:30, between hourly steps: what is compared here is the sweep's.
@@ -32,7 +33,7 @@ async def _every_sweep_rule(h: BotHarness, step: timedelta | None) -> list[tuple
     await h.say(G, "王奶奶", "微心愿 想找人帮忙修轮椅，住2号楼1单元101")  # W1: claimed, then idle
     await h.dm("张党员", "认领 W1")
     await h.say(G, "李奶奶", "微心愿 想找人帮忙贴春联 截止：后天")  # W2: expires unclaimed
-    await h.advance(hours=5, minutes=20)  # the rest in the afternoon: their thresholds fall mid-hour
+    await h.advance(hours=4, minutes=20)  # the rest in the evening: their thresholds fall mid-hour
     await h.say(G, "周爷爷", "微心愿 想找人陪我去医院复查")  # W3: done, nobody confirms
     await h.dm("赵楼长", "认领 W3")
     await h.dm("赵楼长", "完成 W3")
@@ -52,6 +53,9 @@ async def test_a_jumping_advance_sends_what_an_hourly_one_sends_at_the_same_mome
         # Each rule met: a reminder, a release, an expiry, a confirmation reminder, a reoffer, an alert.
         assert "1天没有进展" in texts and "放回待认领列表" in texts and "截止" in texts
         assert "W3" in texts and "W1" in texts and "W4" in texts
+        for template in (TW.STALE_REMINDER, TW.RELEASED_TO_CLAIMER, TW.EXPIRED_TO_WISHER,
+                         TW.CONFIRM_REMINDER_TO_STAFF, TW.REOFFER_TO_GROUP, TW.FALLING_THROUGH_TO_STAFF):
+            assert fixed_part(template) in texts, template
 
 
 async def test_a_claimed_wish_stops_the_clock_only_when_its_sweep_has_work():
