@@ -1,7 +1,11 @@
 """Shared fixtures: the test kit on the shipped sample organisation."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from bot.testing import BotHarness
 from conftest_gateway import gateway, gateway_factory  # noqa: F401  (end-to-end WeChat fixtures)
@@ -11,6 +15,41 @@ from conftest_gateway import gateway, gateway_factory  # noqa: F401  (end-to-end
 async def h():
     async with BotHarness() as harness:
         yield harness
+
+
+# Pooled connection record → the task holding it. bot.db gives SQLite a pool without overflow:
+# a task waiting for a second connection while it holds one would wait for itself once the pool
+# is out, so no task may hold two (a test that means to opens its sessions on separate tasks).
+_holders: dict[int, asyncio.Task] = {}
+_second_checkouts: list[str] = []
+
+
+def _current_task() -> asyncio.Task | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop: a synchronous engine (alembic, a CLI command)
+        return None
+
+
+@event.listens_for(Pool, "checkout")
+def _note_checkout(_dbapi, record, _proxy):  # noqa: ANN001, ANN202
+    task = _current_task()
+    if task is not None and task in _holders.values():
+        _second_checkouts.append(task.get_name())
+    _holders[id(record)] = task
+
+
+@event.listens_for(Pool, "checkin")
+def _note_checkin(_dbapi, record):  # noqa: ANN001, ANN202
+    _holders.pop(id(record), None)
+
+
+@pytest.fixture(autouse=True)
+def no_task_holds_two_connections():
+    _second_checkouts.clear()
+    yield
+    assert not _second_checkouts, (
+        f"a task checked out a second pooled connection while holding one: {_second_checkouts}")
 
 
 @pytest.fixture

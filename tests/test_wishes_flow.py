@@ -121,16 +121,25 @@ async def _actor(session, name: str, org) -> Actor:  # noqa: ANN001
 async def test_claim_race_is_decided_by_the_conditional_update_not_by_the_earlier_read(h):
     await _post(h)
     app = h.bot
-    async with h.session() as s1, h.session() as s2:
-        deps1 = Deps(s1, app.clock, app.outbox, app.org, app.settings)
-        deps2 = Deps(s2, app.clock, app.outbox, app.org, app.settings)
-        first, second = await _actor(s1, "张党员", app.org), await _actor(s2, "赵楼长", app.org)
-        assert (await s1.get(Wish, 1)).state == (await s2.get(Wish, 1)).state == "open"  # both saw it open
-        await W.claim(deps1, first, 1)
-        await s1.commit()
-        with pytest.raises(ServiceError, match="慢了一步"):
-            await W.claim(deps2, second, 1)
-        await s2.rollback()
+    both_saw_it_open, first_committed = asyncio.Barrier(2), asyncio.Event()
+
+    async def claimant(name: str, first: bool) -> None:  # one message's handling, on its own task
+        async with h.session() as session:
+            deps = Deps(session, app.clock, app.outbox, app.org, app.settings)
+            actor = await _actor(session, name, app.org)
+            assert (await session.get(Wish, 1)).state == "open"
+            await both_saw_it_open.wait()
+            if first:
+                await W.claim(deps, actor, 1)
+                await session.commit()
+                first_committed.set()
+                return
+            await first_committed.wait()
+            with pytest.raises(ServiceError, match="慢了一步"):
+                await W.claim(deps, actor, 1)
+            await session.rollback()
+
+    await asyncio.gather(claimant("张党员", True), claimant("赵楼长", False))
     async with h.session() as session:
         assert (await session.get(Wish, 1)).claimer_count == 1
 

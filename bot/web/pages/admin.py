@@ -114,12 +114,15 @@ async def create_user(request: web.Request) -> web.Response:
     spec = accounts.NewUser(username=form.username, password=form.password, role=form.role,
                             display_name=form.display_name, compounds=tuple(form.compounds),
                             communities=tuple(form.communities), person=form.person, is_admin=form.is_admin)
+    refused: accounts.AccountError | None = None
     async with db(request) as session:
         try:
             await accounts.create_user(session, app.org, app.clock.now(), spec, created_by=user.username)
+            await session.commit()
         except accounts.AccountError as exc:
-            return await _users_page(request, {exc.field or "form": exc.message}, values, 422)
-        await session.commit()
+            refused = exc
+    if refused is not None:  # the page reads in a session of its own: never two at once
+        return await _users_page(request, {refused.field or "form": refused.message}, values, 422)
     return redirect(request, "/dashboard/users", T.USER_CREATED.format(name=form.username))
 
 
@@ -166,6 +169,15 @@ async def change_password(request: web.Request) -> web.Response:
     user, app = principal(request), bot(request)
     form = await request.post()
     current, new, again = (str(form.get(k, ""))[:256] for k in ("current", "new", "again"))
+    refused = await _change_password(request, current, new, again)
+    if refused is not None:  # the page reads in a session of its own: never two at once
+        return await _account_page(request, refused, status=422)
+    return redirect(request, "/dashboard/login", T.PASSWORD_CHANGED)
+
+
+async def _change_password(request: web.Request, current: str, new: str, again: str) -> str | None:
+    """Sets the signed-in user's new password; the reason it was refused, or None."""
+    user, app = principal(request), bot(request)
     async with db(request) as session:
         me = await session.get(WebUser, user.user_id)
         from bot.web import security
@@ -173,16 +185,15 @@ async def change_password(request: web.Request) -> web.Response:
         worker = state(request).passwords
         if me is None or not (await worker.verify(me.password_hash, current) if worker
                               else security.verify_password(me.password_hash, current)):
-            return await _account_page(request, T.PASSWORD_WRONG, status=422)
+            return T.PASSWORD_WRONG
         if new != again:
-            return await _account_page(request, T.PASSWORD_MISMATCH, status=422)
+            return T.PASSWORD_MISMATCH
         try:
             await accounts.set_password(session, me, new, app.clock.now(), user.username)
         except accounts.AccountError as exc:
-            return await _account_page(request, exc.message, status=422)
+            return exc.message
         await session.commit()
-    response = redirect(request, "/dashboard/login", T.PASSWORD_CHANGED)
-    return response
+    return None
 
 
 @routes.post("/account/tokens")
