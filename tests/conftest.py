@@ -32,7 +32,9 @@ def _current_task() -> asyncio.Task | None:
 
 
 @event.listens_for(Pool, "checkout")
-def _note_checkout(_dbapi, record, _proxy):  # noqa: ANN001, ANN202
+def _note_checkout(dbapi, record, _proxy):  # noqa: ANN001, ANN202
+    if "sqlite" not in type(dbapi).__name__:
+        return  # PostgreSQL's pool has overflow (its first-run lock holds a connection of its own)
     task = _current_task()
     if task is not None and task in _holders.values():
         _second_checkouts.append(task.get_name())
