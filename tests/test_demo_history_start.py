@@ -26,7 +26,9 @@ from bot.models.tickets import Ticket
 from test_demo_history import UNTIL
 
 ROOT = Path(__file__).resolve().parent.parent
-DAYS = 4  # a short history: the start is tested here, the history itself in test_demo_history.py
+DAYS = 3  # a short history: the start is tested here, the history itself in test_demo_history.py.
+# Three days before UNTIL stay in one month: a history reaching into the month before also
+# plans that whole month's property complaints in the other compounds (the ranking's rules).
 
 
 def _settings(directory: Path, **extra) -> Settings:  # noqa: ANN003
