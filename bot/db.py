@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 import bot.models  # noqa: F401  (registers every table)
 from bot import write_gate
@@ -23,6 +24,9 @@ from bot.wakeups import ORIGIN, NotifyingSession
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
 
+
+# Connections per PostgreSQL engine (a process's pool; the wake-up listener has one more).
+PG_POOL = 10
 
 # Connections per SQLite engine. Writes take turns (bot.write_gate) and the statements are
 # short: more connections only add memory (measured: 5 and 8 handle a report alike).
@@ -79,7 +83,10 @@ def create_engine(url: str, *, echo: bool = False,
 
         write_gate.install(engine, timeout=30)  # this loop's writers queue for SQLite's one write lock
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # Fixed as on SQLite: with overflow, a burst opened PostgreSQL connections (a server process
+    # each) and closed them again, 300 per 2,000 reports. Several bot processes share the
+    # server's max_connections (100 by default): each takes at most PG_POOL.
+    return create_async_engine(url, echo=echo, pool_size=PG_POOL, max_overflow=0, pool_pre_ping=True)
 
 
 @asynccontextmanager
@@ -91,14 +98,20 @@ async def init_lock(engine: AsyncEngine) -> AsyncIterator[None]:
     if engine.dialect.name != "postgresql":
         yield
         return
-    # Autocommit: the lock is held by the session, not a transaction left idle while others migrate.
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK_KEY})
-        try:
-            yield
-        finally:
-            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
+    # On a connection of its own, outside the pool: the first-run work under the lock takes
+    # pooled connections, and no task holds two of those. Autocommit: the lock is held by the
+    # session, not a transaction left idle while others migrate.
+    holder = create_async_engine(engine.url, poolclass=NullPool)
+    try:
+        async with holder.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK_KEY})
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
+    finally:
+        await holder.dispose()
 
 
 def session_factory(engine: AsyncEngine, *, origin: str = "") -> async_sessionmaker[AsyncSession]:

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import QueuePool
 
 from bot.testing import BotHarness
 from conftest_gateway import gateway, gateway_factory  # noqa: F401  (end-to-end WeChat fixtures)
@@ -17,9 +17,10 @@ async def h():
         yield harness
 
 
-# Pooled connection record → the task holding it. bot.db gives SQLite a pool without overflow:
-# a task waiting for a second connection while it holds one would wait for itself once the pool
-# is out, so no task may hold two (a test that means to opens its sessions on separate tasks).
+# Pooled connection record → the task holding it. bot.db's pools have no overflow: a task waiting
+# for a second connection while it holds one would wait for itself once the pool is out, so no
+# task may hold two (a test that means to opens its sessions on separate tasks). A connection
+# outside the pools, as the first-run lock's, is not counted.
 _holders: dict[int, asyncio.Task] = {}
 _second_checkouts: list[str] = []
 
@@ -31,17 +32,15 @@ def _current_task() -> asyncio.Task | None:
         return None
 
 
-@event.listens_for(Pool, "checkout")
-def _note_checkout(dbapi, record, _proxy):  # noqa: ANN001, ANN202
-    if "sqlite" not in type(dbapi).__name__:
-        return  # PostgreSQL's pool has overflow (its first-run lock holds a connection of its own)
+@event.listens_for(QueuePool, "checkout")
+def _note_checkout(_dbapi, record, _proxy):  # noqa: ANN001, ANN202
     task = _current_task()
     if task is not None and task in _holders.values():
         _second_checkouts.append(task.get_name())
     _holders[id(record)] = task
 
 
-@event.listens_for(Pool, "checkin")
+@event.listens_for(QueuePool, "checkin")
 def _note_checkin(_dbapi, record):  # noqa: ANN001, ANN202
     _holders.pop(id(record), None)
 

@@ -248,21 +248,3 @@ async def test_burst_of_first_time_senders_larger_than_the_connection_pool_is_al
     assert await count_inbound(h) == 260
     assert await count_inbound(h, status=InboundStatus.CHATTER) == 260
 
-
-async def test_a_burst_across_conversations_opens_no_connection_beyond_the_pool(h):
-    """Messages of different chats are handled concurrently; those waiting for a connection wait
-    for the pool's own, instead of opening (and at once closing) connections of their own."""
-    import asyncio
-
-    from sqlalchemy import event
-
-    from bot.db import SQLITE_POOL
-    from bot.transports.base import Incoming
-
-    opened: list[object] = []
-    event.listen(h.bot.engine.sync_engine, "connect", lambda dbapi, _record: opened.append(dbapi))
-    messages = [Incoming(account="sim", message_id=f"burst-{i}", sender_id=f"wxid_burst_{i}", sender_name=f"邻居{i}",
-                         text="帮助", sent_at=h.now, chat_id=None) for i in range(40)]
-    await asyncio.gather(*(h.bot.on_message(m) for m in messages))
-    assert await count_inbound(h) == 40
-    assert len(opened) <= SQLITE_POOL

@@ -25,19 +25,31 @@ async def test_postgres_concurrent_claims_let_exactly_one_win(pg_url):
     async with BotHarness(database_url=pg_url) as h:
         await h.say("阳光花园业主1群", "王奶奶", "微心愿 想找人帮忙修轮椅")
         app = h.bot
-        async with h.session() as s1, h.session() as s2:
+        second_saw_it_open, first_claimed = asyncio.Event(), asyncio.Event()
+
+        async def second_claimant() -> None:  # another message's handling, on its own task
+            async with h.session() as s2:
+                deps2 = Deps(s2, app.clock, app.outbox, app.org, app.settings)
+                second = await _actor(s2, "赵楼长", app.org)
+                assert (await s2.get(Wish, 1)).state == "open"
+                second_saw_it_open.set()
+                await first_claimed.wait()
+                with pytest.raises(ServiceError, match="慢了一步"):
+                    await W.claim(deps2, second, 1)
+                await s2.rollback()
+
+        async with h.session() as s1:
             deps1 = Deps(s1, app.clock, app.outbox, app.org, app.settings)
-            deps2 = Deps(s2, app.clock, app.outbox, app.org, app.settings)
-            first, second = await _actor(s1, "张党员", app.org), await _actor(s2, "赵楼长", app.org)
-            assert (await s1.get(Wish, 1)).state == (await s2.get(Wish, 1)).state == "open"
+            first = await _actor(s1, "张党员", app.org)
+            assert (await s1.get(Wish, 1)).state == "open"
+            racing = asyncio.create_task(second_claimant())
+            await second_saw_it_open.wait()
             await W.claim(deps1, first, 1)  # holds the row lock until s1 commits
-            racing = asyncio.create_task(W.claim(deps2, second, 1))
+            first_claimed.set()
             await asyncio.sleep(0.3)
             assert not racing.done()  # the second UPDATE waits for the first transaction
             await s1.commit()
-            with pytest.raises(ServiceError, match="慢了一步"):
-                await racing
-            await s2.rollback()
+            await racing
         async with h.session() as session:
             assert (await session.get(Wish, 1)).claimer_count == 1
             assert len((await session.execute(select(WishClaim))).scalars().all()) == 1
