@@ -24,6 +24,7 @@ from bot.analyzer import analyzer_for
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatch import Dispatcher
+from bot.inline_sqlite import serving_engines
 from bot.marker_writer import MarkerWriter
 from bot.models import Compound, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
@@ -59,6 +60,10 @@ class BotApp:
         self.engine = engine
         self._owns_engine = engine is None
         self.sessions: async_sessionmaker[AsyncSession] | None = None
+        # The dashboard's sessions: on a SQLite file of its own making, a worker-thread engine
+        # beside the bot's inline one (bot/inline_sqlite.py); otherwise the bot's own.
+        self.web_engine: AsyncEngine | None = None
+        self.web_sessions: async_sessionmaker[AsyncSession] | None = None
         self.org = OrgDirectory()
         self.outbox = Outbox(settings.outbox, self.clock)
         self.table = CommandTable(all_routers())
@@ -80,12 +85,14 @@ class BotApp:
         ``recover``: act on this process's accounts' messages stored before the last stop
         (a command-line tool passes False: it serves no account and processes no message)."""
         if self.engine is None:
-            self.engine = db.create_engine(self.settings.database_url)
+            self.engine, self.web_engine = serving_engines(self.settings.database_url)
         # Several processes may start at once on an empty database: one does the first-run work.
         async with db.init_lock(self.engine):
             if prepare:
                 await db.prepare_schema(self.engine)
             self.sessions = db.session_factory(self.engine, origin=self.origin)
+            self.web_sessions = (db.session_factory(self.web_engine, origin=self.origin)
+                                 if self.web_engine is not None else self.sessions)
             await self.load_org_if_empty()
             await self._generate_secrets()
         async with self.sessions() as session:
@@ -237,6 +244,8 @@ class BotApp:
                 log.exception("could not hand the account leases back; they expire on their own")
         if self.engine is not None and self._owns_engine:
             await self.engine.dispose()
+            if self.web_engine is not None:
+                await self.web_engine.dispose()
 
     async def refresh_org(self) -> None:
         async with self.sessions() as session:

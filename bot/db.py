@@ -57,14 +57,16 @@ def create_engine(url: str, *, echo: bool = False,
     bot.inline_sqlite passes one that runs statements in the event loop's thread."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
+        database = None  # the file, when there is one
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            database = str(Path(path).resolve())
         # A fixed pool: with overflow, every burst of messages opened connections (a worker
         # thread, the pragmas) only to close them on return: 600 per 3,000 reports, a seventh of
         # a report's CPU. No overflow is safe because no task holds two connections at once (a
         # test fixture fails any that does); the others wait their turn, as writers do anyway.
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=SQLITE_POOL,
-                                     max_overflow=0)
+        pool = {"pool_size": SQLITE_POOL, "max_overflow": 0} if database else {}  # in memory: one connection
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "do_connect")
         def _one_hop(dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
@@ -81,7 +83,8 @@ def create_engine(url: str, *, echo: bool = False,
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        write_gate.install(engine, timeout=30)  # this loop's writers queue for SQLite's one write lock
+        # This loop's writers, of every engine on the file, queue for SQLite's one write lock.
+        write_gate.install(engine, timeout=30, database=database)
         return engine
     # Fixed as on SQLite: with overflow, a burst opened PostgreSQL connections (a server process
     # each) and closed them again, 300 per 2,000 reports. Several bot processes share the

@@ -89,15 +89,23 @@ class WriteGate:
 
 
 _gates: weakref.WeakKeyDictionary[Any, WriteGate] = weakref.WeakKeyDictionary()
+# One gate per database file: a process's engines on one file (the bot's inline one and the
+# dashboard's) take their write turns from the same lock, so neither waits inside SQLite.
+_by_file: weakref.WeakValueDictionary[str, WriteGate] = weakref.WeakValueDictionary()
 
 
 def gate_of(engine: AsyncEngine) -> WriteGate | None:
     return _gates.get(engine.sync_engine)
 
 
-def install(engine: AsyncEngine, timeout: float) -> WriteGate:
-    """Gate ``engine``'s (SQLite) write transactions; returns the gate."""
-    gate = WriteGate(timeout)
+def install(engine: AsyncEngine, timeout: float, *, database: str | None = None) -> WriteGate:
+    """Gate ``engine``'s (SQLite) write transactions; returns the gate, shared with the other
+    engines on ``database`` (a file's absolute path; None: a gate of its own)."""
+    gate = _by_file.get(database) if database else None
+    if gate is None:
+        gate = WriteGate(timeout)
+        if database:
+            _by_file[database] = gate
     sync_engine = engine.sync_engine
     _gates[sync_engine] = gate
     dialect = sync_engine.dialect

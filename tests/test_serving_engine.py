@@ -1,0 +1,128 @@
+"""A bot serving on a SQLite file runs its statements in the event loop's thread
+(bot/inline_sqlite.py): durable, never waiting for another process's write lock inside SQLite
+(the loop would stop serving), and with the dashboard on worker threads of its own beside it."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+from sqlalchemy import text
+
+from bot import write_gate
+from bot.app import BotApp
+from bot.config import SAMPLE_ORG, Settings
+from bot.inline_sqlite import create_serving_engine
+
+
+async def test_a_write_meeting_another_process_lock_waits_while_the_loop_serves(tmp_path):
+    path = tmp_path / "bot.db"
+    engine = create_serving_engine(f"sqlite+aiosqlite:///{path}")
+    order: list[str] = []
+    lock_taken, loop_served = threading.Event(), threading.Event()
+
+    def other_process() -> None:  # a command-line import, say: it holds the file's write lock
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        lock_taken.set()
+        loop_served.wait(timeout=10)  # a bound for a blocked loop, not a timing assumption
+        order.append("the other process commits")
+        other.execute("COMMIT")
+        other.close()
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        holder = threading.Thread(target=other_process)
+        holder.start()
+        await asyncio.to_thread(lock_taken.wait)
+
+        async def write() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+            order.append("the bot wrote")
+
+        writing = asyncio.create_task(write())
+        for _ in range(50):  # the writer meets the lock; in SQLite's busy handler it would block us here
+            await asyncio.sleep(0.001)
+        assert not writing.done()
+        order.append("the loop served meanwhile")
+        loop_served.set()
+        await writing
+        await asyncio.to_thread(holder.join)
+        assert order == ["the loop served meanwhile", "the other process commits", "the bot wrote"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_serving_engine_is_durable(tmp_path):
+    engine = create_serving_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one() == 1  # NORMAL, not OFF
+    finally:
+        await engine.dispose()
+
+
+async def _opened(tmp_path) -> BotApp:  # noqa: ANN001
+    settings = Settings.model_validate({"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+                                        "org_file": str(SAMPLE_ORG)})
+    app = BotApp(settings)
+    await app.open()
+    return app
+
+
+async def _statement_thread(sessions) -> int:  # noqa: ANN001
+    """The thread SQLite runs a statement of ``sessions``' in."""
+    async with sessions() as session:
+        raw = await (await session.connection()).get_raw_connection()
+        await raw.driver_connection.create_function("thread_id", 0, threading.get_ident)
+        return (await session.execute(text("SELECT thread_id()"))).scalar_one()
+
+
+async def test_the_bot_runs_statements_in_the_loop_and_the_dashboard_on_worker_threads(tmp_path):
+    app = await _opened(tmp_path)
+    try:
+        assert await _statement_thread(app.sessions) == threading.get_ident()
+        assert await _statement_thread(app.web_sessions) != threading.get_ident()
+    finally:
+        await app.stop()
+
+
+async def test_a_dashboard_write_and_a_bot_write_take_turns_on_one_gate(tmp_path):
+    app = await _opened(tmp_path)
+    assert write_gate.gate_of(app.engine) is write_gate.gate_of(app.web_engine)
+    order: list[str] = []
+    dashboard_wrote = asyncio.Event()
+
+    async def dashboard() -> None:
+        async with app.web_sessions() as session:
+            await session.execute(text("UPDATE people SET phone = '13800000000' WHERE id = 1"))
+            dashboard_wrote.set()
+            for _ in range(20):  # hold the write transaction across many loop turns
+                await session.execute(text("SELECT count(*) FROM people"))
+            order.append("the dashboard commits")
+            await session.commit()
+
+    async def bot() -> None:
+        await dashboard_wrote.wait()
+        async with app.sessions() as session:
+            await session.execute(text("UPDATE people SET phone = '13900000000' WHERE id = 2"))
+            order.append("the bot wrote")
+            await session.commit()
+
+    try:
+        await asyncio.gather(dashboard(), bot())
+        assert order == ["the dashboard commits", "the bot wrote"]
+    finally:
+        await app.stop()
+
+
+async def test_postgresql_and_in_memory_databases_have_one_engine_for_both():
+    from bot.inline_sqlite import serving_engines
+
+    for url in ("postgresql+asyncpg://zhibu:zhibu@127.0.0.1:5432/zhibu", "sqlite+aiosqlite:///:memory:"):
+        engine, web = serving_engines(url)  # an in-memory database is one connection's: a second would not see it
+        assert web is None
+        await engine.dispose()
