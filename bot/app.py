@@ -60,10 +60,11 @@ class BotApp:
         self.engine = engine
         self._owns_engine = engine is None
         self.sessions: async_sessionmaker[AsyncSession] | None = None
-        # The dashboard's sessions: on a SQLite file of its own making, a worker-thread engine
-        # beside the bot's inline one (bot/inline_sqlite.py); otherwise the bot's own.
-        self.web_engine: AsyncEngine | None = None
-        self.web_sessions: async_sessionmaker[AsyncSession] | None = None
+        # For work whose statements may be long (the dashboard, the schedules): on a SQLite file
+        # of its own making, a worker-thread engine beside the bot's inline one, so they never
+        # stall a reply (bot/inline_sqlite.py); otherwise the bot's own sessions.
+        self.worker_engine: AsyncEngine | None = None
+        self.worker_sessions: async_sessionmaker[AsyncSession] | None = None
         self.org = OrgDirectory()
         self.outbox = Outbox(settings.outbox, self.clock)
         self.table = CommandTable(all_routers())
@@ -85,14 +86,14 @@ class BotApp:
         ``recover``: act on this process's accounts' messages stored before the last stop
         (a command-line tool passes False: it serves no account and processes no message)."""
         if self.engine is None:
-            self.engine, self.web_engine = serving_engines(self.settings.database_url)
+            self.engine, self.worker_engine = serving_engines(self.settings.database_url)
         # Several processes may start at once on an empty database: one does the first-run work.
         async with db.init_lock(self.engine):
             if prepare:
                 await db.prepare_schema(self.engine)
             self.sessions = db.session_factory(self.engine, origin=self.origin)
-            self.web_sessions = (db.session_factory(self.web_engine, origin=self.origin)
-                                 if self.web_engine is not None else self.sessions)
+            self.worker_sessions = (db.session_factory(self.worker_engine, origin=self.origin)
+                                 if self.worker_engine is not None else self.sessions)
             await self.load_org_if_empty()
             await self._generate_secrets()
         async with self.sessions() as session:
@@ -244,8 +245,8 @@ class BotApp:
                 log.exception("could not hand the account leases back; they expire on their own")
         if self.engine is not None and self._owns_engine:
             await self.engine.dispose()
-            if self.web_engine is not None:
-                await self.web_engine.dispose()
+            if self.worker_engine is not None:
+                await self.worker_engine.dispose()
 
     async def refresh_org(self) -> None:
         async with self.sessions() as session:

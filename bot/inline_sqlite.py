@@ -9,8 +9,9 @@ thread switches per statement, about half of what a short statement costs (measu
   gate (``bot.write_gate``), so none waits for SQLite's lock behind another of this process; a
   write that finds it held by another process (a command-line import, the demo's generator)
   waits with ``asyncio.sleep`` and tries again, the loop serving meanwhile, where SQLite's busy
-  handler would have slept in the loop's thread. The dashboard keeps a worker-thread engine on
-  the same file and gate (``BotApp.web_sessions``): a long statistics query must not stall replies.
+  handler would have slept in the loop's thread. The dashboard and the schedules keep a
+  worker-thread engine on the same file and gate (``BotApp.worker_sessions``): a long statistics
+  query or a district's digest run must not stall replies.
 - ``create_inline_engine``: one-off bulk work that owns the file for a while (the demo's sample
   history) skips fsync too (``synchronous=OFF``: a crash loses a half-made file, which the next
   start regenerates from scratch). ``busy_timeout_ms`` lets the generator, on a thread of its own
@@ -122,9 +123,10 @@ def create_serving_engine(url: str) -> AsyncEngine:
 
 
 def serving_engines(url: str) -> tuple[AsyncEngine, AsyncEngine | None]:
-    """A serving process's engines for ``url``: the bot's and the dashboard's. On a SQLite file,
-    the bot's runs inline and the dashboard's on aiosqlite's worker threads; elsewhere (PostgreSQL,
-    an in-memory SQLite database, which a second engine would not see) one engine serves both."""
+    """A serving process's engines for ``url``: the bot's, and the one for work whose statements
+    may be long (the dashboard, the schedules). On a SQLite file the bot's runs inline and the
+    other on aiosqlite's worker threads; elsewhere (PostgreSQL, an in-memory SQLite database,
+    which a second engine would not see) one engine serves both."""
     path = url.split(":///", 1)[1] if url.startswith("sqlite") and ":///" in url else ""
     if path in ("", ":memory:"):
         return db.create_engine(url), None

@@ -13,6 +13,6 @@ SYSTEM = Actor(name="系统", roles=Roles((), {}))
 @asynccontextmanager
 async def job_deps(app: Any) -> AsyncIterator[Deps]:
     """A session wrapped as Deps; committed when the block ends without error."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         yield Deps(session, app.clock, app.outbox, app.org, app.settings)
         await session.commit()

@@ -25,7 +25,7 @@ async def purge_chatter(app, now: datetime) -> None:  # noqa: ANN001
 @daily("maintenance.prune_job_runs", hour=3, minute=40, grace=timedelta(hours=12))
 async def prune_job_runs(app, now: datetime) -> None:  # noqa: ANN001
     """Drop old rows, but never a job's newest one: it anchors the job's next fire time."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         newest = select(func.max(JobRun.id)).group_by(JobRun.job)
         interval_jobs = [j.name for j in JOBS.values() if j.is_interval]
         await session.execute(delete(JobRun).where(

@@ -31,7 +31,7 @@ async def tick(app, now: datetime) -> None:  # noqa: ANN001
 async def tick_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """A scheduled send, a draft's expiry, a collection's reminder or close; now while
     deliveries wait on the outbox (they are synced every minute)."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         waiting, send_at, expires_at = (await session.execute(select(  # one read for the three
             exists().where(NoticeDelivery.status == DeliveryStatus.PENDING),
             select(func.min(Notice.send_at)).where(Notice.status == NoticeStatus.SCHEDULED).scalar_subquery(),

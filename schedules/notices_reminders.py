@@ -27,7 +27,7 @@ async def leader_reminders(app, now: datetime) -> None:  # noqa: ANN001
 async def leader_reminders_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """The next notice's reminder time (N hours after sending), moved into the daytime."""
     reminded = select(Event.subject_id).where(Event.subject_kind == "notice", Event.action == "leaders_reminded")
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         rows = (await session.execute(select(Notice.compound_id, Notice.sent_at).where(
             Notice.status == NoticeStatus.SENT, Notice.kind == "notice", Notice.compound_id.is_not(None),
             Notice.ack_until >= after, Notice.id.not_in(reminded)))).all()

@@ -154,7 +154,7 @@ class Scheduler:
             log.warning("a schedules tick is still running at stop; the lease will expire on its own")
             return
         try:
-            if self._holding and self.app.sessions is not None:
+            if self._holding and self.app.worker_sessions is not None:
                 await self._release()
         except Exception:
             log.exception("could not release the schedules lease")
@@ -166,11 +166,11 @@ class Scheduler:
     async def run_due(self) -> list[JobOutcome]:
         """Run every job that is due now (if this process holds the lease)."""
         idle, self._idle_until = self._idle_until, {}
-        if self.app.sessions is None or self._stopping:
+        if self.app.worker_sessions is None or self._stopping:
             return []
         async with self._lock:
             now = self.app.clock.now()
-            async with self.app.sessions() as session:
+            async with self.app.worker_sessions() as session:
                 if not await self._hold_lease(session, now, await self._lease_clock(session)):
                     await session.commit()
                     return []
@@ -268,7 +268,7 @@ class Scheduler:
         if not outcomes:
             return
         try:
-            async with self.app.sessions() as session:
+            async with self.app.worker_sessions() as session:
                 finished_at = self.app.clock.now()
                 ok = [o.run_id for o in outcomes if o.status == JobStatus.OK]
                 if ok:
@@ -289,7 +289,7 @@ class Scheduler:
             raise LookupError(name)
         async with self._lock:
             now = self.app.clock.now()
-            async with self.app.sessions() as session:
+            async with self.app.worker_sessions() as session:
                 stmt = (_insert(session)(JobRun).values(self._row(job.name, now, JobStatus.RUNNING, now, "manual"))
                         .on_conflict_do_nothing(index_elements=["job", "due_at"]).returning(JobRun.id))
                 run_id = (await session.execute(stmt)).scalar_one_or_none()
@@ -379,7 +379,7 @@ class Scheduler:
     async def _still_holding(self) -> bool:
         """Between jobs of a long tick (real time, not the injected clock): renew the lease,
         and stop if another process took over."""
-        async with self.app.sessions() as session:
+        async with self.app.worker_sessions() as session:
             now = await self._lease_clock(session)
             result = await session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
@@ -390,7 +390,7 @@ class Scheduler:
         return self._holding
 
     async def _release(self) -> None:
-        async with self.app.sessions() as session:
+        async with self.app.worker_sessions() as session:
             now = await self._lease_clock(session)
             await session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder,
@@ -403,7 +403,7 @@ class Scheduler:
         """The lease and, per job, its last run and next fire time (for the CLI and dashboard)."""
         now = self.app.clock.now()
         tz = self.app.clock.tz
-        async with self.app.sessions() as session:
+        async with self.app.worker_sessions() as session:
             lease_now = await self._lease_clock(session)
             lease = await session.get(SchedulerLease, LEASE_NAME)
             latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
@@ -431,5 +431,5 @@ def _has_work(times: list[datetime], work_from: datetime | None, now: datetime) 
 async def first_seen(app: Any, job_name: str) -> datetime | None:
     """When the schedules first knew ``job_name`` (its oldest kept row): a job doing its own
     per-item timing uses it so a fresh install does not catch up on this morning's work."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         return (await session.execute(select(func.min(JobRun.due_at)).where(JobRun.job == job_name))).scalar_one()

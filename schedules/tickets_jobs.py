@@ -31,7 +31,7 @@ async def sweep(app, now: datetime) -> None:  # noqa: ANN001
 async def sweep_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """The next deadline not yet escalated, or the next confirmation window to end. Tickets
     waiting for a discussion day count too: early is harmless, the sweep just finds nothing."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         open_ = Ticket.state.in_(OPEN_STATES)
         moments = (await session.execute(select(
             select(func.min(Ticket.first_response_due)).where(

@@ -33,14 +33,14 @@ async def duty_reminders(app, now: datetime) -> None:  # noqa: ANN001
 @next_work("wishes.sweep")
 async def sweep_wishes_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """The sweep's next work (a reminder, release, reoffer, alert or expiry falling due)."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         return await wishes.next_sweep_work(session, app.org, app.clock, after)
 
 
 @next_work("posts.duty_reminders")
 async def duty_reminders_due(app, after: datetime) -> datetime | None:  # noqa: ANN001
     """The next duty slot's reminder time (its lead before the slot) of an active signup."""
-    async with app.sessions() as session:
+    async with app.worker_sessions() as session:
         rows = (await session.execute(
             select(PostSignup.last_reminded_for, VolunteerPost.schedule, VolunteerPost.compound_id)
             .join(VolunteerPost, VolunteerPost.id == PostSignup.post_id)

@@ -1,11 +1,13 @@
 """A bot serving on a SQLite file runs its statements in the event loop's thread
 (bot/inline_sqlite.py): durable, never waiting for another process's write lock inside SQLite
-(the loop would stop serving), and with the dashboard on worker threads of its own beside it."""
+(the loop would stop serving), and with the dashboard and the schedules on worker threads of their
+own beside it."""
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
+from types import SimpleNamespace
 
 from sqlalchemy import text
 
@@ -73,31 +75,38 @@ async def _opened(tmp_path) -> BotApp:  # noqa: ANN001
     return app
 
 
-async def _statement_thread(sessions) -> int:  # noqa: ANN001
-    """The thread SQLite runs a statement of ``sessions``' in."""
-    async with sessions() as session:
-        raw = await (await session.connection()).get_raw_connection()
-        await raw.driver_connection.create_function("thread_id", 0, threading.get_ident)
-        return (await session.execute(text("SELECT thread_id()"))).scalar_one()
+async def _statement_thread(session) -> int:  # noqa: ANN001
+    """The thread SQLite runs a statement of ``session``'s in."""
+    raw = await (await session.connection()).get_raw_connection()
+    await raw.driver_connection.create_function("thread_id", 0, threading.get_ident)
+    return (await session.execute(text("SELECT thread_id()"))).scalar_one()
 
 
-async def test_the_bot_runs_statements_in_the_loop_and_the_dashboard_on_worker_threads(tmp_path):
+async def test_the_bot_runs_statements_in_the_loop_the_dashboard_and_schedules_on_worker_threads(tmp_path):
+    from bot.web.state import WEB, db as dashboard_session
+    from schedules.context import job_deps
+
     app = await _opened(tmp_path)
+    here = threading.get_ident()
     try:
-        assert await _statement_thread(app.sessions) == threading.get_ident()
-        assert await _statement_thread(app.web_sessions) != threading.get_ident()
+        async with app.sessions() as session:  # the dispatcher's and the outbox's
+            assert await _statement_thread(session) == here
+        async with dashboard_session(SimpleNamespace(config_dict={WEB: SimpleNamespace(bot=app)})) as session:
+            assert await _statement_thread(session) != here
+        async with job_deps(app) as deps:
+            assert await _statement_thread(deps.session) != here
     finally:
         await app.stop()
 
 
 async def test_a_dashboard_write_and_a_bot_write_take_turns_on_one_gate(tmp_path):
     app = await _opened(tmp_path)
-    assert write_gate.gate_of(app.engine) is write_gate.gate_of(app.web_engine)
+    assert write_gate.gate_of(app.engine) is write_gate.gate_of(app.worker_engine)
     order: list[str] = []
     dashboard_wrote = asyncio.Event()
 
     async def dashboard() -> None:
-        async with app.web_sessions() as session:
+        async with app.worker_sessions() as session:
             await session.execute(text("UPDATE people SET phone = '13800000000' WHERE id = 1"))
             dashboard_wrote.set()
             for _ in range(20):  # hold the write transaction across many loop turns

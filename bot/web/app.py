@@ -35,9 +35,9 @@ MAX_UPLOAD = 20 * 1024 * 1024
 async def _web_ctx(root: web.Application) -> AsyncIterator[None]:
     """Resources of the web app, created and disposed in one place."""
     st = root[WEB]
-    if st.bot.web_sessions is None:
+    if st.bot.worker_sessions is None:
         raise RuntimeError("open the BotApp before starting the web app")
-    async with st.bot.web_sessions() as session:
+    async with st.bot.worker_sessions() as session:
         st.secret = await accounts.load_secret(session, st.bot.settings)
     st.templates = make_environment(st.bot.clock)
     st.passwords = security.PasswordWorker()

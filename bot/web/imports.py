@@ -100,7 +100,7 @@ def scope_problems(plan: OrgPlan, user: Principal, app: "BotApp") -> list[Proble
 
 
 async def _district_name(app: "BotApp") -> str:
-    async with app.web_sessions() as session:
+    async with app.worker_sessions() as session:
         name = (await session.execute(select(District.name).order_by(District.id))).scalars().first()
     return name or "默认区"
 
@@ -135,7 +135,7 @@ async def run_import(app: "BotApp", job: ImportJob, user: Principal, data: bytes
         job.done += n
         await asyncio.sleep(0)  # let the progress poll in
 
-    async with app.web_sessions() as session:
+    async with app.worker_sessions() as session:
         try:
             result = await apply_in_chunks(session, plan, now, account=account, size=CHUNK, advance=advance,
                                            actor=user.actor())

@@ -49,7 +49,7 @@ def principal(request: web.Request) -> "Principal":
 
 def db(request: web.Request) -> AsyncSession:
     """A database session for one request (use ``async with``)."""
-    sessions = bot(request).web_sessions
+    sessions = bot(request).worker_sessions
     assert sessions is not None
     return sessions()
 
