@@ -312,7 +312,7 @@ class BotApp:
         return [(mid, await self.dispatcher.retry(mid)) for mid in ids]
 
     async def purge(self) -> int:
-        async with self.sessions() as session:
+        async with self.worker_sessions() as session:  # a month of chatter may take a while: off the loop
             count = await purge_chatter(session, self.clock.now(), self.settings.retention_days)
             await session.commit()
         return count
