@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.audit import record_event
 from bot.markers import parse_marker
 from bot.models import ChatGroup, Identity, Person, Role
+from bot.outbox_rows import queued
 
 # last_seen is refreshed at most this often, to spare a write per message.
 _SEEN_GRANULARITY = timedelta(hours=1)
@@ -191,4 +192,4 @@ def context_changed(session: AsyncSession) -> bool:
 def has_writes(session: AsyncSession) -> bool:
     """Has this session anything to commit (flushed already or still pending)?"""
     sync = session.sync_session
-    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted)
+    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted or queued(sync))

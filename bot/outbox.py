@@ -25,6 +25,7 @@ from bot.config import OutboxSettings
 from bot.db import read
 from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.limits import AccountPause
+from bot.outbox_rows import queue
 from bot.privacy import mask_pii, masked_preview
 from bot.texts import outbox as T
 from bot.textsplit import split_text
@@ -82,6 +83,10 @@ class Outbox:
         not_before: datetime | None = None,
         in_reply_to: int | None = None,
     ) -> list[OutboxMessage]:
+        """Queue ``text`` (split into pieces the platform takes) for one group or one person.
+        The rows returned may still be marked (``ref_kind``/``ref_id``) until the session commits;
+        they are written then, all of the session's together (bot/outbox_rows.py), and their
+        ids are not filled in."""
         if (group_id is None) == (person_id is None):
             raise ValueError("an outbox text goes to exactly one group or one person")
         if group_id is not None:
@@ -95,7 +100,7 @@ class Outbox:
                 ref_kind=ref[0] if ref else None, ref_id=ref[1] if ref else None,
                 in_reply_to=in_reply_to,
             )
-            session.add(row)
+            queue(session.sync_session, row)  # written with the others at commit (bot/outbox_rows.py)
             rows.append(row)
         self._enqueued = True
         self.generation += 1

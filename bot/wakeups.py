@@ -63,6 +63,13 @@ async def announce(session: Any, kind: str) -> None:
         await session.run_sync(lambda sync: _announce(sync, {kind}))
 
 
+def announce_now(session: Session, kind: str) -> None:
+    """Announce ``kind`` from synchronous session code (a write the ORM's events do not see),
+    on commit; nothing on SQLite."""
+    if isinstance(session, NotifyingSession):
+        _announce(session, {kind})
+
+
 class NotifyingSession(Session):
     """A session that announces committed changes of watched tables to the other processes."""
 

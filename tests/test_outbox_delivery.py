@@ -8,7 +8,7 @@ import random
 import pytest
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.models import ChatGroup, Event, OutboxMessage, OutboxStatus, Person, Priority
 from bot.clock import FakeClock
@@ -26,12 +26,13 @@ async def enqueue(h, text, *, group=G1, person=None, priority=Priority.REPLY) ->
     async with h.session() as s:
         if person:
             pid = (await s.execute(select(Person.id).where(Person.name == person))).scalar_one()
-            [row] = h.bot.outbox.enqueue(s, text, person_id=pid, priority=priority)
+            h.bot.outbox.enqueue(s, text, person_id=pid, priority=priority)
         else:
             gid = (await s.execute(select(ChatGroup.id).where(ChatGroup.topic == group))).scalar_one()
-            [row] = h.bot.outbox.enqueue(s, text, group_id=gid, priority=priority)
+            h.bot.outbox.enqueue(s, text, group_id=gid, priority=priority)
         await s.commit()
-        return row.id
+    async with h.session() as s:  # queued rows are written at the commit, without telling their ids
+        return (await s.execute(select(func.max(OutboxMessage.id)).where(OutboxMessage.text == text))).scalar_one()
 
 
 async def rows(h) -> list[OutboxMessage]:
@@ -222,8 +223,9 @@ async def test_outbox_report_lists_waiting_and_failed_rows_with_reasons(h):
         person = Person(name="无微信", created_at=h.now, roles=[])
         s.add(person)
         await s.flush()
-        [failed] = h.bot.outbox.enqueue(s, "你好", person_id=person.id)
+        h.bot.outbox.enqueue(s, "你好", person_id=person.id)
         await s.commit()
+    failed = (await rows(h))[-1]
     h.transport.reconnect()
     await h.drain()
     h.transport.disconnect()

@@ -44,7 +44,7 @@ async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it_sent():
         async with h.session() as session:
             person_id = (await session.execute(select(Identity.person_id).where(
                 Identity.display_name == "李书记"))).scalars().first()
-            [row] = h.bot.outbox.enqueue(session, "您的工单已办结", person_id=person_id, priority=Priority.REPLY)
+            h.bot.outbox.enqueue(session, "您的工单已办结", person_id=person_id, priority=Priority.REPLY)
             await session.commit()
         h.bot.outbox.notify()
         waiting = asyncio.Event()
@@ -67,7 +67,8 @@ async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it_sent():
         await stopping
         assert not cancelled.is_set()
         async with h.bot.sessions() as session:
-            status = (await session.execute(select(OutboxMessage.status).where(OutboxMessage.id == row.id))).scalar_one()
+            status = (await session.execute(select(OutboxMessage.status).where(
+                OutboxMessage.text == "您的工单已办结"))).scalar_one()
         assert status == OutboxStatus.SENT
 
 

@@ -1,0 +1,84 @@
+"""Outbox rows a session queues are written together at its commit (bot/outbox_rows.py): one
+INSERT for a report's two texts, seen by the session's own queries before that, dropped by a
+rollback, and written with the marks a caller gave them."""
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from bot.identity import has_writes
+from bot.models import ChatGroup, OutboxMessage, Person
+
+G1 = "阳光花园业主1群"
+
+
+async def _ids(h) -> tuple[int, int]:  # noqa: ANN001
+    async with h.session() as s:
+        group_id = (await s.execute(select(ChatGroup.id).where(ChatGroup.topic == G1))).scalar_one()
+        person_id = (await s.execute(select(Person.id).where(Person.name == "李书记"))).scalar_one()
+    return group_id, person_id
+
+
+async def _texts(h) -> list[str]:  # noqa: ANN001
+    async with h.session() as s:
+        return list((await s.execute(select(OutboxMessage.text).order_by(OutboxMessage.id))).scalars())
+
+
+async def test_a_reports_acknowledgement_and_notice_are_written_by_one_insert(h):
+    inserts: list[bool] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, _params, _context, executemany):  # noqa: ANN001, ANN202
+        if statement.startswith("INSERT INTO outbox"):
+            inserts.append(executemany)
+
+    await h.say(G1, "张三", "3号楼2单元电梯坏了，困在里面出不来")
+    assert len(h.sent) >= 2  # the group's acknowledgement and the branch's alert
+    assert inserts == [True]
+
+
+async def test_the_sessions_own_query_sees_the_rows_it_queued(h):
+    group_id, _ = await _ids(h)
+    async with h.session() as s:
+        h.bot.outbox.enqueue(s, "排队中的回复", group_id=group_id)
+        seen = (await s.execute(select(OutboxMessage.text).where(OutboxMessage.text == "排队中的回复"))).all()
+        assert len(seen) == 1
+        await s.commit()
+    assert (await _texts(h)).count("排队中的回复") == 1  # written once, not again at the commit
+
+
+async def test_a_rollback_drops_the_queued_rows(h):
+    group_id, _ = await _ids(h)
+    async with h.session() as s:
+        h.bot.outbox.enqueue(s, "撤回的回复", group_id=group_id)
+        await s.rollback()
+        h.bot.outbox.enqueue(s, "之后的回复", group_id=group_id)
+        await s.commit()
+    texts = await _texts(h)
+    assert "撤回的回复" not in texts and "之后的回复" in texts
+
+
+async def test_a_session_closed_without_a_commit_writes_nothing(h):
+    group_id, _ = await _ids(h)
+    async with h.session() as s:
+        h.bot.outbox.enqueue(s, "没提交的回复", group_id=group_id)
+    assert "没提交的回复" not in await _texts(h)
+
+
+async def test_a_row_marked_after_queueing_is_written_with_its_mark(h):
+    _, person_id = await _ids(h)
+    async with h.session() as s:
+        [row] = h.bot.outbox.enqueue(s, "关于工单的通知", person_id=person_id)
+        row.ref_kind, row.ref_id = "ticket", 42
+        await s.commit()
+    async with h.session() as s:
+        written = (await s.execute(select(OutboxMessage).where(OutboxMessage.text == "关于工单的通知"))).scalar_one()
+    assert (written.ref_kind, written.ref_id, written.status, written.attempts) == ("ticket", 42, "pending", 0)
+
+
+async def test_a_session_with_only_queued_rows_has_writes_to_commit(h):
+    group_id, _ = await _ids(h)
+    async with h.session() as s:
+        assert not has_writes(s)
+        h.bot.outbox.enqueue(s, "只有回复", group_id=group_id)
+        assert has_writes(s)  # the dispatcher commits it, even for a message that was chatter
+        await s.rollback()
