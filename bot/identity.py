@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.audit import record_event
 from bot.markers import parse_marker
 from bot.models import ChatGroup, Identity, Person, Role
-from bot.outbox_rows import queued
+from bot.outbox_rows import WROTE, queued
 
 # last_seen is refreshed at most this often, to spare a write per message.
 _SEEN_GRANULARITY = timedelta(hours=1)
@@ -159,7 +159,7 @@ _CONTEXT_TABLES = {"chat_groups", "people", "roles", "identities", "compounds"}
 @event.listens_for(Session, "before_flush")
 def _note_context_changes(session: Session, _context, _instances) -> None:  # noqa: ANN001
     if session.new or session.dirty or session.deleted:
-        session.info["wrote"] = True
+        session.info[WROTE] = True
     if _changes_context(session):
         session.info["context_changed"] = True
 
@@ -192,4 +192,4 @@ def context_changed(session: AsyncSession) -> bool:
 def has_writes(session: AsyncSession) -> bool:
     """Has this session anything to commit (flushed already or still pending)?"""
     sync = session.sync_session
-    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted or queued(sync))
+    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted or queued(sync))

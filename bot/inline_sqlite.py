@@ -125,9 +125,12 @@ def create_serving_engine(url: str) -> AsyncEngine:
 def serving_engines(url: str) -> tuple[AsyncEngine, AsyncEngine | None]:
     """A serving process's engines for ``url``: the bot's, and the one for work whose statements
     may be long (the dashboard, the schedules). On a SQLite file the bot's runs inline and the
-    other on aiosqlite's worker threads; elsewhere (PostgreSQL, an in-memory SQLite database,
-    which a second engine would not see) one engine serves both."""
-    path = url.split(":///", 1)[1] if url.startswith("sqlite") and ":///" in url else ""
+    other on aiosqlite's worker threads. On PostgreSQL each has a pool of its own, so slow
+    dashboard pages never keep the bot (its replies, its account leases) waiting for a
+    connection. An in-memory SQLite database, which a second engine would not see, has one."""
+    if not url.startswith("sqlite"):
+        return db.create_engine(url), db.create_engine(url)
+    path = url.split(":///", 1)[1] if ":///" in url else ""
     if path in ("", ":memory:"):
         return db.create_engine(url), None
     return create_serving_engine(url), db.create_engine(url)

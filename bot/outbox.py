@@ -84,9 +84,9 @@ class Outbox:
         in_reply_to: int | None = None,
     ) -> list[OutboxMessage]:
         """Queue ``text`` (split into pieces the platform takes) for one group or one person.
-        The rows returned may still be marked (``ref_kind``/``ref_id``) until the session commits;
-        they are written then, all of the session's together (bot/outbox_rows.py), and their
-        ids are not filled in."""
+        The rows returned may be marked (``ref_kind``/``ref_id``) at once, before the session's
+        next statement; they are written with all of the session's together at its commit or
+        before that statement (bot/outbox_rows.py), and their ids are not filled in."""
         if (group_id is None) == (person_id is None):
             raise ValueError("an outbox text goes to exactly one group or one person")
         if group_id is not None:

@@ -82,3 +82,13 @@ async def test_a_session_with_only_queued_rows_has_writes_to_commit(h):
         h.bot.outbox.enqueue(s, "只有回复", group_id=group_id)
         assert has_writes(s)  # the dispatcher commits it, even for a message that was chatter
         await s.rollback()
+
+
+async def test_a_session_whose_rows_were_written_before_a_query_still_has_writes_to_commit(h):
+    group_id, _ = await _ids(h)
+    async with h.session() as s:
+        h.bot.outbox.enqueue(s, "先写入的回复", group_id=group_id)
+        await s.execute(select(ChatGroup.id))  # writes the queued row first
+        assert has_writes(s)  # or the dispatcher would close the session on a reply without committing it
+        await s.commit()
+    assert "先写入的回复" in await _texts(h)

@@ -128,10 +128,35 @@ async def test_a_dashboard_write_and_a_bot_write_take_turns_on_one_gate(tmp_path
         await app.stop()
 
 
-async def test_postgresql_and_in_memory_databases_have_one_engine_for_both():
+async def test_postgresql_gives_the_dashboard_and_schedules_a_pool_of_their_own():
     from bot.inline_sqlite import serving_engines
 
-    for url in ("postgresql+asyncpg://zhibu:zhibu@127.0.0.1:5432/zhibu", "sqlite+aiosqlite:///:memory:"):
-        engine, web = serving_engines(url)  # an in-memory database is one connection's: a second would not see it
-        assert web is None
+    engine, worker = serving_engines("postgresql+asyncpg://zhibu:zhibu@127.0.0.1:5432/zhibu")
+    assert worker is not None and worker.pool is not engine.pool  # they never wait for the bot's connections
+    await engine.dispose()
+    await worker.dispose()
+
+
+async def test_an_in_memory_database_has_one_engine_for_both():
+    from bot.inline_sqlite import serving_engines
+
+    engine, worker = serving_engines("sqlite+aiosqlite:///:memory:")  # a second engine would not see it
+    assert worker is None
+    await engine.dispose()
+
+
+async def test_deleting_messages_finds_their_replies_by_an_index(tmp_path):
+    """A resident's 删除我的信息 and the chatter purge delete inbound messages, which sets their
+    replies' in_reply_to to NULL: without an index SQLite scans the outbox once per message."""
+    engine = create_serving_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        from bot import db
+
+        await db.prepare_schema(engine)
+        async with engine.connect() as conn:
+            indexes = [row[1] for row in (await conn.exec_driver_sql("PRAGMA index_list(outbox)")).all()]
+            first_columns = {name: (await conn.exec_driver_sql(f"PRAGMA index_info({name})")).all()[0][2]
+                             for name in indexes}
+        assert "in_reply_to" in first_columns.values()
+    finally:
         await engine.dispose()

@@ -97,3 +97,6 @@ class OutboxMessage(Base):
 
 
 Index("ix_outbox_ref", OutboxMessage.ref_kind, OutboxMessage.ref_id)
+# Deleting inbound messages sets their replies' in_reply_to to NULL (ON DELETE SET NULL): without
+# this, SQLite scans the whole outbox once per deleted message.
+Index("ix_outbox_in_reply_to", OutboxMessage.in_reply_to)
