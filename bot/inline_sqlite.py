@@ -106,12 +106,19 @@ async def _connect_inline(database: Any, *, connection: type[_InlineConnection] 
     return await connection(lambda: sqlite3.connect(str(database), **kwargs), 64)
 
 
+async def _connect_serving(database: Any, **kwargs: Any) -> _InlineConnection:
+    # No busy timeout from the first statement on: bot.db's connect-time pragmas (WAL first) run
+    # before the "connect" hook below could lower it, and a file another process holds locked
+    # then would sleep in SQLite's busy handler, in the loop's thread. _ServingConnection waits.
+    return await _connect_inline(database, connection=_ServingConnection, **{**kwargs, "timeout": 0})
+
+
 def create_serving_engine(url: str) -> AsyncEngine:
     """The bot's engine on a SQLite file: inline, durable, waiting for other processes' write
     locks without blocking the loop (see the module's docstring)."""
     if not url.startswith("sqlite"):
         raise ValueError("inline execution is for SQLite only")
-    engine = db.create_engine(url, sqlite_connect=partial(_connect_inline, connection=_ServingConnection))
+    engine = db.create_engine(url, sqlite_connect=_connect_serving)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _busy_in_the_loop(dbapi_conn, _record):  # noqa: ANN001, ANN202 (runs after bot.db's pragmas)

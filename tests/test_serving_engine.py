@@ -57,6 +57,47 @@ async def test_a_write_meeting_another_process_lock_waits_while_the_loop_serves(
         await engine.dispose()
 
 
+async def test_connecting_to_a_file_another_process_holds_waits_while_the_loop_serves(tmp_path):
+    """A fresh file, still in rollback-journal mode, locked by another process: the connection's
+    first pragma (journal_mode=WAL) waits for it without stopping the loop."""
+    path = tmp_path / "bot.db"
+    order: list[str] = []
+    lock_taken, loop_served = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("CREATE TABLE t (n INTEGER)")
+        other.execute("BEGIN EXCLUSIVE")
+        lock_taken.set()
+        loop_served.wait(timeout=10)  # a bound for a blocked loop, not a timing assumption
+        order.append("the other process commits")
+        other.execute("COMMIT")
+        other.close()
+
+    engine = create_serving_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        holder = threading.Thread(target=other_process)
+        holder.start()
+        await asyncio.to_thread(lock_taken.wait)
+
+        async def connect() -> None:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT count(*) FROM t"))
+            order.append("the bot connected")
+
+        connecting = asyncio.create_task(connect())
+        for _ in range(50):
+            await asyncio.sleep(0.001)
+        assert not connecting.done()
+        order.append("the loop served meanwhile")
+        loop_served.set()
+        await connecting
+        await asyncio.to_thread(holder.join)
+        assert order == ["the loop served meanwhile", "the other process commits", "the bot connected"]
+    finally:
+        await engine.dispose()
+
+
 async def test_the_serving_engine_is_durable(tmp_path):
     engine = create_serving_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     try:
