@@ -17,42 +17,57 @@ from bot.config import SAMPLE_ORG, Settings
 from bot.inline_sqlite import create_serving_engine
 
 
-async def test_a_write_meeting_another_process_lock_waits_while_the_loop_serves(tmp_path):
-    path = tmp_path / "bot.db"
-    engine = create_serving_engine(f"sqlite+aiosqlite:///{path}")
+async def _while_another_process_holds(path, lock: list[str], bot_step) -> list[str]:  # noqa: ANN001
+    """Run ``bot_step`` while another process (a thread with its own connection) holds ``path``
+    locked by the statements ``lock``; it lets go once the loop has shown it serves meanwhile.
+    Returns the order of events: the bot's step must finish after the lock went, not before."""
     order: list[str] = []
     lock_taken, loop_served = threading.Event(), threading.Event()
 
-    def other_process() -> None:  # a command-line import, say: it holds the file's write lock
+    def other_process() -> None:  # a command-line import, say
         other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+        for statement in lock:
+            other.execute(statement)
         lock_taken.set()
         loop_served.wait(timeout=10)  # a bound for a blocked loop, not a timing assumption
         order.append("the other process commits")
         other.execute("COMMIT")
         other.close()
 
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    await asyncio.to_thread(lock_taken.wait)
+
+    async def step() -> None:
+        await bot_step()
+        order.append("the bot's step done")
+
+    stepping = asyncio.create_task(step())
+    for _ in range(50):  # the step meets the lock; in SQLite's busy handler it would block us here
+        await asyncio.sleep(0.001)
+    assert not stepping.done()
+    order.append("the loop served meanwhile")
+    loop_served.set()
+    await stepping
+    await asyncio.to_thread(holder.join)
+    return order
+
+
+SERVED_THEN_WAITED = ["the loop served meanwhile", "the other process commits", "the bot's step done"]
+
+
+async def test_a_write_meeting_another_process_lock_waits_while_the_loop_serves(tmp_path):
+    path = tmp_path / "bot.db"
+    engine = create_serving_engine(f"sqlite+aiosqlite:///{path}")
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE TABLE t (n INTEGER)"))
-        holder = threading.Thread(target=other_process)
-        holder.start()
-        await asyncio.to_thread(lock_taken.wait)
-
-        async def write() -> None:
-            async with engine.begin() as conn:
-                await conn.execute(text("INSERT INTO t VALUES (1)"))
-            order.append("the bot wrote")
-
-        writing = asyncio.create_task(write())
-        for _ in range(50):  # the writer meets the lock; in SQLite's busy handler it would block us here
-            await asyncio.sleep(0.001)
-        assert not writing.done()
-        order.append("the loop served meanwhile")
-        loop_served.set()
-        await writing
-        await asyncio.to_thread(holder.join)
-        assert order == ["the loop served meanwhile", "the other process commits", "the bot wrote"]
+        assert await _while_another_process_holds(path, ["BEGIN IMMEDIATE"], write) == SERVED_THEN_WAITED
     finally:
         await engine.dispose()
 
@@ -61,39 +76,15 @@ async def test_connecting_to_a_file_another_process_holds_waits_while_the_loop_s
     """A fresh file, still in rollback-journal mode, locked by another process: the connection's
     first pragma (journal_mode=WAL) waits for it without stopping the loop."""
     path = tmp_path / "bot.db"
-    order: list[str] = []
-    lock_taken, loop_served = threading.Event(), threading.Event()
-
-    def other_process() -> None:
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("CREATE TABLE t (n INTEGER)")
-        other.execute("BEGIN EXCLUSIVE")
-        lock_taken.set()
-        loop_served.wait(timeout=10)  # a bound for a blocked loop, not a timing assumption
-        order.append("the other process commits")
-        other.execute("COMMIT")
-        other.close()
-
     engine = create_serving_engine(f"sqlite+aiosqlite:///{path}")
+
+    async def connect() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT count(*) FROM t"))
+
     try:
-        holder = threading.Thread(target=other_process)
-        holder.start()
-        await asyncio.to_thread(lock_taken.wait)
-
-        async def connect() -> None:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT count(*) FROM t"))
-            order.append("the bot connected")
-
-        connecting = asyncio.create_task(connect())
-        for _ in range(50):
-            await asyncio.sleep(0.001)
-        assert not connecting.done()
-        order.append("the loop served meanwhile")
-        loop_served.set()
-        await connecting
-        await asyncio.to_thread(holder.join)
-        assert order == ["the loop served meanwhile", "the other process commits", "the bot connected"]
+        lock = ["CREATE TABLE t (n INTEGER)", "BEGIN EXCLUSIVE"]
+        assert await _while_another_process_holds(path, lock, connect) == SERVED_THEN_WAITED
     finally:
         await engine.dispose()
 
