@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
 
 
-# Connections per PostgreSQL engine (a process's pool; the wake-up listener has one more).
+# Connections per PostgreSQL engine (a serving process has two; its wake-up listener one more).
 PG_POOL = 10
 
 # Connections per SQLite engine. Writes take turns (bot.write_gate) and the statements are
@@ -88,7 +88,8 @@ def create_engine(url: str, *, echo: bool = False,
         return engine
     # Fixed as on SQLite: with overflow, a burst opened PostgreSQL connections (a server process
     # each) and closed them again, 300 per 2,000 reports. Several bot processes share the
-    # server's max_connections (100 by default): each takes at most PG_POOL.
+    # server's max_connections (100 by default): each takes at most two pools of PG_POOL (the
+    # bot's, and the dashboard's and schedules', bot.inline_sqlite.serving_engines) and a listener.
     return create_async_engine(url, echo=echo, pool_size=PG_POOL, max_overflow=0, pool_pre_ping=True)
 
 
