@@ -51,16 +51,24 @@ class SchemaOutdated(Exception):
     """The database is at an older migration; ``zhibu db upgrade`` brings it up to date."""
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 def create_engine(url: str, *, echo: bool = False,
                   sqlite_connect: Callable[..., Awaitable[Any]] = connect_one_hop) -> AsyncEngine:
     """``sqlite_connect``: how a SQLite connection is made (aiosqlite's ``async_creator_fn``);
     bot.inline_sqlite passes one that runs statements in the event loop's thread."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        database = None  # the file, when there is one
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            database = str(Path(path).resolve())
+        file = sqlite_file(url)
+        database = None  # the file's absolute path, when there is one
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            database = str(file.resolve())
         # A fixed pool: with overflow, every burst of messages opened connections (a worker
         # thread, the pragmas) only to close them on return: 600 per 3,000 reports, a seventh of
         # a report's CPU. No overflow is safe because no task holds two connections at once (a

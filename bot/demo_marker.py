@@ -24,11 +24,7 @@ KEY = "demo_history_incomplete"
 
 def database_file(settings: Settings) -> Path | None:
     """The SQLite file of ``settings`` (None: PostgreSQL or an in-memory database)."""
-    url = settings.database_url
-    if not url.startswith("sqlite") or ":///" not in url:
-        return None
-    path = url.split(":///", 1)[1].split("?", 1)[0]
-    return None if path in ("", ":memory:") else Path(path)
+    return db.sqlite_file(settings.database_url)
 
 
 async def _with_engine(settings: Settings, work):  # noqa: ANN001, ANN202

@@ -96,8 +96,8 @@ class _ServingConnection(_InlineConnection):
             pause = min(pause * 2, 0.05)
 
 
-# The busy codes that mean "taken now, try again": SQLITE_BUSY and SQLITE_BUSY_RECOVERY.
-_WAIT_AND_RETRY = (sqlite3.SQLITE_BUSY, 261)
+# The busy codes that mean "taken now, try again".
+_WAIT_AND_RETRY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
 BUSY_WAIT_SECONDS = 30.0  # bot.db's busy timeout on worker-thread connections
 
 
@@ -137,8 +137,7 @@ def serving_engines(url: str) -> tuple[AsyncEngine, AsyncEngine | None]:
     connection. An in-memory SQLite database, which a second engine would not see, has one."""
     if not url.startswith("sqlite"):
         return db.create_engine(url), db.create_engine(url)
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path in ("", ":memory:"):
+    if db.sqlite_file(url) is None:
         return db.create_engine(url), None
     return create_serving_engine(url), db.create_engine(url)
 
