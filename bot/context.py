@@ -29,6 +29,7 @@ class Context:
                  person: Person | Callable[[], Person], group: ChatGroup | Callable[[], ChatGroup] | None,
                  message: InboundMessage | Callable[[], InboundMessage], person_id: int,
                  group_id: int | None, message_id: int, group_snapshot: ChatGroup | None = None,
+                 person_snapshot: Person | None = None,
                  services: dict[str, Any] | None = None, late: bool = False) -> None:
         self.incoming = incoming
         self.session = session
@@ -49,7 +50,11 @@ class Context:
         self._person = person
         self._group = group
         self._message = message
-        # Read-only copy of the group for cheap questions (bound compound, account).
+        self.keep = False  # keep the message past the chatter retention (see keep_message)
+        # Read-only copies of the sender and the group for cheap questions (name; bound compound,
+        # account).
+        self._person_snapshot = person_snapshot if person_snapshot is not None else (
+            person if isinstance(person, Person) else None)
         self._group_snapshot = group_snapshot if group_snapshot is not None else (
             group if isinstance(group, ChatGroup) else None)
 
@@ -76,6 +81,12 @@ class Context:
         if callable(self._message):
             self._message = self._message()
         return self._message
+
+    @property
+    def loaded_message(self) -> InboundMessage | None:
+        """The message's row if a handler attached it to the session, else None (then the
+        dispatcher writes its status by a plain UPDATE)."""
+        return None if callable(self._message) else self._message
 
     @property
     def in_group(self) -> bool:
@@ -139,8 +150,9 @@ class Context:
                                    mention_person_ids=mention_person_ids)
 
     def keep_message(self) -> None:
-        """This message is part of a case: keep it past the chatter retention."""
-        self.message.keep = True
+        """This message is part of a case: keep it past the chatter retention (written with the
+        message's status by the dispatcher)."""
+        self.keep = True
 
     @property
     def deps(self) -> Deps:
@@ -148,4 +160,5 @@ class Context:
 
     @property
     def actor(self) -> Actor:
-        return Actor(name=self.person.name, roles=self.roles, person_id=self.person_id)
+        person = self._person_snapshot if callable(self._person) else self._person
+        return Actor(name=person.name, roles=self.roles, person_id=self.person_id)

@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +21,7 @@ from bot.identity import ContextCache, context_changed, group_for, has_writes, p
 from bot.models import ChatGroup, InboundMessage, InboundStatus
 from bot.orgdir import OrgDirectory
 from bot.outbox import Outbox
+from bot.queued_rows import WROTE
 from bot.roles import Roles, role_label
 from bot.router import Command, CommandTable, Handler, call_with
 from bot.services import ServiceError
@@ -355,16 +356,20 @@ class Dispatcher:
                 text=clean_text(incoming.text or ""), services=self.services,
                 person=ctx_person, group=ctx_group, message=ctx_message, person_id=person.id,
                 group_id=group.id if group is not None else None, message_id=message_id, group_snapshot=group,
+                person_snapshot=person,
                 late=(now - incoming.sent_at).total_seconds() > self.settings.replay_max_age_seconds,
             )
             status = await self._act(ctx)
-        if status != InboundStatus.CHATTER or has_writes(session):
-            message = ctx.message if ctx is not None else (
-                ctx_message() if callable(ctx_message) else ctx_message)
-            message.status = status
-            message.handled_at = now
-            if status == InboundStatus.HANDLED:
-                message.keep = True
+        keep = status == InboundStatus.HANDLED or (ctx is not None and ctx.keep)
+        if status != InboundStatus.CHATTER or keep or has_writes(session):
+            loaded = ctx.loaded_message if ctx is not None else (None if callable(ctx_message) else ctx_message)
+            if loaded is not None:  # read or changed in this session: the row itself says it
+                loaded.status = status
+                loaded.handled_at = now
+                if keep:
+                    loaded.keep = True
+            else:  # the usual case: a plain UPDATE, nothing attached to the session
+                await write_status(session, message_id, status, now, keep)
         return status, group, person
 
     def _precheck(self, incoming: Incoming, group: ChatGroup | None, values: dict[str, Any] | None) -> str | None:
@@ -471,6 +476,21 @@ class Dispatcher:
                 await session.commit()
         except Exception:
             log.exception("could not mark inbound message %s failed", message_id)
+
+
+_TABLE = InboundMessage.__table__
+# Built once: every handled message runs one. (A bound name may not be a column's in .values().)
+_SET_STATUS = {keep: update(_TABLE).where(_TABLE.c.id == bindparam("message_id")).values(
+    status=bindparam("new_status"), handled_at=bindparam("at"), **({"keep": True} if keep else {}))
+    for keep in (False, True)}
+
+
+async def write_status(session: AsyncSession, message_id: int, status: str, at: Any, keep: bool) -> None:
+    """Set a message's status (and keep it, if ``keep``) on the session's connection, in its
+    transaction: the ORM's way (merge the stored row, flush it) costs several times this."""
+    connection = await session.connection()
+    await connection.execute(_SET_STATUS[keep], {"message_id": message_id, "new_status": status, "at": at})
+    session.sync_session.info[WROTE] = True
 
 
 async def _incoming_from_row(session: AsyncSession, row: InboundMessage) -> Incoming:

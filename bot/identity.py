@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.audit import record_event
 from bot.markers import parse_marker
 from bot.models import ChatGroup, Identity, Person, Role
-from bot.outbox_rows import WROTE, queued
+from bot.queued_rows import WROTE, queued
 
 # last_seen is refreshed at most this often, to spare a write per message.
 _SEEN_GRANULARITY = timedelta(hours=1)

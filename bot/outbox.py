@@ -23,10 +23,11 @@ from bot.accounts import AccountLeases, live_accounts
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.db import read
-from bot.models import ChatGroup, Event, Identity, OutboxMessage, OutboxStatus, Priority
+from bot.audit import record_event
+from bot.models import ChatGroup, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.limits import AccountPause
-from bot.outbox_rows import queue
 from bot.privacy import mask_pii, masked_preview
+from bot.queued_rows import queue
 from bot.texts import outbox as T
 from bot.textsplit import split_text
 from bot.transports.base import Address, ChatGone, NotConnected, RateLimited, Transport, TransportError
@@ -86,7 +87,7 @@ class Outbox:
         """Queue ``text`` (split into pieces the platform takes) for one group or one person.
         The rows returned may be marked (``ref_kind``/``ref_id``) at once, before the session's
         next statement; they are written with all of the session's together at its commit or
-        before that statement (bot/outbox_rows.py), and their ids are not filled in."""
+        before that statement (bot/queued_rows.py), and their ids are not filled in."""
         if (group_id is None) == (person_id is None):
             raise ValueError("an outbox text goes to exactly one group or one person")
         if group_id is not None:
@@ -100,7 +101,7 @@ class Outbox:
                 ref_kind=ref[0] if ref else None, ref_id=ref[1] if ref else None,
                 in_reply_to=in_reply_to,
             )
-            queue(session.sync_session, row)  # written with the others at commit (bot/outbox_rows.py)
+            queue(session.sync_session, row)  # written with the others at commit (bot/queued_rows.py)
             rows.append(row)
         self._enqueued = True
         self.generation += 1
@@ -703,9 +704,9 @@ class OutboxSender:
                     from bot.services.tickets.announce import escalate_undelivered_alert  # noqa: PLC0415  (services import the outbox)
 
                     told = await escalate_undelivered_alert(session, self.outbox, self.clock, row, minutes)
-                session.add(Event(subject_kind="outbox", subject_id=row.id, action="urgent_undelivered", at=now,
-                                  note=T.UNDELIVERED_URGENT.format(minutes=minutes),
-                                  data={"status": row.status, "error": row.error, "escalated_to": told}))
+                record_event(session, "outbox", row.id, "urgent_undelivered", now,
+                             note=T.UNDELIVERED_URGENT.format(minutes=minutes),
+                             data={"status": row.status, "error": row.error, "escalated_to": told})
                 log.warning("urgent outbox row %s to person %s not delivered (%s: %s); escalated to %s",
                             row.id, row.person_id, row.status, row.error, "、".join(told) or "nobody")
             await session.commit()

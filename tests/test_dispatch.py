@@ -248,3 +248,18 @@ async def test_burst_of_first_time_senders_larger_than_the_connection_pool_is_al
     assert await count_inbound(h) == 260
     assert await count_inbound(h, status=InboundStatus.CHATTER) == 260
 
+
+
+async def test_a_handled_message_is_marked_handled_and_kept(h):
+    await h.say("阳光花园业主1群", "张三", "3号楼2单元楼道灯坏了好几天了")
+    async with h.session() as s:
+        row = (await s.execute(select(InboundMessage))).scalar_one()
+    assert (row.status, row.keep) == (InboundStatus.HANDLED, True) and row.handled_at is not None
+
+
+async def test_chatter_is_marked_chatter_and_not_kept(h):
+    await h.say("阳光花园业主1群", "张三", "早上好")
+    await h.bot.dispatcher.flush_chatter()
+    async with h.session() as s:
+        row = (await s.execute(select(InboundMessage))).scalar_one()
+    assert (row.status, row.keep) == (InboundStatus.CHATTER, False)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from bot.audit import record_event
 from bot.models import Event, InboundMessage, InboundStatus, OutboxMessage
-from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketReporter, TicketState
+from bot.models.tickets import ACTIVE_STATES, Ticket, TicketMedia, TicketState
 from bot.privacy import PURGEABLE, mask_pii
 from bot.services import Actor, Deps, ServiceError
 from bot.services.gate import CachedAnswer
@@ -118,8 +118,8 @@ async def follow_up(deps: Deps, actor: Actor, ticket: Ticket, text: str, *, grou
     text = text.strip()[:policy.MAX_NOTE]
     now = deps.clock.now()
     if actor.person_id is not None and await people.reporter_row(deps.session, ticket.id, actor.person_id) is None:
-        deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=actor.person_id, group_id=group_id,
-                                        message_id=message_id, text=text, reported_at=now))
+        people.add_reporter(deps.session, ticket.id, actor.person_id, group_id=group_id, message_id=message_id,
+                            text=text, at=now)
         ticket.reporters_count += 1
     if ticket.state in resolution.FINISHED_STATES:
         await resolution.reopen(deps, actor, ticket, text)

@@ -20,6 +20,7 @@ def record(deps: Deps, actor: Actor, ticket: Ticket, action: str, *, from_state:
     """One change of ``ticket`` by ``actor``; the ticket counts as updated now (or ``at``: a new
     ticket's creation time, so that recording it does not update the row just inserted)."""
     now = at or deps.clock.now()
-    ticket.updated_at = now
+    if ticket.updated_at != now:  # a new ticket's creation: setting it would only make the row dirty
+        ticket.updated_at = now
     return record_event(deps.session, SUBJECT, ticket.id, action, now, actor=actor,
                         from_state=from_state, to_state=to_state, note=note, data=data)

@@ -5,12 +5,13 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import nlp
 from nlp import Analysis, Analyzer, Location
+from bot.db import read
 from bot.models.tickets import OPEN_STATES, Ticket, TicketCounter, TicketReporter, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import media
@@ -18,6 +19,7 @@ from bot.services.tickets.announce import Audience, audience, tell_secretaries_n
 from bot.services.tickets.corrections import record_correction
 from bot.services.tickets.events import record
 from bot.services.tickets.naming import quote
+from bot.services.tickets.people import add_reporter
 from bot.services.tickets.policy import MAX_TEXT, deadlines_for, policy, set_deadlines
 from bot.texts import tickets as T
 
@@ -29,8 +31,9 @@ class IntakeResult:
     alerted: list[str] = dataclasses.field(default_factory=list)  # role labels told of an urgent ticket
 
 
-def stored_analysis(ticket: Ticket) -> Analysis:
-    """The NLP's view of an open ticket, rebuilt from its columns (never re-analysed)."""
+def stored_analysis(ticket: Ticket | Row) -> Analysis:
+    """The NLP's view of an open ticket, rebuilt from its columns (never re-analysed): the
+    ticket, or a row of the columns it is compared by (``DUPLICATES``)."""
     known = {f.name for f in dataclasses.fields(Location)}
     parts = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (ticket.location_parts or {}).items()
              if k in known}
@@ -54,10 +57,12 @@ async def find_duplicate(deps: Deps, compound_id: int, analysis: Analysis,
 
 
 # Built once: a report runs these every time, and building a statement costs more CPU than
-# SQLite takes to run it. (Compiled forms are cached by SQLAlchemy either way.)
+# SQLite takes to run it. (Compiled forms are cached by SQLAlchemy either way.) Only what the
+# comparison reads: loading each candidate as a whole ticket cost more than the query.
 DUPLICATES = (
-    select(Ticket, exists().where(TicketReporter.ticket_id == Ticket.id,
-                                  TicketReporter.person_id == bindparam("reporter_id")).label("mine"))
+    select(Ticket.id, Ticket.text, Ticket.category, Ticket.urgent, Ticket.nlp_confidence, Ticket.location_parts,
+           Ticket.fingerprint, exists().where(TicketReporter.ticket_id == Ticket.id,
+                                              TicketReporter.person_id == bindparam("reporter_id")).label("mine"))
     .where(Ticket.compound_id == bindparam("compound_id"), Ticket.state.in_(OPEN_STATES),
            Ticket.created_at >= bindparam("since"), Ticket.category == bindparam("category"))
     .order_by(Ticket.created_at.desc()).limit(50))
@@ -66,16 +71,17 @@ DUPLICATES = (
 async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer: Analyzer | None,
                      reporter_id: int | None) -> tuple[Ticket | None, bool]:
     """``find_duplicate``, and whether ``reporter_id`` reported it already (read by the same
-    query: a merge asks the database once before it writes)."""
+    query: a merge asks the database once before it writes, and loads only the ticket it joins).
+    Read before the report writes anything (``bot.db.read``: nothing pending to flush first)."""
     same = analyzer.is_duplicate if analyzer is not None else nlp.is_duplicate
     hours = float(policy(deps, compound_id, "duplicate_window_hours"))
     since = deps.clock.now() - timedelta(hours=hours)
-    candidates = (await deps.session.execute(DUPLICATES, {
+    candidates = (await read(deps.session, DUPLICATES, {
         "compound_id": compound_id, "since": since, "category": analysis.category,
         "reporter_id": reporter_id})).all()  # no reporter: person_id = NULL matches nothing
-    for ticket, reported in candidates:
-        if same(analysis, stored_analysis(ticket)):
-            return ticket, bool(reported)
+    for candidate in candidates:
+        if same(analysis, stored_analysis(candidate)):
+            return await deps.session.get_one(Ticket, candidate.id), bool(candidate.mine)
     return None, False
 
 
@@ -118,8 +124,8 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         if repeat:
             return IntakeResult(duplicate, "repeat")
         if reporter_id is not None:
-            deps.session.add(TicketReporter(ticket_id=duplicate.id, person_id=reporter_id, group_id=group_id,
-                                            message_id=message_id, text=text, reported_at=now))
+            add_reporter(deps.session, duplicate.id, reporter_id, group_id=group_id, message_id=message_id,
+                         text=text, at=now)
         duplicate.reporters_count += 1
         record(deps, actor, duplicate, "reported", note=quote(text, 200),
                data={"count": duplicate.reporters_count, "group_id": group_id})
@@ -153,8 +159,8 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
     deps.session.add(ticket)
     await deps.session.flush()
     if reporter_id is not None:
-        deps.session.add(TicketReporter(ticket_id=ticket.id, person_id=reporter_id, group_id=group_id,
-                                        message_id=message_id, text=text, reported_at=now))
+        add_reporter(deps.session, ticket.id, reporter_id, group_id=group_id, message_id=message_id,
+                     text=text, at=now)
     await _attach_waiting_media(deps, ticket, reporter_id, group_id, photos)
     record(deps, actor, ticket, "created", to_state=TicketState.NEW, note=ticket.channel, at=now,
            data={"explicit": explicit, "confidence": ticket.nlp_confidence, "reasons": ticket.nlp_reasons})

@@ -1,11 +1,14 @@
 """Who is who around a ticket: role holders of a compound, its reporters."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Person, Role, RoleName
 from bot.models.tickets import Ticket, TicketReporter
+from bot.queued_rows import queue
 from bot.roles import AREA_ROLES
 
 
@@ -50,6 +53,14 @@ async def supervisors(session: AsyncSession, org, compound_id: int) -> list[Pers
     """The community committee for a compound; district staff when the community has nobody."""
     found = await people_with_role(session, org, RoleName.COMMUNITY_STAFF, compound_id)
     return found or await people_with_role(session, org, RoleName.DISTRICT_STAFF, compound_id)
+
+
+def add_reporter(session: AsyncSession, ticket_id: int, person_id: int, *, group_id: int | None,
+                 message_id: int | None, text: str, at: datetime) -> None:
+    """``person_id`` reported ``ticket_id`` too: a row written at the commit, with the session's
+    other queued rows (``bot.queued_rows``; nothing reads it back by id)."""
+    queue(session.sync_session, TicketReporter(ticket_id=ticket_id, person_id=person_id, group_id=group_id,
+                                               message_id=message_id, text=text, reported_at=at))
 
 
 async def reporter_row(session: AsyncSession, ticket_id: int, person_id: int) -> TicketReporter | None:

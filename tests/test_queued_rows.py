@@ -1,12 +1,13 @@
-"""Outbox rows a session queues are written together at its commit (bot/outbox_rows.py): one
-INSERT for a report's two texts, seen by the session's own queries before that, dropped by a
-rollback, and written with the marks a caller gave them."""
+"""Rows a session queues (outbox texts, audit events, a ticket's reporters) are written together
+at its commit (bot/queued_rows.py): one INSERT per kind, in the order queued, seen by the
+session's own queries before that, dropped by a rollback, and written with the marks a caller
+gave them."""
 from __future__ import annotations
 
 from sqlalchemy import event, select
 
 from bot.identity import has_writes
-from bot.models import ChatGroup, OutboxMessage, Person
+from bot.models import ChatGroup, Event, OutboxMessage, Person
 
 G1 = "阳光花园业主1群"
 
@@ -33,6 +34,27 @@ async def test_a_reports_acknowledgement_and_notice_are_written_by_one_insert(h)
 
     await h.say(G1, "张三", "3号楼2单元电梯坏了，困在里面出不来")
     assert len(h.sent) >= 2  # the group's acknowledgement and the branch's alert
+    assert inserts == [True]
+
+
+def _inserts_into(h, table: str) -> list[bool]:  # noqa: ANN001
+    """Each INSERT into ``table`` from now on: whether it was one executemany."""
+    inserts: list[bool] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, _params, _context, executemany):  # noqa: ANN001, ANN202
+        if statement.startswith(f"INSERT INTO {table} "):
+            inserts.append(executemany)
+    return inserts
+
+
+async def test_an_urgent_reports_two_events_are_written_by_one_insert(h):
+    inserts = _inserts_into(h, "events")
+    await h.say(G1, "张三", "3号楼2单元电梯坏了，困在里面出不来")
+    async with h.session() as s:
+        actions = list((await s.execute(select(Event.action).where(Event.subject_kind == "ticket")
+                                        .order_by(Event.id))).scalars())
+    assert actions == ["created", "urgent_alert"]  # in the order recorded
     assert inserts == [True]
 
 
