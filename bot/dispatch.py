@@ -393,8 +393,9 @@ class Dispatcher:
         if ctx.incoming.kind != MessageKind.TEXT:
             # Photos, videos and recalls: no command or text hook applies; the routers' non-text
             # hooks decide (attach to a ticket, withdraw …).
+            available = self.available(ctx)
             for hook in self.table.non_text_hooks:
-                if await self._call(ctx, hook.handler, hook.params, self.available(ctx)):
+                if await self._call(ctx, hook.handler, hook.params, available):
                     return InboundStatus.HANDLED
             return InboundStatus.IGNORED
         unbound = ctx.in_group and ctx.group_compound_id is None
@@ -408,8 +409,9 @@ class Dispatcher:
         if unbound:
             return InboundStatus.IGNORED
         if ctx.text:
+            available = self.available(ctx)
             for hook in self.table.text_hooks:
-                if await self._call(ctx, hook.handler, hook.params, self.available(ctx)):
+                if await self._call(ctx, hook.handler, hook.params, available):
                     return InboundStatus.HANDLED
         if not ctx.in_group or ctx.incoming.mentions_bot:
             # Someone addressed the bot and nothing matched: never leave them without an answer.

@@ -102,7 +102,9 @@ class CommandTable:
 
 
 def call_with(handler: Handler, params: tuple[str, ...], available: dict[str, Any]) -> Awaitable[Any]:
-    missing = [p for p in params if p not in available]
-    if missing:
-        raise TypeError(f"handler {handler.__qualname__} asks for unknown {missing}")
-    return handler(**{p: available[p] for p in params})
+    try:
+        arguments = {p: available[p] for p in params}
+    except KeyError:
+        missing = [p for p in params if p not in available]
+        raise TypeError(f"handler {handler.__qualname__} asks for unknown {missing}") from None
+    return handler(**arguments)

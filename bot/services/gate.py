@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Generic, TypeVar
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bot.db import on_add_now
 from bot.services import Deps
 
 DEFAULT_TTL = 5.0
@@ -47,14 +48,20 @@ class CachedAnswer(Generic[T]):
         self._cache.clear()
 
     def forget_on_write(self, touches: Callable[[Any], bool]) -> None:
-        """Reset whenever a session of this process flushes a new or changed object for which
-        ``touches`` is true, and again once that session commits: an answer read between the
+        """Reset whenever a session of this process flushes (or ``bot.db.add_now`` writes) a new
+        or changed object for which ``touches`` is true, and again once that session commits: an answer read between the
         flush and the commit could not see the change."""
         key = f"gate-{id(self)}"
 
         @event.listens_for(Session, "before_flush")
         def _flushed(session: Session, _context: Any, _instances: Any) -> None:
             if any(touches(obj) for obj in (*session.new, *session.dirty)):
+                session.info[key] = True
+                self.reset()
+
+        @on_add_now
+        def _added(session: Session, row: Any) -> None:
+            if touches(row):
                 session.info[key] = True
                 self.reset()
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import nlp
 from nlp import Analysis, Analyzer, Location
-from bot.db import read
+from bot.db import add_now, read
 from bot.models.tickets import OPEN_STATES, Ticket, TicketCounter, TicketReporter, TicketState
 from bot.services import Actor, Deps, ServiceError
 from bot.services.tickets import media
@@ -156,8 +156,7 @@ async def report(deps: Deps, actor: Actor, text: str, *, compound_id: int, analy
         created_by_person_id=actor.person_id, created_by_web=actor.web_user,
     )
     fill_reporter_address(ticket, told)
-    deps.session.add(ticket)
-    await deps.session.flush()
+    await add_now(deps.session, ticket)
     if reporter_id is not None:
         add_reporter(deps.session, ticket.id, reporter_id, group_id=group_id, message_id=message_id,
                      text=text, at=now)
