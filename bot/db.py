@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.pool import NullPool
 
@@ -46,7 +46,22 @@ async def read(session: AsyncSession, statement: Any, params: dict[str, Any] | N
     every message and every send. It also autoflushes: use this
     only where the session holds no pending change the read must see, and never for entities
     or for writes to watched tables (``bot.wakeups`` announces those from ORM events)."""
-    return await (await session.connection()).execute(statement, params)
+    return await (await connection_of(session)).execute(statement, params)
+
+
+_CONNECTION = "zhibu_connection"  # Session.info key: (transaction, its AsyncConnection)
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """``session.connection()``, remembered for the session's current transaction: a report
+    asks for it four times, and each ask is a trip through a greenlet."""
+    sync = session.sync_session
+    known = sync.info.get(_CONNECTION)
+    if known is not None and known[0] is sync.get_transaction():
+        return known[1]
+    connection = await session.connection()
+    sync.info[_CONNECTION] = (sync.get_transaction(), connection)
+    return connection
 
 
 async def add_now(session: AsyncSession, row: Any) -> None:
@@ -76,7 +91,7 @@ async def add_now(session: AsyncSession, row: Any) -> None:
             setattr(row, attr.key, value)
         values[column.key] = value
     key = table.primary_key.columns[0]
-    result = await (await session.connection()).execute(_returning_key(table), values)
+    result = await (await connection_of(session)).execute(_returning_key(table), values)
     setattr(row, mapper.get_property_by_column(key).key, result.scalar_one())
     make_transient_to_detached(row)  # all loaded, none pending: as if just flushed
     session.add(row)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
+from bot.db import connection_of
 from bot.deadletters import loggable_reason, record_dead_letter
 from bot.identity import ContextCache, context_changed, group_for, has_writes, person_for
 from bot.models import ChatGroup, InboundMessage, InboundStatus
@@ -490,7 +491,7 @@ _SET_STATUS = {keep: update(_TABLE).where(_TABLE.c.id == bindparam("message_id")
 async def write_status(session: AsyncSession, message_id: int, status: str, at: Any, keep: bool) -> None:
     """Set a message's status (and keep it, if ``keep``) on the session's connection, in its
     transaction: the ORM's way (merge the stored row, flush it) costs several times this."""
-    connection = await session.connection()
+    connection = await connection_of(session)
     await connection.execute(_SET_STATUS[keep], {"message_id": message_id, "new_status": status, "at": at})
     session.sync_session.info[WROTE] = True
 

@@ -1,10 +1,12 @@
-"""bot.db.add_now: a new row written by one INSERT at once, then an ordinary persistent object of
-the session (every column loaded, later changes flushed as usual)."""
+"""bot.db's helpers for the hot paths: ``add_now`` writes a new row by one INSERT at once and
+leaves an ordinary persistent object (every column loaded, later changes flushed as usual);
+``connection_of`` asks the session for its connection once per transaction."""
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import add_now
+from bot.db import add_now, read
 from bot.models import Compound
 from bot.models.tickets import Ticket
 
@@ -22,3 +24,21 @@ async def test_a_row_added_now_is_persistent_with_every_column_loaded(h):
     async with h.session() as s:
         stored = await s.get(Ticket, ticket.id)
         assert (stored.state, stored.location_parts, stored.text) == ("assigned", {}, "3号楼楼道灯坏了")
+
+
+async def test_a_transaction_asks_its_session_for_the_connection_once(h, monkeypatch):
+    asked: list[int] = []
+    connection = AsyncSession.connection
+
+    async def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        asked.append(id(self))
+        return await connection(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncSession, "connection", counted)
+    async with h.session() as s:
+        for _ in range(3):
+            await read(s, select(Compound.id).limit(1))
+        assert len(asked) == 1
+        await s.commit()
+        await read(s, select(Compound.id).limit(1))  # a new transaction: its own connection
+        assert len(asked) == 2
