@@ -113,8 +113,9 @@ class ContextCache:
     """Detached copies of groups and people (with roles) recently seen, so a chat message
     needs no SELECT to find out where it comes from and who sent it.
 
-    Entries expire after ``ttl`` seconds (another process may change roles) and the whole
-    cache is dropped whenever a message changed state (a command or case ran).
+    Entries expire ``ttl`` seconds after they were read (another process may change roles: a
+    busy group's entry must not live on because it is used) and the whole cache is dropped
+    whenever a message changed state (a command or case ran).
     """
 
     def __init__(self, ttl: float = 30.0) -> None:
@@ -141,10 +142,15 @@ class ContextCache:
         if len(self.people) > 50_000:  # bounded: a district has many residents, memory does not
             self.clear()
         # Only fully loaded rows: a merge(load=False) copy cannot lazy-load under asyncio (a person
-        # created by this message has its unset columns unloaded after the INSERT).
-        if group is not None and group_pid is not None and not inspect(group).unloaded:
-            self.groups[(account, group_pid)] = (now, group)
-        if not inspect(person).unloaded:
+        # created by this message has its unset columns unloaded after the INSERT). An entry the
+        # message was served from stays as it is, read time included.
+        if group is not None and group_pid is not None:
+            known = self.groups.get((account, group_pid))
+            if (known is None or known[1] is not group) and not inspect(group).unloaded:
+                self.groups[(account, group_pid)] = (now, group)
+        known_person = self.people.get((account, person_pid))
+        if (known_person is None or known_person[1] is not person or known_person[2] != display_name) \
+                and not inspect(person).unloaded:
             self.people[(account, person_pid)] = (now, person, display_name)
 
     def clear(self) -> None:
@@ -192,4 +198,6 @@ def context_changed(session: AsyncSession) -> bool:
 def has_writes(session: AsyncSession) -> bool:
     """Has this session anything to commit (flushed already or still pending)?"""
     sync = session.sync_session
-    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted or queued(sync))
+    if sync.info.get(WROTE) or queued(sync):
+        return True
+    return bool(sync.new or (sync.identity_map and (sync.dirty or sync.deleted)))  # most chat: nothing attached
