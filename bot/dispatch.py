@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 from typing import Any, Iterable
@@ -162,10 +163,7 @@ class Dispatcher:
 
     async def _store_batches(self) -> None:
         engine = self.sessions.kw["bind"]
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        table = InboundMessage.__table__
-        insert_stmt = (insert(table).on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
-                       .returning(table.c.id, table.c.account, table.c.platform_message_id))
+        insert_stmt = _store_insert(engine.dialect.name)
         while self._pending_store:
             await asyncio.sleep(0)  # let the messages arriving in this loop tick join the batch
             batch, self._pending_store = self._pending_store[:STORE_BATCH], self._pending_store[STORE_BATCH:]
@@ -482,6 +480,15 @@ class Dispatcher:
 
 
 _TABLE = InboundMessage.__table__
+
+
+@functools.cache
+def _store_insert(dialect: str) -> Any:
+    """The arriving messages' INSERT for ``dialect``, built once: building it (and its cache key)
+    cost more than a small batch's insert."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(_TABLE).on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
+            .returning(_TABLE.c.id, _TABLE.c.account, _TABLE.c.platform_message_id))
 # Built once: every handled message runs one. (A bound name may not be a column's in .values().)
 _SET_STATUS = {keep: update(_TABLE).where(_TABLE.c.id == bindparam("message_id")).values(
     status=bindparam("new_status"), handled_at=bindparam("at"), **({"keep": True} if keep else {}))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from bot import timefmt
 from bot.models import ChatGroup, InboundMessage, Person, Priority
@@ -278,9 +278,36 @@ class AnswerResult:
         return text.format(title=c.title, values=format_values(c.fields, self.answer.values))
 
 
-def _open_clause(now: datetime):  # noqa: ANN202
+def _open_clause(now: Any):  # noqa: ANN202
     return and_(Notice.kind == "collection", Notice.status == NoticeStatus.SENT, Collection.closed_at.is_(None),
                 or_(Collection.deadline.is_(None), Collection.deadline > now))
+
+
+def _candidates_query(private: bool, with_compound: bool):  # noqa: ANN202
+    """See ``_candidates``; the times and ids are bound at each run."""
+    now, late_since = bindparam("now"), bindparam("late_since")
+    if not private:
+        reach = NoticeDelivery.group_id == bindparam("group_id")
+    else:
+        spoke_in = select(InboundMessage.group_id).where(
+            InboundMessage.person_id == bindparam("person_id"), InboundMessage.group_id.is_not(None)).distinct()
+        conditions = [NoticeDelivery.person_id == bindparam("person_id"), NoticeDelivery.group_id.in_(spoke_in)]
+        if with_compound:
+            conditions.append(NoticeDelivery.compound_id == bindparam("compound_id"))
+        reach = or_(*conditions)
+    open_now = _open_clause(now)
+    late = and_(Notice.kind == "collection", Notice.status == NoticeStatus.SENT,
+                or_(Collection.closed_at >= late_since,
+                    and_(Collection.deadline <= now, Collection.deadline >= late_since)))
+    return (select(Collection, Notice, open_now.label("open_now")).join(Notice, Notice.id == Collection.notice_id)
+            .where(or_(open_now, late), Notice.id.in_(select(NoticeDelivery.notice_id).where(reach)))
+            .order_by(open_now.desc(), Notice.sent_at.desc(), Notice.id.desc()).limit(10))
+
+
+# Built once (in a group; privately, with or without a compound): every group message asks
+# while a collection is open, and building the statement cost more than running it.
+_CANDIDATES = {(private, with_compound): _candidates_query(private, with_compound)
+               for private, with_compound in ((False, False), (True, False), (True, True))}
 
 
 async def _candidates(deps: Deps, person: Person, group_id: int | None
@@ -290,23 +317,11 @@ async def _candidates(deps: Deps, person: Person, group_id: int | None
     matter only when none is open). In a group: those sent to it; privately: those sent to the
     person, to their compound's groups, or to a group they have written in."""
     now = deps.clock.now()
-    if group_id is not None:
-        reach = NoticeDelivery.group_id == group_id
-    else:
-        spoke_in = select(InboundMessage.group_id).where(
-            InboundMessage.person_id == person.id, InboundMessage.group_id.is_not(None)).distinct()
-        conditions = [NoticeDelivery.person_id == person.id, NoticeDelivery.group_id.in_(spoke_in)]
-        if person.compound_id is not None:
-            conditions.append(NoticeDelivery.compound_id == person.compound_id)
-        reach = or_(*conditions)
-    open_now = _open_clause(now)
-    late = and_(Notice.kind == "collection", Notice.status == NoticeStatus.SENT,
-                or_(Collection.closed_at >= now - LATE_REPLY_WINDOW,
-                    and_(Collection.deadline <= now, Collection.deadline >= now - LATE_REPLY_WINDOW)))
-    rows = (await deps.session.execute(
-        select(Collection, Notice, open_now.label("open_now")).join(Notice, Notice.id == Collection.notice_id)
-        .where(or_(open_now, late), Notice.id.in_(select(NoticeDelivery.notice_id).where(reach)))
-        .order_by(open_now.desc(), Notice.sent_at.desc(), Notice.id.desc()).limit(10))).all()
+    private = group_id is None
+    statement = _CANDIDATES[(private, private and person.compound_id is not None)]
+    rows = (await deps.session.execute(statement, {
+        "now": now, "late_since": now - LATE_REPLY_WINDOW, "group_id": group_id, "person_id": person.id,
+        "compound_id": person.compound_id})).all()
     open_rows = [(c, n) for c, n, is_open in rows if is_open][:5]
     closed_rows = [(c, n) for c, n, is_open in rows if not is_open][:5]
     return open_rows, closed_rows
