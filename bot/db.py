@@ -13,14 +13,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.pool import NullPool
 
 import bot.models  # noqa: F401  (registers every table)
 from bot import write_gate
 from bot.sqlite_one_hop import connect_one_hop
 from bot.models import Base
-from bot.queued_rows import WROTE
+from bot.queued_rows import WROTE, queued, write_queued
 from bot.wakeups import ORIGIN, NotifyingSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +43,12 @@ async def read(session: AsyncSession, statement: Any, params: dict[str, Any] | N
 
     The ORM's execution path (``session.execute``) costs about twice what the statement itself
     costs for such reads (measured: a column SELECT 117 -> 66 µs), and the hot paths run them on
-    every message and every send. It also autoflushes: use this
-    only where the session holds no pending change the read must see, and never for entities
-    or for writes to watched tables (``bot.wakeups`` announces those from ORM events)."""
+    every message and every send. Unlike ``session.execute`` it does not flush added or changed
+    objects first (rows the session queued, ``bot.queued_rows``, it does write first): use it only
+    where the session holds no such change the read must see, and never for entities or for writes
+    to watched tables (``bot.wakeups`` announces those from ORM events)."""
+    if queued(session.sync_session):
+        await session.run_sync(write_queued)
     return await (await connection_of(session)).execute(statement, params)
 
 
@@ -54,25 +57,31 @@ _CONNECTION = "zhibu_connection"  # Session.info key: (transaction, its AsyncCon
 
 async def connection_of(session: AsyncSession) -> AsyncConnection:
     """``session.connection()``, remembered for the session's current transaction: a report
-    asks for it four times, and each ask is a trip through a greenlet."""
+    asks for it four times, and each ask is a trip through a greenlet. A transaction that failed
+    (inactive until rolled back) is asked again, so that the error is raised as it would be."""
     sync = session.sync_session
     known = sync.info.get(_CONNECTION)
-    if known is not None and known[0] is sync.get_transaction():
+    if known is not None and known[0] is sync.get_transaction() and known[0].is_active:
         return known[1]
     connection = await session.connection()
     sync.info[_CONNECTION] = (sync.get_transaction(), connection)
     return connection
 
 
+_ADDED_NOW = "zhibu_added_now"  # Session.info key: rows add_now wrote in the current transaction
+
+
 async def add_now(session: AsyncSession, row: Any) -> None:
     """INSERT the new ``row`` at once by one Core statement, returning its key, and make it a
-    persistent object of ``session``, as ``session.add(row)`` and a flush would.
+    persistent object of ``session``, as ``session.add(row)`` and a flush would (a rollback
+    makes it transient again, as it does a flushed new object).
 
     The unit of work's flush of one wide row (a ticket has 44 columns) costs several times the
     INSERT itself; a report makes one ticket and names it in its replies, so it needs the id at
     once. Every column attribute is filled (given, else the column's default, else None), so
-    nothing is left to load afterwards. No flush event fires: only for tables no ORM event or
-    ``bot.wakeups`` watches (``on_add_now`` tells the listeners that need to know)."""
+    nothing is left to load afterwards. Only for tables whose defaults are Python values (no
+    server or SQL-expression defaults) and that no ORM event or ``bot.wakeups`` watches: no
+    flush event fires (``on_add_now`` tells the listeners that need to know)."""
     mapper = inspect(type(row))
     table = mapper.local_table
     given = vars(row)
@@ -83,6 +92,8 @@ async def add_now(session: AsyncSession, row: Any) -> None:
             value = given[attr.key]
         elif column.primary_key:
             continue
+        elif column.server_default is not None or (column.default is not None and column.default.is_clause_element):
+            raise TypeError(f"add_now cannot fill {table.name}.{column.key}: its default is the database's")
         elif column.default is not None:
             value = column.default.arg(None) if column.default.is_callable else column.default.arg
             setattr(row, attr.key, value)
@@ -95,9 +106,26 @@ async def add_now(session: AsyncSession, row: Any) -> None:
     setattr(row, mapper.get_property_by_column(key).key, result.scalar_one())
     make_transient_to_detached(row)  # all loaded, none pending: as if just flushed
     session.add(row)
-    session.sync_session.info[WROTE] = True
+    sync = session.sync_session
+    sync.info[WROTE] = True
+    sync.info.setdefault(_ADDED_NOW, []).append(row)
     for listener in _added_now:
-        listener(session.sync_session, row)
+        listener(sync, row)
+
+
+@event.listens_for(Session, "after_commit")
+def _added_now_committed(session: Session) -> None:
+    session.info.pop(_ADDED_NOW, None)  # ordinary persistent rows from now on
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _added_now_rolled_back(session: Session, transaction: Any) -> None:
+    """Ended without a commit (rolled back, or closed): the rows were never written."""
+    if transaction.parent is None:
+        for row in session.info.pop(_ADDED_NOW, ()):
+            if row in session:
+                session.expunge(row)
+            make_transient(row)
 
 
 # What flush events would have told of a row ``add_now`` wrote (bot.services.gate's resets).

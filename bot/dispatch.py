@@ -238,6 +238,7 @@ class Dispatcher:
             return InboundStatus.FAILED
 
     async def _process_once(self, message_id: int, incoming: Incoming, values: dict[str, Any] | None) -> str:
+        generation = self.cache.generation
         async with self.sessions() as session:
             status, group, person = await self._route(session, message_id, incoming, values)
             changed = context_changed(session)
@@ -254,7 +255,7 @@ class Dispatcher:
             self.cache.clear()  # roles, bindings or identities changed: resolve afresh
         else:
             self.cache.remember(incoming.account, incoming.chat_id, group, incoming.sender_id,
-                                person, incoming.sender_name)
+                                person, incoming.sender_name, read_in=generation)
         return status
 
     async def flush_chatter(self) -> None:
@@ -361,7 +362,7 @@ class Dispatcher:
             status = await self._act(ctx)
         keep = status == InboundStatus.HANDLED or (ctx is not None and ctx.keep)
         if status != InboundStatus.CHATTER or keep or has_writes(session):
-            loaded = ctx.loaded_message if ctx is not None else (None if callable(ctx_message) else ctx_message)
+            loaded = ctx.loaded_message if ctx is not None else _loaded(ctx_message)
             if loaded is not None:  # read or changed in this session: the row itself says it
                 loaded.status = status
                 loaded.handled_at = now
@@ -489,7 +490,8 @@ def _store_insert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (insert(_TABLE).on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
             .returning(_TABLE.c.id, _TABLE.c.account, _TABLE.c.platform_message_id))
-# Built once: every handled message runs one. (A bound name may not be a column's in .values().)
+# Built once: every handled message runs one. (The bound names differ from the columns': SQLAlchemy
+# names the SET clause's own parameters after them.)
 _SET_STATUS = {keep: update(_TABLE).where(_TABLE.c.id == bindparam("message_id")).values(
     status=bindparam("new_status"), handled_at=bindparam("at"), **({"keep": True} if keep else {}))
     for keep in (False, True)}
@@ -501,6 +503,11 @@ async def write_status(session: AsyncSession, message_id: int, status: str, at: 
     connection = await connection_of(session)
     await connection.execute(_SET_STATUS[keep], {"message_id": message_id, "new_status": status, "at": at})
     session.sync_session.info[WROTE] = True
+
+
+def _loaded(message: InboundMessage | Any) -> InboundMessage | None:
+    """The message's row when it was read into the session; None while it is only a factory."""
+    return None if callable(message) else message
 
 
 async def _incoming_from_row(session: AsyncSession, row: InboundMessage) -> Incoming:

@@ -123,6 +123,8 @@ class ContextCache:
         self.ttl = ttl
         self.groups: dict[tuple[str, str], tuple[float, ChatGroup]] = {}
         self.people: dict[tuple[str, str], tuple[float, Person, str]] = {}
+        # Bumped by clear(): what a message read before a clear must not be remembered after it.
+        self.generation = 0
 
     def group(self, account: str, platform_id: str, topic: str | None) -> ChatGroup | None:
         hit = self.groups.get((account, platform_id))
@@ -137,7 +139,11 @@ class ContextCache:
         return hit[1]
 
     def remember(self, account: str, group_pid: str | None, group: ChatGroup | None,
-                 person_pid: str, person: Person, display_name: str) -> None:
+                 person_pid: str, person: Person, display_name: str, *, read_in: int | None = None) -> None:
+        """Keep what a message read; ``read_in``: the generation it was read in (nothing is kept
+        when the cache was cleared meanwhile: the rows may be what the clear was for)."""
+        if read_in is not None and read_in != self.generation:
+            return
         now = self._time()
         if len(self.people) > 50_000:  # bounded: a district has many residents, memory does not
             self.clear()
@@ -154,6 +160,7 @@ class ContextCache:
             self.people[(account, person_pid)] = (now, person, display_name)
 
     def clear(self) -> None:
+        self.generation += 1
         self.groups.clear()
         self.people.clear()
 

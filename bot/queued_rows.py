@@ -10,11 +10,9 @@ tenth of the CPU. Nothing needs these rows' ids, so ``Outbox.enqueue`` and
 are written with one executemany per kind:
 
 - when the session commits (after its own flush: a row may name one flushed there), and before
-  any ORM statement it runs meanwhile (so a query in the same transaction sees them, as autoflush
-  would show added rows). A caller may change a row (a ticket's announcement is marked with its
-  ticket) until then: at once, before its next statement. A plain-column read on the session's
-  connection (``bot.db.read``) does not write them first; no such read looks for the rows its
-  own session queued;
+  any statement it runs meanwhile, ORM or ``bot.db.read`` (so a query in the same transaction
+  sees them, as autoflush would show added rows). A caller may change a row (a ticket's
+  announcement is marked with its ticket) until then: at once, before its next statement;
 - once written, the session has writes to commit (``bot.identity.has_writes``), as after a flush;
 - a rollback (or closing the session without a commit) drops them, as it drops added objects.
 
@@ -67,22 +65,29 @@ def queued(session: Session) -> bool:
 def write_queued(session: Session) -> None:
     """Write the session's queued rows now, in its transaction: one executemany per kind of row
     and set of attributes given (usually one per kind), each in the order the rows were queued
-    (an event's id orders the trail; ids are per table, so kinds need no order between them)."""
+    (an event's id orders the trail; ids are per table, so kinds need no order between them).
+    A failed INSERT leaves its rows and those not tried yet queued; rows written stay written."""
     rows = session.info.get(_QUEUED)
     if not rows:
         return
-    batches: dict[tuple[_Kind, tuple[str, ...]], list[dict[str, Any]]] = {}
+    batches: dict[tuple[_Kind, tuple[str, ...]], list[tuple[Any, dict[str, Any]]]] = {}
     for row in rows:
         kind = _KINDS[type(row)]
         values = {kind.column_of[key]: value for key, value in vars(row).items() if key in kind.column_of}
-        batches.setdefault((kind, tuple(sorted(values))), []).append(values)
+        batches.setdefault((kind, tuple(sorted(values))), []).append((row, values))
     connection = session.connection()
-    for (kind, _shape), batch in batches.items():
-        connection.execute(kind.insert, batch)  # columns not given take their defaults, as in a flush
-    del session.info[_QUEUED]  # only once written: a failed INSERT leaves them queued
-    session.info[WROTE] = True
-    for channel in {kind.announce for kind, _shape in batches} - {None}:
-        announce_now(session, channel)
+    written: set[int] = set()
+    try:
+        for (kind, _shape), batch in batches.items():
+            # Columns not given take their defaults, as in a flush.
+            connection.execute(kind.insert, [values for _row, values in batch])
+            written.update(id(row) for row, _values in batch)
+            if kind.announce is not None:
+                announce_now(session, kind.announce)
+    finally:
+        if written:
+            session.info[WROTE] = True
+            session.info[_QUEUED] = [row for row in rows if id(row) not in written]
 
 
 @event.listens_for(Session, "before_commit")

@@ -57,3 +57,13 @@ async def test_a_sender_seen_under_a_new_name_is_remembered_under_it():
     cache.remember("sim", "room-1", group, "wxid_7", person, "李四（3号楼）")
     assert cache.person("sim", "wxid_7", "李四（3号楼）") is person
     assert cache.person("sim", "wxid_7", "李四") is None
+
+
+async def test_what_a_message_read_before_a_clear_is_not_remembered_after_it():
+    cache, _clock = _cache()
+    group, person = _rows()
+    read_in = cache.generation  # a message starts, served from the database
+    cache.clear()  # meanwhile another message changed roles, or another process said so
+    cache.remember("sim", "room-1", group, "wxid_7", person, "李四", read_in=read_in)
+    assert cache.group("sim", "room-1", "阳光花园业主1群") is None
+    assert cache.person("sim", "wxid_7", "李四") is None

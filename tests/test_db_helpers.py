@@ -3,11 +3,14 @@ leaves an ordinary persistent object (every column loaded, later changes flushed
 ``connection_of`` asks the session for its connection once per transaction."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import add_now, read
-from bot.models import Compound
+from bot.audit import record_event
+from bot.models import Compound, Event
 from bot.models.tickets import Ticket
 
 
@@ -42,3 +45,30 @@ async def test_a_transaction_asks_its_session_for_the_connection_once(h, monkeyp
         await s.commit()
         await read(s, select(Compound.id).limit(1))  # a new transaction: its own connection
         assert len(asked) == 2
+
+
+async def test_a_row_added_now_is_transient_again_after_a_rollback(h):
+    async with h.session() as s:
+        compound_id = (await s.execute(select(Compound.id).limit(1))).scalar_one()
+        ticket = Ticket(compound_id=compound_id, number=902, text="x", created_at=h.now, updated_at=h.now)
+        await add_now(s, ticket)
+        await s.rollback()
+        assert inspect(ticket).transient and ticket not in s
+        assert (await s.execute(select(Ticket).where(Ticket.number == 902))).first() is None
+
+
+async def test_a_read_sees_the_rows_its_session_queued(h):
+    async with h.session() as s:
+        record_event(s, "ticket", 4242, "noted", h.now, note="queued")
+        rows = (await read(s, select(Event.note).where(Event.subject_id == 4242))).all()
+        assert [r.note for r in rows] == ["queued"]
+
+
+async def test_a_failed_transaction_is_not_served_its_cached_connection(h):
+    async with h.session() as s:
+        await read(s, select(Compound.id).limit(1))
+        s.add(Compound(id=1, name="重复的小区"))  # the primary key is taken: the flush fails
+        with pytest.raises(IntegrityError):
+            await s.flush()
+        with pytest.raises(PendingRollbackError):
+            await read(s, select(Compound.id).limit(1))

@@ -4,10 +4,15 @@ session's own queries before that, dropped by a rollback, and written with the m
 gave them."""
 from __future__ import annotations
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
+from bot.audit import record_event
 from bot.identity import has_writes
 from bot.models import ChatGroup, Event, OutboxMessage, Person
+from bot.models.tickets import Ticket
+from bot.services.tickets.people import add_reporter
 
 G1 = "阳光花园业主1群"
 
@@ -24,19 +29,6 @@ async def _texts(h) -> list[str]:  # noqa: ANN001
         return list((await s.execute(select(OutboxMessage.text).order_by(OutboxMessage.id))).scalars())
 
 
-async def test_a_reports_acknowledgement_and_notice_are_written_by_one_insert(h):
-    inserts: list[bool] = []
-
-    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
-    def _count(_conn, _cursor, statement, _params, _context, executemany):  # noqa: ANN001, ANN202
-        if statement.startswith("INSERT INTO outbox"):
-            inserts.append(executemany)
-
-    await h.say(G1, "张三", "3号楼2单元电梯坏了，困在里面出不来")
-    assert len(h.sent) >= 2  # the group's acknowledgement and the branch's alert
-    assert inserts == [True]
-
-
 def _inserts_into(h, table: str) -> list[bool]:  # noqa: ANN001
     """Each INSERT into ``table`` from now on: whether it was one executemany."""
     inserts: list[bool] = []
@@ -46,6 +38,13 @@ def _inserts_into(h, table: str) -> list[bool]:  # noqa: ANN001
         if statement.startswith(f"INSERT INTO {table} "):
             inserts.append(executemany)
     return inserts
+
+
+async def test_a_reports_acknowledgement_and_notice_are_written_by_one_insert(h):
+    inserts = _inserts_into(h, "outbox")
+    await h.say(G1, "张三", "3号楼2单元电梯坏了，困在里面出不来")
+    assert len(h.sent) >= 2  # the group's acknowledgement and the branch's alert
+    assert inserts == [True]
 
 
 async def test_an_urgent_reports_two_events_are_written_by_one_insert(h):
@@ -114,3 +113,21 @@ async def test_a_session_whose_rows_were_written_before_a_query_still_has_writes
         assert has_writes(s)  # or the dispatcher would close the session on a reply without committing it
         await s.commit()
     assert "先写入的回复" in await _texts(h)
+
+
+async def test_a_failed_insert_keeps_only_the_rows_not_written(h):
+    await h.say(G1, "张三", "3号楼2单元楼道灯坏了好几天了")
+    group_id, person_id = await _ids(h)
+    async with h.session() as s:
+        ticket_id = (await s.execute(select(Ticket.id))).scalar_one()
+        record_event(s, "ticket", ticket_id, "noted", h.now, note="once")
+        for _ in range(2):  # the same reporter twice: their INSERT is refused
+            add_reporter(s, ticket_id, person_id, group_id=group_id, message_id=None, text="x", at=h.now)
+        with pytest.raises(IntegrityError):
+            await s.execute(select(Event.id).limit(1))
+        assert has_writes(s)  # the event was written
+        with pytest.raises(IntegrityError):  # the refused rows stay queued, the event does not
+            await s.execute(select(Event.id).limit(1))
+        connection = await s.connection()  # a plain statement: nothing queued is written before it
+        notes = (await connection.execute(select(func.count()).select_from(Event).where(Event.note == "once"))).scalar_one()
+    assert notes == 1

@@ -49,21 +49,22 @@ class CachedAnswer(Generic[T]):
 
     def forget_on_write(self, touches: Callable[[Any], bool]) -> None:
         """Reset whenever a session of this process flushes (or ``bot.db.add_now`` writes) a new
-        or changed object for which ``touches`` is true, and again once that session commits: an answer read between the
-        flush and the commit could not see the change."""
+        or changed object for which ``touches`` is true, and again once that session commits: an
+        answer read between the write and the commit could not see the change."""
         key = f"gate-{id(self)}"
+
+        def written(session: Session, rows: Any) -> None:
+            if any(touches(obj) for obj in rows):
+                session.info[key] = True
+                self.reset()
 
         @event.listens_for(Session, "before_flush")
         def _flushed(session: Session, _context: Any, _instances: Any) -> None:
-            if any(touches(obj) for obj in (*session.new, *session.dirty)):
-                session.info[key] = True
-                self.reset()
+            written(session, (*session.new, *session.dirty))
 
         @on_add_now
         def _added(session: Session, row: Any) -> None:
-            if touches(row):
-                session.info[key] = True
-                self.reset()
+            written(session, (row,))
 
         @event.listens_for(Session, "after_commit")
         def _committed(session: Session) -> None:

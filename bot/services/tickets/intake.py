@@ -81,7 +81,9 @@ async def _duplicate(deps: Deps, compound_id: int, analysis: Analysis, analyzer:
         "reporter_id": reporter_id})).all()  # no reporter: person_id = NULL matches nothing
     for candidate in candidates:
         if same(analysis, stored_analysis(candidate)):
-            return await deps.session.get_one(Ticket, candidate.id), bool(candidate.mine)
+            ticket = await deps.session.get(Ticket, candidate.id)
+            if ticket is not None and ticket.state in OPEN_STATES:  # not closed meanwhile (another process)
+                return ticket, bool(candidate.mine)
     return None, False
 
 
