@@ -35,5 +35,5 @@ def record_event(session: AsyncSession | Session, subject_kind: str, subject_id:
     event = Event(subject_kind=subject_kind, subject_id=subject_id, action=action, at=at,
                   actor_person_id=actor_person_id, actor_web_user=actor_web_user,
                   from_state=from_state, to_state=to_state, note=note, data=data)
-    queue(session.sync_session if isinstance(session, AsyncSession) else session, event)
+    queue(session, event)
     return event

@@ -19,6 +19,12 @@ from bot.transports.base import Incoming
 LATE_QUOTE_CHARS = 30
 
 
+def loaded_row(row: Any) -> Any:
+    """``row`` if it is in the session already; None while it is only the factory that would
+    attach it (then the dispatcher writes the message's status by a plain UPDATE)."""
+    return None if callable(row) else row
+
+
 class Context:
     """The message being handled. ``person``, ``group`` and ``message`` are attached to the
     session only when a handler first touches them: most chat needs just their ids, and
@@ -84,9 +90,8 @@ class Context:
 
     @property
     def loaded_message(self) -> InboundMessage | None:
-        """The message's row if a handler attached it to the session, else None (then the
-        dispatcher writes its status by a plain UPDATE)."""
-        return None if callable(self._message) else self._message
+        """The message's row if a handler attached it to the session, else None."""
+        return loaded_row(self._message)
 
     @property
     def in_group(self) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.context import Context
+from bot.context import Context, loaded_row
 from bot.db import connection_of
 from bot.deadletters import loggable_reason, record_dead_letter
 from bot.identity import ContextCache, context_changed, group_for, has_writes, person_for
@@ -362,7 +362,7 @@ class Dispatcher:
             status = await self._act(ctx)
         keep = status == InboundStatus.HANDLED or (ctx is not None and ctx.keep)
         if status != InboundStatus.CHATTER or keep or has_writes(session):
-            loaded = ctx.loaded_message if ctx is not None else _loaded(ctx_message)
+            loaded = ctx.loaded_message if ctx is not None else loaded_row(ctx_message)
             if loaded is not None:  # read or changed in this session: the row itself says it
                 loaded.status = status
                 loaded.handled_at = now
@@ -490,6 +490,8 @@ def _store_insert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (insert(_TABLE).on_conflict_do_nothing(index_elements=["account", "platform_message_id"])
             .returning(_TABLE.c.id, _TABLE.c.account, _TABLE.c.platform_message_id))
+
+
 # Built once: every handled message runs one. (The bound names differ from the columns': SQLAlchemy
 # names the SET clause's own parameters after them.)
 _SET_STATUS = {keep: update(_TABLE).where(_TABLE.c.id == bindparam("message_id")).values(
@@ -503,11 +505,6 @@ async def write_status(session: AsyncSession, message_id: int, status: str, at: 
     connection = await connection_of(session)
     await connection.execute(_SET_STATUS[keep], {"message_id": message_id, "new_status": status, "at": at})
     session.sync_session.info[WROTE] = True
-
-
-def _loaded(message: InboundMessage | Any) -> InboundMessage | None:
-    """The message's row when it was read into the session; None while it is only a factory."""
-    return None if callable(message) else message
 
 
 async def _incoming_from_row(session: AsyncSession, row: InboundMessage) -> Incoming:

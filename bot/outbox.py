@@ -20,10 +20,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.accounts import AccountLeases, live_accounts
+from bot.audit import record_event
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.db import read
-from bot.audit import record_event
 from bot.models import ChatGroup, Identity, OutboxMessage, OutboxStatus, Priority
 from bot.models.limits import AccountPause
 from bot.privacy import mask_pii, masked_preview
@@ -101,7 +101,7 @@ class Outbox:
                 ref_kind=ref[0] if ref else None, ref_id=ref[1] if ref else None,
                 in_reply_to=in_reply_to,
             )
-            queue(session.sync_session, row)  # written with the others at commit (bot/queued_rows.py)
+            queue(session, row)  # written with the others at commit (bot/queued_rows.py)
             rows.append(row)
         self._enqueued = True
         self.generation += 1

@@ -1,5 +1,5 @@
-"""Rows that nothing reads back by id (outbox texts, audit events, a ticket's reporters) are queued in the session and
-written together, one INSERT per kind, when it commits.
+"""Rows that nothing reads back by id (outbox texts, audit events, a ticket's reporters) are
+queued in the session and written together, one INSERT per kind, when it commits.
 
 A report queues two texts (the group's acknowledgement and the secretary's notice) and an event,
 a broadcast hundreds of texts. Added to the session as ORM objects each would be flushed by the
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.models import Event, OutboxMessage
@@ -50,8 +51,10 @@ _KINDS: dict[type, _Kind] = {OutboxMessage: _kind(OutboxMessage, OUTBOX), Event:
                              TicketReporter: _kind(TicketReporter)}
 
 
-def queue(session: Session, row: OutboxMessage | Event | TicketReporter) -> None:
+def queue(session: AsyncSession | Session, row: OutboxMessage | Event | TicketReporter) -> None:
     """Keep ``row`` to be written with the session's other queued rows (see the module doc)."""
+    if isinstance(session, AsyncSession):
+        session = session.sync_session
     if not session.in_transaction():
         session.begin()  # so that a rollback before the commit ends it, and drops the row
     session.info.setdefault(_QUEUED, []).append(row)

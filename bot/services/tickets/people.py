@@ -59,8 +59,8 @@ def add_reporter(session: AsyncSession, ticket_id: int, person_id: int, *, group
                  message_id: int | None, text: str, at: datetime) -> None:
     """``person_id`` reported ``ticket_id`` too: a row written at the commit, with the session's
     other queued rows (``bot.queued_rows``; nothing reads it back by id)."""
-    queue(session.sync_session, TicketReporter(ticket_id=ticket_id, person_id=person_id, group_id=group_id,
-                                               message_id=message_id, text=text, reported_at=at))
+    queue(session, TicketReporter(ticket_id=ticket_id, person_id=person_id, group_id=group_id,
+                                  message_id=message_id, text=text, reported_at=at))
 
 
 async def reporter_row(session: AsyncSession, ticket_id: int, person_id: int) -> TicketReporter | None:
