@@ -102,3 +102,23 @@ async def test_a_private_bare_number_reads_the_senders_ticket_compounds_once(h):
     assert "0001" in h.texts_to("张三")[-1]
     # Where they reported and where they handle tickets: one read, not one each.
     assert len([s for s in seen if "tickets.compound_id FROM tickets" in s]) == 1, seen
+
+
+async def test_the_duplicate_check_reads_the_category_index_without_sorting(h):
+    """The candidates of a report come straight from the (compound, category, time) index, newest
+    first: not every open ticket of the compound read and sorted, for every report."""
+    checks: list[tuple[str, tuple]] = []
+
+    @event.listens_for(h.bot.engine.sync_engine, "before_cursor_execute")
+    def _note(_conn, _cursor, statement, params, _context, _many):  # noqa: ANN001
+        if "AS mine" in statement:
+            checks.append((statement, params))
+    await h.say(G1, "张三", LIGHT)
+    assert checks
+    statement, params = checks[-1]
+    async with h.session() as s:
+        connection = await s.connection()
+        plan = " | ".join(str(row[-1]) for row in (await connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, params)).all())
+    assert "ix_tickets_compound_category_created" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan

@@ -40,6 +40,10 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("compound_id", "number"),
         Index("ix_tickets_compound_state", "compound_id", "state"),
+        # The duplicate check (intake.DUPLICATES): the compound's reports of one category within
+        # the window, newest first, read straight from the index (no scan of every open ticket
+        # of the compound and no sort; it ran for every report).
+        Index("ix_tickets_compound_category_created", "compound_id", "category", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
