@@ -89,7 +89,8 @@ class NoticeAck(Base):
     __table_args__ = (UniqueConstraint("notice_id", "person_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("notice_deliveries.id", ondelete="SET NULL"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("notice_deliveries.id", ondelete="SET NULL"),
+                                                    index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
     at: Mapped[datetime]
@@ -121,7 +122,7 @@ class CollectionAnswer(Base):
     building: Mapped[str | None] = mapped_column(String(16))
     values: Mapped[dict] = mapped_column(default=dict)   # field name → parsed value
     raw_text: Mapped[str] = mapped_column(Text, default="")
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     revisions: Mapped[int] = mapped_column(default=1)

@@ -68,7 +68,8 @@ class Ticket(Base):
 
     reporter_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
-    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"),
+                                                          index=True)
     reporters_count: Mapped[int] = mapped_column(default=1)
 
     assignee_kind: Mapped[str | None] = mapped_column(String(24))  # property, grid_worker, …, person
@@ -109,7 +110,7 @@ class TicketReporter(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime]
     # Confirmation after 办结: asked_at set, rating empty → a pending confirmation.
@@ -130,7 +131,7 @@ class TicketMedia(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     account: Mapped[str] = mapped_column(String(64))
     platform_message_id: Mapped[str] = mapped_column(String(128))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("chat_groups.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     kind: Mapped[str] = mapped_column(String(16), default="image")

@@ -29,7 +29,7 @@ class WebUser(Base):
     role: Mapped[str] = mapped_column(String(32))
     is_admin: Mapped[bool] = mapped_column(default=False)  # may create and disable accounts
     # A linked roster person: their staff roles widen the scope, and chat texts name them.
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(64))
@@ -46,8 +46,8 @@ class WebUserScope(Base):
     __tablename__ = "web_user_scopes"
     id: Mapped[int] = mapped_column(primary_key=True)
     web_user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
-    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"))
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[WebUser] = relationship(back_populates="scopes")
 
